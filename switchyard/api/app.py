@@ -1,0 +1,22 @@
+"""The FastAPI application: routers per resource, runtime held on ``app.state``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import switchyard
+from switchyard.api import jobs
+from switchyard.app import Runtime
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    """An API app serving ``runtime``; the caller owns the runtime's lifetime."""
+    app = FastAPI(title="Switchyard", version=switchyard.__version__)
+    app.state.runtime = runtime
+    app.include_router(jobs.router)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,194 @@
+"""Wiring: build every resource from settings, once, for one process.
+
+This is the only module that knows how the packages fit together. The CLI, the HTTP API and
+the worker boot module call :func:`build_runtime` and take what they need from it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import fakeredis
+from alembic.script import ScriptDirectory
+from dramatiq.brokers.redis import RedisBroker
+from redis import Redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+import producers
+from producers.enqueue import Enqueuer
+from providers.registry import Catalog, load_catalog
+from storage.crypto import KeyRing, generate_key_item
+from storage.db import make_engine, make_session_factory
+from storage.errors import KeyRingError, NotFoundError
+from storage.migrate import current, make_config, upgrade
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.settings import Settings, SettingsError, load_settings
+from workers.broker import BrokerOptions, producer_broker, worker_broker
+from workers.context import WorkerContext
+from workers.envelope import Limits
+
+logger = logging.getLogger("switchyard")
+KEYS_VAR = "SWITCHYARD_SECURITY__ENCRYPTION_KEYS"
+
+
+@dataclass
+class Runtime:
+    """Everything one process needs, built from one :class:`Settings`."""
+
+    settings: Settings
+    redis: Redis
+    engine: Engine
+    sessions: sessionmaker[Session]
+    catalog: Catalog
+    keyring: KeyRing
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def broker_options(self) -> BrokerOptions:
+        w = self.settings.workers
+        return BrokerOptions(
+            namespace=w.namespace,
+            heartbeat_timeout_ms=w.heartbeat_timeout_ms,
+            maintenance_chance=w.maintenance_chance,
+            max_retries=w.max_retries,
+            min_backoff_ms=w.min_backoff_ms,
+            max_backoff_ms=w.max_backoff_ms,
+            time_limit_ms=w.time_limit_ms,
+        )
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(max_payload_bytes=self.settings.jobs.max_payload_bytes)
+
+    @cached_property
+    def worker_context(self) -> WorkerContext:
+        return WorkerContext(
+            providers=self.catalog,
+            limits=self.limits,
+            sessions=self.sessions,
+            redis=self.redis,
+            namespace=self.settings.workers.namespace,
+        )
+
+    @cached_property
+    def broker(self) -> RedisBroker:
+        """The worker broker in embedded mode (one process does both), else a producer one."""
+        if self.settings.embedded:
+            return self.worker_broker
+        return producer_broker(self.redis, self.broker_options)
+
+    @cached_property
+    def worker_broker(self) -> RedisBroker:
+        return worker_broker(self.redis, self.broker_options, self.worker_context)
+
+    @cached_property
+    def enqueuer(self) -> Enqueuer:
+        return Enqueuer(
+            broker=self.broker,
+            redis=self.redis,
+            providers=self.catalog,
+            limits=self.limits,
+            org_exists=OrgDirectory(self.sessions).exists,
+            idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
+            namespace=self.settings.workers.namespace,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+        self.redis.close()
+
+
+class OrgDirectory:
+    """Answers "does this org exist?" for enqueue, caching hits briefly (orgs rarely vanish)."""
+
+    TTL_SECONDS = 30.0
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+        self._seen: dict[str, float] = {}
+
+    def exists(self, org_id: str) -> bool:
+        now = time.monotonic()
+        if self._seen.get(org_id, 0.0) > now:
+            return True
+        with self.sessions() as session:
+            try:
+                OrganizationRepository(session).get(org_id)
+                found = True
+            except NotFoundError:
+                found = False
+        if found:
+            self._seen[org_id] = now + self.TTL_SECONDS
+        return found
+
+
+def build_runtime(settings: Settings | None = None) -> Runtime:
+    """Build a process's runtime; the embedded default migrates its SQLite file itself."""
+    settings = settings or load_settings()
+    url = settings.resolved_database_url
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        upgrade(url)
+    elif not is_up_to_date(url):
+        raise SettingsError("the database schema is not current: run `switchyard db upgrade`")
+    engine = make_engine(url)
+    return Runtime(
+        settings=settings,
+        redis=_redis_client(settings),
+        engine=engine,
+        sessions=make_session_factory(engine),
+        catalog=load_catalog(overrides=settings.providers),
+        keyring=_keyring(settings),
+    )
+
+
+def is_up_to_date(url: str) -> bool:
+    """True when the database is at the newest migration."""
+    return current(url) == ScriptDirectory.from_config(make_config(url)).get_current_head()
+
+
+def bootstrap(settings: Settings | None = None) -> Runtime:
+    """Build the runtime and install it as the target of ``producers.enqueue(...)``."""
+    runtime = build_runtime(settings)
+    producers.configure(runtime.enqueuer)
+    return runtime
+
+
+def _redis_client(settings: Settings) -> Redis:
+    if settings.redis_url is None:
+        # One fake server per runtime: producer and workers of this process share it.
+        return fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    return Redis.from_url(settings.redis_url, health_check_interval=30)
+
+
+def _keyring(settings: Settings) -> KeyRing:
+    items = settings.security.encryption_keys
+    if items:
+        try:
+            return KeyRing(items)
+        except KeyRingError as exc:
+            raise SettingsError(f"{KEYS_VAR}: {exc}") from None
+    if settings.database_url is not None:
+        raise SettingsError(
+            f"{KEYS_VAR}: required with a server database; create one with "
+            "`switchyard keys generate` and keep it in your secret store"
+        )
+    return KeyRing([_local_key_item(settings.data_dir)])
+
+
+def _local_key_item(data_dir: Path) -> str:
+    """The embedded default keeps a generated key beside its SQLite file (mode 0600)."""
+    path = data_dir / "encryption.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(generate_key_item("local1"))
+        logger.warning("generated a local encryption key at %s (embedded mode only)", path)
+    return path.read_text().strip()

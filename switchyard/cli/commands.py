@@ -1,0 +1,28 @@
+"""Registry of command groups; add a line here when a new group lands."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Attach every command group to the root app."""
+    from switchyard.cli import (
+        api_keys,
+        db,
+        demo,
+        jobs,
+        keys,
+        orgs,
+        serve,
+        worker,
+    )
+
+    app.add_typer(orgs.app, name="orgs")
+    app.add_typer(api_keys.app, name="api-keys")
+    app.add_typer(db.app, name="db")
+    app.add_typer(keys.app, name="keys")
+    app.command("enqueue")(jobs.enqueue)
+    app.command("worker")(worker.worker)
+    app.command("api")(serve.api)
+    app.command("demo")(demo.demo)

@@ -1,0 +1,50 @@
+"""What every command shares: building the runtime, printing tables or JSON, failing clearly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from switchyard.app import Runtime, build_runtime
+from switchyard.settings import SettingsError, load_settings
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print an error to stderr and exit non-zero."""
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def runtime() -> Iterator[Runtime]:
+    """A runtime for one command, closed afterwards; settings errors exit 2 with the variable."""
+    try:
+        rt = build_runtime(load_settings())
+    except SettingsError as exc:
+        fail(str(exc))
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, default=str, sort_keys=True))
+
+
+def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if cell is None else str(cell) for cell in row))
+    console.print(table)

@@ -1,0 +1,48 @@
+"""``switchyard demo``: the whole pipeline on the embedded default, summarised."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from switchyard.cli.common import console, print_json, print_table
+from switchyard.demo import run_demo
+
+
+def demo(
+    json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    jobs_per_org: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    seed: Annotated[int, typer.Option(help="Seed for the job mix.")] = 7,
+) -> None:
+    """Run jobs for several orgs in-process (fakeredis, SQLite) and report what happened."""
+    with console.status("running the embedded pipeline...", spinner="dots"):
+        report = run_demo(jobs_per_org=jobs_per_org, seed=seed).as_dict()
+    if json_output:
+        print_json(report)
+        return
+    jobs = report["jobs"]
+    print_table("Jobs", ["stage", "count"], [(k, v) for k, v in jobs.items()])
+    print_table(
+        "Outcomes per organization",
+        ["org", "succeeded", "retried", "dead_lettered"],
+        [
+            (org, c.get("succeeded", 0), c.get("retried", 0), c.get("dead_lettered", 0))
+            for org, c in report["per_org"].items()
+        ],
+    )
+    print_table(
+        "Refused at enqueue",
+        ["field", "why"],
+        [(r["field"], r["message"]) for r in report["rejections"]],
+    )
+    print_table("HTTP API", ["call", "status"], [(c["call"], c["status"]) for c in report["http"]])
+    print_table(
+        "Dead-letter queue",
+        ["org", "kind", "provider", "error class", "reason"],
+        [
+            (d["org"], d["kind"], d["provider"], d["error_class"], d["error"])
+            for d in report["dead_letters"]
+        ],
+    )
+    console.print(f"done in {report['elapsed_seconds']} s")

@@ -1,0 +1,65 @@
+"""``switchyard enqueue``: enqueue one job from the shell."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from storage.errors import NotFoundError
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.cli.common import fail, print_json, runtime
+from workers.envelope import InvalidJobError
+
+EMBEDDED_ENQUEUE = (
+    "SWITCHYARD_REDIS_URL is not set: the embedded broker lives inside one process, so a job "
+    "enqueued from this shell would be lost when it exits. Point SWITCHYARD_REDIS_URL at Redis "
+    "(or try `switchyard demo`)."
+)
+
+
+def enqueue(
+    org: Annotated[str, typer.Option(help="Organization name or id.")],
+    provider: Annotated[str, typer.Option(help="Provider name from the catalog.")],
+    kind: Annotated[str, typer.Option(help="refresh | sync | action | deliver | inbound")],
+    payload: Annotated[str, typer.Option(help="The payload as a JSON object.")] = "{}",
+    connection: Annotated[str, typer.Option(help="Connection name.")] = "default",
+    idempotency_key: Annotated[str | None, typer.Option(help="Same key, same job.")] = None,
+    priority: Annotated[int, typer.Option(help="0 (lowest) to 9.")] = 5,
+    not_before: Annotated[str | None, typer.Option(help="ISO 8601 time with offset.")] = None,
+    correlation_id: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Validate and enqueue one job; prints its id (the first job's id for a repeated key)."""
+    try:
+        payload_data: Any = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        fail(f"--payload: not valid JSON: {exc}")
+    with runtime() as rt:
+        if rt.settings.embedded:
+            fail(EMBEDDED_ENQUEUE)
+        with rt.sessions() as session:
+            try:
+                org_id = OrganizationRepository(session).resolve(org).id
+            except NotFoundError as exc:
+                fail(f"--org: {exc}")
+        job: dict[str, Any] = {
+            "kind": kind,
+            "org_id": org_id,
+            "provider": provider,
+            "connection": connection,
+            "payload": payload_data,
+            "priority": priority,
+        }
+        for name, value in (
+            ("idempotency_key", idempotency_key),
+            ("not_before", not_before),
+            ("correlation_id", correlation_id),
+        ):
+            if value is not None:
+                job[name] = value
+        try:
+            result = rt.enqueuer.enqueue(job)
+        except InvalidJobError as exc:
+            fail("\n  ".join(["invalid job:", *(f"{e.field}: {e.message}" for e in exc.errors)]))
+    print_json({"id": result.job_id, "duplicate": result.duplicate})

@@ -1,0 +1,165 @@
+"""Switchyard settings: read once, here, and passed down.
+
+Every variable has the prefix ``SWITCHYARD_``; groups nest with ``__``
+(``SWITCHYARD_WORKERS__THREADS=16``). The two connection strings keep flat names because
+they are what every operator sets first: ``SWITCHYARD_REDIS_URL`` (unset: the embedded
+in-process fakeredis broker) and ``SWITCHYARD_DATABASE_URL`` (unset: a SQLite file under
+``SWITCHYARD_DATA_DIR``). A ``.env`` file in the working directory is read too.
+
+Nothing else in the tree reads the environment: :func:`load_settings` is called by the
+composition root (CLI, API app, worker boot) and the result handed to the packages below.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as SourceError
+
+ENV_PREFIX = "SWITCHYARD_"
+NESTED_DELIMITER = "__"
+
+
+class SettingsError(Exception):
+    """Settings could not be loaded; the message names each offending variable."""
+
+
+def _split_csv(value: Any) -> Any:
+    """Lists in the environment are comma-separated (``a,b``), not JSON."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class WorkerSettings(BaseModel):
+    """Defaults for ``switchyard worker`` and the broker it connects."""
+
+    queues: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["refresh", "sync", "action", "deliver", "inbound"]
+    )
+    processes: int = Field(default=2, ge=1, le=256)
+    threads: int = Field(default=8, ge=1, le=1024)
+    max_retries: int = Field(default=8, ge=0, le=100)
+    min_backoff_ms: int = Field(default=1_000, ge=1)
+    max_backoff_ms: int = Field(default=3_600_000, ge=1)
+    time_limit_ms: int = Field(default=600_000, ge=1_000)
+    heartbeat_timeout_ms: int = Field(
+        default=60_000,
+        ge=1_000,
+        description="How long a silent worker's unacked jobs wait before another requeues them.",
+    )
+    maintenance_chance: int = Field(
+        default=1_000,
+        ge=0,
+        le=1_000_000,
+        description="Per-million chance per fetch that a worker runs broker maintenance.",
+    )
+    namespace: str = Field(default="switchyard", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+
+    _split = field_validator("queues", mode="before")(lambda v: _split_csv(v))
+
+    @model_validator(mode="after")
+    def _backoff_range(self) -> WorkerSettings:
+        if self.min_backoff_ms > self.max_backoff_ms:
+            raise ValueError("min_backoff_ms must not exceed max_backoff_ms")
+        return self
+
+
+class JobSettings(BaseModel):
+    """Limits of the job contract enforced at enqueue and again at the worker."""
+
+    max_payload_bytes: int = Field(default=64 * 1024, ge=256, le=8 * 1024 * 1024)
+    idempotency_window_seconds: int = Field(default=24 * 3600, ge=1)
+
+
+class SecuritySettings(BaseModel):
+    """Key material. ``encryption_keys`` is ``kid:base64key`` items, newest first."""
+
+    encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    _split = field_validator("encryption_keys", mode="before")(lambda v: _split_csv(v))
+
+
+class ApiSettings(BaseModel):
+    """The HTTP API process."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+
+class Settings(BaseSettings):
+    """All of Switchyard's configuration, grouped by concern."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter=NESTED_DELIMITER,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    redis_url: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path(".switchyard")
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    providers: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("postgresql", "sqlite")):
+            raise ValueError("must be a postgresql+psycopg:// or sqlite:/// URL")
+        if value and value.startswith(("postgresql://", "postgres://")):
+            # psycopg 3 is our driver; accept the URL operators copy from elsewhere.
+            value = "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when no Redis server is configured: broker and worker share one process."""
+        return self.redis_url is None
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'switchyard.db').resolve()}"
+
+
+def env_name(loc: tuple[int | str, ...]) -> str:
+    """The environment variable that feeds a pydantic error location."""
+    return ENV_PREFIX + NESTED_DELIMITER.join(str(part).upper() for part in loc)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings from the environment (and ``.env``), or fail naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    except SourceError as exc:  # a value the source could not even parse (bad JSON...)
+        field = str(exc).split('"')[1] if '"' in str(exc) else "?"
+        raise SettingsError(
+            f"invalid settings:\n  {env_name((field,))}: {exc.__cause__ or exc}"
+        ) from None

@@ -1,0 +1,17 @@
+"""The module Dramatiq's worker processes import: it builds this process's runtime.
+
+``switchyard worker`` hands this module to Dramatiq's CLI, which imports it in every worker
+process; building the broker here, at import, is the one sanctioned place for that (the
+composition root of a worker process).
+"""
+
+from __future__ import annotations
+
+from switchyard.app import build_runtime
+from switchyard.logs import configure_logging
+from switchyard.settings import load_settings
+
+_settings = load_settings()
+configure_logging(_settings.log_level)
+runtime = build_runtime(_settings)
+broker = runtime.worker_broker

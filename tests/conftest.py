@@ -1,0 +1,132 @@
+"""Shared fixtures: real services when reachable (skip, or fail under CI), fakes otherwise."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import fakeredis
+import pytest
+from redis import Redis
+
+from storage.crypto import generate_key_item
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.app import Runtime, build_runtime
+from switchyard.settings import Settings, load_settings
+
+pytest_plugins = ["tests.conftest_storage"]
+
+REDIS_HOST = os.environ.get("SWITCHYARD_TEST_REDIS_HOST", "127.0.0.1")
+REQUIRE_SERVICES = os.environ.get("SWITCHYARD_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(what: str, error: Exception) -> None:
+    """Skip a test needing a missing service, or fail it when CI demands real services."""
+    message = f"{what} unavailable: {error}"
+    if REQUIRE_SERVICES:
+        pytest.fail(message + " (SWITCHYARD_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def redis_url(worker_id: str) -> str:
+    """A real Redis database of this test worker's own (db 10 + xdist index), flushed once."""
+    index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
+    url = f"redis://{REDIS_HOST}:6379/{10 + index}"
+    try:
+        client = Redis.from_url(url, socket_connect_timeout=1)
+        client.flushdb()
+        client.close()
+    except Exception as exc:  # connection refused, timeout, auth...
+        unavailable("Redis", exc)
+    return url
+
+
+@pytest.fixture
+def real_redis(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["fakeredis", "redis"])
+def any_redis(request: pytest.FixtureRequest) -> Iterator[Redis]:
+    """The same test over fakeredis and a real Redis server."""
+    if request.param == "fakeredis":
+        yield fakeredis.FakeRedis(server=fakeredis.FakeServer())
+        return
+    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A broker namespace of the test's own, so tests sharing a Redis db never meet."""
+    return "t" + uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SWITCHYARD_* variables from the caller's shell, and a scratch working directory."""
+    for name in list(os.environ):
+        if name.startswith("SWITCHYARD_") and name != "SWITCHYARD_REQUIRE_SERVICES":
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def unique(prefix: str) -> str:
+    """An organization name no other test (or earlier run on the same database) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def runtime_settings(
+    *, backend: str, tmp_path: Path, namespace: str, request: pytest.FixtureRequest, **workers: Any
+) -> Settings:
+    """Settings for a runtime on the embedded default or on real Redis + PostgreSQL."""
+    worker_settings = {
+        "namespace": namespace,
+        "min_backoff_ms": 10,
+        "max_backoff_ms": 40,
+        "max_retries": 3,
+        **workers,
+    }
+    if backend == "embedded":
+        return load_settings(
+            _env_file=None,
+            redis_url=None,
+            database_url=None,
+            data_dir=tmp_path,
+            workers=worker_settings,
+        )
+    return load_settings(
+        _env_file=None,
+        redis_url=request.getfixturevalue("redis_url"),
+        database_url=request.getfixturevalue("pg_url"),
+        data_dir=tmp_path,
+        workers=worker_settings,
+        security={"encryption_keys": [generate_key_item("test1")]},
+    )
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def runtime(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
+    """A runtime on fakeredis + SQLite, then on real Redis + PostgreSQL."""
+    rt = build_runtime(
+        runtime_settings(
+            backend=request.param, tmp_path=tmp_path, namespace=namespace, request=request
+        )
+    )
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def org_id(runtime: Runtime) -> str:
+    """A fresh organization in the runtime's database."""
+    with runtime.sessions.begin() as session:
+        return OrganizationRepository(session).create(unique("org")).id

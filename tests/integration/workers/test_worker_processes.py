@@ -1,0 +1,140 @@
+"""`switchyard worker` as real processes on real Redis and PostgreSQL: kill and drain."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import runtime_settings, unique
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+SWITCHYARD = [sys.executable, "-c", "from switchyard.cli import main; main()"]
+
+
+@pytest.fixture
+def server_runtime(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> Iterator[Runtime]:
+    settings = runtime_settings(
+        backend="servers",
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        heartbeat_timeout_ms=1_000,
+        maintenance_chance=1_000_000,
+    )
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+def worker_env(rt: Runtime) -> dict[str, str]:
+    s = rt.settings
+    assert s.redis_url and s.database_url
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")},
+        "SWITCHYARD_REDIS_URL": s.redis_url,
+        "SWITCHYARD_DATABASE_URL": s.database_url,
+        "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": ",".join(s.security.encryption_keys),
+        "SWITCHYARD_WORKERS__NAMESPACE": s.workers.namespace,
+        "SWITCHYARD_WORKERS__HEARTBEAT_TIMEOUT_MS": str(s.workers.heartbeat_timeout_ms),
+        "SWITCHYARD_WORKERS__MAINTENANCE_CHANCE": str(s.workers.maintenance_chance),
+    }
+
+
+def start_worker(rt: Runtime, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    handle = log.open("wb")
+    return subprocess.Popen(
+        [*SWITCHYARD, "worker", "-p", "1", "-t", "2", "-Q", "action", *extra],
+        env=worker_env(rt),
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: we can kill the forked children too
+    )
+
+
+def wait_for(log: Path, text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise AssertionError(
+        f"{text!r} not logged within {timeout}s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
+
+
+def slow_job(rt: Runtime, org_id: str, duration_ms: int) -> str:
+    job: dict[str, Any] = {
+        "kind": "action",
+        "org_id": org_id,
+        "provider": "hubspot",
+        "payload": {"action": "noop", "input": {"duration_ms": duration_ms}},
+    }
+    return rt.enqueuer.enqueue(job).job_id
+
+
+def stop(process: subprocess.Popen[bytes], sig: int) -> int:
+    if process.poll() is None:
+        os.killpg(process.pid, sig)
+    return process.wait(timeout=60)
+
+
+@pytest.fixture
+def server_org(server_runtime: Runtime) -> str:
+    from storage.repositories.organizations import OrganizationRepository
+
+    with server_runtime.sessions.begin() as session:
+        return OrganizationRepository(session).create(unique("kill")).id
+
+
+def test_sigkilled_workers_jobs_are_redelivered_and_complete(
+    server_runtime: Runtime, server_org: str, tmp_path: Path
+) -> None:
+    """A job in flight when its worker is SIGKILLed is run to success by another worker."""
+    job_id = slow_job(server_runtime, server_org, 4_000)
+    first = start_worker(server_runtime, tmp_path / "first.log")
+    try:
+        wait_for(tmp_path / "first.log", f"job started id={job_id}")
+    finally:
+        stop(first, signal.SIGKILL)
+    assert f"job succeeded id={job_id}" not in (tmp_path / "first.log").read_text()
+    second = start_worker(server_runtime, tmp_path / "second.log")
+    try:
+        wait_for(tmp_path / "second.log", f"job succeeded id={job_id}", timeout=45)
+    finally:
+        stop(second, signal.SIGTERM)
+
+
+def test_sigterm_lets_in_flight_jobs_finish(
+    server_runtime: Runtime, server_org: str, tmp_path: Path
+) -> None:
+    """SIGTERM stops the worker only after its in-flight job has succeeded; exit code 0."""
+    job_id = slow_job(server_runtime, server_org, 2_000)
+    worker = start_worker(server_runtime, tmp_path / "w.log")
+    wait_for(tmp_path / "w.log", f"job started id={job_id}")
+    code = stop(worker, signal.SIGTERM)
+    assert f"job succeeded id={job_id}" in (tmp_path / "w.log").read_text()
+    assert code == 0
+
+
+def test_worker_refuses_unknown_queue(server_runtime: Runtime, tmp_path: Path) -> None:
+    """An unknown queue name is refused at start, naming the option."""
+    result = subprocess.run(
+        [*SWITCHYARD, "worker", "-Q", "nope"],
+        env=worker_env(server_runtime),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "--queues: unknown queue(s) nope" in result.stderr

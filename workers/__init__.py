@@ -1,0 +1,1 @@
+"""Dramatiq workers: broker setup, middleware (one concern each), thin actors, job handlers."""

@@ -1,0 +1,49 @@
+"""Thin actors: one per job kind, each parsing the envelope and calling its handler."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from workers.context import current_context
+from workers.envelope import InvalidJobError, Kind, parse_envelope
+from workers.errors import PermanentJobError
+from workers.handlers import handler_for
+
+PERMANENT = (PermanentJobError, InvalidJobError)
+
+
+def queue_for(kind: Kind) -> str:
+    """The Dramatiq queue that carries a kind's jobs; operators scale workers per queue."""
+    return kind.value
+
+
+def actor_name(kind: Kind) -> str:
+    """The Dramatiq actor name of a kind."""
+    return f"run_{kind.value}"
+
+
+def execute(job: dict[str, Any]) -> object:
+    """Validate the job again at the worker and run its handler."""
+    context = current_context()
+    envelope = parse_envelope(job, providers=context.providers, limits=context.limits)
+    return handler_for(envelope.kind)(envelope, context)
+
+
+def declare_actors(
+    broker: dramatiq.Broker, *, max_retries: int, time_limit_ms: int
+) -> dict[Kind, dramatiq.Actor[..., Any]]:
+    """Declare one actor per kind on ``broker``; permanent errors are never retried."""
+    return {
+        kind: dramatiq.actor(
+            execute,
+            actor_name=actor_name(kind),
+            queue_name=queue_for(kind),
+            broker=broker,
+            max_retries=max_retries,
+            time_limit=time_limit_ms,
+            throws=PERMANENT,
+        )
+        for kind in Kind
+    }

@@ -1,0 +1,253 @@
+"""The job contract: one envelope for every job, validated at the producer and the worker.
+
+A job names *what* to do for *whom* (``kind``, ``org_id``, ``provider``, ``connection``) and
+carries a payload typed per kind. It never carries secrets, only references: payload keys that
+name a credential are refused. :func:`parse_envelope` is the single entry point, so producers
+and workers cannot disagree about what a valid job is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Container, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+)
+from pydantic import ValidationError as PydanticValidationError
+
+
+class Kind(StrEnum):
+    """What a job does; each kind has its own queue and handler."""
+
+    REFRESH = "refresh"
+    SYNC = "sync"
+    ACTION = "action"
+    DELIVER = "deliver"
+    INBOUND = "inbound"
+
+
+SLUG = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+ORG_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$"
+_SECRET_KEYS = frozenset(
+    {
+        "password",
+        "secret",
+        "clientsecret",
+        "accesstoken",
+        "refreshtoken",
+        "apikey",
+        "authorization",
+        "privatekey",
+    }
+)
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RefreshPayload(_Payload):
+    """Refresh the connection's credential; ``force`` refreshes even if not near expiry."""
+
+    force: bool = False
+
+
+class SyncPayload(_Payload):
+    """Run one sync of a provider model (``contacts``, ``orders``...)."""
+
+    model: str = Field(pattern=SLUG)
+    mode: Literal["incremental", "full"] = "incremental"
+
+
+class ActionPayload(_Payload):
+    """Call a named provider action with its input (validated by the action itself)."""
+
+    action: str = Field(pattern=SLUG)
+    input: dict[str, Any] = Field(default_factory=dict)
+
+
+class DeliverPayload(_Payload):
+    """Deliver one stored event to one outbound webhook endpoint."""
+
+    event_id: str = Field(min_length=1, max_length=64)
+    endpoint_id: str = Field(min_length=1, max_length=64)
+
+
+class InboundPayload(_Payload):
+    """Process one verified inbound provider webhook, stored by the receiver."""
+
+    event_id: str = Field(min_length=1, max_length=64)
+    topic: str = Field(min_length=1, max_length=200)
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=r"^[0-9a-f]{32}$")
+    org_id: str = Field(pattern=ORG_ID)
+    provider: str = Field(pattern=SLUG)
+    connection: str = Field(default="default", pattern=SLUG)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
+    priority: int = Field(default=5, ge=0, le=9, description="0 lowest, 9 most urgent")
+    not_before: AwareDatetime | None = None
+    correlation_id: str | None = Field(default=None, min_length=1, max_length=200)
+    created_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class RefreshJob(_Envelope):
+    kind: Literal[Kind.REFRESH]
+    payload: RefreshPayload = Field(default_factory=RefreshPayload)
+
+
+class SyncJob(_Envelope):
+    kind: Literal[Kind.SYNC]
+    payload: SyncPayload
+
+
+class ActionJob(_Envelope):
+    kind: Literal[Kind.ACTION]
+    payload: ActionPayload
+
+
+class DeliverJob(_Envelope):
+    kind: Literal[Kind.DELIVER]
+    payload: DeliverPayload
+
+
+class InboundJob(_Envelope):
+    kind: Literal[Kind.INBOUND]
+    payload: InboundPayload
+
+    @field_validator("payload")
+    @classmethod
+    def _topic_printable(cls, value: InboundPayload) -> InboundPayload:
+        if not value.topic.isprintable():
+            raise ValueError("topic must be printable")
+        return value
+
+
+JobEnvelope = Annotated[
+    RefreshJob | SyncJob | ActionJob | DeliverJob | InboundJob,
+    Field(discriminator="kind"),
+]
+_ADAPTER: TypeAdapter[JobEnvelope] = TypeAdapter(JobEnvelope)
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with a submitted job: the dotted field path and what is wrong."""
+
+    field: str
+    message: str
+
+
+class InvalidJobError(ValueError):
+    """A job was refused; ``errors`` names every offending field."""
+
+    error_class = "invalid_job"
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        self.errors = errors
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        super().__init__(f"invalid job: {detail}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds of the contract that come from settings."""
+
+    max_payload_bytes: int = 64 * 1024
+
+
+def parse_envelope(
+    data: Mapping[str, Any],
+    *,
+    providers: Container[str],
+    limits: Limits,
+) -> JobEnvelope:
+    """Validate raw job data into an envelope, or raise :class:`InvalidJobError`."""
+    if not isinstance(data, Mapping):
+        raise InvalidJobError([FieldError("(root)", "a job must be a JSON object")])
+    errors = _check_kind(data)
+    if errors:
+        raise InvalidJobError(errors)
+    try:
+        job = _ADAPTER.validate_python(dict(data))
+    except PydanticValidationError as exc:
+        raise InvalidJobError(_field_errors(exc)) from None
+    errors = _check_provider(job.provider, providers) + _check_payload(job, limits)
+    if errors:
+        raise InvalidJobError(errors)
+    return job
+
+
+def envelope_to_dict(job: JobEnvelope) -> dict[str, Any]:
+    """The JSON-safe form that travels in the Dramatiq message."""
+    return job.model_dump(mode="json")
+
+
+def _check_kind(data: Mapping[str, Any]) -> list[FieldError]:
+    kind = data.get("kind")
+    valid = [k.value for k in Kind]
+    if kind is None:
+        return [FieldError("kind", f"required; one of {', '.join(valid)}")]
+    if kind not in valid:
+        return [FieldError("kind", f"unknown kind {kind!r}; one of {', '.join(valid)}")]
+    return []
+
+
+def _check_provider(provider: str, providers: Container[str]) -> list[FieldError]:
+    if provider in providers:
+        return []
+    return [FieldError("provider", f"unknown provider {provider!r}")]
+
+
+def _check_payload(job: JobEnvelope, limits: Limits) -> list[FieldError]:
+    raw = job.payload.model_dump(mode="json")
+    size = len(json.dumps(raw, separators=(",", ":")).encode())
+    errors: list[FieldError] = []
+    if size > limits.max_payload_bytes:
+        errors.append(
+            FieldError("payload", f"{size} bytes exceeds the limit of {limits.max_payload_bytes}")
+        )
+    errors.extend(FieldError(f"payload.{path}", SECRET_REFUSAL) for path in _secret_paths(raw))
+    return errors
+
+
+SECRET_REFUSAL = "looks like a secret; jobs carry references, store secrets on the connection"  # noqa: S105
+
+
+def _secret_paths(value: Any, prefix: str = "") -> list[str]:
+    paths: list[str] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            path = f"{prefix}{key}"
+            if re.sub(r"[^a-z]", "", str(key).lower()) in _SECRET_KEYS:
+                paths.append(path)
+            paths.extend(_secret_paths(item, path + "."))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            paths.extend(_secret_paths(item, f"{prefix}{index}."))
+    return paths
+
+
+def _field_errors(exc: PydanticValidationError) -> list[FieldError]:
+    kinds = {k.value for k in Kind}
+    out: list[FieldError] = []
+    for err in exc.errors(include_url=False):
+        # Drop the discriminator tag pydantic puts first ('sync', 'payload', 'model').
+        loc = [str(p) for p in err["loc"] if not (p in kinds and p == err["loc"][0])]
+        out.append(FieldError(".".join(loc) or "(root)", err["msg"]))
+    return out
