@@ -1,0 +1,49 @@
+"""Secrets of one connection, stored only as ciphertext (see ``storage.crypto``).
+
+``version`` fences token refreshes: a writer states the version it read and loses if the
+row moved on, so two workers can never both rotate the same refresh token.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import ID_LENGTH, Base, created_at_column, id_column, updated_at_column
+
+CREDENTIAL_SECRET_FIELDS = ("access_token", "refresh_token", "api_key", "secret")
+"""Secret fields; each is stored encrypted in the column ``encrypted_<field>``."""
+
+
+class Credential(Base):
+    """Encrypted credential of a connection; its repr never shows ciphertext or plaintext."""
+
+    __tablename__ = "credentials"
+
+    id: Mapped[str] = id_column()
+    org_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    connection_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("connections.id", ondelete="CASCADE"), unique=True
+    )
+    auth_mode: Mapped[str] = mapped_column(String(32))
+    encrypted_access_token: Mapped[str | None] = mapped_column(Text)
+    encrypted_refresh_token: Mapped[str | None] = mapped_column(Text)
+    encrypted_api_key: Mapped[str | None] = mapped_column(Text)
+    encrypted_secret: Mapped[str | None] = mapped_column(Text)
+    expires_at: Mapped[datetime | None]
+    scopes: Mapped[list[str]] = mapped_column(default=list)
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+
+    def __repr__(self) -> str:
+        return (
+            f"Credential(id={self.id!r}, connection_id={self.connection_id!r}, "
+            f"auth_mode={self.auth_mode!r}, version={self.version!r})"
+        )

@@ -1,0 +1,41 @@
+"""Repositories: the only way the rest of Switchyard reads and writes durable state.
+
+They take a ``Session`` and flush, never commit: the caller owns the transaction. Those
+holding org data take the ``org_id`` at construction and filter every query by it; the
+``Admin*`` variants are the explicit, operator-only way across orgs.
+"""
+
+from storage.repositories.api_keys import ApiKeyInfo, ApiKeyRepository, IssuedApiKey, hash_api_key
+from storage.repositories.audit import AdminAuditRepository, AuditRepository
+from storage.repositories.connections import ConnectionRepository, find_connections_by_account
+from storage.repositories.credentials import (
+    CredentialRepository,
+    DecryptedCredential,
+    reencrypt_credentials,
+)
+from storage.repositories.dead_jobs import (
+    AdminDeadJobRepository,
+    DeadJobFilter,
+    DeadJobRepository,
+    FailedJob,
+)
+from storage.repositories.organizations import OrganizationRepository
+
+__all__ = [
+    "AdminAuditRepository",
+    "AdminDeadJobRepository",
+    "ApiKeyInfo",
+    "ApiKeyRepository",
+    "AuditRepository",
+    "ConnectionRepository",
+    "CredentialRepository",
+    "DeadJobFilter",
+    "DeadJobRepository",
+    "DecryptedCredential",
+    "FailedJob",
+    "IssuedApiKey",
+    "OrganizationRepository",
+    "find_connections_by_account",
+    "hash_api_key",
+    "reencrypt_credentials",
+]
