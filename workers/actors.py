@@ -7,7 +7,7 @@ from typing import Any
 import dramatiq
 
 from workers.context import current_context
-from workers.envelope import InvalidJobError, Kind, parse_envelope
+from workers.envelope import InvalidJobError, Kind, load_envelope
 from workers.errors import PermanentJobError
 from workers.handlers import handler_for
 
@@ -24,11 +24,15 @@ def actor_name(kind: Kind) -> str:
     return f"run_{kind.value}"
 
 
-def execute(job: dict[str, Any]) -> object:
-    """Validate the job again at the worker and run its handler."""
+def execute(job: dict[str, Any]) -> None:
+    """Validate the job again at the worker and run its handler.
+
+    Returns None on purpose: outcomes are recorded by handlers and middleware, and Dramatiq
+    warns on every message whose actor returns a value without a results backend.
+    """
     context = current_context()
-    envelope = parse_envelope(job, providers=context.providers, limits=context.limits)
-    return handler_for(envelope.kind)(envelope, context)
+    envelope = load_envelope(job, providers=context.providers)
+    handler_for(envelope.kind)(envelope, context)
 
 
 def declare_actors(
@@ -37,13 +41,12 @@ def declare_actors(
     """Declare one actor per kind on ``broker``; permanent errors are never retried."""
     return {
         kind: dramatiq.actor(
-            execute,
             actor_name=actor_name(kind),
             queue_name=queue_for(kind),
             broker=broker,
             max_retries=max_retries,
             time_limit=time_limit_ms,
             throws=PERMANENT,
-        )
+        )(execute)
         for kind in Kind
     }

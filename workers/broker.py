@@ -70,7 +70,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
 def _redis_broker(
     client: Redis, options: BrokerOptions, middleware: list[Middleware]
 ) -> RedisBroker:
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         client=client,
         namespace=options.namespace,
         heartbeat_timeout=options.heartbeat_timeout_ms,

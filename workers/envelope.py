@@ -177,17 +177,31 @@ def parse_envelope(
     providers: Container[str],
     limits: Limits,
 ) -> JobEnvelope:
-    """Validate raw job data into an envelope, or raise :class:`InvalidJobError`."""
+    """Validate a submitted job at the enqueue edge, or raise :class:`InvalidJobError`.
+
+    On top of :func:`load_envelope`'s structural checks, the edge enforces its policies:
+    the payload size limit and the refusal of secret-looking keys.
+    """
+    job = load_envelope(data, providers=providers)
+    errors = _check_payload(job, limits)
+    if errors:
+        raise InvalidJobError(errors)
+    return job
+
+
+def load_envelope(data: Mapping[str, Any], *, providers: Container[str]) -> JobEnvelope:
+    """Validate a job's structure (kind, fields, payload types, provider): what a worker
+    re-checks on every message, since a message may not have come through a producer."""
     if not isinstance(data, Mapping):
         raise InvalidJobError([FieldError("(root)", "a job must be a JSON object")])
     errors = _check_kind(data)
     if errors:
         raise InvalidJobError(errors)
     try:
-        job = _ADAPTER.validate_python(dict(data))
+        job = _ADAPTER.validate_python(data)
     except PydanticValidationError as exc:
         raise InvalidJobError(_field_errors(exc)) from None
-    errors = _check_provider(job.provider, providers) + _check_payload(job, limits)
+    errors = _check_provider(job.provider, providers)
     if errors:
         raise InvalidJobError(errors)
     return job
@@ -198,13 +212,16 @@ def envelope_to_dict(job: JobEnvelope) -> dict[str, Any]:
     return job.model_dump(mode="json")
 
 
+_KINDS = frozenset(k.value for k in Kind)
+_KIND_CHOICES = ", ".join(k.value for k in Kind)
+
+
 def _check_kind(data: Mapping[str, Any]) -> list[FieldError]:
     kind = data.get("kind")
-    valid = [k.value for k in Kind]
     if kind is None:
-        return [FieldError("kind", f"required; one of {', '.join(valid)}")]
-    if kind not in valid:
-        return [FieldError("kind", f"unknown kind {kind!r}; one of {', '.join(valid)}")]
+        return [FieldError("kind", f"required; one of {_KIND_CHOICES}")]
+    if not isinstance(kind, str) or kind not in _KINDS:
+        return [FieldError("kind", f"unknown kind {kind!r}; one of {_KIND_CHOICES}")]
     return []
 
 

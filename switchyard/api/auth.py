@@ -35,7 +35,7 @@ class Principal:
         if self.org_id is None:
             if requested is None:
                 raise HTTPException(
-                    status.HTTP_422_UNPROCESSABLE_ENTITY,
+                    status.HTTP_422_UNPROCESSABLE_CONTENT,
                     detail=[{"field": "org_id", "message": "required with an admin key"}],
                 )
             return requested

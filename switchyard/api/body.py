@@ -32,10 +32,10 @@ async def read_json_object(request: Request, max_bytes: int) -> dict[str, Any]:
 def field_errors(errors: list[FieldError]) -> HTTPException:
     """422 with ``detail: [{field, message}]``."""
     detail = [{"field": e.field, "message": e.message} for e in errors]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=detail)
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=detail)
 
 
 def _too_large(max_bytes: int) -> HTTPException:
     return HTTPException(
-        status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, detail=f"body exceeds {max_bytes} bytes"
+        status.HTTP_413_CONTENT_TOO_LARGE, detail=f"body exceeds {max_bytes} bytes"
     )

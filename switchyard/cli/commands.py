@@ -14,6 +14,8 @@ def register(app: typer.Typer) -> None:
         jobs,
         keys,
         orgs,
+        providers,
+        sandbox,
         serve,
         worker,
     )
@@ -22,6 +24,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(api_keys.app, name="api-keys")
     app.add_typer(db.app, name="db")
     app.add_typer(keys.app, name="keys")
+    app.add_typer(providers.app, name="providers")
+    app.add_typer(sandbox.app, name="sandbox")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)

@@ -51,4 +51,5 @@ def worker(
         "--queues",
         *chosen,
     ]
-    raise typer.Exit(dramatiq_main(make_argument_parser().parse_args(args)))
+    parsed = make_argument_parser().parse_args(args)  # type: ignore[no-untyped-call]
+    raise typer.Exit(dramatiq_main(parsed))  # type: ignore[no-untyped-call]

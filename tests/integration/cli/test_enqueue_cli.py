@@ -7,17 +7,23 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime
 from switchyard.cli import _register, app
+from tests.conftest import unique
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def env(runtime: Runtime, org_id: str) -> dict[str, str]:
-    if runtime.settings.embedded:
-        pytest.skip("the shell enqueue needs a real Redis")
-    s = runtime.settings
+def org_id(server_runtime: Runtime) -> str:
+    with server_runtime.sessions.begin() as session:
+        return OrganizationRepository(session).create(unique("cli")).id
+
+
+@pytest.fixture
+def env(server_runtime: Runtime) -> dict[str, str]:
+    s = server_runtime.settings
     assert s.redis_url and s.database_url
     _register()
     return {

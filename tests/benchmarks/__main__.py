@@ -1,0 +1,14 @@
+"""`make bench`: every benchmark, printed as ratios against raw Dramatiq on this machine."""
+
+from __future__ import annotations
+
+import os
+
+from tests.benchmarks import throughput
+
+if __name__ == "__main__":
+    throughput.main(
+        jobs=int(os.environ.get("BENCH_JOBS", "5000")),
+        processes=int(os.environ.get("BENCH_PROCESSES", "2")),
+        threads=int(os.environ.get("BENCH_THREADS", "8")),
+    )

@@ -1,0 +1,215 @@
+"""No-op job throughput: Switchyard (all middleware) vs raw Dramatiq, same Redis, same -p/-t.
+
+For each system, N jobs are first enqueued through its own producer (timed: producer rate),
+then fresh worker processes start and the clock runs from the moment every process has
+registered its heartbeat until the queue's message hash is empty (worker rate). Both rates
+are printed with the ratio Switchyard / raw; worker rate is the headline figure.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from redis import Redis
+
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.app import build_runtime
+from switchyard.settings import load_settings
+
+
+@dataclass
+class Run:
+    name: str
+    jobs: int
+    enqueue_seconds: float
+    drain_seconds: float
+
+    @property
+    def produce_rate(self) -> float:
+        return self.jobs / self.enqueue_seconds
+
+    @property
+    def work_rate(self) -> float:
+        return self.jobs / self.drain_seconds
+
+
+def wait_ready(
+    redis: Redis, heartbeats_key: str, log: Path, processes: int, timeout: float = 60
+) -> None:
+    """Every worker process has registered its broker heartbeat (it is fetching).
+
+    The producer's broker registered one when it enqueued, hence ``processes + 1``.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if redis.zcard(heartbeats_key) >= processes + 1:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"workers not ready:\n{log.read_text(errors='replace')[-2000:]}")
+
+
+def measure(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    processes: int,
+    redis: Redis,
+    namespace: str,
+    enqueue: Callable[[], None],
+    jobs: int,
+    workdir: Path,
+) -> Run:
+    """Enqueue ``jobs`` (timed: producer rate), then start workers and time the drain."""
+    msgs_key = f"{namespace}:action.msgs"
+    started = time.perf_counter()
+    for _ in range(jobs):
+        enqueue()
+    enqueue_seconds = time.perf_counter() - started
+    assert redis.hlen(msgs_key) == jobs
+    log = workdir / f"{name}.log"
+    with log.open("wb") as handle:
+        worker = subprocess.Popen(
+            command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        wait_ready(redis, f"{namespace}:__heartbeats__", log, processes)
+        ready = time.perf_counter()
+        while redis.hlen(msgs_key):
+            time.sleep(0.005)
+        drain_seconds = time.perf_counter() - ready
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    return Run(name, jobs, enqueue_seconds, drain_seconds)
+
+
+def main(jobs: int = 5000, processes: int = 2, threads: int = 8) -> None:
+    redis_url = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+    redis = Redis.from_url(redis_url)
+    try:
+        redis.ping()
+    except Exception as exc:
+        print(f"benchmark needs a real Redis at {redis_url}: {exc}")
+        return
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        raw_ns = "rawbench" + uuid.uuid4().hex[:6]
+        sy_ns = "sybench" + uuid.uuid4().hex[:6]
+        raw = _raw_run(redis, redis_url, raw_ns, base_env, jobs, processes, threads, workdir)
+        sy = _switchyard_run(redis, redis_url, sy_ns, base_env, jobs, processes, threads, workdir)
+        for ns in (raw_ns, sy_ns):
+            for key in redis.scan_iter(f"{ns}:*"):
+                redis.delete(key)
+    print(f"no-op throughput, {jobs} jobs, -p {processes} -t {threads}, Redis {redis_url}")
+    for run in (raw, sy):
+        print(
+            f"  {run.name:<11} workers {run.work_rate:7.0f} jobs/s   "
+            f"producer {run.produce_rate:7.0f} jobs/s"
+        )
+    print(
+        f"  ratio switchyard/raw: workers {sy.work_rate / raw.work_rate:.2f}, "
+        f"producer {sy.produce_rate / raw.produce_rate:.2f}"
+    )
+
+
+def _raw_run(
+    redis: Redis, url: str, ns: str, env: dict[str, str], jobs: int, p: int, t: int, workdir: Path
+) -> Run:
+    os.environ["BENCH_REDIS_URL"], os.environ["BENCH_NAMESPACE"] = url, ns
+    from tests.benchmarks import raw_app
+
+    job = {
+        "id": "0" * 32,
+        "kind": "action",
+        "org_id": "bench",
+        "provider": "slack",
+        "payload": {"action": "noop"},
+    }
+    return measure(
+        "dramatiq",
+        [
+            sys.executable,
+            "-m",
+            "dramatiq",
+            "tests.benchmarks.raw_app",
+            "-p",
+            str(p),
+            "-t",
+            str(t),
+            "-Q",
+            "action",
+        ],
+        {**env, "BENCH_REDIS_URL": url, "BENCH_NAMESPACE": ns},
+        p,
+        redis,
+        ns,
+        lambda: raw_app.raw_noop.send(job),
+        jobs,
+        workdir,
+    )
+
+
+def _switchyard_run(
+    redis: Redis, url: str, ns: str, env: dict[str, str], jobs: int, p: int, t: int, workdir: Path
+) -> Run:
+    db = f"sqlite:///{workdir / 'bench.db'}"
+    key = "k1:" + "A" * 43 + "="
+    settings = load_settings(
+        _env_file=None,
+        redis_url=url,
+        database_url=db,
+        data_dir=workdir,
+        workers={"namespace": ns},
+        security={"encryption_keys": [key]},
+    )
+    from storage.migrate import upgrade
+
+    upgrade(db)
+    runtime = build_runtime(settings)
+    with runtime.sessions.begin() as session:
+        org_id = OrganizationRepository(session).create("bench").id
+    job = {"kind": "action", "org_id": org_id, "provider": "slack", "payload": {"action": "noop"}}
+    sy_env = {
+        **env,
+        "SWITCHYARD_REDIS_URL": url,
+        "SWITCHYARD_DATABASE_URL": db,
+        "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": key,
+        "SWITCHYARD_WORKERS__NAMESPACE": ns,
+        "SWITCHYARD_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+    }
+    command = [
+        sys.executable,
+        "-c",
+        "from switchyard.cli import main; main()",
+        "worker",
+        "-p",
+        str(p),
+        "-t",
+        str(t),
+        "-Q",
+        "action",
+    ]
+    try:
+        return measure(
+            "switchyard",
+            command,
+            sy_env,
+            p,
+            redis,
+            ns,
+            lambda: runtime.enqueuer.enqueue(job),
+            jobs,
+            workdir,
+        )
+    finally:
+        runtime.close()
