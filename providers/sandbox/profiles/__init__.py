@@ -1,0 +1,27 @@
+"""The sandboxed providers, each in its real conventions."""
+
+from __future__ import annotations
+
+from providers.sandbox.profile import Profile
+from providers.sandbox.profiles.commerce import QuickBooks, Shopify, Stripe
+from providers.sandbox.profiles.crm import HubSpot, Klaviyo, Salesforce
+from providers.sandbox.profiles.generic import Generic
+from providers.sandbox.profiles.messaging import Slack, Twilio
+from providers.sandbox.profiles.scheduling import Calendly, GoogleCalendar
+
+
+def default_profiles() -> list[Profile]:
+    """One fresh instance of every sandboxed provider."""
+    return [
+        HubSpot(),
+        Salesforce(),
+        Klaviyo(),
+        Shopify(),
+        Stripe(),
+        QuickBooks(),
+        Slack(),
+        Twilio(),
+        GoogleCalendar(),
+        Calendly(),
+        Generic(),
+    ]
