@@ -2,13 +2,16 @@
 
 Deduplication is one atomic ``SET NX EX`` in Redis: the first caller with a key within its
 window claims it and its job id; later callers get that id back and enqueue nothing. If the
-broker write fails after the claim, the claim is released so the caller can retry safely.
+lane write fails after the claim, the claim is released so the caller can retry safely.
+
+Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
+``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -16,6 +19,7 @@ from typing import Any
 import dramatiq
 from redis import Redis
 
+from providers.registry import Catalog
 from workers.actors import actor_name, queue_for
 from workers.envelope import (
     FieldError,
@@ -25,6 +29,7 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
+from workers.lanes import Lanes
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 
 # Release the claim only if it is still ours (another caller may hold it after expiry).
@@ -45,49 +50,52 @@ class Enqueuer:
     def __init__(
         self,
         *,
-        broker: dramatiq.Broker,
+        lanes: Lanes,
         redis: Redis,
-        providers: Container[str],
+        catalog: Catalog,
         limits: Limits,
-        org_exists: Callable[[str], bool],
+        org_weight: Callable[[str], int | None],
         idempotency_window_seconds: int,
         namespace: str,
     ) -> None:
-        self.broker = broker
+        self.lanes = lanes
         self.redis = redis
-        self.providers = providers
+        self.catalog = catalog
         self.limits = limits
-        self.org_exists = org_exists
+        self.org_weight = org_weight
         self.window = idempotency_window_seconds
         self.namespace = namespace
 
     def enqueue(self, data: Mapping[str, Any]) -> Enqueued:
         """Validate and enqueue one job; raises :class:`InvalidJobError` naming the fields."""
-        job = self._validate(data)
+        job, weight = self._validate(data)
         labels = (queue_for(job.kind), job.kind.value, job.provider)
         claim = self._claim(job)
         if claim is not None:
             JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
             return Enqueued(job_id=claim, duplicate=True)
         try:
-            self._send(job)
+            self._send(job, weight)
         except Exception:
             self._release(job)
             raise
         JOBS_ENQUEUED.labels(*labels, "accepted").inc()
         return Enqueued(job_id=job.id, duplicate=False)
 
-    def _validate(self, data: Mapping[str, Any]) -> JobEnvelope:
+    def _validate(self, data: Mapping[str, Any]) -> tuple[JobEnvelope, int]:
         try:
-            job = parse_envelope(data, providers=self.providers, limits=self.limits)
-            if not self.org_exists(job.org_id):
-                raise InvalidJobError(
-                    [FieldError("org_id", f"unknown organization {job.org_id!r}")]
-                )
+            job = parse_envelope(data, providers=self.catalog, limits=self.limits)
+            weight = self.org_weight(job.org_id)
+            if weight is None:
+                unknown = FieldError("org_id", f"unknown organization {job.org_id!r}")
+                raise InvalidJobError([unknown])
         except InvalidJobError as exc:
             JOBS_REJECTED.labels(exc.errors[0].field.split(".")[0]).inc()
             raise
-        return job
+        canonical = self.catalog.get(job.provider).name  # aliases ('qbo') become the name
+        if canonical != job.provider:
+            job = job.model_copy(update={"provider": canonical})
+        return job, weight
 
     def _idempotency_key(self, job: JobEnvelope) -> str | None:
         if job.idempotency_key is None:
@@ -113,7 +121,7 @@ class Enqueuer:
         if key is not None:
             self.redis.eval(_RELEASE, 1, key, job.id)
 
-    def _send(self, job: JobEnvelope) -> None:
+    def _send(self, job: JobEnvelope, weight: int) -> None:
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=queue_for(job.kind),
             actor_name=actor_name(job.kind),
@@ -122,11 +130,18 @@ class Enqueuer:
             options={},
             message_id=job.id,
         )
-        self.broker.enqueue(message, delay=_delay_ms(job.not_before))
+        self.lanes.push(
+            message.queue_name,
+            job.id,
+            message.encode(),
+            org=job.org_id,
+            priority=job.priority,
+            weight=weight,
+            delay_ms=_delay_ms(job.not_before),
+        )
 
 
-def _delay_ms(not_before: datetime | None) -> int | None:
+def _delay_ms(not_before: datetime | None) -> int:
     if not_before is None:
-        return None
-    delay = int((not_before - datetime.now(UTC)).total_seconds() * 1000)
-    return delay if delay > 0 else None
+        return 0
+    return max(0, int((not_before - datetime.now(UTC)).total_seconds() * 1000))

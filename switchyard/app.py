@@ -30,9 +30,13 @@ from storage.errors import KeyRingError, NotFoundError
 from storage.migrate import current, make_config, upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import Settings, SettingsError, load_settings
-from workers.broker import BrokerOptions, producer_broker, worker_broker
+from workers.accounts import AccountDirectory
+from workers.backoff import RetryPolicy
+from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
 from workers.envelope import Limits
+from workers.lanes import Lanes
+from workers.limiter import Limiter
 
 logger = logging.getLogger("switchyard")
 KEYS_VAR = "SWITCHYARD_SECURITY__ENCRYPTION_KEYS"
@@ -57,11 +61,26 @@ class Runtime:
             namespace=w.namespace,
             heartbeat_timeout_ms=w.heartbeat_timeout_ms,
             maintenance_chance=w.maintenance_chance,
-            max_retries=w.max_retries,
+            time_limit_ms=w.time_limit_ms,
+            admission_depth=w.admission_depth,
+        )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        w = self.settings.workers
+        return RetryPolicy(
+            max_attempts=w.max_retries + 1,
             min_backoff_ms=w.min_backoff_ms,
             max_backoff_ms=w.max_backoff_ms,
-            time_limit_ms=w.time_limit_ms,
         )
+
+    @cached_property
+    def lanes(self) -> Lanes:
+        return Lanes(self.redis, self.settings.workers.namespace)
+
+    @cached_property
+    def limiter(self) -> Limiter:
+        return Limiter(self.redis, self.settings.workers.namespace)
 
     @property
     def limits(self) -> Limits:
@@ -70,19 +89,16 @@ class Runtime:
     @cached_property
     def worker_context(self) -> WorkerContext:
         return WorkerContext(
-            providers=self.catalog,
+            catalog=self.catalog,
             limits=self.limits,
             sessions=self.sessions,
             redis=self.redis,
             namespace=self.settings.workers.namespace,
+            lanes=self.lanes,
+            limiter=self.limiter,
+            accounts=AccountDirectory(self.sessions),
+            retry_policy=self.retry_policy,
         )
-
-    @cached_property
-    def broker(self) -> RedisBroker:
-        """The worker broker in embedded mode (one process does both), else a producer one."""
-        if self.settings.embedded:
-            return self.worker_broker
-        return producer_broker(self.redis, self.broker_options)
 
     @cached_property
     def worker_broker(self) -> RedisBroker:
@@ -91,11 +107,11 @@ class Runtime:
     @cached_property
     def enqueuer(self) -> Enqueuer:
         return Enqueuer(
-            broker=self.broker,
+            lanes=self.lanes,
             redis=self.redis,
-            providers=self.catalog,
+            catalog=self.catalog,
             limits=self.limits,
-            org_exists=OrgDirectory(self.sessions).exists,
+            org_weight=OrgDirectory(self.sessions).weight,
             idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
             namespace=self.settings.workers.namespace,
         )
@@ -106,27 +122,27 @@ class Runtime:
 
 
 class OrgDirectory:
-    """Answers "does this org exist?" for enqueue, caching hits briefly (orgs rarely vanish)."""
+    """Answers "does this org exist, with which weight?" for enqueue, caching hits briefly."""
 
     TTL_SECONDS = 30.0
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self._seen: dict[str, float] = {}
+        self._seen: dict[str, tuple[float, int]] = {}
 
-    def exists(self, org_id: str) -> bool:
+    def weight(self, org_id: str) -> int | None:
+        """The org's fair-admission weight, or None when there is no such org."""
         now = time.monotonic()
-        if self._seen.get(org_id, 0.0) > now:
-            return True
+        hit = self._seen.get(org_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
         with self.sessions() as session:
             try:
-                OrganizationRepository(session).get(org_id)
-                found = True
+                weight = OrganizationRepository(session).get(org_id).weight
             except NotFoundError:
-                found = False
-        if found:
-            self._seen[org_id] = now + self.TTL_SECONDS
-        return found
+                return None
+        self._seen[org_id] = (now + self.TTL_SECONDS, weight)
+        return weight
 
 
 def build_runtime(settings: Settings | None = None) -> Runtime:

@@ -30,8 +30,9 @@ from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import load_settings
-from workers.envelope import InvalidJobError, Kind
-from workers.middleware.outcomes import job_fields, outcome_of
+from workers.envelope import InvalidJobError
+from workers.inprocess import run_until_idle
+from workers.middleware.outcomes import OutcomeLog, job_fields, outcome_of
 
 ORGS = ("acme", "globex", "initech")
 PROVIDERS = ("hubspot", "slack", "shopify", "stripe", "google_sheets")
@@ -63,7 +64,10 @@ class DemoReport:
                 "accepted": self.accepted,
                 "duplicates": self.duplicates,
                 "rejected": len(self.rejected),
-                **{k: totals.get(k, 0) for k in ("succeeded", "retried", "dead_lettered")},
+                **{
+                    k: totals.get(k, 0)
+                    for k in ("succeeded", "retried", "deferred", "dead_lettered")
+                },
             },
             "per_org": per_org,
             "rejections": self.rejected,
@@ -89,6 +93,12 @@ class _OutcomeRecorder(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
+        self._count(message, exception)
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        self._count(message, None)
+
+    def _count(self, message: MessageProxy, exception: BaseException | None) -> None:
         org = self.org_names.get(job_fields(message)["org"], "?")
         with self.lock:
             self.report.outcomes[(org, outcome_of(message, exception))] += 1
@@ -115,17 +125,12 @@ def _run(runtime: Runtime, jobs_per_org: int, rng: random.Random, threads: int) 
     report = DemoReport()
     org_ids, key = _setup_orgs(runtime)
     broker = runtime.worker_broker
-    broker.add_middleware(_OutcomeRecorder(report, {v: k for k, v in org_ids.items()}))
+    # Before OutcomeLog: its after-hook then runs once Backoff has decided the outcome.
+    recorder = _OutcomeRecorder(report, {v: k for k, v in org_ids.items()})
+    broker.add_middleware(recorder, before=OutcomeLog)
     _submit_python_jobs(runtime, org_ids, jobs_per_org, rng, report)
     _submit_http_jobs(runtime, org_ids, key, report)
-    worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=50)
-    worker.start()
-    try:
-        for kind in Kind:
-            broker.join(kind.value, timeout=120_000)
-        worker.join()
-    finally:
-        worker.stop()
+    run_until_idle(broker, runtime.lanes, threads=threads, timeout_s=120)
     report.dead_letters = _dead_letters(runtime, {v: k for k, v in org_ids.items()})
     report.elapsed_seconds = time.perf_counter() - started
     return report

@@ -58,6 +58,12 @@ class WorkerSettings(BaseModel):
         description="Per-million chance per fetch that a worker runs broker maintenance.",
     )
     namespace: str = Field(default="switchyard", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    admission_depth: int = Field(
+        default=100,
+        ge=1,
+        le=100_000,
+        description="How many jobs the admission pump keeps ready in each Dramatiq queue.",
+    )
 
     _split = field_validator("queues", mode="before")(lambda v: _split_csv(v))
 
@@ -107,6 +113,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path(".switchyard")
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: str = Field(
+        default="text", pattern=r"^(text|json)$", description="json: one JSON object per line."
+    )
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)

@@ -6,12 +6,13 @@ from typing import Any
 
 import dramatiq
 
+from providers.errors import ProviderError
 from workers.context import current_context
 from workers.envelope import InvalidJobError, Kind, load_envelope
-from workers.errors import PermanentJobError
+from workers.errors import JobError
 from workers.handlers import handler_for
 
-PERMANENT = (PermanentJobError, InvalidJobError)
+EXPECTED = (JobError, InvalidJobError, ProviderError)
 
 
 def queue_for(kind: Kind) -> str:
@@ -36,17 +37,17 @@ def execute(job: dict[str, Any]) -> None:
 
 
 def declare_actors(
-    broker: dramatiq.Broker, *, max_retries: int, time_limit_ms: int
+    broker: dramatiq.Broker, *, time_limit_ms: int
 ) -> dict[Kind, dramatiq.Actor[..., Any]]:
-    """Declare one actor per kind on ``broker``; permanent errors are never retried."""
+    """Declare one actor per kind on ``broker`` (retries are the Backoff middleware's job)."""
     return {
         kind: dramatiq.actor(
             actor_name=actor_name(kind),
             queue_name=queue_for(kind),
             broker=broker,
-            max_retries=max_retries,
             time_limit=time_limit_ms,
-            throws=PERMANENT,
+            # Expected failures: Dramatiq logs them in one line, our OutcomeLog says the rest.
+            throws=EXPECTED,
         )(execute)
         for kind in Kind
     }

@@ -1,8 +1,8 @@
 """The Dramatiq Redis broker, on a real Redis server or an in-process fakeredis.
 
-Two flavours share one constructor: a *producer* broker only enqueues (no middleware that
-runs jobs), a *worker* broker carries the full middleware stack in a fixed order — Retries
-must decide before DeadLetter, metrics and logs read its verdict.
+A worker broker carries the full middleware stack in a fixed order (see
+:func:`worker_broker`). Jobs reach Dramatiq queues only through the admission pump, from
+the lanes (:mod:`workers.lanes`); Dramatiq's own delay queues and ``Retries`` are not used.
 """
 
 from __future__ import annotations
@@ -11,13 +11,16 @@ from dataclasses import dataclass
 
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
-from dramatiq.middleware import Middleware, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
 from redis import Redis
 
 from workers.actors import declare_actors
+from workers.admission import Admission
+from workers.backoff import policy_for
 from workers.context import WorkerContext
-from workers.envelope import Kind
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
+from workers.middleware.backoff import Backoff
+from workers.middleware.rate_limit import RateLimit
 
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -29,25 +32,23 @@ class BrokerOptions:
     namespace: str = "switchyard"
     heartbeat_timeout_ms: int = 60_000
     maintenance_chance: int = 1_000
-    max_retries: int = 8
-    min_backoff_ms: int = 1_000
-    max_backoff_ms: int = 3_600_000
     time_limit_ms: int = 600_000
-
-
-def producer_broker(client: Redis, options: BrokerOptions) -> RedisBroker:
-    """A broker that enqueues only; its queues are declared so workers find them."""
-    broker = _redis_broker(client, options, middleware=[])
-    for kind in Kind:
-        broker.declare_queue(kind.value)
-    return broker
+    admission_depth: int = 100
 
 
 def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext) -> RedisBroker:
     """A broker with the full worker middleware stack and one actor per kind."""
-    # Dramatiq runs ``after_*`` hooks in reverse list order: whatever reads the Retries
-    # verdict (message.failed) must come *before* Retries in this list.
+    # Dramatiq runs ``before_*`` hooks in list order and ``after_*`` hooks in reverse:
+    # RateLimit admits first (a deferral spends no attempt), Backoff decides right after the
+    # actor, and everything that reads its verdict (dead letter, metrics, logs) sits before it.
     middleware: list[Middleware] = [
+        RateLimit(
+            context.limiter,
+            context.lanes,
+            context.catalog,
+            context.accounts,
+            lease_ms=options.time_limit_ms,
+        ),
         AttemptClock(),
         OutcomeLog(),
         JobMetrics(),
@@ -55,14 +56,13 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         TimeLimit(),
         ShutdownNotifications(),
         Resources(context),
-        Retries(
-            max_retries=options.max_retries,
-            min_backoff=options.min_backoff_ms,
-            max_backoff=options.max_backoff_ms,
+        Backoff(
+            context.lanes, context.limiter, lambda kind: policy_for(kind, context.retry_policy)
         ),
+        Admission(context.lanes, target_depth=options.admission_depth),
     ]
     broker = _redis_broker(client, options, middleware=middleware)
-    declare_actors(broker, max_retries=options.max_retries, time_limit_ms=options.time_limit_ms)
+    declare_actors(broker, time_limit_ms=options.time_limit_ms)
     dramatiq.set_broker(broker)
     return broker
 

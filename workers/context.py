@@ -1,4 +1,4 @@
-"""What handlers may use, built once per worker process by the composition root.
+"""What handlers and middleware may use, built once per worker process by the composition root.
 
 Middleware owns these resources (Polar's habit): actors fetch them with
 :func:`current_context`, they never create engines or clients themselves.
@@ -6,35 +6,48 @@ Middleware owns these resources (Polar's habit): actors fetch them with
 
 from __future__ import annotations
 
-from collections.abc import Container
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.registry import Catalog
+from workers.accounts import AccountDirectory
+from workers.backoff import RetryPolicy
 from workers.envelope import Limits
+from workers.lanes import Lanes
+from workers.limiter import Limiter
 
 
 @dataclass(frozen=True)
 class WorkerContext:
     """Shared, thread-safe resources of one worker process."""
 
-    providers: Container[str]
+    catalog: Catalog
     limits: Limits
     sessions: sessionmaker[Session]
     redis: Redis
     namespace: str
+    lanes: Lanes
+    limiter: Limiter
+    accounts: AccountDirectory
+    retry_policy: RetryPolicy
+
+    @property
+    def providers(self) -> Catalog:
+        """The catalog, as the set of known provider names (and aliases)."""
+        return self.catalog
 
 
 _current: ContextVar[WorkerContext | None] = ContextVar("switchyard_worker_context", default=None)
 
 
 def current_context() -> WorkerContext:
-    """The context of the job being processed; set by :class:`ResourcesMiddleware`."""
+    """The context of the job being processed; set by the ``Resources`` middleware."""
     context = _current.get()
     if context is None:
-        raise RuntimeError("no worker context: ResourcesMiddleware is not installed")
+        raise RuntimeError("no worker context: the Resources middleware is not installed")
     return context
 
 

@@ -7,13 +7,20 @@
     └── PermanentJobError   dead-letter at once (bad input, no handler, invalid_grant...)
         └── UnsupportedJobError   no handler for this kind or action in this deployment
 
-Handlers raise these (or let :class:`workers.envelope.InvalidJobError` escape); any other
-exception is treated as transient, because an unknown failure deserves a retry before a human.
+Handlers raise these, or let :class:`workers.envelope.InvalidJobError` and the provider
+client's errors (:mod:`providers.errors`) escape: :func:`verdict_for` maps them all to
+retry, defer (rate limited: no attempt spent) or dead-letter. Any other exception is treated
+as transient, because an unknown failure deserves a retry before a human.
 """
 
 from __future__ import annotations
 
+import re
+from enum import Enum
+
 from dramatiq.middleware import TimeLimitExceeded
+
+from providers.errors import AuthError, PermanentError, ProviderError, RateLimited
 
 
 class JobError(Exception):
@@ -40,6 +47,34 @@ class UnsupportedJobError(PermanentJobError):
     error_class = "unsupported"
 
 
+class Verdict(Enum):
+    """What happens to a job after an attempt raised."""
+
+    RETRY = "retry"  # transient: back off and try again, while attempts remain
+    DEFER = "defer"  # rate limited: wait for the provider, without spending an attempt
+    DEAD = "dead"  # permanent: dead-letter now
+
+
+def verdict_for(exc: BaseException) -> Verdict:
+    """Classify an exception raised by a handler (providers' errors are mapped here)."""
+    if isinstance(exc, RateLimited):
+        return Verdict.DEFER
+    permanent = isinstance(exc, PermanentJobError | PermanentError)
+    if permanent or getattr(exc, "error_class", None) == "invalid_job":
+        return Verdict.DEAD
+    # AuthError is retried once the credential layer has refreshed (see the OAuth issue);
+    # until then it backs off like any transient error.
+    return Verdict.RETRY
+
+
+def retry_after_of(exc: BaseException) -> float | None:
+    """Seconds the provider asked us to wait, when it said."""
+    if isinstance(exc, RateLimited):
+        return exc.retry_after
+    feedback = getattr(exc, "feedback", None)
+    return getattr(feedback, "retry_after", None)
+
+
 def error_class_of(exc: BaseException) -> str:
     """A short, low-cardinality name for an exception, used in the DLQ and metrics."""
     explicit = getattr(exc, "error_class", None)
@@ -47,4 +82,8 @@ def error_class_of(exc: BaseException) -> str:
         return explicit
     if isinstance(exc, TimeLimitExceeded):
         return "time_limit"
+    if isinstance(exc, AuthError):
+        return "auth"
+    if isinstance(exc, ProviderError):
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", type(exc).__name__).lower()
     return "unexpected"

@@ -1,11 +1,62 @@
-"""Job metrics shared by producers and workers. Labels stay low-cardinality: never org ids."""
+"""Every Prometheus metric Switchyard's processes record, and the helpers that record them.
+
+Labels stay low-cardinality: queue, kind, provider, outcome and a few closed vocabularies
+(status class, sync action, error class). Never an org, connection, endpoint or job id — a
+test (``tests/unit/observability``) rejects any label outside :data:`ALLOWED_LABELS`.
+
+The metrics are plain prometheus-client objects in the default registry. In worker
+processes the composition root switches prometheus-client to multiprocess mode before any
+sample is recorded, so one ``/metrics`` per host aggregates every process (see
+``switchyard/observability/metrics.py``). Gauges of shared state (queue depth, DLQ depth,
+workers alive) are not here: the exporter reads them from Redis and the database, once.
+
+Every metric has labels: prometheus-client creates the value of an unlabelled metric at
+import, possibly before multiprocess mode is on, so it would never be aggregated.
+
+Counters are exposed with a ``_total`` suffix, histograms as ``_bucket``/``_sum``/``_count``.
+"""
 
 from __future__ import annotations
 
+from typing import Final
+
 from prometheus_client import Counter, Histogram
+
+ALLOWED_LABELS: Final = frozenset(
+    {
+        "queue",
+        "kind",
+        "provider",
+        "outcome",
+        "result",
+        "field",
+        "status_class",
+        "model",
+        "action",
+        "reason",
+        "error_class",
+        "status",
+        "probe",
+    }
+)
+"""Every label name any Switchyard metric may carry (exporter gauges included)."""
+
+FORBIDDEN_LABELS: Final = frozenset(
+    {"org", "org_id", "connection", "connection_id", "endpoint", "endpoint_id", "job_id", "id"}
+)
+"""Label names that would explode cardinality; listed so the test names the mistake."""
 
 JOB_LABELS = ("queue", "kind", "provider")
 
+JOB_OUTCOMES: Final = ("succeeded", "retried", "deferred", "dead_lettered")
+"""Values of ``outcome`` on :data:`JOBS_FINISHED`. ``deferred`` = put back by rate-limit
+admission (not a retry); ``retried`` = transient failure, backoff scheduled."""
+
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
+HTTP_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+# --- jobs ----------------------------------------------------------------------------------
 JOBS_ENQUEUED = Counter(
     "switchyard_jobs_enqueued", "Jobs accepted at enqueue.", [*JOB_LABELS, "result"]
 )
@@ -15,12 +66,134 @@ JOBS_REJECTED = Counter(
 JOBS_STARTED = Counter("switchyard_jobs_started", "Job attempts started.", JOB_LABELS)
 JOBS_FINISHED = Counter(
     "switchyard_jobs_finished",
-    "Job attempts finished, by outcome (succeeded, retried, dead_lettered).",
+    "Job attempts finished, by outcome (succeeded, retried, deferred, dead_lettered).",
     [*JOB_LABELS, "outcome"],
 )
 JOB_DURATION = Histogram(
     "switchyard_job_duration_seconds",
     "Time spent running one job attempt.",
     ["queue", "kind"],
-    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+    buckets=DURATION_BUCKETS,
 )
+JOB_QUEUE_WAIT = Histogram(
+    "switchyard_job_queue_wait_seconds",
+    "Time from when a job attempt became due (enqueue, or its delay's end) to its start.",
+    ["queue", "kind"],
+    buckets=WAIT_BUCKETS,
+)
+
+# --- provider HTTP -------------------------------------------------------------------------
+PROVIDER_REQUESTS = Counter(
+    "switchyard_provider_requests",
+    "HTTP requests to provider APIs, by status class (2xx..5xx, or error for no response).",
+    ["provider", "status_class"],
+)
+PROVIDER_REQUEST_DURATION = Histogram(
+    "switchyard_provider_request_duration_seconds",
+    "Latency of HTTP requests to provider APIs.",
+    ["provider"],
+    buckets=HTTP_BUCKETS,
+)
+PROVIDER_THROTTLED = Counter(
+    "switchyard_provider_throttled_responses",
+    "Provider answers that said slow down (HTTP 429 and equivalents).",
+    ["provider"],
+)
+
+# --- rate limiting -------------------------------------------------------------------------
+RATE_LIMIT_DEFERRALS = Counter(
+    "switchyard_rate_limit_deferrals",
+    "Jobs deferred by rate-limit admission to the time their slot opens (not retries).",
+    ["provider", "queue"],
+)
+
+# --- credentials ---------------------------------------------------------------------------
+TOKEN_REFRESH_OUTCOMES: Final = ("succeeded", "failed", "invalid_grant", "lost_race")
+TOKEN_REFRESHES = Counter(
+    "switchyard_token_refreshes",
+    "OAuth token refreshes by outcome (succeeded, failed, invalid_grant, lost_race).",
+    ["provider", "outcome"],
+)
+
+# --- syncs ---------------------------------------------------------------------------------
+SYNC_ACTIONS: Final = ("added", "updated", "deleted", "unchanged")
+SYNC_RECORDS = Counter(
+    "switchyard_sync_records",
+    "Records written by sync runs, by action (added, updated, deleted, unchanged).",
+    ["provider", "model", "action"],
+)
+SYNC_RUNS = Counter(
+    "switchyard_sync_runs",
+    "Sync runs finished, by outcome (succeeded, failed).",
+    ["provider", "model", "outcome"],
+)
+
+# --- outbound webhooks ---------------------------------------------------------------------
+WEBHOOK_OUTCOMES: Final = ("delivered", "retried", "failed", "blocked")
+WEBHOOK_DELIVERIES = Counter(
+    "switchyard_webhook_deliveries",
+    "Outbound webhook delivery attempts by outcome (delivered, retried, failed, blocked).",
+    ["outcome", "status_class"],
+)
+WEBHOOK_DELIVERY_DURATION = Histogram(
+    "switchyard_webhook_delivery_duration_seconds",
+    "Time to deliver one outbound webhook attempt, by outcome.",
+    ["outcome"],
+    buckets=HTTP_BUCKETS,
+)
+WEBHOOK_ENDPOINTS_DISABLED = Counter(
+    "switchyard_webhook_endpoints_disabled",
+    "Webhook endpoints disabled automatically, by reason (gone, failing).",
+    ["reason"],
+)
+
+ALL_METRICS: Final = (
+    JOBS_ENQUEUED,
+    JOBS_REJECTED,
+    JOBS_STARTED,
+    JOBS_FINISHED,
+    JOB_DURATION,
+    JOB_QUEUE_WAIT,
+    PROVIDER_REQUESTS,
+    PROVIDER_REQUEST_DURATION,
+    PROVIDER_THROTTLED,
+    RATE_LIMIT_DEFERRALS,
+    TOKEN_REFRESHES,
+    SYNC_RECORDS,
+    SYNC_RUNS,
+    WEBHOOK_DELIVERIES,
+    WEBHOOK_DELIVERY_DURATION,
+    WEBHOOK_ENDPOINTS_DISABLED,
+)
+"""Every metric of this module, for the label allow-list test and the dashboard checks."""
+
+
+def queue_wait_seconds(enqueued_ms: int, eta_ms: int | None, now_ms: int) -> float:
+    """How long a job attempt waited once due: since its delay ended, else since enqueue."""
+    due_ms = max(enqueued_ms, eta_ms or 0)
+    return max(0.0, (now_ms - due_ms) / 1000)
+
+
+def status_class(status: int | None) -> str:
+    """``2xx``..``5xx`` for an HTTP status, ``error`` when no response came (timeout, reset)."""
+    if status is None or not 100 <= status <= 599:
+        return "error"
+    return f"{status // 100}xx"
+
+
+def observe_provider_response(provider: str, status: int | None, seconds: float) -> None:
+    """Record one provider HTTP exchange; 429 also counts as a throttled response.
+
+    ``providers`` imports nothing of ours, so the provider client takes this as a callback
+    (wired by ``workers``), not as an import.
+    """
+    PROVIDER_REQUESTS.labels(provider, status_class(status)).inc()
+    PROVIDER_REQUEST_DURATION.labels(provider).observe(seconds)
+    if status == 429:
+        PROVIDER_THROTTLED.labels(provider).inc()
+
+
+def observe_webhook_attempt(outcome: str, status: int | None, seconds: float) -> None:
+    """Record one outbound webhook attempt (``status`` None when no response came)."""
+    WEBHOOK_DELIVERIES.labels(outcome, status_class(status)).inc()
+    WEBHOOK_DELIVERY_DURATION.labels(outcome).observe(seconds)

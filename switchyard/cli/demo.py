@@ -9,6 +9,8 @@ import typer
 from switchyard.cli.common import console, print_json, print_table
 from switchyard.demo import run_demo
 
+OUTCOMES = ("succeeded", "retried", "deferred", "dead_lettered")
+
 
 def demo(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
@@ -25,11 +27,8 @@ def demo(
     print_table("Jobs", ["stage", "count"], [(k, v) for k, v in jobs.items()])
     print_table(
         "Outcomes per organization",
-        ["org", "succeeded", "retried", "dead_lettered"],
-        [
-            (org, c.get("succeeded", 0), c.get("retried", 0), c.get("dead_lettered", 0))
-            for org, c in report["per_org"].items()
-        ],
+        ["org", *OUTCOMES],
+        [(org, *(c.get(o, 0) for o in OUTCOMES)) for org, c in report["per_org"].items()],
     )
     print_table(
         "Refused at enqueue",

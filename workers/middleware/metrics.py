@@ -7,9 +7,16 @@ from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
+from dramatiq.common import current_millis
 from dramatiq.middleware import Middleware
 
-from workers.metrics import JOB_DURATION, JOBS_FINISHED, JOBS_STARTED
+from workers.metrics import (
+    JOB_DURATION,
+    JOB_QUEUE_WAIT,
+    JOBS_FINISHED,
+    JOBS_STARTED,
+    queue_wait_seconds,
+)
 from workers.middleware.outcomes import job_fields, outcome_of
 
 
@@ -21,6 +28,10 @@ class JobMetrics(Middleware):
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         fields = job_fields(message)
         JOBS_STARTED.labels(message.queue_name, fields["kind"], fields["provider"]).inc()
+        wait = queue_wait_seconds(
+            message.message_timestamp, message.options.get("eta"), current_millis()
+        )
+        JOB_QUEUE_WAIT.labels(message.queue_name, fields["kind"]).observe(wait)
         setattr(message, self._STARTED, time.perf_counter())
 
     def after_process_message(
@@ -36,7 +47,13 @@ class JobMetrics(Middleware):
         labels = (message.queue_name, fields["kind"], fields["provider"])
         JOBS_FINISHED.labels(*labels, outcome).inc()
         started = getattr(message, self._STARTED, None)
-        if started is not None:
-            JOB_DURATION.labels(message.queue_name, fields["kind"]).observe(
-                time.perf_counter() - started
-            )
+        if started is None:
+            return
+        JOB_DURATION.labels(message.queue_name, fields["kind"]).observe(
+            time.perf_counter() - started
+        )
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        fields = job_fields(message)
+        labels = (message.queue_name, fields["kind"], fields["provider"])
+        JOBS_FINISHED.labels(*labels, outcome_of(message, None)).inc()

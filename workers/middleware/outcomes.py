@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
@@ -11,13 +11,16 @@ from dramatiq.middleware import Middleware
 
 from workers.errors import error_class_of
 from workers.middleware.attempts import attempts_of
+from workers.scheduling import Outcome, marked_delay_ms, marked_outcome
 
-Outcome = Literal["succeeded", "retried", "dead_lettered"]
 logger = logging.getLogger("switchyard.jobs")
 
 
 def outcome_of(message: MessageProxy, exception: BaseException | None) -> Outcome:
-    """Classify an attempt after the Retries middleware has decided (it must run first)."""
+    """Classify an attempt after the Backoff middleware has decided (it must run first)."""
+    marked = marked_outcome(message)
+    if marked is not None:
+        return marked
     if exception is None:
         return "succeeded"
     return "dead_lettered" if message.failed else "retried"
@@ -53,10 +56,26 @@ class OutcomeLog(Middleware):
         fields = _fmt(job_fields(message))
         if exception is None:
             logger.info("job %s %s", outcome, fields)
+        elif outcome == "deferred":
+            logger.info(
+                "job %s %s delay_ms=%s error=%s",
+                outcome,
+                fields,
+                marked_delay_ms(message),
+                error_class_of(exception),
+            )
         else:
             logger.warning(
                 "job %s %s error=%s: %s", outcome, fields, error_class_of(exception), exception
             )
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        logger.info(
+            "job %s %s delay_ms=%s",
+            outcome_of(message, None),
+            _fmt(job_fields(message)),
+            marked_delay_ms(message),
+        )
 
 
 def _fmt(fields: dict[str, str]) -> str:

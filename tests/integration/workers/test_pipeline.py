@@ -17,6 +17,7 @@ from workers.actors import actor_name, queue_for
 from workers.envelope import ActionJob, Kind
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
+from workers.inprocess import run_until_idle
 
 
 def noop_job(org_id: str, **extra: Any) -> dict[str, Any]:
@@ -30,15 +31,8 @@ def noop_job(org_id: str, **extra: Any) -> dict[str, Any]:
 
 
 def drain(runtime: Runtime) -> None:
-    """Run worker threads until every queue is empty and in-flight work is done."""
-    worker = dramatiq.Worker(runtime.worker_broker, worker_threads=4, worker_timeout=20)
-    worker.start()
-    try:
-        for kind in Kind:
-            runtime.worker_broker.join(kind.value, timeout=30_000)
-        worker.join()
-    finally:
-        worker.stop()
+    """Run worker threads until every lane, queue and waiting set is empty."""
+    run_until_idle(runtime.worker_broker, runtime.lanes, threads=4, timeout_s=30)
 
 
 def outcomes(caplog: pytest.LogCaptureFixture) -> dict[str, list[str]]:

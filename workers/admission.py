@@ -1,0 +1,99 @@
+"""The admission pump: moves jobs from lanes into the Dramatiq queue, fairly and shallowly.
+
+Every worker process runs one pump thread (no leader; any number run at once, the admit
+script is atomic). Each round, per consumed queue, it tops the Dramatiq ready list up to
+``target_depth`` from the lanes, then confirms what it enqueued. A pump that dies between
+the enqueue and the confirm costs a duplicate, never a loss (see :mod:`workers.lanes`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
+
+from workers.lanes import Lanes
+
+logger = logging.getLogger("switchyard.admission")
+
+
+class AdmissionPump:
+    """Tops up Dramatiq queues from lanes; :meth:`run_once` is one round over all queues."""
+
+    def __init__(
+        self,
+        broker: RedisBroker,
+        lanes: Lanes,
+        queues: Iterable[str],
+        *,
+        target_depth: int = 100,
+        idle_interval_s: float = 0.05,
+    ) -> None:
+        self.broker = broker
+        self.lanes = lanes
+        self.queues = sorted(queues)
+        self.target_depth = target_depth
+        self.idle_interval_s = idle_interval_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Admit what fits into every queue; returns how many jobs moved."""
+        return sum(self._admit(queue) for queue in self.queues)
+
+    def _admit(self, queue: str) -> int:
+        ready = int(self.broker.client.llen(f"{self.broker.namespace}:{queue}"))
+        admitted = self.lanes.admit(queue, self.target_depth - ready)
+        done: list[str] = []
+        try:
+            for job_id, data in admitted:
+                self.broker.enqueue(dramatiq.Message.decode(data))
+                done.append(job_id)
+        finally:
+            self.lanes.confirm(queue, done)
+        return len(done)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="admission", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                moved = self.run_once()
+            except Exception:  # Redis blip: log, back off, keep the process alive
+                logger.exception("admission round failed")
+                moved = 0
+            if not moved:
+                self._stop.wait(self.idle_interval_s)
+
+
+class Admission(Middleware):
+    """Runs an :class:`AdmissionPump` for the queues this worker consumes."""
+
+    def __init__(self, lanes: Lanes, *, target_depth: int) -> None:
+        self.lanes = lanes
+        self.target_depth = target_depth
+        self.pump: AdmissionPump | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        assert isinstance(broker, RedisBroker)
+        queues = worker.consumer_whitelist or {
+            q for q in broker.get_declared_queues() if "." not in q
+        }
+        self.pump = AdmissionPump(broker, self.lanes, queues, target_depth=self.target_depth)
+        self.pump.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        if self.pump is not None:
+            self.pump.stop()

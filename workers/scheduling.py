@@ -1,0 +1,39 @@
+"""Putting a job message back to wait: retries, deferrals and not_before all go through here."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from dramatiq.broker import MessageProxy
+
+from workers.lanes import Lanes
+
+Outcome = Literal["succeeded", "retried", "deferred", "dead_lettered"]
+_OUTCOME = "_switchyard_outcome"
+_DELAY = "_switchyard_delay_ms"
+
+
+def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outcome) -> None:
+    """Return the message (with its options) to its org's lane after ``delay_ms``."""
+    data: dict[str, Any] = message.args[0]
+    lanes.push(
+        message.queue_name,
+        message.message_id,
+        message.encode(),
+        org=str(data["org_id"]),
+        priority=int(data.get("priority", 5)),
+        delay_ms=delay_ms,
+    )
+    setattr(message, _OUTCOME, outcome)
+    setattr(message, _DELAY, delay_ms)
+
+
+def marked_outcome(message: MessageProxy) -> Outcome | None:
+    """The outcome a middleware recorded when it rescheduled the message, if any."""
+    outcome: Outcome | None = getattr(message, _OUTCOME, None)
+    return outcome
+
+
+def marked_delay_ms(message: MessageProxy) -> int | None:
+    delay: int | None = getattr(message, _DELAY, None)
+    return delay
