@@ -47,9 +47,10 @@ class DeadJobFilter:
     """Which dead jobs to list, count or purge; unset fields match everything.
 
     ``since``/``until`` bound ``dead_at`` (inclusive, exclusive); ``replayed`` selects jobs
-    already replayed (True) or never replayed (False).
+    already replayed (True) or never replayed (False); ``ids`` restricts to those dead-job ids.
     """
 
+    ids: tuple[str, ...] | None = None
     org_id: str | None = None
     provider: str | None = None
     kind: str | None = None
@@ -69,6 +70,8 @@ class DeadJobFilter:
             DeadJob.error_class: self.error_class,
         }
         found.extend(column == value for column, value in equal.items() if value is not None)
+        if self.ids is not None:
+            found.append(DeadJob.id.in_(self.ids))
         if self.since is not None:
             found.append(DeadJob.dead_at >= self.since)
         if self.until is not None:
