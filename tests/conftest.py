@@ -85,7 +85,13 @@ def unique(prefix: str) -> str:
 
 
 def runtime_settings(
-    *, backend: str, tmp_path: Path, namespace: str, request: pytest.FixtureRequest, **workers: Any
+    *,
+    backend: str,
+    tmp_path: Path,
+    namespace: str,
+    request: pytest.FixtureRequest,
+    providers: dict[str, Any] | None = None,
+    **workers: Any,
 ) -> Settings:
     """Settings for a runtime on the embedded default or on real Redis + PostgreSQL."""
     worker_settings = {
@@ -102,6 +108,7 @@ def runtime_settings(
             database_url=None,
             data_dir=tmp_path,
             workers=worker_settings,
+            providers=providers or {},
         )
     return load_settings(
         _env_file=None,
@@ -110,6 +117,7 @@ def runtime_settings(
         data_dir=tmp_path,
         workers=worker_settings,
         security={"encryption_keys": [generate_key_item("test1")]},
+        providers=providers or {},
     )
 
 

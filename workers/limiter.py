@@ -29,11 +29,16 @@ _UNSAFE = re.compile(r"[{}\s]")
 
 @dataclass(frozen=True)
 class Decision:
-    """Run now, or come back after ``delay_ms``; ``reserved`` means a slot is held for it."""
+    """Run now, or come back after ``delay_ms``; ``slot_ms`` is the slot held for it, if any
+    (Redis time, ms), to be presented when it comes back."""
 
     run: bool
     delay_ms: int
-    reserved: bool
+    slot_ms: int
+
+    @property
+    def reserved(self) -> bool:
+        return self.slot_ms > 0
 
 
 def rate_key(
@@ -70,13 +75,19 @@ class Limiter:
         policy: RateLimitPolicy,
         *,
         job_id: str,
-        reserved: bool = False,
+        slot_ms: int = 0,
         lease_ms: int = 600_000,
     ) -> Decision:
-        """May this job call the provider now? Takes a slot (and a lease) when it may."""
+        """May this job call the provider now? Takes a slot (and a lease) when it may.
+
+        Policies without a burst mean "at most ``limit`` per ``period``": a sliding-window
+        log guards that exactly. With a burst, the policy is a leaky bucket (GCRA alone).
+        """
         interval = math.ceil(policy.period_seconds * 1000 / policy.limit)
-        tolerance = interval * ((policy.burst or 1) - 1)
-        verdict, delay, holds = self._acquire(
+        burst = policy.burst or 1
+        tolerance = interval * (burst - 1)
+        window_limit = policy.limit if burst == 1 else 0
+        verdict, delay, slot = self._acquire(
             keys=[self.prefix(key)],
             args=[
                 interval,
@@ -85,11 +96,13 @@ class Limiter:
                 policy.concurrency or 0,
                 job_id,
                 lease_ms,
-                int(reserved),
+                slot_ms,
                 MAX_RESERVE_MS,
+                math.ceil(policy.period_seconds * 1000),
+                window_limit,
             ],
         )
-        return Decision(run=bool(verdict), delay_ms=int(delay), reserved=bool(holds))
+        return Decision(run=bool(verdict), delay_ms=int(delay), slot_ms=int(slot))
 
     def release(self, key: str, job_id: str) -> None:
         """Give back the job's concurrency lease (a no-op without a cap)."""

@@ -23,7 +23,7 @@ from workers.lanes import Lanes
 from workers.limiter import Limiter, rate_key
 from workers.scheduling import reschedule
 
-RESERVED = "switchyard_rl_reserved"
+RESERVED = "switchyard_rl_slot_ms"
 _KEY = "_switchyard_rate_key"
 _POLICY = "_switchyard_rate_policy"
 LIMITED_KINDS = frozenset({Kind.ACTION.value, Kind.SYNC.value})
@@ -73,13 +73,13 @@ class RateLimit(Middleware):
             key,
             policy,
             job_id=message.message_id,
-            reserved=bool(message.options.get(RESERVED)),
+            slot_ms=int(message.options.get(RESERVED, 0)),
             lease_ms=self.lease_ms,
         )
         if decision.run:
             message.options.pop(RESERVED, None)
             return
-        message.options[RESERVED] = int(decision.reserved)
+        message.options[RESERVED] = decision.slot_ms
         reschedule(self.lanes, message, decision.delay_ms, "deferred")
         raise SkipMessage(f"rate limited on {key}; back in {decision.delay_ms} ms")
 

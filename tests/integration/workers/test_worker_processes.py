@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,13 @@ def worker_env(rt: Runtime) -> dict[str, str]:
     }
 
 
-def start_worker(rt: Runtime, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+def start_worker(
+    rt: Runtime, log: Path, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     handle = log.open("wb")
     return subprocess.Popen(
         [*SWITCHYARD, "worker", "-p", "1", "-t", "2", "-Q", "action", *extra],
-        env=worker_env(rt),
+        env={**worker_env(rt), **(env or {})},
         stdout=handle,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: we can kill the forked children too
@@ -138,3 +141,68 @@ def test_worker_refuses_unknown_queue(server_runtime: Runtime, tmp_path: Path) -
     )
     assert result.returncode == 2
     assert "--queues: unknown queue(s) nope" in result.stderr
+
+
+def started_at(log: Path) -> list[datetime]:
+    """Start times of jobs from a worker's outcome log (asctime has milliseconds)."""
+    times = []
+    for line in log.read_text(errors="replace").splitlines():
+        if " job started id=" in line:
+            times.append(datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f"))
+    return times
+
+
+def test_rate_limit_holds_across_two_worker_processes(
+    server_runtime: Runtime, server_org: str, tmp_path: Path
+) -> None:
+    """Two worker processes sharing a 10 per second limit never start more than 10 in a second."""
+    limit = {
+        "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__LIMIT": "10",
+        "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__PERIOD_SECONDS": "1",
+    }
+    jobs = {slow_job(server_runtime, server_org, 0) for _ in range(35)}
+    workers = [start_worker(server_runtime, tmp_path / f"w{i}.log", env=limit) for i in range(2)]
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            done = sum(
+                (tmp_path / f"w{i}.log").read_text(errors="replace").count("job succeeded")
+                for i in range(2)
+            )
+            if done >= len(jobs):
+                break
+            time.sleep(0.2)
+    finally:
+        for worker in workers:
+            stop(worker, signal.SIGTERM)
+    starts = sorted(started_at(tmp_path / "w0.log") + started_at(tmp_path / "w1.log"))
+    assert len(starts) == len(jobs)
+    assert started_at(tmp_path / "w0.log") and started_at(tmp_path / "w1.log"), "both should work"
+    # Log lines are written a few ms after admission; shave that jitter off the window.
+    window = timedelta(milliseconds=980)
+    busiest = max(sum(1 for t in starts if s <= t < s + window) for s in starts)
+    assert busiest <= 10
+    assert (starts[-1] - starts[0]).total_seconds() >= 2.4  # 35 jobs at 10/s
+
+
+def test_concurrency_lease_of_a_killed_worker_is_recovered(
+    server_runtime: Runtime, server_org: str, tmp_path: Path
+) -> None:
+    """With a concurrency cap of 1, a job killed mid-run does not block the key for ever."""
+    cap = {
+        "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__CONCURRENCY": "1",
+        "SWITCHYARD_WORKERS__TIME_LIMIT_MS": "3000",
+    }
+    held = slow_job(server_runtime, server_org, 2_500)
+    first = start_worker(server_runtime, tmp_path / "first.log", env=cap)
+    try:
+        wait_for(tmp_path / "first.log", f"job started id={held}")
+    finally:
+        stop(first, signal.SIGKILL)
+    follower = slow_job(server_runtime, server_org, 0)
+    second = start_worker(server_runtime, tmp_path / "second.log", env=cap)
+    try:
+        wait_for(tmp_path / "second.log", f"job succeeded id={follower}", timeout=45)
+        wait_for(tmp_path / "second.log", f"job succeeded id={held}", timeout=45)
+    finally:
+        stop(second, signal.SIGTERM)

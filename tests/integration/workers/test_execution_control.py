@@ -1,0 +1,168 @@
+"""Execution control through real workers: deferral, cooldown, dead letters, fairness."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from providers.errors import PermanentError, RateLimited
+from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import runtime_settings, unique
+from workers.envelope import ActionJob
+from workers.handlers.action import BUILTIN_ACTIONS
+from workers.inprocess import run_until_idle
+
+FAST_HUBSPOT = {"hubspot": {"rate_limit": {"limit": 1000, "period_seconds": 1, "burst": 1000}}}
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def fast_runtime(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> Iterator[Runtime]:
+    """A runtime whose HubSpot limit is high enough not to matter, and no retries."""
+    settings = runtime_settings(
+        backend=request.param,
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        providers=FAST_HUBSPOT,
+        max_retries=0,
+        admission_depth=2,
+    )
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.INFO, logger="switchyard.jobs")
+    yield caplog
+
+
+def new_org(rt: Runtime, prefix: str = "org") -> str:
+    with rt.sessions.begin() as session:
+        return OrganizationRepository(session).create(unique(prefix)).id
+
+
+def action(org_id: str, name: str, **input: Any) -> dict[str, Any]:
+    return {
+        "kind": "action",
+        "org_id": org_id,
+        "provider": "hubspot",
+        "payload": {"action": name, "input": input},
+    }
+
+
+def events(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, float]]:
+    """(outcome, job id, time) from the outcome log, in order."""
+    found = []
+    for record in caplog.records:
+        match = re.match(r"job (\w+) id=(\w+)", record.getMessage())
+        if record.name == "switchyard.jobs" and match:
+            found.append((match.group(1), match.group(2), record.created))
+    return found
+
+
+def test_deferral_does_not_consume_retries(
+    fast_runtime: Runtime, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job rate limited twice still succeeds with zero retries allowed."""
+    calls: list[int] = []
+
+    def limited_twice(job: ActionJob, context: object) -> Mapping[str, Any]:
+        calls.append(1)
+        if len(calls) <= 2:
+            raise RateLimited("429 from provider", provider="hubspot", status=429, retry_after=0.05)
+        return {"ok": True}
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "limited_twice", limited_twice)
+    org = new_org(fast_runtime)
+    job = fast_runtime.enqueuer.enqueue(action(org, "limited_twice")).job_id
+    run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, timeout_s=20)
+    outcomes = [o for o, i, _ in events(logs) if i == job and o != "started"]
+    assert outcomes == ["deferred", "deferred", "succeeded"]
+    with fast_runtime.sessions() as session:
+        assert AdminDeadJobRepository(session).count(DeadJobFilter(org_id=org)) == 0
+
+
+def test_a_429_pauses_the_whole_key(
+    fast_runtime: Runtime, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one job gets 429 + Retry-After, no job on the same key starts before it ends."""
+    hits: list[int] = []
+
+    def first_429(job: ActionJob, context: object) -> Mapping[str, Any]:
+        hits.append(1)
+        if len(hits) == 1:
+            raise RateLimited("slow down", provider="hubspot", status=429, retry_after=0.8)
+        return {"ok": True}
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "first_429", first_429)
+    org = new_org(fast_runtime)
+    limited = fast_runtime.enqueuer.enqueue(action(org, "first_429")).job_id
+    others = {fast_runtime.enqueuer.enqueue(action(org, "noop")).job_id for _ in range(3)}
+    run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, timeout_s=20)
+    seen = events(logs)
+    deferred_at = next(t for o, i, t in seen if o == "deferred" and i == limited)
+    later_starts = [t for o, i, t in seen if o == "started" and i in others and t > deferred_at]
+    assert later_starts, "the other jobs should have waited for the cooldown"
+    assert min(later_starts) - deferred_at >= 0.7
+
+
+def test_permanent_provider_error_goes_straight_to_the_dlq(
+    runtime: Runtime, org_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider 4xx (PermanentError) is dead-lettered after one attempt, with its class."""
+
+    def bad_request(job: ActionJob, context: object) -> Mapping[str, Any]:
+        raise PermanentError(
+            "400 Bad Request: property 'emial' does not exist", provider="hubspot", status=400
+        )
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "bad_request", bad_request)
+    runtime.enqueuer.enqueue(action(org_id, "bad_request"))
+    run_until_idle(runtime.worker_broker, runtime.lanes, timeout_s=30)
+    with runtime.sessions() as session:
+        [dead] = AdminDeadJobRepository(session).list(DeadJobFilter(org_id=org_id))
+    assert dead.attempts == 1 and dead.error_class == "permanent_error"
+    assert "emial" in dead.error_message
+
+
+def test_small_org_is_not_starved_by_a_backlog(
+    fast_runtime: Runtime, logs: pytest.LogCaptureFixture
+) -> None:
+    """Jobs of an org arriving behind another org's 60-job backlog run within the first turns."""
+    big, small = new_org(fast_runtime, "big"), new_org(fast_runtime, "small")
+    for _ in range(60):
+        fast_runtime.enqueuer.enqueue(action(big, "noop"))
+    small_ids = {fast_runtime.enqueuer.enqueue(action(small, "noop")).job_id for _ in range(3)}
+    run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, threads=1, timeout_s=30)
+    order = [i for o, i, _ in events(logs) if o == "succeeded"]
+    assert len(order) == 63
+    last_small = max(order.index(i) for i in small_ids)
+    assert last_small < 15, f"small org's last job ran at position {last_small}"
+
+
+def test_not_before_waits_in_redis_until_due(
+    fast_runtime: Runtime, logs: pytest.LogCaptureFixture
+) -> None:
+    """A job with not_before runs no earlier than that time."""
+    from datetime import UTC, datetime, timedelta
+
+    org = new_org(fast_runtime)
+    due = datetime.now(UTC) + timedelta(milliseconds=700)
+    job = fast_runtime.enqueuer.enqueue(
+        {**action(org, "noop"), "not_before": due.isoformat()}
+    ).job_id
+    assert fast_runtime.lanes.depth("action").waiting == 1
+    run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, timeout_s=20)
+    [started] = [t for o, i, t in events(logs) if o == "started" and i == job]
+    assert started >= due.timestamp() - 0.05

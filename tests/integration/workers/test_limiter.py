@@ -1,0 +1,140 @@
+"""The limiter: GCRA with reservations, windows, cooldowns, quotas and concurrency leases."""
+
+from __future__ import annotations
+
+import itertools
+import time
+
+import pytest
+from redis import Redis
+
+from providers.ratelimit_feedback import RateLimitFeedback
+from providers.spec import RateLimitPolicy
+from workers.limiter import Limiter, rate_key
+
+
+def policy(**kw: object) -> RateLimitPolicy:
+    return RateLimitPolicy.model_validate(
+        {"limit": 5, "period_seconds": 1, "key": "p:{connection}", **kw}
+    )
+
+
+def test_slots_are_reserved_one_interval_apart(any_redis: Redis, namespace: str) -> None:
+    """With no burst, the first job runs and each next one reserves the slot 200 ms later."""
+    limiter = Limiter(any_redis, namespace)
+    first = limiter.acquire("k", policy(), job_id="j0")
+    later = [limiter.acquire("k", policy(), job_id=f"j{i}") for i in range(1, 4)]
+    assert first.run
+    assert all(not d.run and d.reserved for d in later)
+    delays = [d.delay_ms for d in later]
+    assert delays == sorted(delays)
+    assert [b.slot_ms - a.slot_ms for a, b in itertools.pairwise(later)] == [200, 200]
+    assert 150 <= delays[0] <= 200
+
+
+def test_a_reserved_job_runs_at_its_slot_without_taking_another(
+    any_redis: Redis, namespace: str
+) -> None:
+    """Coming back at its slot, a job runs without consuming a second slot."""
+    limiter = Limiter(any_redis, namespace)
+    limiter.acquire("k", policy(), job_id="j0")
+    reserved = limiter.acquire("k", policy(), job_id="j1")
+    time.sleep(reserved.delay_ms / 1000 + 0.01)
+    assert limiter.acquire("k", policy(), job_id="j1", slot_ms=reserved.slot_ms).run
+    nxt = limiter.acquire("k", policy(), job_id="j2")
+    assert not nxt.run and nxt.slot_ms - reserved.slot_ms == 200
+
+
+def test_burst_lets_that_many_run_at_once(any_redis: Redis, namespace: str) -> None:
+    """A bucket of 3 runs three jobs immediately, then spaces them."""
+    limiter = Limiter(any_redis, namespace)
+    runs = [limiter.acquire("k", policy(burst=3), job_id=f"j{i}").run for i in range(4)]
+    assert runs == [True, True, True, False]
+
+
+def test_window_never_holds_more_than_the_limit(any_redis: Redis, namespace: str) -> None:
+    """Late reserved jobs lose their slot instead of bunching past the per-period limit."""
+    limiter = Limiter(any_redis, namespace)
+    tight = policy(limit=3, period_seconds=0.3)
+    decisions = [limiter.acquire("k", tight, job_id=f"j{i}") for i in range(4)]
+    time.sleep(0.5)  # everyone comes back late, at once
+    ran = [
+        limiter.acquire("k", tight, job_id=f"j{i}", slot_ms=d.slot_ms).run
+        for i, d in enumerate(decisions[1:], 1)
+    ]
+    assert sum(ran) <= 3
+
+
+def test_cooldown_pauses_the_key_for_everyone(any_redis: Redis, namespace: str) -> None:
+    """After a 429 cool-down, even a job holding a reservation waits for it to end."""
+    limiter = Limiter(any_redis, namespace)
+    limiter.cool_down("k", 400)
+    fresh = limiter.acquire("k", policy(), job_id="a")
+    assert not fresh.run and 300 <= fresh.delay_ms <= 400
+    reserved = limiter.acquire("k", policy(), job_id="b", slot_ms=1)
+    assert not reserved.run and reserved.delay_ms > 300
+    assert limiter.acquire("other", policy(), job_id="c").run
+
+
+def test_feedback_retry_after_and_spent_budget_cool_down(any_redis: Redis, namespace: str) -> None:
+    """Retry-After, or remaining=0 with a reset, turn into a cooldown of that length."""
+    limiter = Limiter(any_redis, namespace)
+    assert limiter.apply_feedback("a", RateLimitFeedback(retry_after=2.0)) == 2000
+    assert limiter.apply_feedback("b", RateLimitFeedback(remaining=0, reset_after=1.5)) == 1500
+    assert limiter.apply_feedback("c", RateLimitFeedback(remaining=3, reset_after=1.5)) == 0
+    assert not limiter.acquire("a", policy(), job_id="x").run
+    assert limiter.acquire("c", policy(), job_id="x").run
+
+
+def test_daily_quota_defers_to_the_next_day(any_redis: Redis, namespace: str) -> None:
+    """Once today's quota is spent, jobs wait until the quota resets at midnight UTC."""
+    limiter = Limiter(any_redis, namespace)
+    daily = policy(limit=100, burst=10, daily_quota=2)
+    assert [limiter.acquire("k", daily, job_id=f"j{i}").run for i in range(2)] == [True, True]
+    third = limiter.acquire("k", daily, job_id="j2")
+    seconds, _ = any_redis.time()
+    assert not third.run
+    assert abs(third.delay_ms / 1000 - (86_400 - seconds % 86_400)) < 2
+
+
+def test_concurrency_cap_holds_until_release(any_redis: Redis, namespace: str) -> None:
+    """With a cap of 2, a third job waits until one of the two releases its lease."""
+    limiter = Limiter(any_redis, namespace)
+    capped = policy(limit=1000, burst=100, concurrency=2)
+    assert limiter.acquire("k", capped, job_id="a").run
+    assert limiter.acquire("k", capped, job_id="b").run
+    assert not limiter.acquire("k", capped, job_id="c").run
+    limiter.release("k", "a")
+    assert limiter.acquire("k", capped, job_id="c").run
+
+
+def test_lease_of_a_dead_worker_expires(any_redis: Redis, namespace: str) -> None:
+    """A lease never released (its worker was killed) frees the slot when it expires."""
+    limiter = Limiter(any_redis, namespace)
+    capped = policy(limit=1000, burst=100, concurrency=1)
+    assert limiter.acquire("k", capped, job_id="killed", lease_ms=200).run
+    assert not limiter.acquire("k", capped, job_id="next").run
+    time.sleep(0.25)
+    assert limiter.acquire("k", capped, job_id="next").run
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"),
+    [({"portal_id": "123"}, "hubspot:123:app"), ({}, "hubspot:org1.default:app")],
+)
+def test_rate_key_fills_the_template_or_falls_back_per_connection(
+    account: dict[str, str], expected: str
+) -> None:
+    """The key uses the account identifier; without one it counts per connection."""
+    hubspot = RateLimitPolicy(limit=110, period_seconds=10, key="hubspot:{portal_id}:{app}")
+    assert rate_key(hubspot, org_id="org1", connection="default", account=account) == expected
+
+
+def test_limiter_keys_share_one_hash_tag(any_redis: Redis, namespace: str) -> None:
+    """Every key the limiter writes for a rate key carries that key's hash tag."""
+    limiter = Limiter(any_redis, namespace)
+    for i in range(3):
+        limiter.acquire("k", policy(daily_quota=10, concurrency=5), job_id=f"j{i}")
+    limiter.cool_down("k", 100)
+    keys = [k.decode() for k in any_redis.scan_iter(f"*{namespace}*")]
+    assert len(keys) >= 4 and all(k.startswith(limiter.prefix("k")) for k in keys)
