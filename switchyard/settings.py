@@ -59,7 +59,7 @@ class WorkerSettings(BaseModel):
     )
     namespace: str = Field(default="switchyard", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     admission_depth: int = Field(
-        default=100,
+        default=20,
         ge=1,
         le=100_000,
         description="How many jobs the admission pump keeps ready in each Dramatiq queue.",

@@ -33,7 +33,7 @@ class BrokerOptions:
     heartbeat_timeout_ms: int = 60_000
     maintenance_chance: int = 1_000
     time_limit_ms: int = 600_000
-    admission_depth: int = 100
+    admission_depth: int = 20
 
 
 def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext) -> RedisBroker:

@@ -24,6 +24,9 @@ from providers.spec import RateLimitPolicy
 from providers.templates import placeholders, render
 
 MAX_RESERVE_MS = 15 * 60 * 1000
+# Under a window guard a late reserved job cannot overrun the limit, so it may keep its
+# slot a while: a slot lost is budget wasted and a second deferral.
+GUARDED_LATENESS_MS = 2_000
 _UNSAFE = re.compile(r"[{}\s]")
 
 
@@ -100,6 +103,7 @@ class Limiter:
                 MAX_RESERVE_MS,
                 math.ceil(policy.period_seconds * 1000),
                 window_limit,
+                max(interval, GUARDED_LATENESS_MS) if window_limit else interval,
             ],
         )
         return Decision(run=bool(verdict), delay_ms=int(delay), slot_ms=int(slot))

@@ -1,10 +1,10 @@
-"""`make bench`: every benchmark, printed as ratios against raw Dramatiq on this machine."""
+"""`make bench`: every benchmark, printed as figures and ratios measured on this machine."""
 
 from __future__ import annotations
 
 import os
 
-from tests.benchmarks import throughput
+from tests.benchmarks import execution, throughput
 
 if __name__ == "__main__":
     throughput.main(
@@ -12,3 +12,4 @@ if __name__ == "__main__":
         processes=int(os.environ.get("BENCH_PROCESSES", "2")),
         threads=int(os.environ.get("BENCH_THREADS", "8")),
     )
+    execution.main()

@@ -26,6 +26,10 @@ from switchyard.app import build_runtime
 from switchyard.settings import load_settings
 
 
+# The limiter still runs for every job (all middleware on); it just never says "wait".
+UNTHROTTLED = {"limit": 1_000_000, "period_seconds": 1, "burst": 1_000_000}
+
+
 @dataclass
 class Run:
     name: str
@@ -43,15 +47,16 @@ class Run:
 
 
 def wait_ready(
-    redis: Redis, heartbeats_key: str, log: Path, processes: int, timeout: float = 60
+    redis: Redis, heartbeats_key: str, log: Path, brokers: int, timeout: float = 60
 ) -> None:
     """Every worker process has registered its broker heartbeat (it is fetching).
 
-    The producer's broker registered one when it enqueued, hence ``processes + 1``.
+    ``brokers`` counts the worker processes, plus the producer's broker where the producer
+    enqueues through one (raw Dramatiq; Switchyard's producer writes lanes instead).
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if redis.zcard(heartbeats_key) >= processes + 1:
+        if redis.zcard(heartbeats_key) >= brokers:
             return
         time.sleep(0.05)
     raise RuntimeError(f"workers not ready:\n{log.read_text(errors='replace')[-2000:]}")
@@ -61,29 +66,29 @@ def measure(
     name: str,
     command: list[str],
     env: dict[str, str],
-    processes: int,
+    brokers: int,
     redis: Redis,
     namespace: str,
     enqueue: Callable[[], None],
     jobs: int,
     workdir: Path,
+    backlog: Callable[[], int],
 ) -> Run:
     """Enqueue ``jobs`` (timed: producer rate), then start workers and time the drain."""
-    msgs_key = f"{namespace}:action.msgs"
     started = time.perf_counter()
     for _ in range(jobs):
         enqueue()
     enqueue_seconds = time.perf_counter() - started
-    assert redis.hlen(msgs_key) == jobs
+    assert backlog() == jobs
     log = workdir / f"{name}.log"
     with log.open("wb") as handle:
         worker = subprocess.Popen(
             command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        wait_ready(redis, f"{namespace}:__heartbeats__", log, processes)
+        wait_ready(redis, f"{namespace}:__heartbeats__", log, brokers)
         ready = time.perf_counter()
-        while redis.hlen(msgs_key):
+        while backlog():
             time.sleep(0.005)
         drain_seconds = time.perf_counter() - ready
     finally:
@@ -150,12 +155,13 @@ def _raw_run(
             "action",
         ],
         {**env, "BENCH_REDIS_URL": url, "BENCH_NAMESPACE": ns},
-        p,
+        p + 1,  # the benchmark process enqueues through its own broker
         redis,
         ns,
         lambda: raw_app.raw_noop.send(job),
         jobs,
         workdir,
+        lambda: int(redis.hlen(f"{ns}:action.msgs")),
     )
 
 
@@ -171,6 +177,7 @@ def _switchyard_run(
         data_dir=workdir,
         workers={"namespace": ns},
         security={"encryption_keys": [key]},
+        providers={"slack": {"rate_limit": UNTHROTTLED}},
     )
     from storage.migrate import upgrade
 
@@ -186,6 +193,10 @@ def _switchyard_run(
         "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": key,
         "SWITCHYARD_WORKERS__NAMESPACE": ns,
         "SWITCHYARD_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
+        **{
+            f"SWITCHYARD_PROVIDERS__SLACK__RATE_LIMIT__{k.upper()}": str(v)
+            for k, v in UNTHROTTLED.items()
+        },
     }
     command = [
         sys.executable,
@@ -210,6 +221,7 @@ def _switchyard_run(
             lambda: runtime.enqueuer.enqueue(job),
             jobs,
             workdir,
+            lambda: runtime.lanes.depth("action").total + int(redis.hlen(f"{ns}:action.msgs")),
         )
     finally:
         runtime.close()

@@ -2,13 +2,13 @@
 -- Order: cooldown (the provider said "wait"), daily quota, concurrency cap, GCRA slot,
 -- then, for "N per period" policies, a sliding-window log as the final guard.
 -- GCRA with reservation: when no slot is free now, the job *reserves* the next slot and is
--- told to come back exactly then (once) instead of polling. A job that comes back later
--- than one interval after its slot lost it and competes again (it would otherwise bunch
--- with on-time jobs and overrun the window).
+-- told to come back exactly then (once) instead of polling. A job that comes back more than
+-- late_ms after its slot lost it and competes again: without a window guard (bucket
+-- policies) late_ms is one interval, since late jobs would bunch with on-time ones.
 -- KEYS[1]: tag prefix "{<ns>:rl:<key>}"
 -- ARGV: interval_ms, tolerance_ms, daily_quota (0 none), concurrency (0 none), job_id,
 --       lease_ms, reserved_slot_ms (0 none), max_reserve_ms, window_ms, window_limit
---       (window_limit 0: no window guard)
+--       (window_limit 0: no window guard), late_ms (how late a reserved job may still run)
 -- Returns {verdict, delay_ms, reserved_slot_ms}: verdict 1 = run now, 0 = defer.
 local p = KEYS[1]
 local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -16,13 +16,14 @@ local quota, concurrency = tonumber(ARGV[3]), tonumber(ARGV[4])
 local job, lease, slot = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local max_reserve = tonumber(ARGV[8])
 local window, window_limit = tonumber(ARGV[9]), tonumber(ARGV[10])
+local late = tonumber(ARGV[11])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
 local cooldown = tonumber(redis.call('GET', p .. ':cooldown') or '0')
 if cooldown > now then return {0, cooldown - now, slot} end
 
-if slot > 0 and now > slot + interval then slot = 0 end  -- came back too late: slot lost
+if slot > 0 and now > slot + late then slot = 0 end  -- came back too late: slot lost
 
 local day = math.floor(now / 86400000)
 local day_key = p .. ':day:' .. day

@@ -7,35 +7,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from switchyard.app import Runtime
+from tests.conftest import unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SWITCHYARD = [sys.executable, "-c", "from switchyard.cli import main; main()"]
-
-
-@pytest.fixture
-def server_runtime(
-    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
-) -> Iterator[Runtime]:
-    settings = runtime_settings(
-        backend="servers",
-        tmp_path=tmp_path,
-        namespace=namespace,
-        request=request,
-        heartbeat_timeout_ms=1_000,
-        maintenance_chance=1_000_000,
-    )
-    rt = build_runtime(settings)
-    yield rt
-    rt.close()
 
 
 def worker_env(rt: Runtime) -> dict[str, str]:

@@ -1,0 +1,229 @@
+"""Execution-control benchmarks on real Redis with real worker processes (loopback only).
+
+(b) limiter accuracy: two worker processes, a policy of 100 requests / 10 s on one key,
+    saturated demand for ``BENCH_LIMIT_SECONDS`` (60 by default); a loopback receiver stands
+    in for the provider and records when each request arrived. Reported: the busiest 10 s
+    window (target <= 100, i.e. 0 windows over) and the share of the budget used (>= 97 %).
+(d) deferrals per job under that saturation (target <= 1.05).
+(c) fairness: one org with a backlog of ``BENCH_BACKLOG`` jobs (100k by default), another
+    enqueuing one job per second; its p95 wait against the same on an idle system (<= 2x).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from storage.crypto import generate_key_item
+from storage.migrate import upgrade
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.app import Runtime, build_runtime
+from switchyard.settings import load_settings
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+KEY = generate_key_item("bench")
+UNTHROTTLED = {"limit": 1_000_000, "period_seconds": 1, "burst": 1_000_000}
+STARTED = re.compile(r"^(\S+ \S+) .* job started id=(\w+)")
+
+
+def _runtime(workdir: Path, namespace: str, providers: dict[str, object]) -> Runtime:
+    db = f"sqlite:///{workdir / 'bench.db'}"
+    upgrade(db)
+    return build_runtime(
+        load_settings(
+            _env_file=None,
+            redis_url=REDIS_URL,
+            database_url=db,
+            data_dir=workdir,
+            workers={"namespace": namespace},
+            security={"encryption_keys": [KEY]},
+            providers=providers,
+        )
+    )
+
+
+def _env(rt: Runtime, extra: dict[str, str]) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
+    return {
+        **base,
+        "SWITCHYARD_REDIS_URL": REDIS_URL,
+        "SWITCHYARD_DATABASE_URL": rt.settings.resolved_database_url,
+        "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": KEY,
+        "SWITCHYARD_WORKERS__NAMESPACE": rt.settings.workers.namespace,
+        **extra,
+    }
+
+
+@contextmanager
+def workers(rt: Runtime, log: Path, processes: int, env: dict[str, str]) -> Iterator[None]:
+    command = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "tests.benchmarks.bench_worker",
+        "-p",
+        str(processes),
+        "-t",
+        "8",
+        "-Q",
+        "action",
+        "--skip-logging",
+    ]
+    with log.open("wb") as handle:
+        proc = subprocess.Popen(
+            command,
+            env=_env(rt, env),
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=120)
+
+
+def _org(rt: Runtime, name: str) -> str:
+    with rt.sessions.begin() as session:
+        return OrganizationRepository(session).create(f"{name}-{uuid.uuid4().hex[:6]}").id
+
+
+class Receiver:
+    """A loopback HTTP endpoint recording arrival times (monotonic seconds)."""
+
+    def __init__(self) -> None:
+        arrivals = self.arrivals = []  # type: list[float]
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                arrivals.append(time.monotonic())
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ping"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def limiter_accuracy(seconds: float) -> None:
+    receiver = Receiver()
+    limit = {"limit": 100, "period_seconds": 10}
+    with tempfile.TemporaryDirectory() as tmp:
+        rt = _runtime(Path(tmp), "bl" + uuid.uuid4().hex[:6], {"hubspot": {"rate_limit": limit}})
+        org = _org(rt, "busy")
+        job = {
+            "kind": "action",
+            "org_id": org,
+            "provider": "hubspot",
+            "payload": {"action": "ping"},
+        }
+        demand = int(seconds * 10 * 1.5) + 50  # more than the budget: saturated throughout
+        for _ in range(demand):
+            rt.enqueuer.enqueue(job)
+        env = {
+            "BENCH_ENDPOINT": receiver.url,
+            "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__LIMIT": "100",
+            "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__PERIOD_SECONDS": "10",
+        }
+        log = Path(tmp) / "workers.log"
+        with workers(rt, log, 2, env):
+            time.sleep(seconds)
+        text = log.read_text(errors="replace")
+        rt.close()
+    arrivals = sorted(receiver.arrivals)
+    receiver.server.shutdown()
+    first = arrivals[0]
+    span = [a for a in arrivals if a - first < seconds - 5]  # the steady part, workers up
+    busiest = max(sum(1 for b in span if a <= b < a + 10) for a in span)
+    over = sum(1 for a in span if sum(1 for b in span if a <= b < a + 10) > 100)
+    duration = span[-1] - first
+    budget = duration * 100 / 10  # the policy's rate over the span
+    seen = set(re.findall(r" job (?:started|deferred) id=(\w+)", text))
+    deferred = len(re.findall(r" job deferred id=", text))
+    print(f"(b) limiter, 100 req / 10 s, 2 worker processes, {seconds:.0f} s saturated:")
+    print(
+        f"    requests {len(span)} in {duration:.1f} s; busiest 10 s window {busiest}; "
+        f"windows over the limit {over}; budget used {len(span) / budget:.1%}"
+    )
+    print(
+        f"(d) deferrals per job: {deferred / max(len(seen), 1):.3f} "
+        f"({deferred} deferrals over {len(seen)} jobs admitted)"
+    )
+
+
+def _waits(rt: Runtime, log: Path, org: str, count: int, pace: float) -> list[float]:
+    job = {"kind": "action", "org_id": org, "provider": "slack", "payload": {"action": "noop"}}
+    sent: dict[str, float] = {}
+    for _ in range(count):
+        sent[rt.enqueuer.enqueue(job).job_id] = time.time()
+        time.sleep(pace)
+    time.sleep(3)
+    waits = []
+    for line in log.read_text(errors="replace").splitlines():
+        match = STARTED.match(line)
+        if match and match.group(2) in sent:
+            started = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            waits.append(started - sent[match.group(2)])
+    return waits
+
+
+def fairness(backlog: int, samples: int) -> None:
+    providers = {"slack": {"rate_limit": UNTHROTTLED}}
+    env = {
+        f"SWITCHYARD_PROVIDERS__SLACK__RATE_LIMIT__{k.upper()}": str(v)
+        for k, v in UNTHROTTLED.items()
+    }
+    results = {}
+    for label, size in (("idle", 0), ("backlog", backlog)):
+        with tempfile.TemporaryDirectory() as tmp:
+            rt = _runtime(Path(tmp), "bf" + uuid.uuid4().hex[:6], providers)
+            big, small = _org(rt, "big"), _org(rt, "small")
+            big_job = {
+                "kind": "action",
+                "org_id": big,
+                "provider": "slack",
+                "payload": {"action": "noop"},
+            }
+            for _ in range(size):
+                rt.enqueuer.enqueue(big_job)
+            log = Path(tmp) / "w.log"
+            with workers(rt, log, 2, {**env, "BENCH_ENDPOINT": "http://127.0.0.1:9/"}):
+                time.sleep(2)
+                waits = _waits(rt, log, small, samples, 1.0)
+            left = rt.lanes.depth("action").laned
+            rt.close()
+        results[label] = sorted(waits)
+        if label == "backlog":
+            print(f"    backlog still queued at the end: {left} of {size}")
+    p95 = {k: v[int(0.95 * (len(v) - 1))] for k, v in results.items() if v}
+    print(f"(c) fairness, {backlog} jobs of another org queued, 1 job/s for {samples} s:")
+    print(
+        f"    small org p95 wait: idle {p95['idle'] * 1000:.0f} ms, with backlog "
+        f"{p95['backlog'] * 1000:.0f} ms, ratio {p95['backlog'] / max(p95['idle'], 1e-3):.2f}; "
+        f"median {statistics.median(results['backlog']) * 1000:.0f} ms"
+    )
+
+
+def main() -> None:
+    limiter_accuracy(float(os.environ.get("BENCH_LIMIT_SECONDS", "60")))
+    fairness(
+        int(os.environ.get("BENCH_BACKLOG", "100000")),
+        int(os.environ.get("BENCH_FAIR_SAMPLES", "30")),
+    )
