@@ -109,7 +109,7 @@ class Receiver:
         arrivals = self.arrivals = []  # type: list[float]
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 arrivals.append(time.monotonic())
                 self.send_response(200)
                 self.end_headers()

@@ -25,7 +25,6 @@ from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import build_runtime
 from switchyard.settings import load_settings
 
-
 # The limiter still runs for every job (all middleware on); it just never says "wait".
 UNTHROTTLED = {"limit": 1_000_000, "period_seconds": 1, "burst": 1_000_000}
 
