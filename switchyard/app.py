@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import fakeredis
 from alembic.script import ScriptDirectory
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import producers
 from producers.enqueue import Enqueuer
 from providers.registry import Catalog, load_catalog
+from providers.sandbox import Sandbox
 from storage.crypto import KeyRing, generate_key_item
 from storage.db import make_engine, make_session_factory
 from storage.errors import KeyRingError, NotFoundError
@@ -39,6 +41,7 @@ from workers.lanes import Lanes
 from workers.limiter import Limiter
 
 logger = logging.getLogger("switchyard")
+SANDBOX_ROOT = "http://sandbox.switchyard.invalid"
 KEYS_VAR = "SWITCHYARD_SECURITY__ENCRYPTION_KEYS"
 
 
@@ -52,6 +55,8 @@ class Runtime:
     sessions: sessionmaker[Session]
     catalog: Catalog
     keyring: KeyRing
+    provider_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sandbox: Sandbox | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -98,6 +103,9 @@ class Runtime:
             limiter=self.limiter,
             accounts=AccountDirectory(self.sessions),
             retry_policy=self.retry_policy,
+            keyring=self.keyring,
+            provider_settings=self.provider_settings,
+            transport=self.sandbox.transport() if self.sandbox else None,
         )
 
     @cached_property
@@ -145,8 +153,12 @@ class OrgDirectory:
         return weight
 
 
-def build_runtime(settings: Settings | None = None) -> Runtime:
-    """Build a process's runtime; the embedded default migrates its SQLite file itself."""
+def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None = None) -> Runtime:
+    """Build a process's runtime; the embedded default migrates its SQLite file itself.
+
+    Provider calls go to the built-in sandbox in embedded mode, or to ``sandbox`` when one
+    is given (tests on real servers); otherwise to the providers themselves.
+    """
     settings = settings or load_settings()
     url = settings.resolved_database_url
     if settings.database_url is None:
@@ -155,14 +167,30 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
     elif not is_up_to_date(url):
         raise SettingsError("the database schema is not current: run `switchyard db upgrade`")
     engine = make_engine(url)
+    # The embedded default talks to the built-in provider sandbox, in process.
+    if sandbox is None and settings.embedded:
+        sandbox = Sandbox(seed=0)
+    overrides = _merged(sandbox.overrides(SANDBOX_ROOT) if sandbox else {}, settings.providers)
     return Runtime(
         settings=settings,
         redis=_redis_client(settings),
         engine=engine,
         sessions=make_session_factory(engine),
-        catalog=load_catalog(overrides=settings.providers),
+        catalog=load_catalog(overrides=overrides),
         keyring=_keyring(settings),
+        provider_settings=overrides,
+        sandbox=sandbox,
     )
+
+
+def _merged(
+    base: dict[str, dict[str, str]], extra: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per-provider settings: ``extra`` (the operator's) wins over ``base`` key by key."""
+    out: dict[str, dict[str, Any]] = {k: dict(v) for k, v in base.items()}
+    for name, values in extra.items():
+        out.setdefault(name, {}).update(values)
+    return out
 
 
 def is_up_to_date(url: str) -> bool:

@@ -6,13 +6,17 @@ Middleware owns these resources (Polar's habit): actors fetch them with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
+import httpx
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from providers.registry import Catalog
+from storage.crypto import KeyRing
 from workers.accounts import AccountDirectory
 from workers.backoff import RetryPolicy
 from workers.envelope import Limits
@@ -33,6 +37,9 @@ class WorkerContext:
     limiter: Limiter
     accounts: AccountDirectory
     retry_policy: RetryPolicy
+    keyring: KeyRing
+    provider_settings: Mapping[str, Mapping[str, Any]]
+    transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
 
     @property
     def providers(self) -> Catalog:

@@ -20,8 +20,9 @@ from importlib.resources import files
 from redis import Redis
 
 from providers.ratelimit_feedback import RateLimitFeedback
-from providers.spec import RateLimitPolicy
+from providers.spec import ProviderSpec, RateLimitPolicy
 from providers.templates import placeholders, render
+from workers.accounts import AccountDirectory
 
 MAX_RESERVE_MS = 15 * 60 * 1000
 # Under a window guard a late reserved job cannot overrun the limit, so it may keep its
@@ -57,6 +58,19 @@ def rate_key(
     values = {name: account.get(name) or fallback for name in placeholders(policy.key)}
     values.update(app="app", connection=fallback)
     return _UNSAFE.sub("_", render(policy.key, values))
+
+
+def rate_key_and_policy(
+    spec: ProviderSpec, accounts: AccountDirectory, org_id: str, connection: str
+) -> tuple[str, RateLimitPolicy]:
+    """The key and policy a job of this connection is counted on (per-connection override
+    included; a broken override never loosens the catalog's policy)."""
+    info = accounts.lookup(org_id, spec.name, connection)
+    try:
+        policy = spec.rate_limit_with(info.rate_limit_override)
+    except ValueError:
+        policy = spec.rate_limit
+    return rate_key(policy, org_id=org_id, connection=connection, account=info.account), policy
 
 
 class Limiter:
@@ -117,13 +131,21 @@ class Limiter:
         if delay_ms > 0:
             self._cooldown(keys=[self.prefix(key)], args=[int(delay_ms)])
 
-    def apply_feedback(self, key: str, feedback: RateLimitFeedback) -> int:
-        """Slow every worker down when a response says the budget is spent; returns ms."""
+    def apply_feedback(
+        self, key: str, feedback: RateLimitFeedback, policy: RateLimitPolicy | None = None
+    ) -> int:
+        """Slow every worker down when a response says the budget is spent; returns ms.
+
+        A spent budget without a reset time (HubSpot sends only the window length) waits
+        one emission interval of ``policy``: the least a provider could need.
+        """
         delay = 0.0
         if feedback.retry_after:
             delay = feedback.retry_after
         elif feedback.remaining == 0 and feedback.reset_after:
             delay = feedback.reset_after
+        elif feedback.remaining == 0 and policy is not None:
+            delay = policy.period_seconds / policy.limit
         elif feedback.daily_remaining == 0:
             seconds, _ = self.redis.time()
             delay = 86_400 - (int(seconds) % 86_400)

@@ -1,15 +1,17 @@
 """The ``action`` kind: run a named action for the job's provider.
 
-Provider-specific actions register here as they land; ``noop`` is built in for every
-provider because operators need a side-effect-free job to check a deployment end to end
-and to measure raw throughput (``duration_ms`` simulates work, bounded).
+Provider-specific actions register here as they land. Built in for every provider:
+``proxy`` — one authenticated request (method, path, query, body) for anything not
+modelled, with the same limiter, retries and dead-lettering as any job — and ``noop``,
+a side-effect-free job to check a deployment end to end and to measure raw throughput
+(``duration_ms`` simulates work, bounded).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
@@ -17,6 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from workers.context import WorkerContext
 from workers.envelope import ActionJob, JobEnvelope
 from workers.errors import PermanentJobError, UnsupportedJobError
+from workers.provider_calls import call_provider
 
 M = TypeVar("M", bound=BaseModel)
 ActionFn = Callable[[ActionJob, WorkerContext], Mapping[str, Any]]
@@ -37,7 +40,26 @@ def noop(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:
     return {"ok": True}
 
 
-BUILTIN_ACTIONS: dict[str, ActionFn] = {"noop": noop}
+class ProxyInput(BaseModel):
+    """Input of the built-in ``proxy`` action: a path under the provider's base URL."""
+
+    model_config = ConfigDict(extra="forbid")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "GET"
+    path: str = Field(pattern=r"^/[^\s]*$", max_length=2_000)
+    query: dict[str, str] = Field(default_factory=dict)
+    body: Any = None
+
+
+def proxy(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:
+    """Call the provider as asked; returns the status (the body is the caller's to fetch)."""
+    params = _validated(ProxyInput, job)
+    response = call_provider(
+        context, job, params.method, params.path, params=params.query or None, json=params.body
+    )
+    return {"status": response.status_code}
+
+
+BUILTIN_ACTIONS: dict[str, ActionFn] = {"noop": noop, "proxy": proxy}
 
 
 def handle(job: JobEnvelope, context: WorkerContext) -> Mapping[str, Any]:

@@ -20,7 +20,7 @@ from providers.spec import RateLimitPolicy
 from workers.accounts import AccountDirectory
 from workers.envelope import Kind
 from workers.lanes import Lanes
-from workers.limiter import Limiter, rate_key
+from workers.limiter import Limiter, rate_key_and_policy
 from workers.scheduling import reschedule
 
 RESERVED = "switchyard_rl_slot_ms"
@@ -105,12 +105,7 @@ class RateLimit(Middleware):
         except ProviderError:
             return None  # the envelope check will dead-letter it with the reason
         org, connection = str(data.get("org_id")), str(data.get("connection", "default"))
-        info = self.accounts.lookup(org, spec.name, connection)
-        try:
-            policy = spec.rate_limit_with(info.rate_limit_override)
-        except ValueError:
-            policy = spec.rate_limit  # a broken override never loosens the catalog's policy
-        key = rate_key(policy, org_id=org, connection=connection, account=info.account)
+        key, policy = rate_key_and_policy(spec, self.accounts, org, connection)
         setattr(message, _KEY, key)
         setattr(message, _POLICY, policy)
         return key, policy

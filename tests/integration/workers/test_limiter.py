@@ -138,3 +138,11 @@ def test_limiter_keys_share_one_hash_tag(any_redis: Redis, namespace: str) -> No
     limiter.cool_down("k", 100)
     keys = [k.decode() for k in any_redis.scan_iter(f"*{namespace}*")]
     assert len(keys) >= 4 and all(k.startswith(limiter.prefix("k")) for k in keys)
+
+
+def test_spent_budget_without_reset_waits_one_interval(any_redis: Redis, namespace: str) -> None:
+    """remaining=0 with no reset time (HubSpot) cools down for one emission interval."""
+    limiter = Limiter(any_redis, namespace)
+    waited = limiter.apply_feedback("k", RateLimitFeedback(remaining=0), policy(limit=5))
+    assert waited == 200
+    assert not limiter.acquire("k", policy(), job_id="x").run
