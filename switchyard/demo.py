@@ -2,7 +2,8 @@
 
 It builds a fresh embedded runtime (fakeredis broker, SQLite in a temporary directory),
 creates organizations and an API key, submits a mix of jobs through the Python and HTTP
-producers — valid ones, repeated idempotency keys, and bad ones that must be refused — runs
+producers — valid ones, repeated idempotency keys, bad ones that must be refused, and real
+HubSpot calls to the built-in sandbox (which rate-limits and fails some of them) — runs
 worker threads until every queue is drained, and reports what happened from the system's
 own records (dead-letter table, job outcomes observed by a middleware).
 """
@@ -25,6 +26,8 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.connections import ConnectionRepository
+from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
@@ -35,6 +38,7 @@ from workers.inprocess import run_until_idle
 from workers.middleware.outcomes import OutcomeLog, job_fields, outcome_of
 
 ORGS = ("acme", "globex", "initech")
+PROVIDER_CALLS_PER_ORG = 10
 PROVIDERS = ("hubspot", "slack", "shopify", "stripe", "google_sheets")
 
 
@@ -129,6 +133,7 @@ def _run(runtime: Runtime, jobs_per_org: int, rng: random.Random, threads: int) 
     recorder = _OutcomeRecorder(report, {v: k for k, v in org_ids.items()})
     broker.add_middleware(recorder, before=OutcomeLog)
     _submit_python_jobs(runtime, org_ids, jobs_per_org, rng, report)
+    _submit_provider_calls(runtime, org_ids, report)
     _submit_http_jobs(runtime, org_ids, key, report)
     run_until_idle(broker, runtime.lanes, threads=threads, timeout_s=120)
     report.dead_letters = _dead_letters(runtime, {v: k for k, v in org_ids.items()})
@@ -216,6 +221,31 @@ def _submit_python_jobs(
             },
             report,
         )
+
+
+def _submit_provider_calls(runtime: Runtime, org_ids: dict[str, str], report: DemoReport) -> None:
+    """Real calls to the sandbox's HubSpot with each org's own encrypted token. The sandbox
+    enforces HubSpot's headers at 5 requests/s and fails the first 3 calls with 503."""
+    sandbox = runtime.sandbox
+    assert sandbox is not None
+    sandbox.set_rate_limit("hubspot", 5, 1.0)
+    sandbox.inject("hubspot", server_errors=3)
+    job_input = {"path": "/crm/v3/objects/contacts", "query": {"limit": "10"}}
+    for index, org_id in enumerate(org_ids.values()):
+        token = sandbox.issue_token("hubspot")
+        with runtime.sessions.begin() as session:
+            connection = ConnectionRepository(session, org_id).create(
+                "hubspot", account_identifier={"portal_id": str(62515 + index)}
+            )
+            CredentialRepository(session, org_id, runtime.keyring).store(
+                connection.id,
+                auth_mode="oauth2_code",
+                access_token=token.access_token,
+                refresh_token=token.refresh_token,
+            )
+        for _ in range(PROVIDER_CALLS_PER_ORG):
+            job = {"kind": "action", "org_id": org_id, "provider": "hubspot"}
+            _submit(runtime, {**job, "payload": {"action": "proxy", "input": job_input}}, report)
 
 
 def _submit_http_jobs(

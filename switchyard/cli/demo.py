@@ -8,6 +8,7 @@ import typer
 
 from switchyard.cli.common import console, print_json, print_table
 from switchyard.demo import run_demo
+from switchyard.logs import configure_logging
 
 OUTCOMES = ("succeeded", "retried", "deferred", "dead_lettered")
 
@@ -16,8 +17,10 @@ def demo(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     jobs_per_org: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     seed: Annotated[int, typer.Option(help="Seed for the job mix.")] = 7,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show every job's log line.")] = False,
 ) -> None:
     """Run jobs for several orgs in-process (fakeredis, SQLite) and report what happened."""
+    configure_logging("INFO" if verbose else "ERROR")
     with console.status("running the embedded pipeline...", spinner="dots"):
         report = run_demo(jobs_per_org=jobs_per_org, seed=seed).as_dict()
     if json_output:

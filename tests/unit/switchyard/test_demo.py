@@ -1,0 +1,32 @@
+"""`switchyard demo`: the embedded pipeline end to end, its report balancing to the job."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from switchyard.cli import _register, app
+
+
+def test_demo_json_accounts_for_every_job(clean_env: Path) -> None:
+    """Every accepted job ends succeeded or dead-lettered; refusals and HTTP answers are shown."""
+    _register()
+    result = CliRunner().invoke(app, ["demo", "--json", "--jobs-per-org", "4"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    jobs = report["jobs"]
+    assert jobs["accepted"] == jobs["succeeded"] + jobs["dead_lettered"]
+    assert jobs["submitted"] == jobs["accepted"] + jobs["duplicates"] + jobs["rejected"]
+    assert {r["field"] for r in report["rejections"]} == {
+        "provider",
+        "kind",
+        "payload",
+        "payload.input.access_token",
+        "org_id",
+    }
+    assert [c["status"] for c in report["http"]] == [201, 403, 401]
+    assert jobs["retried"] >= 3  # the sandbox fails the first three HubSpot calls with 503
+    assert {d["error_class"] for d in report["dead_letters"]} == {"unsupported"}
+    assert len(report["dead_letters"]) == jobs["dead_lettered"] == 6
