@@ -9,4 +9,6 @@ COPY providers providers
 COPY storage storage
 RUN pip install --no-cache-dir .
 USER nobody
+# api 8000 · worker host /metrics 9191 (--metrics-port) · exporter 9200
+EXPOSE 8000 9191 9200
 ENTRYPOINT ["switchyard"]

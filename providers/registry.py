@@ -27,6 +27,7 @@ from providers.spec_auth import Injection
 CATALOG_DIR = Path(__file__).parent / "catalog"
 _TOP_LEVEL_OVERRIDES = frozenset({"base_url", "api_version"})
 _AUTH_OVERRIDES = frozenset({"token_url", "authorize_url", "revoke_url"})
+_SECTION_OVERRIDES = frozenset({"rate_limit", "retry"})
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -157,11 +158,11 @@ def _apply_overrides(
             data[key] = value
         elif key in _AUTH_OVERRIDES and isinstance(auth, dict):
             data["auth"] = auth = {**auth, key: value}
-        elif key == "rate_limit" and isinstance(value, Mapping):
-            data["rate_limit"] = {**data.get("rate_limit", {}), **value}
+        elif key in _SECTION_OVERRIDES and isinstance(value, Mapping):
+            data[key] = {**(data.get(key) or {}), **value}
         else:
             env = f"SWITCHYARD_PROVIDERS__{str(name).upper()}__{key.upper()}"
-            allowed = sorted(_TOP_LEVEL_OVERRIDES | _AUTH_OVERRIDES | {"rate_limit"})
+            allowed = sorted(_TOP_LEVEL_OVERRIDES | _AUTH_OVERRIDES | _SECTION_OVERRIDES)
             raise CatalogError(
                 f"{path}: provider {name!r}: override {key!r} ({env}) is not overridable; "
                 f"allowed: {', '.join(allowed)} or a secret name",

@@ -77,6 +77,7 @@ __all__ = [
     "ProviderSpec",
     "QueryInjection",
     "RateLimitPolicy",
+    "RetryOverride",
 ]
 
 Category = Literal[
@@ -162,6 +163,22 @@ class RateLimitPolicy(StrictModel):
     notes: str = ""
 
 
+class RetryOverride(StrictModel):
+    """A provider's own retry needs, on top of the deployment's per-kind policy (a provider
+    whose 5xx outages last minutes wants fewer, longer-spaced attempts)."""
+
+    max_attempts: int | None = Field(default=None, ge=1, le=100)
+    min_backoff_ms: int | None = Field(default=None, ge=1)
+    max_backoff_ms: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RetryOverride:
+        low, high = self.min_backoff_ms, self.max_backoff_ms
+        if low is not None and high is not None and low > high:
+            raise ValueError("min_backoff_ms must not exceed max_backoff_ms")
+        return self
+
+
 class CheckRequest(StrictModel):
     """A cheap request proving a connection works (credentials valid, account reachable)."""
 
@@ -189,6 +206,7 @@ class ProviderSpec(StrictModel):
         "whose optional identifier is absent is left out (Stripe-Account).",
     )
     rate_limit: RateLimitPolicy
+    retry: RetryOverride | None = None
     pagination: PaginationSpec
     webhook_scheme: str | None = Field(default=None, pattern=SLUG_PATTERN)
     check: CheckRequest | None = None

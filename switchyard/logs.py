@@ -1,15 +1,47 @@
-"""Process-wide logging setup, called by the entry points (never at import elsewhere)."""
+"""Process-wide logging setup, called by the entry points (never at import elsewhere).
+
+Two formats: ``text`` (one readable line) and ``json`` (``SWITCHYARD_LOG_FORMAT=json``: one
+JSON object per line for log shippers), the latter carrying the identifying fields of the
+job being processed (``job_id``, ``correlation_id``, ``kind``, ``provider``, ``queue``) that
+``workers.log_context`` binds.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
+
+from workers.log_context import log_fields
 
 FORMAT = "%(asctime)s %(levelname)s %(process)d %(threadName)s %(name)s: %(message)s"
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Plain one-line records on stderr; library chatter kept at WARNING."""
-    logging.basicConfig(level=level, format=FORMAT, stream=sys.stderr, force=True)
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, job fields, extras."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "process": record.process,
+            "thread": record.threadName,
+        }
+        entry.update(log_fields())
+        entry.update((key, value) for key, value in vars(record).items() if key not in _STANDARD)
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
+    """Records on stderr in the chosen format; library chatter kept at WARNING."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from switchyard.app import build_runtime
 from switchyard.logs import configure_logging
+from switchyard.observability.metrics import use_multiprocess_values
 from switchyard.settings import load_settings
 
+use_multiprocess_values()  # `switchyard worker --metrics-port` set the directory for us
 _settings = load_settings()
-configure_logging(_settings.log_level)
+configure_logging(_settings.log_level, _settings.log_format)
 runtime = build_runtime(_settings)
 broker = runtime.worker_broker

@@ -31,18 +31,25 @@ def unavailable(what: str, error: Exception) -> None:
     pytest.skip(message)
 
 
+_SESSION_NAMESPACES: set[str] = set()
+
+
 @pytest.fixture(scope="session")
-def redis_url(worker_id: str) -> str:
-    """A real Redis database of this test worker's own (db 10 + xdist index), flushed once."""
+def redis_url(worker_id: str) -> Iterator[str]:
+    """A real Redis database (db 10 + xdist index). Never flushed: other test sessions may
+    share it, and every test keeps to namespaces of its own, deleted when the session ends."""
     index = 0 if worker_id == "master" else int(worker_id.removeprefix("gw"))
     url = f"redis://{REDIS_HOST}:6379/{10 + index}"
     try:
         client = Redis.from_url(url, socket_connect_timeout=1)
-        client.flushdb()
-        client.close()
+        client.ping()
     except Exception as exc:  # connection refused, timeout, auth...
         unavailable("Redis", exc)
-    return url
+    yield url
+    for key in client.scan_iter(count=1000):
+        if any(ns in key.decode(errors="replace") for ns in _SESSION_NAMESPACES):
+            client.delete(key)
+    client.close()
 
 
 @pytest.fixture
@@ -66,7 +73,9 @@ def any_redis(request: pytest.FixtureRequest) -> Iterator[Redis]:
 @pytest.fixture
 def namespace() -> str:
     """A broker namespace of the test's own, so tests sharing a Redis db never meet."""
-    return "t" + uuid.uuid4().hex[:10]
+    name = "t" + uuid.uuid4().hex[:10]
+    _SESSION_NAMESPACES.add(name)
+    return name
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ which spreads a burst of failures out instead of retrying them in lockstep.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
+from providers.spec import RetryOverride
 from workers.envelope import Kind
 
 
@@ -47,6 +48,13 @@ KIND_OVERRIDES: dict[Kind, dict[str, int]] = {
 }
 
 
-def policy_for(kind: Kind, base: RetryPolicy) -> RetryPolicy:
-    """The policy of a kind: the deployment's defaults with the kind's overrides."""
-    return replace(base, **KIND_OVERRIDES.get(kind, {}))
+def policy_for(kind: Kind, base: RetryPolicy, provider: RetryOverride | None = None) -> RetryPolicy:
+    """The deployment's defaults, then the kind's overrides, then the provider's."""
+    policy = replace(base, **KIND_OVERRIDES.get(kind, {}))
+    if provider is None:
+        return policy
+    changes = {k: v for k, v in provider.model_dump().items() if v is not None}
+    merged = {**asdict(policy), **changes}
+    if merged["min_backoff_ms"] > merged["max_backoff_ms"]:  # one bound overridden past the other
+        merged["max_backoff_ms"] = merged["min_backoff_ms"]
+    return RetryPolicy(**merged)

@@ -16,10 +16,11 @@ from redis import Redis
 
 from workers.actors import declare_actors
 from workers.admission import Admission
-from workers.backoff import policy_for
 from workers.context import WorkerContext
+from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
 from workers.middleware.backoff import Backoff
+from workers.middleware.heartbeat import WorkerHeartbeat
 from workers.middleware.rate_limit import RateLimit
 
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
@@ -42,6 +43,8 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
     # RateLimit admits first (a deferral spends no attempt), Backoff decides right after the
     # actor, and everything that reads its verdict (dead letter, metrics, logs) sits before it.
     middleware: list[Middleware] = [
+        JobLogContext(),  # first: job fields are on every log line from here on
+        WorkerHeartbeat(client, options.namespace),
         RateLimit(
             context.limiter,
             context.lanes,
@@ -56,9 +59,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         TimeLimit(),
         ShutdownNotifications(),
         Resources(context),
-        Backoff(
-            context.lanes, context.limiter, lambda kind: policy_for(kind, context.retry_policy)
-        ),
+        Backoff(context.lanes, context.limiter, context.retry_policy_for),
         Admission(context.lanes, target_depth=options.admission_depth),
     ]
     broker = _redis_broker(client, options, middleware=middleware)

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers.registry import Catalog
 from storage.crypto import KeyRing
 from workers.accounts import AccountDirectory
-from workers.backoff import RetryPolicy
-from workers.envelope import Limits
+from workers.backoff import RetryPolicy, policy_for
+from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
 from workers.limiter import Limiter
 
@@ -40,6 +40,11 @@ class WorkerContext:
     keyring: KeyRing
     provider_settings: Mapping[str, Mapping[str, Any]]
     transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
+
+    def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
+        """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""
+        override = self.catalog.get(provider).retry if provider in self.catalog else None
+        return policy_for(kind, self.retry_policy, override)
 
     @property
     def providers(self) -> Catalog:

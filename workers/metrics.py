@@ -49,8 +49,10 @@ FORBIDDEN_LABELS: Final = frozenset(
 JOB_LABELS = ("queue", "kind", "provider")
 
 JOB_OUTCOMES: Final = ("succeeded", "retried", "deferred", "dead_lettered")
-"""Values of ``outcome`` on :data:`JOBS_FINISHED`. ``deferred`` = put back by rate-limit
-admission (not a retry); ``retried`` = transient failure, backoff scheduled."""
+"""Values of ``outcome`` on :data:`JOBS_FINISHED`. ``deferred`` = put back to wait for a
+rate-limit slot (at admission, or after a 429), spending no attempt — rate-limit deferrals
+by provider are ``JOBS_FINISHED{outcome="deferred"}``; ``retried`` = transient failure,
+backoff scheduled."""
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
@@ -98,13 +100,6 @@ PROVIDER_THROTTLED = Counter(
     "switchyard_provider_throttled_responses",
     "Provider answers that said slow down (HTTP 429 and equivalents).",
     ["provider"],
-)
-
-# --- rate limiting -------------------------------------------------------------------------
-RATE_LIMIT_DEFERRALS = Counter(
-    "switchyard_rate_limit_deferrals",
-    "Jobs deferred by rate-limit admission to the time their slot opens (not retries).",
-    ["provider", "queue"],
 )
 
 # --- credentials ---------------------------------------------------------------------------
@@ -157,7 +152,6 @@ ALL_METRICS: Final = (
     PROVIDER_REQUESTS,
     PROVIDER_REQUEST_DURATION,
     PROVIDER_THROTTLED,
-    RATE_LIMIT_DEFERRALS,
     TOKEN_REFRESHES,
     SYNC_RECORDS,
     SYNC_RUNS,

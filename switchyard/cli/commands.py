@@ -11,6 +11,8 @@ def register(app: typer.Typer) -> None:
         api_keys,
         db,
         demo,
+        dlq,
+        exporter,
         jobs,
         keys,
         orgs,
@@ -26,7 +28,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(keys.app, name="keys")
     app.add_typer(providers.app, name="providers")
     app.add_typer(sandbox.app, name="sandbox")
+    app.add_typer(dlq.app, name="dlq")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)
     app.command("demo")(demo.demo)
+    app.command("exporter")(exporter.exporter)

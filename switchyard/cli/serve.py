@@ -27,7 +27,7 @@ def api(
         runtime = build_runtime(settings)
     except SettingsError as exc:
         fail(str(exc))
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         uvicorn.run(
             create_app(runtime),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -9,6 +11,7 @@ from dramatiq.cli import main as dramatiq_main
 from dramatiq.cli import make_argument_parser
 
 from switchyard.cli.common import fail
+from switchyard.observability import metrics
 from switchyard.settings import SettingsError, load_settings
 from workers.envelope import Kind
 
@@ -24,6 +27,24 @@ def worker(
     shutdown_timeout_ms: Annotated[
         int, typer.Option(help="On SIGTERM, how long in-flight jobs may take to finish.")
     ] = 30_000,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve this host's /metrics (all worker processes aggregated) on this port.",
+        ),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Bind address of --metrics-port.")] = (
+        "127.0.0.1"
+    ),
+    metrics_dir: Annotated[
+        Path | None,
+        typer.Option(
+            envvar=metrics.MULTIPROC_VAR,
+            help="Directory for per-process metric files (*.db cleared at start; default: a temp dir).",
+        ),
+    ] = None,
 ) -> None:
     """Consume jobs. SIGTERM stops fetching, lets in-flight jobs finish, requeues prefetched."""
     try:
@@ -51,5 +72,10 @@ def worker(
         "--queues",
         *chosen,
     ]
+    if metrics_port is not None:
+        metrics.prepare_multiprocess_dir(metrics_dir)
+        os.environ[metrics.PORT_VAR] = str(metrics_port)
+        os.environ[metrics.HOST_VAR] = metrics_host
+        args[1:1] = ["--fork-function", f"{metrics.__name__}:serve_worker_metrics"]
     parsed = make_argument_parser().parse_args(args)  # type: ignore[no-untyped-call]
     raise typer.Exit(dramatiq_main(parsed))  # type: ignore[no-untyped-call]

@@ -31,7 +31,7 @@ class Backoff(Middleware):
     """Reschedules failed attempts or marks them failed for the dead-letter middleware."""
 
     def __init__(
-        self, lanes: Lanes, limiter: Limiter, policy_for: Callable[[Kind], RetryPolicy]
+        self, lanes: Lanes, limiter: Limiter, policy_for: Callable[[Kind, str], RetryPolicy]
     ) -> None:
         self.lanes = lanes
         self.limiter = limiter
@@ -72,7 +72,8 @@ class Backoff(Middleware):
     def _retry(self, message: MessageProxy, exception: BaseException) -> None:
         data = message.args[0] if message.args and isinstance(message.args[0], dict) else {}
         kind = str(data.get("kind"))
-        policy = self.policy_for(Kind(kind) if kind in KIND_VALUES else Kind.ACTION)
+        kind_ = Kind(kind) if kind in KIND_VALUES else Kind.ACTION
+        policy = self.policy_for(kind_, str(data.get("provider")))
         attempt = attempts_of(message)
         if attempt >= policy.max_attempts:
             message.fail()

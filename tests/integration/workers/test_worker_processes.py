@@ -69,8 +69,13 @@ def slow_job(rt: Runtime, org_id: str, duration_ms: int) -> str:
 
 
 def stop(process: subprocess.Popen[bytes], sig: int) -> int:
+    """SIGKILL the whole process group; SIGTERM only the parent, which forwards it (twice
+    would make Dramatiq's children exit without their shutdown hooks)."""
     if process.poll() is None:
-        os.killpg(process.pid, sig)
+        if sig == signal.SIGKILL:
+            os.killpg(process.pid, sig)
+        else:
+            os.kill(process.pid, sig)
     return process.wait(timeout=60)
 
 

@@ -48,7 +48,17 @@ def test_redis_keeps_an_append_only_file() -> None:
     assert any(v.endswith(":/data") for v in redis["volumes"])
 
 
-@pytest.mark.parametrize("name", ["migrate", "api", "worker"])
+def switchyard_services() -> list[str]:
+    """Services running our image (they carry the ``build: .`` of the shared anchor)."""
+    return sorted(name for name, service in services().items() if service.get("build") == ".")
+
+
+def test_the_deployment_runs_every_role() -> None:
+    """Migrations, API, workers and the exporter run from our image."""
+    assert set(switchyard_services()) >= {"migrate", "api", "worker", "exporter"}
+
+
+@pytest.mark.parametrize("name", switchyard_services())
 def test_service_command_is_a_real_cli_command(name: str) -> None:
     """Each service's command is a switchyard command, and every option it passes exists."""
     command: list[str] = services()[name]["command"]
@@ -67,3 +77,42 @@ def test_migrations_gate_the_api_and_workers() -> None:
     for name in ("api", "worker"):
         depends = services()[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_long_running_services_have_healthchecks() -> None:
+    """Every service but the one-shot migration declares a healthcheck."""
+    missing = [n for n, svc in services().items() if n != "migrate" and "healthcheck" not in svc]
+    assert missing == []
+
+
+def test_depends_on_always_names_a_condition() -> None:
+    """Start order waits for health or completion, not merely for a container to exist."""
+    for name, service in services().items():
+        for dependency, spec in service.get("depends_on", {}).items():
+            assert spec["condition"] in {"service_healthy", "service_completed_successfully"}, (
+                f"{name} -> {dependency}"
+            )
+            assert dependency in services()
+
+
+def test_mounted_files_exist_in_the_repository() -> None:
+    """Prometheus and Grafana mount our configuration from paths that exist."""
+    for service in services().values():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), source
+
+
+def test_prometheus_scrapes_the_ports_the_services_serve() -> None:
+    """The scrape config targets the API, worker and exporter ports compose configures."""
+    config = yaml.safe_load((ROOT / "dashboards/prometheus/prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["switchyard-api"]["static_configs"][0]["targets"] == ["api:8000"]
+    assert jobs["switchyard-exporter"]["static_configs"][0]["targets"] == ["exporter:9200"]
+    workers = jobs["switchyard-workers"]["dns_sd_configs"][0]
+    assert workers["names"] == ["worker"]
+    worker_command = services()["worker"]["command"]
+    assert str(workers["port"]) == worker_command[worker_command.index("--metrics-port") + 1]
+    exporter_command = services()["exporter"]["command"]
+    assert exporter_command[exporter_command.index("--port") + 1] == "9200"

@@ -1,0 +1,85 @@
+"""JSON logs carry the fields of the job being processed."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import dramatiq
+import pytest
+from dramatiq.broker import MessageProxy
+
+from switchyard.logs import JsonFormatter, configure_logging
+from switchyard.settings import load_settings
+from workers.log_context import JobLogContext, bind_log_fields, log_fields
+
+
+def record(message: str, **extra: object) -> logging.LogRecord:
+    return logging.makeLogRecord(
+        {"name": "switchyard.jobs", "levelname": "INFO", "msg": message, **extra}
+    )
+
+
+def test_a_json_line_has_time_level_logger_and_message() -> None:
+    """Each record is one JSON object with the basic fields."""
+    entry = json.loads(JsonFormatter().format(record("hello %s", args=("there",))))
+    assert entry["message"] == "hello there"
+    assert entry["level"] == "INFO"
+    assert entry["logger"] == "switchyard.jobs"
+    assert entry["ts"].endswith("+00:00")
+
+
+def test_job_fields_bound_by_the_middleware_appear_in_each_line() -> None:
+    """Inside a job, lines carry its id and correlation id; after it, they do not."""
+    message = MessageProxy(
+        dramatiq.Message(
+            queue_name="action",
+            actor_name="run",
+            args=(
+                {
+                    "id": "job-1",
+                    "correlation_id": "req-9",
+                    "kind": "action",
+                    "provider": "slack",
+                    "payload": {"secret": "x"},
+                },
+            ),
+            kwargs={},
+            options={},
+        )
+    )
+    middleware = JobLogContext()
+    middleware.before_process_message(None, message)  # type: ignore[arg-type]
+    entry = json.loads(JsonFormatter().format(record("job started")))
+    middleware.after_process_message(None, message)  # type: ignore[arg-type]
+    assert entry["job_id"] == "job-1"
+    assert entry["correlation_id"] == "req-9"
+    assert entry["provider"] == "slack"
+    assert "payload" not in entry and "secret" not in json.dumps(entry)
+    assert log_fields() == {}
+
+
+def test_extra_fields_are_kept() -> None:
+    """``logger.info(..., extra={...})`` fields land in the object."""
+    bind_log_fields(None)
+    entry = json.loads(JsonFormatter().format(record("x", attempt=3)))
+    assert entry["attempt"] == 3
+
+
+def test_log_format_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SWITCHYARD_LOG_FORMAT accepts text or json only."""
+    assert load_settings(_env_file=None, log_format="json").log_format == "json"
+    with pytest.raises(Exception, match="SWITCHYARD_LOG_FORMAT"):
+        load_settings(_env_file=None, log_format="xml")
+
+
+def test_configure_logging_installs_the_json_formatter() -> None:
+    """json mode puts a JsonFormatter on the root handler."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("INFO", "json")
+        assert isinstance(root.handlers[0].formatter, JsonFormatter)
+    finally:
+        root.handlers[:], _ = saved
+        root.setLevel(saved[1])
