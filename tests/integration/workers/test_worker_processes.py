@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,23 +14,9 @@ import pytest
 
 from switchyard.app import Runtime
 from tests.conftest import unique
+from tests.integration.observability.processes import SWITCHYARD, env_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SWITCHYARD = [sys.executable, "-c", "from switchyard.cli import main; main()"]
-
-
-def worker_env(rt: Runtime) -> dict[str, str]:
-    s = rt.settings
-    assert s.redis_url and s.database_url
-    return {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")},
-        "SWITCHYARD_REDIS_URL": s.redis_url,
-        "SWITCHYARD_DATABASE_URL": s.database_url,
-        "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": ",".join(s.security.encryption_keys),
-        "SWITCHYARD_WORKERS__NAMESPACE": s.workers.namespace,
-        "SWITCHYARD_WORKERS__HEARTBEAT_TIMEOUT_MS": str(s.workers.heartbeat_timeout_ms),
-        "SWITCHYARD_WORKERS__MAINTENANCE_CHANCE": str(s.workers.maintenance_chance),
-    }
 
 
 def start_worker(
@@ -40,7 +25,7 @@ def start_worker(
     handle = log.open("wb")
     return subprocess.Popen(
         [*SWITCHYARD, "worker", "-p", "1", "-t", "2", "-Q", "action", *extra],
-        env={**worker_env(rt), **(env or {})},
+        env={**env_of(rt), **(env or {})},
         stdout=handle,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: we can kill the forked children too
@@ -121,7 +106,7 @@ def test_worker_refuses_unknown_queue(server_runtime: Runtime, tmp_path: Path) -
     """An unknown queue name is refused at start, naming the option."""
     result = subprocess.run(
         [*SWITCHYARD, "worker", "-Q", "nope"],
-        env=worker_env(server_runtime),
+        env=env_of(server_runtime),
         capture_output=True,
         text=True,
         check=False,
