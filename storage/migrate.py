@@ -11,6 +11,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 from storage.db import make_engine
@@ -50,6 +51,11 @@ def downgrade(url: str, revision: str) -> None:
             command.downgrade(make_config(url, connection), revision)
     finally:
         engine.dispose()
+
+
+def head_revision() -> str | None:
+    """The newest revision the code ships: what ``upgrade`` reaches."""
+    return ScriptDirectory.from_config(make_config("sqlite://")).get_current_head()
 
 
 def current(url: str) -> str | None:

@@ -10,13 +10,13 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import fakeredis
-from alembic.script import ScriptDirectory
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
 from sqlalchemy import Engine
@@ -24,12 +24,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import producers
 from producers.enqueue import Enqueuer
+from producers.events import EventPublisher
+from producers.fanouts import default_fanouts
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
 from storage.crypto import KeyRing, generate_key_item
 from storage.db import make_engine, make_session_factory
 from storage.errors import KeyRingError, NotFoundError
-from storage.migrate import current, make_config, upgrade
+from storage.migrate import current, head_revision, upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import Settings, SettingsError, load_settings
 from workers.accounts import AccountDirectory
@@ -106,6 +108,7 @@ class Runtime:
             keyring=self.keyring,
             provider_settings=self.provider_settings,
             transport=self.sandbox.transport() if self.sandbox else None,
+            events=_LazyEvents(self),
         )
 
     @cached_property
@@ -124,9 +127,29 @@ class Runtime:
             namespace=self.settings.workers.namespace,
         )
 
+    @cached_property
+    def event_publisher(self) -> EventPublisher:
+        return EventPublisher(
+            sessions=self.sessions,
+            enqueuer=self.enqueuer,
+            fanouts=default_fanouts,
+            max_data_bytes=self.settings.jobs.max_payload_bytes,
+        )
+
     def close(self) -> None:
         self.engine.dispose()
         self.redis.close()
+
+
+@dataclass(frozen=True)
+class _LazyEvents:
+    """The worker context's event sink: the runtime's publisher, built on first use (the
+    publisher needs the enqueuer, which most worker processes never otherwise build)."""
+
+    runtime: Runtime
+
+    def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
+        return self.runtime.event_publisher.publish(org_id, type, data, **options)
 
 
 class OrgDirectory:
@@ -195,13 +218,13 @@ def _merged(
 
 def is_up_to_date(url: str) -> bool:
     """True when the database is at the newest migration."""
-    return current(url) == ScriptDirectory.from_config(make_config(url)).get_current_head()
+    return current(url) == head_revision()
 
 
 def bootstrap(settings: Settings | None = None) -> Runtime:
     """Build the runtime and install it as the target of ``producers.enqueue(...)``."""
     runtime = build_runtime(settings)
-    producers.configure(runtime.enqueuer)
+    producers.configure(runtime.enqueuer, runtime.event_publisher)
     return runtime
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from redis import Redis
@@ -22,6 +22,13 @@ from workers.backoff import RetryPolicy, policy_for
 from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
 from workers.limiter import Limiter
+
+
+class EventSink(Protocol):
+    """Where workers publish ``integration.*`` events (the runtime's event publisher)."""
+
+    def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
+        """Store and fan out one event; options: ``source``, ``idempotency_key``..."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,7 @@ class WorkerContext:
     keyring: KeyRing
     provider_settings: Mapping[str, Mapping[str, Any]]
     transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
+    events: EventSink | None = None
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""

@@ -37,6 +37,7 @@ ALLOWED_LABELS: Final = frozenset(
         "error_class",
         "status",
         "probe",
+        "source",
     }
 )
 """Every label name any Switchyard metric may carry (exporter gauges included)."""
@@ -102,6 +103,18 @@ PROVIDER_THROTTLED = Counter(
     ["provider"],
 )
 
+# --- events ------------------------------------------------------------------------------
+EVENTS_PUBLISHED = Counter(
+    "switchyard_events_published",
+    "Events published, by source (api, system, inbound) and outcome (accepted, duplicate).",
+    ["source", "outcome"],
+)
+EVENT_FANOUT_JOBS = Counter(
+    "switchyard_event_fanout_jobs",
+    "Jobs enqueued by event fan-out (webhook deliveries, route actions), by kind and outcome.",
+    ["kind", "outcome"],
+)
+
 # --- credentials ---------------------------------------------------------------------------
 TOKEN_REFRESH_OUTCOMES: Final = ("succeeded", "failed", "invalid_grant", "lost_race")
 TOKEN_REFRESHES = Counter(
@@ -152,6 +165,8 @@ ALL_METRICS: Final = (
     PROVIDER_REQUESTS,
     PROVIDER_REQUEST_DURATION,
     PROVIDER_THROTTLED,
+    EVENTS_PUBLISHED,
+    EVENT_FANOUT_JOBS,
     TOKEN_REFRESHES,
     SYNC_RECORDS,
     SYNC_RUNS,

@@ -19,11 +19,18 @@ from storage.repositories.dead_jobs import (
     DeadJobRepository,
     FailedJob,
 )
+from storage.repositories.events import (
+    EVENT_TYPE_PATTERN,
+    AdminEventRepository,
+    EventRepository,
+)
 from storage.repositories.organizations import OrganizationRepository
 
 __all__ = [
+    "EVENT_TYPE_PATTERN",
     "AdminAuditRepository",
     "AdminDeadJobRepository",
+    "AdminEventRepository",
     "ApiKeyInfo",
     "ApiKeyRepository",
     "AuditRepository",
@@ -32,6 +39,7 @@ __all__ = [
     "DeadJobFilter",
     "DeadJobRepository",
     "DecryptedCredential",
+    "EventRepository",
     "FailedJob",
     "IssuedApiKey",
     "OrganizationRepository",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import dlq, health, jobs
+from switchyard.api import dlq, events, health, jobs
 from switchyard.app import Runtime
 
 
@@ -14,6 +14,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(title="Switchyard", version=switchyard.__version__)
     app.state.runtime = runtime
     app.include_router(jobs.router)
+    app.include_router(events.router)
     app.include_router(dlq.router)
     app.include_router(health.router)
     return app
