@@ -130,10 +130,8 @@ class Enqueuer:
             options={},
             message_id=job.id,
         )
-        self.lanes.push(
-            message.queue_name,
-            job.id,
-            message.encode(),
+        self.lanes.push_message(
+            message,
             org=job.org_id,
             priority=job.priority,
             weight=weight,

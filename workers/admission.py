@@ -1,9 +1,8 @@
 """The admission pump: moves jobs from lanes into the Dramatiq queue, fairly and shallowly.
 
 Every worker process runs one pump thread (no leader; any number run at once, the admit
-script is atomic). Each round, per consumed queue, it tops the Dramatiq ready list up to
-``target_depth`` from the lanes, then confirms what it enqueued. A pump that dies between
-the enqueue and the confirm costs a duplicate, never a loss (see :mod:`workers.lanes`).
+script is atomic). Each round, per consumed queue, one script call tops the Dramatiq ready
+list up to ``target_depth`` from the lanes (see :mod:`workers.lanes`).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 
-from workers.lanes import Lanes
+from workers.lanes import Admitted, Lanes
 
 logger = logging.getLogger("switchyard.admission")
 
@@ -32,30 +31,21 @@ class AdmissionPump:
         *,
         target_depth: int = 100,
         idle_interval_s: float = 0.05,
+        busy_interval_s: float = 0.002,
     ) -> None:
         self.broker = broker
         self.lanes = lanes
         self.queues = sorted(queues)
         self.target_depth = target_depth
         self.idle_interval_s = idle_interval_s
+        self.busy_interval_s = busy_interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def run_once(self) -> int:
-        """Admit what fits into every queue; returns how many jobs moved."""
-        return sum(self._admit(queue) for queue in self.queues)
-
-    def _admit(self, queue: str) -> int:
-        ready = int(self.broker.client.llen(f"{self.broker.namespace}:{queue}"))
-        admitted = self.lanes.admit(queue, self.target_depth - ready)
-        done: list[str] = []
-        try:
-            for job_id, data in admitted:
-                self.broker.enqueue(dramatiq.Message.decode(data))
-                done.append(job_id)
-        finally:
-            self.lanes.confirm(queue, done)
-        return len(done)
+    def run_once(self) -> Admitted:
+        """Admit what fits into every queue; returns the totals of the round."""
+        rounds = [self.lanes.admit(queue, self.target_depth) for queue in self.queues]
+        return Admitted(sum(r.moved for r in rounds), sum(r.backlog for r in rounds))
 
     def start(self) -> None:
         self._stop.clear()
@@ -70,12 +60,14 @@ class AdmissionPump:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                moved = self.run_once()
+                round_ = self.run_once()
             except Exception:  # Redis blip: log, back off, keep the process alive
                 logger.exception("admission round failed")
-                moved = 0
-            if not moved:
-                self._stop.wait(self.idle_interval_s)
+                round_ = Admitted(moved=0, backlog=0)
+            if round_.moved:
+                continue
+            # A full queue with a backlog drains fast: check back soon, not at idle pace.
+            self._stop.wait(self.busy_interval_s if round_.backlog else self.idle_interval_s)
 
 
 class Admission(Middleware):

@@ -1,6 +1,6 @@
 """Running workers inside the current process until all work is done (demo, tests, embedded).
 
-"Done" means: every lane, waiting set and transit set of every queue is empty, and Dramatiq
+"Done" means: every lane and waiting set of every queue is empty, and Dramatiq
 holds no message (queued or unacknowledged) — seen twice in a row, since a job being
 rescheduled is written to its lane before its attempt is acknowledged.
 """

@@ -6,22 +6,25 @@ starve another tenant. Everything that waits — ``not_before``, retry backoff, 
 deferrals — waits in the queue's ``waiting`` sorted set, scored by due time (Redis clock),
 and returns to its lane when due; worker memory holds none of it.
 
-Admitted jobs pass through a ``transit`` set with a lease until they are in the Dramatiq
-queue: a worker that dies between the two writes loses nothing, the lease expires and the
-next admission puts the job back in its lane (at-least-once). All keys of one queue share
-one hash tag, ``{<namespace>:q:<queue>}``, so every script touches one tag only.
+Admission writes Dramatiq's own structures (its queue list and message hash) in the same
+atomic script that takes the job from its lane, so a job is always in exactly one place and
+a worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
+id is the Dramatiq message's Redis id (:meth:`Lanes.push_message` assigns a fresh one).
+Lane keys of one queue share one hash tag, ``{<namespace>:q:<queue>}``.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
+import dramatiq
+from dramatiq.broker import MessageProxy
 from redis import Redis
 
-DEFAULT_LEASE_MS = 30_000
-MAX_MOVES_PER_ADMIT = 1_000
+MAX_RELANES_PER_ADMIT = 1_000
 
 
 def _script(name: str) -> str:
@@ -34,12 +37,21 @@ class LaneDepth:
 
     laned: int
     waiting: int
-    transit: int
     orgs: int
+    oldest_due_age_ms: int | None = None
+    """How long the oldest laned job has been due (None when no job is laned)."""
 
     @property
     def total(self) -> int:
-        return self.laned + self.waiting + self.transit
+        return self.laned + self.waiting
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """One admission: jobs moved, and jobs still due in the lanes behind a full queue."""
+
+    moved: int
+    backlog: int
 
 
 class Lanes:
@@ -50,7 +62,6 @@ class Lanes:
         self.namespace = namespace
         self._push = redis.register_script(_script("lanes_push.lua"))
         self._admit = redis.register_script(_script("lanes_admit.lua"))
-        self._confirm = redis.register_script(_script("lanes_confirm.lua"))
 
     def prefix(self, queue: str) -> str:
         """The hash-tagged key prefix of a queue's lanes."""
@@ -59,7 +70,7 @@ class Lanes:
     def push(
         self,
         queue: str,
-        job_id: str,
+        entry_id: str,
         data: bytes,
         *,
         org: str,
@@ -67,52 +78,70 @@ class Lanes:
         weight: int = 1,
         delay_ms: int = 0,
     ) -> bool:
-        """Put a job in its org's lane, or in the waiting set for ``delay_ms``.
+        """Put an entry in its org's lane, or in the waiting set for ``delay_ms``.
 
-        Returns True when the job is laned (due now), False when it waits.
+        ``entry_id`` must be unique per push: admission stores ``data`` under it in
+        Dramatiq's message hash. Returns True when the job is laned (due now), False when
+        it waits.
         """
-        laned, _entry = self._push(
+        laned = self._push(
             keys=[self.prefix(queue)],
-            args=[job_id, data, org, priority, max(0, int(delay_ms)), weight],
+            args=[entry_id, data, org, priority, max(0, int(delay_ms)), weight],
         )
         return bool(laned)
 
-    def admit(
-        self, queue: str, batch: int, *, lease_ms: int = DEFAULT_LEASE_MS
-    ) -> list[tuple[str, bytes]]:
-        """Take up to ``batch`` ``(entry id, message)`` pairs, fairly across orgs, leased
-        until :meth:`confirm` (entry ids are ``<job id>:<sequence>``)."""
-        if batch <= 0:
-            return []
-        flat: list[Any] = self._admit(
-            keys=[self.prefix(queue)], args=[batch, lease_ms, MAX_MOVES_PER_ADMIT]
+    def push_message(
+        self,
+        message: dramatiq.Message[Any] | MessageProxy,
+        *,
+        org: str,
+        priority: int,
+        weight: int = 1,
+        delay_ms: int = 0,
+    ) -> bool:
+        """Push a Dramatiq message as a new entry, with a fresh Redis message id."""
+        entry_id = uuid.uuid4().hex
+        data = message.copy(options={"redis_message_id": entry_id}).encode()
+        return self.push(
+            message.queue_name,
+            entry_id,
+            data,
+            org=org,
+            priority=priority,
+            weight=weight,
+            delay_ms=delay_ms,
         )
-        return [(_text(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
 
-    def confirm(self, queue: str, entries: list[str]) -> None:
-        """Forget admitted entries that reached the Dramatiq queue."""
-        if entries:
-            self._confirm(keys=[self.prefix(queue)], args=entries)
+    def admit(self, queue: str, depth: int) -> Admitted:
+        """Top Dramatiq's ``queue`` up to ``depth`` ready messages, fairly across orgs.
+
+        Dramatiq's Redis layout is ``<namespace>:<queue>`` (ids) and ``…:<queue>.msgs``.
+        """
+        base = f"{self.namespace}:{queue}"
+        moved, backlog = self._admit(
+            keys=[self.prefix(queue), base, base + ".msgs"],
+            args=[max(0, depth), MAX_RELANES_PER_ADMIT],
+        )
+        return Admitted(moved=int(moved), backlog=int(backlog))
 
     def set_weight(self, queue: str, org: str, weight: int) -> None:
         self.redis.hset(self.prefix(queue) + ":weights", org, weight)
 
     def depth(self, queue: str) -> LaneDepth:
-        """Counts per state; cost is one call per active org (bounded by active orgs)."""
+        """Counts per state and the oldest laned job's age: one round trip, O(1) calls."""
         p = self.prefix(queue)
-        orgs = [_text(o) for o in self.redis.smembers(p + ":active")]
         pipe = self.redis.pipeline(transaction=False)
-        for org in orgs:
-            pipe.zcard(f"{p}:lane:{org}")
+        pipe.zcard(p + ":due")
         pipe.zcard(p + ":waiting")
-        pipe.zcard(p + ":transit")
-        counts = pipe.execute()
-        return LaneDepth(
-            laned=sum(counts[: len(orgs)]),
-            waiting=counts[-2],
-            transit=counts[-1],
-            orgs=len(orgs),
-        )
+        pipe.scard(p + ":active")
+        pipe.zrange(p + ":due", 0, 0, withscores=True)
+        pipe.time()
+        laned, waiting, orgs, oldest, (seconds, micros) = pipe.execute()
+        age = None
+        if oldest:
+            now_ms = int(seconds) * 1000 + int(micros) // 1000
+            age = max(0, now_ms - int(oldest[0][1]))
+        return LaneDepth(laned=laned, waiting=waiting, orgs=orgs, oldest_due_age_ms=age)
 
 
 def _text(value: Any) -> str:

@@ -5,6 +5,12 @@ provider said "wait"; is today's quota spent; is the concurrency cap reached; is
 slot now — and if not, it *reserves* the next slot and says when, so a deferred job comes
 back exactly once, at its slot. Clock: Redis ``TIME``, the same for every host.
 
+High-rate burst policies would pay one Redis round trip per job for slots that are almost
+never scarce, so for them a process takes a few conforming cells at once and hands them out
+locally for at most :data:`LOCAL_PERMIT_TTL_MS` (:class:`LocalPermits`). The cells are taken
+within the burst tolerance, so the provider never sees more than its bucket allows; a
+cooldown drops them. Policies with a quota, a cap or an exact window never batch.
+
 Keys are ``{<namespace>:rl:<rate key>}:...`` — one hash tag per rate key — so the limiter can
 move to a Redis Cluster of its own.
 """
@@ -13,7 +19,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -29,6 +37,8 @@ MAX_RESERVE_MS = 15 * 60 * 1000
 # slot a while: a slot lost is budget wasted and a second deferral.
 GUARDED_LATENESS_MS = 2_000
 _UNSAFE = re.compile(r"[{}\s]")
+LOCAL_PERMIT_TTL_MS = 100
+MAX_LOCAL_PERMITS = 16
 
 
 @dataclass(frozen=True)
@@ -73,12 +83,54 @@ def rate_key_and_policy(
     return rate_key(policy, org_id=org_id, connection=connection, account=info.account), policy
 
 
+def local_batch(policy: RateLimitPolicy) -> int:
+    """How many cells a process may take at once on ``policy`` (1: no batching).
+
+    Only burst policies without quota or cap; at most half the burst, and no more than the
+    policy would grant in :data:`LOCAL_PERMIT_TTL_MS` anyway.
+    """
+    if policy.daily_quota or policy.concurrency or (policy.burst or 1) < 4:
+        return 1
+    per_ttl = math.floor(policy.limit * LOCAL_PERMIT_TTL_MS / (policy.period_seconds * 1000))
+    return max(1, min((policy.burst or 1) // 2, MAX_LOCAL_PERMITS, per_ttl))
+
+
+class LocalPermits:
+    """Cells a process took ahead on a key, each usable until a deadline (thread-safe)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._held: dict[str, tuple[int, float]] = {}
+
+    def take(self, key: str) -> bool:
+        """Use one held cell of ``key`` if a fresh one is left."""
+        with self._lock:
+            count, deadline = self._held.get(key, (0, 0.0))
+            if count <= 0 or self._clock() > deadline:
+                self._held.pop(key, None)
+                return False
+            self._held[key] = (count - 1, deadline)
+            return True
+
+    def keep(self, key: str, count: int) -> None:
+        """Hold ``count`` extra cells of ``key`` for :data:`LOCAL_PERMIT_TTL_MS`."""
+        if count > 0:
+            with self._lock:
+                self._held[key] = (count, self._clock() + LOCAL_PERMIT_TTL_MS / 1000)
+
+    def drop(self, key: str) -> None:
+        with self._lock:
+            self._held.pop(key, None)
+
+
 class Limiter:
     """Admission decisions and provider feedback for rate keys in one Redis."""
 
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.local = LocalPermits()
         scripts = files("workers").joinpath("lua")
         self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
         self._cooldown = redis.register_script(scripts.joinpath("limiter_cooldown.lua").read_text())
@@ -100,11 +152,14 @@ class Limiter:
         Policies without a burst mean "at most ``limit`` per ``period``": a sliding-window
         log guards that exactly. With a burst, the policy is a leaky bucket (GCRA alone).
         """
+        batch = local_batch(policy) if slot_ms == 0 else 1
+        if batch > 1 and self.local.take(key):
+            return Decision(run=True, delay_ms=0, slot_ms=0)
         interval = math.ceil(policy.period_seconds * 1000 / policy.limit)
         burst = policy.burst or 1
         tolerance = interval * (burst - 1)
         window_limit = policy.limit if burst == 1 else 0
-        verdict, delay, slot = self._acquire(
+        verdict, delay, slot, *cells = self._acquire(
             keys=[self.prefix(key)],
             args=[
                 interval,
@@ -118,8 +173,11 @@ class Limiter:
                 math.ceil(policy.period_seconds * 1000),
                 window_limit,
                 max(interval, GUARDED_LATENESS_MS) if window_limit else interval,
+                batch,
             ],
         )
+        if verdict and cells:
+            self.local.keep(key, int(cells[0]) - 1)
         return Decision(run=bool(verdict), delay_ms=int(delay), slot_ms=int(slot))
 
     def release(self, key: str, job_id: str) -> None:
@@ -129,6 +187,7 @@ class Limiter:
     def cool_down(self, key: str, delay_ms: int) -> None:
         """Nobody runs on this key for ``delay_ms`` (a 429, or a budget reported spent)."""
         if delay_ms > 0:
+            self.local.drop(key)
             self._cooldown(keys=[self.prefix(key)], args=[int(delay_ms)])
 
     def apply_feedback(

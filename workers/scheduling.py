@@ -16,10 +16,8 @@ _DELAY = "_switchyard_delay_ms"
 def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outcome) -> None:
     """Return the message (with its options) to its org's lane after ``delay_ms``."""
     data: dict[str, Any] = message.args[0]
-    lanes.push(
-        message.queue_name,
-        message.message_id,
-        message.encode(),
+    lanes.push_message(
+        message,
         org=str(data["org_id"]),
         priority=int(data.get("priority", 5)),
         delay_ms=delay_ms,

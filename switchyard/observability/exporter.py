@@ -180,14 +180,18 @@ def queue_delayed(src: ExporterSources) -> Iterator[Sample]:
 
 @probe(
     "switchyard_queue_oldest_job_age_seconds",
-    "Age of the oldest job waiting at the head of a queue since it became due (0 when empty).",
+    "Age of the oldest due job not yet started, in the org lanes or at the head of the "
+    "Dramatiq queue, since it became due (0 when none).",
     ("queue",),
 )
 def queue_oldest_age(src: ExporterSources) -> Iterator[Sample]:
     now_ms = src.now() * 1000
+    lanes = src.lane_state()
     for queue, state in src.queue_state().items():
         oldest = state.oldest_enqueued_ms
-        yield (queue,), 0.0 if oldest is None else max(0.0, (now_ms - oldest) / 1000)
+        head_s = 0.0 if oldest is None else max(0.0, (now_ms - oldest) / 1000)
+        lane_s = (lanes[queue].oldest_due_age_ms or 0) / 1000
+        yield (queue,), max(head_s, lane_s)
 
 
 @probe(
@@ -218,16 +222,6 @@ def lane_depth(src: ExporterSources) -> Iterator[Sample]:
 def lane_waiting(src: ExporterSources) -> Iterator[Sample]:
     for queue, depth in src.lane_state().items():
         yield (queue,), depth.waiting
-
-
-@probe(
-    "switchyard_lane_transit",
-    "Jobs admitted from lanes and not yet confirmed in the Dramatiq queue.",
-    ("queue",),
-)
-def lane_transit(src: ExporterSources) -> Iterator[Sample]:
-    for queue, depth in src.lane_state().items():
-        yield (queue,), depth.transit
 
 
 @probe("switchyard_lane_active_orgs", "Organizations with jobs in a queue's lanes.", ("queue",))

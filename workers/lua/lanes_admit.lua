@@ -1,32 +1,32 @@
--- Admission: recover expired transit entries, move due waiting jobs into their lanes, then
--- take up to `batch` jobs round-robin across orgs (each org up to its weight per turn) into
--- the transit set, leased for `lease_ms`. Returns a flat list: id1, data1, id2, data2...
--- KEYS[1]: the queue's tag prefix. ARGV: batch, lease_ms, max_moves
-local p = KEYS[1]
-local batch, lease, max_moves = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- Admission: move due waiting jobs into their lanes, then top the Dramatiq queue up to
+-- `depth` ready messages, taking jobs round-robin across orgs (each org up to its weight per
+-- turn). Moving a job is one atomic step — HSET into Dramatiq's message hash, RPUSH its id —
+-- so nothing is ever in between and no job is moved twice.
+-- Returns {moved, still laned}: a full queue with a backlog behind it is not an idle one.
+-- KEYS[1]: the queue's lane prefix; KEYS[2]: Dramatiq's queue list; KEYS[3]: its .msgs hash.
+-- ARGV: depth, max_moves (bound on waiting jobs relaned per call)
+local p, queue, msgs = KEYS[1], KEYS[2], KEYS[3]
+local depth, max_moves = tonumber(ARGV[1]), tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local jobs, meta, transit = p .. ':jobs', p .. ':meta', p .. ':transit'
+local jobs, meta, due = p .. ':jobs', p .. ':meta', p .. ':due'
 local active, ring, weights = p .. ':active', p .. ':ring', p .. ':weights'
 
-local function relane(id)
+local ready = redis.call('ZRANGEBYSCORE', p .. ':waiting', '-inf', now, 'WITHSCORES', 'LIMIT', 0, max_moves)
+for i = 1, #ready, 2 do
+  local id, when = ready[i], ready[i + 1]
+  redis.call('ZREM', p .. ':waiting', id)
   local m = redis.call('HGET', meta, id)
-  if not m then return end
-  local sep = string.find(m, '|', 1, true)
-  local org, score = string.sub(m, 1, sep - 1), tonumber(string.sub(m, sep + 1))
-  redis.call('ZADD', p .. ':lane:' .. org, score, id)
-  if redis.call('SADD', active, org) == 1 then redis.call('RPUSH', ring, org) end
-end
-
-for _, set in ipairs({transit, p .. ':waiting'}) do
-  local due = redis.call('ZRANGEBYSCORE', set, '-inf', now, 'LIMIT', 0, max_moves)
-  for _, id in ipairs(due) do
-    redis.call('ZREM', set, id)
-    relane(id)
+  if m then
+    local sep = string.find(m, '|', 1, true)
+    local org, score = string.sub(m, 1, sep - 1), tonumber(string.sub(m, sep + 1))
+    redis.call('ZADD', p .. ':lane:' .. org, score, id)
+    redis.call('ZADD', due, when, id)
+    if redis.call('SADD', active, org) == 1 then redis.call('RPUSH', ring, org) end
   end
 end
 
-local out = {}
+local batch = depth - redis.call('LLEN', queue)
 local taken = 0
 local visits = 0
 local limit = batch + redis.call('LLEN', ring)
@@ -39,10 +39,15 @@ while taken < batch and visits < limit do
   local got = redis.call('ZPOPMIN', lane, math.min(weight, batch - taken))
   for i = 1, #got, 2 do
     local id = got[i]
-    redis.call('ZADD', transit, now + lease, id)
-    out[#out + 1] = id
-    out[#out + 1] = redis.call('HGET', jobs, id)
-    taken = taken + 1
+    local data = redis.call('HGET', jobs, id)
+    if data then
+      redis.call('HSET', msgs, id, data)
+      redis.call('RPUSH', queue, id)
+      taken = taken + 1
+    end
+    redis.call('HDEL', jobs, id)
+    redis.call('HDEL', meta, id)
+    redis.call('ZREM', due, id)
   end
   if redis.call('ZCARD', lane) > 0 then
     redis.call('RPUSH', ring, org)
@@ -50,4 +55,4 @@ while taken < batch and visits < limit do
     redis.call('SREM', active, org)
   end
 end
-return out
+return {taken, redis.call('ZCARD', due)}

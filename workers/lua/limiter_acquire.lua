@@ -8,8 +8,11 @@
 -- KEYS[1]: tag prefix "{<ns>:rl:<key>}"
 -- ARGV: interval_ms, tolerance_ms, daily_quota (0 none), concurrency (0 none), job_id,
 --       lease_ms, reserved_slot_ms (0 none), max_reserve_ms, window_ms, window_limit
---       (window_limit 0: no window guard), late_ms (how late a reserved job may still run)
--- Returns {verdict, delay_ms, reserved_slot_ms}: verdict 1 = run now, 0 = defer.
+--       (window_limit 0: no window guard), late_ms (how late a reserved job may still run),
+--       batch (cells wanted at once when a slot is free now; the caller keeps the extra
+--       ones for a moment — only for burst policies without quota, cap or window guard)
+-- Returns {verdict, delay_ms, reserved_slot_ms, cells}: verdict 1 = run now, 0 = defer;
+-- cells = how many slots were taken (1, or up to batch).
 local p = KEYS[1]
 local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
 local quota, concurrency = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -17,6 +20,8 @@ local job, lease, slot = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local max_reserve = tonumber(ARGV[8])
 local window, window_limit = tonumber(ARGV[9]), tonumber(ARGV[10])
 local late = tonumber(ARGV[11])
+local batch = tonumber(ARGV[12] or '1')
+if quota > 0 or concurrency > 0 or window_limit > 0 then batch = 1 end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -61,8 +66,14 @@ if slot == 0 then
     local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
     return {0, math.max(1, tonumber(oldest[2]) + window - now), 0}
   end
-  redis.call('SET', p .. ':tat', string.format('%d', tat + interval),
-    'PX', math.ceil(tat + interval - now + tolerance + 1000))
+  local cells = 1
+  if batch > 1 and allow_at <= now then
+    -- Every extra cell must conform now too: at most what the burst tolerance has left.
+    cells = math.min(batch, math.floor((now + tolerance - tat) / interval) + 1)
+  end
+  redis.call('SET', p .. ':tat', string.format('%d', tat + interval * cells),
+    'PX', math.ceil(tat + interval * cells - now + tolerance + 1000))
+  if cells > 1 then return {1, 0, 0, cells} end
   if quota > 0 then
     redis.call('INCR', day_key)
     redis.call('PEXPIRE', day_key, 172800000)
@@ -78,4 +89,4 @@ if window_limit > 0 then
   redis.call('PEXPIRE', log, window + 1000)
 end
 if concurrency > 0 then redis.call('ZADD', leases, now + lease, job) end
-return {1, 0, 0}
+return {1, 0, 0, 1}

@@ -109,7 +109,8 @@ def test_a_429_pauses_the_whole_key(
     org = new_org(fast_runtime)
     limited = fast_runtime.enqueuer.enqueue(action(org, "first_429")).job_id
     others = {fast_runtime.enqueuer.enqueue(action(org, "noop")).job_id for _ in range(3)}
-    run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, timeout_s=20)
+    # One thread: the 429 job runs first, so the others can only start after it.
+    run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, threads=1, timeout_s=20)
     seen = events(logs)
     deferred_at = next(t for o, i, t in seen if o == "deferred" and i == limited)
     later_starts = [t for o, i, t in seen if o == "started" and i in others and t > deferred_at]

@@ -1,4 +1,5 @@
-"""Lanes: fair round-robin admission, weights, priority, waiting, leases — on both Redis kinds."""
+"""Lanes: fair round-robin admission straight into Dramatiq's queue, weights, priority,
+waiting — on both Redis kinds."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import time
 
 from redis import Redis
 
-from workers.lanes import Lanes
+from workers.lanes import Admitted, Lanes
 
 Q = "action"
 
@@ -23,10 +24,18 @@ def push(
     return ids
 
 
-def admitted_jobs(lanes: Lanes, batch: int, **kw: int) -> list[str]:
-    entries = lanes.admit(Q, batch, **kw)
-    lanes.confirm(Q, [entry for entry, _ in entries])
-    return [data.decode() for _, data in entries]
+def consume(lanes: Lanes) -> list[bytes]:
+    """Take everything from Dramatiq's ready list, as a worker would (ids → stored data)."""
+    base = f"{lanes.namespace}:{Q}"
+    ids: list[bytes] = []
+    while (item := lanes.redis.lpop(base)) is not None:
+        ids.append(item)
+    return [lanes.redis.hget(base + ".msgs", i) or b"?" for i in ids]
+
+
+def admitted_jobs(lanes: Lanes, batch: int) -> list[str]:
+    lanes.admit(Q, batch)
+    return [data.decode() for data in consume(lanes)]
 
 
 def test_admission_is_round_robin_across_orgs(any_redis: Redis, namespace: str) -> None:
@@ -67,29 +76,37 @@ def test_waiting_jobs_are_admitted_only_when_due(any_redis: Redis, namespace: st
     assert lanes.depth(Q).total == 0
 
 
-def test_unconfirmed_admission_returns_after_its_lease(any_redis: Redis, namespace: str) -> None:
-    """A pump that dies before confirming loses nothing: the job is admitted again later."""
+def test_admission_tops_up_to_the_depth_only(any_redis: Redis, namespace: str) -> None:
+    """Admission fills Dramatiq's ready list up to the depth asked, keeping the rest laned."""
     lanes = Lanes(any_redis, namespace)
-    push(lanes, "o", 1)
-    [(entry, _)] = lanes.admit(Q, 10, lease_ms=200)
-    assert lanes.admit(Q, 10, lease_ms=200) == []
-    time.sleep(0.25)
-    [(again, data)] = lanes.admit(Q, 10)
-    assert again == entry and data == b"o-0"
+    push(lanes, "o", 10)
+    assert lanes.admit(Q, 4) == Admitted(moved=4, backlog=6)
+    assert lanes.admit(Q, 4) == Admitted(moved=0, backlog=6)  # still four ready
+    assert any_redis.llen(f"{namespace}:{Q}") == 4 and lanes.depth(Q).laned == 6
 
 
-def test_late_confirm_does_not_erase_a_repushed_job(any_redis: Redis, namespace: str) -> None:
-    """A job re-pushed (retry) before its previous admission is confirmed survives the confirm."""
+def test_each_push_is_its_own_entry(any_redis: Redis, namespace: str) -> None:
+    """The same job pushed twice (a retry racing its admission) is two entries, both kept."""
     lanes = Lanes(any_redis, namespace)
+    lanes.push(Q, "e1", b"first", org="o", priority=5)
+    lanes.push(Q, "e2", b"retry", org="o", priority=5)
+    assert admitted_jobs(lanes, 5) == ["first", "retry"]
+
+
+def test_oldest_due_age_grows_while_jobs_wait_in_lanes(any_redis: Redis, namespace: str) -> None:
+    """The oldest laned job's age grows while it waits and clears once it is admitted."""
+    lanes = Lanes(any_redis, namespace)
+    assert lanes.depth(Q).oldest_due_age_ms is None
     push(lanes, "o", 1)
-    [(entry, _)] = lanes.admit(Q, 1)
-    lanes.push(Q, "o-0", b"retry", org="o", priority=5)  # the worker already retried it
-    lanes.confirm(Q, [entry])  # the pump's late confirm of the first admission
-    assert [data for _, data in lanes.admit(Q, 1)] == [b"retry"]
+    time.sleep(0.2)
+    age = lanes.depth(Q).oldest_due_age_ms
+    assert age is not None and 200 <= age < 5_000
+    admitted_jobs(lanes, 5)
+    assert lanes.depth(Q).oldest_due_age_ms is None
 
 
 def test_concurrent_admitters_never_move_a_job_twice(any_redis: Redis, namespace: str) -> None:
-    """Four threads admitting at once take every job exactly once."""
+    """Four threads admitting (and consuming) at once move every job exactly once."""
     lanes = Lanes(any_redis, namespace)
     expected = set(push(lanes, "a", 150) + push(lanes, "b", 150))
     taken: list[str] = []
@@ -108,14 +125,17 @@ def test_concurrent_admitters_never_move_a_job_twice(any_redis: Redis, namespace
         thread.start()
     for thread in threads:
         thread.join()
+    taken.extend(admitted_jobs(lanes, 1_000))  # whatever the last race left behind
     assert sorted(taken) == sorted(expected)
 
 
 def test_every_key_of_a_queue_shares_one_hash_tag(any_redis: Redis, namespace: str) -> None:
-    """All keys the lane scripts touch carry the queue's hash tag (Redis Cluster ready)."""
+    """Every lane key carries the queue's hash tag; the only others are Dramatiq's own."""
     lanes = Lanes(any_redis, namespace)
     push(lanes, "o", 3)
     push(lanes, "p", 1, delay_ms=10_000)
     lanes.admit(Q, 1)
-    keys = [k.decode() for k in any_redis.scan_iter(f"*{namespace}*")]
-    assert keys and all(k.startswith(lanes.prefix(Q)) for k in keys)
+    keys = {k.decode() for k in any_redis.scan_iter(f"*{namespace}*")}
+    dramatiq_keys = {f"{namespace}:{Q}", f"{namespace}:{Q}.msgs"}
+    assert dramatiq_keys <= keys
+    assert all(k.startswith(lanes.prefix(Q)) for k in keys - dramatiq_keys)

@@ -10,7 +10,7 @@ from redis import Redis
 
 from providers.ratelimit_feedback import RateLimitFeedback
 from providers.spec import RateLimitPolicy
-from workers.limiter import Limiter, rate_key
+from workers.limiter import LOCAL_PERMIT_TTL_MS, Limiter, LocalPermits, local_batch, rate_key
 
 
 def policy(**kw: object) -> RateLimitPolicy:
@@ -146,3 +146,82 @@ def test_spent_budget_without_reset_waits_one_interval(any_redis: Redis, namespa
     waited = limiter.apply_feedback("k", RateLimitFeedback(remaining=0), policy(limit=5))
     assert waited == 200
     assert not limiter.acquire("k", policy(), job_id="x").run
+
+
+def counting(limiter: Limiter) -> list[int]:
+    """Count the limiter's script calls (Redis round trips for decisions)."""
+    calls: list[int] = []
+    script = limiter._acquire
+
+    def counted(**kwargs: object) -> object:
+        calls.append(1)
+        return script(**kwargs)  # type: ignore[arg-type]
+
+    limiter._acquire = counted  # type: ignore[assignment,method-assign]
+    return calls
+
+
+FAST = {"limit": 1000, "period_seconds": 1, "burst": 100}
+
+
+def test_high_rate_bursts_take_cells_ahead_in_one_round_trip(
+    any_redis: Redis, namespace: str
+) -> None:
+    """A burst policy hands 16 jobs their slots from one Redis call, then asks again."""
+    limiter = Limiter(any_redis, namespace)
+    calls = counting(limiter)
+    assert all(limiter.acquire("k", policy(**FAST), job_id=f"j{i}").run for i in range(16))
+    assert len(calls) == 1
+    assert limiter.acquire("k", policy(**FAST), job_id="j16").run
+    assert len(calls) == 2
+
+
+def test_cells_taken_ahead_count_against_the_bucket_for_everyone(
+    any_redis: Redis, namespace: str
+) -> None:
+    """Two processes batching on one key together never get more than the burst at once."""
+    a, b = Limiter(any_redis, namespace), Limiter(any_redis, namespace)
+    slow = policy(limit=1000, period_seconds=10, burst=100)  # batches of 10, leaks 1 / 10 ms
+    runs = 0
+    started = time.monotonic()
+    for i in range(300):
+        limiter = a if i % 2 else b
+        runs += limiter.acquire("k", slow, job_id=f"j{i}").run
+    leaked = (time.monotonic() - started) * 100
+    assert 100 <= runs <= 100 + leaked + 1
+
+
+def test_a_cooldown_drops_cells_held_locally(any_redis: Redis, namespace: str) -> None:
+    """After a 429 cooldown, held cells are not used: the next job waits like everyone."""
+    limiter = Limiter(any_redis, namespace)
+    assert limiter.acquire("k", policy(**FAST), job_id="j0").run
+    limiter.cool_down("k", 500)
+    decision = limiter.acquire("k", policy(**FAST), job_id="j1")
+    assert not decision.run and decision.delay_ms > 300
+
+
+def test_held_cells_expire_quickly() -> None:
+    """A cell held past its deadline is not used (it would bunch with newer ones)."""
+    now = [0.0]
+    permits = LocalPermits(clock=lambda: now[0])
+    permits.keep("k", 2)
+    assert permits.take("k")
+    now[0] += LOCAL_PERMIT_TTL_MS / 1000 + 0.01
+    assert not permits.take("k")
+
+
+@pytest.mark.parametrize(
+    ("extra", "batch"),
+    [
+        ({}, 1),
+        ({"burst": 3, "limit": 1000}, 1),
+        ({"burst": 100, "limit": 1000, "daily_quota": 10_000}, 1),
+        ({"burst": 100, "limit": 1000, "concurrency": 5}, 1),
+        ({"burst": 100, "limit": 50}, 5),
+        ({"burst": 10, "limit": 1000}, 5),
+        ({"burst": 1000, "limit": 100_000}, 16),
+    ],
+)
+def test_only_high_rate_burst_policies_batch(extra: dict[str, object], batch: int) -> None:
+    """Quotas, caps, exact windows and slow keys take one cell at a time."""
+    assert local_batch(policy(**extra)) == batch

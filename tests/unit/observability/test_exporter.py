@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -206,4 +207,15 @@ def test_lane_gauges_count_laned_waiting_and_active_orgs(runtime: Runtime) -> No
     assert scrape(registry, "switchyard_lane_depth", queue="action") == 2
     assert scrape(registry, "switchyard_lane_waiting", queue="action") == 1
     assert scrape(registry, "switchyard_lane_active_orgs", queue="action") == 2
-    assert scrape(registry, "switchyard_lane_transit", queue="sync") == 0
+
+
+def test_queue_age_sees_jobs_still_in_lanes(runtime: Runtime) -> None:
+    """A due job held back in its org lane ages visibly; one not yet due does not count."""
+    lanes = Lanes(runtime.redis, runtime.settings.workers.namespace)
+    lanes.push("sync", "j1", b"{}", org="o1", priority=5)
+    lanes.push("deliver", "j2", b"{}", org="o1", priority=5, delay_ms=60_000)
+    time.sleep(0.3)
+    registry = exporter_registry(lambda: sources(runtime))
+    age = scrape(registry, "switchyard_queue_oldest_job_age_seconds", queue="sync")
+    assert age is not None and 0.3 <= age < 30
+    assert scrape(registry, "switchyard_queue_oldest_job_age_seconds", queue="deliver") == 0
