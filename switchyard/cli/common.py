@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from switchyard.app import Runtime, build_runtime
+from switchyard.logs import configure_logging
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()
@@ -31,6 +32,24 @@ def runtime() -> Iterator[Runtime]:
         rt = build_runtime(load_settings())
     except SettingsError as exc:
         fail(str(exc))
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@contextmanager
+def service_runtime(needs_redis_because: str) -> Iterator[Runtime]:
+    """The runtime of a long-running service (API, exporter, scheduler): it must share a
+    server Redis with the workers; logging is configured from settings. Closed afterwards."""
+    try:
+        settings = load_settings()
+        if settings.embedded:
+            fail(f"SWITCHYARD_REDIS_URL is not set: {needs_redis_because}")
+        rt = build_runtime(settings)
+    except SettingsError as exc:
+        fail(str(exc))
+    configure_logging(settings.log_level, settings.log_format)
     try:
         yield rt
     finally:

@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
-from switchyard.app import build_runtime
-from switchyard.cli.common import fail
-from switchyard.logs import configure_logging
+from switchyard.cli.common import service_runtime
 from switchyard.observability.exporter import ExporterSources, exporter_registry
-from switchyard.settings import SettingsError, load_settings
 from workers.envelope import Kind
 
 
@@ -27,29 +24,20 @@ def exporter(
     ] = None,
 ) -> None:
     """Read Redis and the database at each scrape; run one per deployment."""
-    try:
-        settings = load_settings()
-        if settings.embedded:
-            fail("SWITCHYARD_REDIS_URL is not set: the exporter reads the workers' shared Redis")
-        runtime = build_runtime(settings)
-    except SettingsError as exc:
-        fail(str(exc))
-    configure_logging(settings.log_level, settings.log_format)
-    chosen = queues or [kind.value for kind in Kind]
+    with service_runtime("the exporter reads the workers' shared Redis") as runtime:
+        settings = runtime.settings
+        chosen = queues or [kind.value for kind in Kind]
 
-    def sources() -> ExporterSources:
-        return ExporterSources(
-            redis=runtime.redis,
-            sessions=runtime.sessions,
-            namespace=settings.workers.namespace,
-            queues=chosen,
-            heartbeat_timeout_s=settings.workers.heartbeat_timeout_ms / 1000,
-        )
+        def sources() -> ExporterSources:
+            return ExporterSources(
+                redis=runtime.redis,
+                sessions=runtime.sessions,
+                namespace=settings.workers.namespace,
+                queues=chosen,
+                heartbeat_timeout_s=settings.workers.heartbeat_timeout_ms / 1000,
+            )
 
-    start_http_server(port, addr=host, registry=exporter_registry(sources))
-    typer.echo(f"exporter serving http://{host}:{port}/metrics", err=True)
-    try:
+        start_http_server(port, addr=host, registry=exporter_registry(sources))
+        typer.echo(f"exporter serving http://{host}:{port}/metrics", err=True)
         while True:
             time.sleep(3600)
-    finally:
-        runtime.close()

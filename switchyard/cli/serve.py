@@ -8,9 +8,7 @@ import typer
 import uvicorn
 
 from switchyard.api.app import create_app
-from switchyard.cli.common import fail
-from switchyard.logs import configure_logging
-from switchyard.settings import SettingsError, load_settings
+from switchyard.cli.common import service_runtime
 
 
 def api(
@@ -18,22 +16,11 @@ def api(
     port: Annotated[int | None, typer.Option(min=1, max=65535)] = None,
 ) -> None:
     """Serve ``/v1/...`` and ``/healthz``. Needs SWITCHYARD_REDIS_URL so workers see the jobs."""
-    from switchyard.app import build_runtime
-
-    try:
-        settings = load_settings()
-        if settings.embedded:
-            fail("SWITCHYARD_REDIS_URL is not set: the API must share a Redis with the workers")
-        runtime = build_runtime(settings)
-    except SettingsError as exc:
-        fail(str(exc))
-    configure_logging(settings.log_level, settings.log_format)
-    try:
+    with service_runtime("the API must share a Redis with the workers") as runtime:
+        settings = runtime.settings
         uvicorn.run(
             create_app(runtime),
             host=host or settings.api.host,
             port=port or settings.api.port,
             log_level=settings.log_level.lower(),
         )
-    finally:
-        runtime.close()
