@@ -93,7 +93,7 @@ def _step_errors(
         return [FieldError(f"{where}.action", message)]
     earlier = {str(i) for i in range(index)} | {s.name for s in route.steps[:index] if s.name}
     errors = _template_errors(where, step.input, earlier)
-    return errors or _input_errors(where, action, step.input)
+    return errors + _input_errors(where, action, step.input)
 
 
 def _template_errors(where: str, mapping: Mapping[str, Any], earlier: set[str]) -> list[FieldError]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from storage.errors import NotFoundError
+from storage.models import Event
 from storage.repositories.events import EventRepository
 from storage.repositories.routes import ActionRunRepository, RouteRepository
 from workers.actions import Action, action_for
@@ -145,13 +146,17 @@ def _load(
         except NotFoundError as exc:
             raise PermanentJobError(f"route step cannot run: {exc}") from None
         outputs = ActionRunRepository(session, org_id).pipeline_outputs(event.id, route.id)
-        snapshot = {
-            "id": event.id,
-            "type": event.type,
-            "created_at": event.created_at.isoformat(),
-            "data": dict(event.data or {}),
-        }
-        return [dict(s) for s in route.steps], snapshot, outputs
+        return [dict(s) for s in route.steps], event_view(event), outputs
+
+
+def event_view(event: Event) -> dict[str, Any]:
+    """The stored event as templates see it under ``event``."""
+    return {
+        "id": event.id,
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "data": dict(event.data or {}),
+    }
 
 
 def _action(step: Mapping[str, Any]) -> Action:
