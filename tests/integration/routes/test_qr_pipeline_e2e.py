@@ -20,7 +20,7 @@ from switchyard.app import Runtime, build_runtime
 from tests.conftest import runtime_settings, unique
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
 from tests.integration.routes.served_sandbox import sandbox_env, served
-from tests.integration.workers.test_worker_processes import start_worker, stop, wait_for
+from tests.integration.workers.test_worker_processes import start_worker, stop
 from workers.inprocess import pending
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

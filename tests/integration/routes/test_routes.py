@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from producers.replay import parse_selection, replay
-from producers.routes import create_route, dry_run_route
+from producers.routes import create_route, dry_run_route, show_route
 from providers.sandbox import Sandbox
 from providers.sandbox.scripted import Scripted
 from storage.repositories.organizations import OrganizationRepository
@@ -147,3 +147,47 @@ def test_dry_run_shows_each_steps_input(rt: Runtime, org: str) -> None:
     assert "<steps.contact.id>" in message["input"]["text"]
     bad = dry_run_route(rt.sessions, org, "qr-to-crm", {"email": "nobody"})
     assert "input.email" in bad["steps"][0]["error"] and bad["matches"] is False
+
+
+def test_redelivered_step_replays_its_output_and_continues_once(rt: Runtime, org: str) -> None:
+    """A step job handled twice calls HubSpot once and enqueues the next step once."""
+    from workers.envelope import load_envelope
+    from workers.handlers.action import handle
+    from workers.routing.pipeline import step_job
+
+    event = rt.event_publisher.publish(org, "QR_CREATED", SCAN).event_id  # no route: no jobs
+    route = show_route(rt.sessions, org, "qr-to-crm")
+    job = load_envelope(
+        step_job(org, event, route["id"], 0, route["steps"][0]), providers=rt.catalog
+    )
+    first = handle(job, rt.worker_context)
+    again = handle(job, rt.worker_context)
+    assert first == again
+    assert rt.sandbox is not None and rt.sandbox.requests["hubspot"] == 1
+    run_until_idle(rt.worker_broker, rt.lanes, timeout_s=30)
+    assert created(rt) == (1, 1, 1)
+
+
+def test_provider_secrets_never_reach_logs(
+    rt: Runtime, org: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failing Telegram call (token in its URL path) logs no token, nor any OAuth token."""
+    import logging
+
+    from providers.sandbox.profiles.outbound import TELEGRAM_TOKEN
+    from tests.integration.actions.connections import connect
+    from tests.integration.actions.test_provider_actions import action_job
+
+    caplog.set_level(logging.DEBUG)
+    # As switchyard.logs configures it: httpx's own request line (the raw URL) stays quiet.
+    caplog.set_level(logging.WARNING, logger="httpx")
+    assert rt.sandbox is not None
+    connect(rt, org, "telegram")
+    rt.sandbox.inject(f"bot{TELEGRAM_TOKEN}", server_errors=10)
+    job = action_job(org, "telegram", "send_message", {"chat_id": "42", "text": "x"}, "t1")
+    rt.enqueuer.enqueue(job)
+    publish(rt, org, SCAN)
+    run_until_idle(rt.worker_broker, rt.lanes, timeout_s=30)
+    assert "dead_lettered" in caplog.text
+    assert TELEGRAM_TOKEN not in caplog.text
+    assert all(token not in caplog.text for token in rt.sandbox.tokens.by_access)
