@@ -176,6 +176,14 @@ def _slack_post(store: WriteStore, call: Call, match: re.Match[str]) -> httpx.Re
     return json_response(200, {"ok": True, "channel": obj.get("channel"), "ts": ts})
 
 
+def _discord_webhook(store: WriteStore, call: Call, match: re.Match[str]) -> httpx.Response:
+    fields = {"id": str(store.next_id()), "webhook_id": match["webhook_id"], **body_of(call)}
+    obj = store.add("discord", "webhook_message", fields)
+    if call.params.get("wait") != "true":
+        return httpx.Response(204)
+    return json_response(200, {**obj, "channel_id": "197038439483310001"})
+
+
 def _sheets_append(store: WriteStore, call: Call, match: re.Match[str]) -> httpx.Response:
     rows = body_of(call).get("values", [])
     for row in rows:
@@ -228,6 +236,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
             _P(r"/api/v10/channels/(?P<channel_id>[0-9]+)/messages"),
             _recorded("discord", "message"),
         ),
+        WriteRoute("POST", _P(r"/api/v10/webhooks/(?P<webhook_id>[0-9]+)/[^/]+"), _discord_webhook),
     ],
     "telegram": [WriteRoute("POST", _P(r"/sendMessage"), _telegram_send)],
     "sendgrid": [WriteRoute("POST", _P(r"/v3/mail/send"), _sendgrid_send)],

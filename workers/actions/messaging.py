@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
+from providers.hooks.discord import WEBHOOK_TOKEN_MARKER
 from workers.actions.spec import E164, EMAIL, Action, ActionEnv, ActionInput, Declared
 
 
@@ -24,6 +25,16 @@ class DiscordMessage(ActionInput):
     channel_id: str = Field(pattern=r"^[0-9]{15,21}$")
     content: str = Field(min_length=1, max_length=2_000)
     embeds: list[dict[str, Any]] | None = None
+
+
+class DiscordWebhookMessage(ActionInput):
+    """A message through an incoming webhook (the connection holds the webhook's token)."""
+
+    webhook_id: str = Field(pattern=r"^[0-9]{15,21}$")
+    content: str = Field(min_length=1, max_length=2_000)
+    username: str | None = Field(default=None, max_length=80)
+    avatar_url: str | None = Field(default=None, pattern=r"^https://")
+    embeds: list[dict[str, Any]] | None = Field(default=None, max_length=10)
 
 
 class TwilioMessage(ActionInput):
@@ -90,6 +101,15 @@ ACTIONS: list[Action] = [
         path="/channels/{channel_id}/messages",
         outputs={"id": "id", "channel_id": "channel_id"},
         description="Post a message to a Discord channel as the connected bot.",
+    ),
+    Declared(
+        provider="discord",
+        name="webhook_message",
+        input=DiscordWebhookMessage,
+        path="/webhooks/{webhook_id}/" + WEBHOOK_TOKEN_MARKER,
+        params={"wait": "true"},
+        outputs={"id": "id", "channel_id": "channel_id"},
+        description="Post through a Discord incoming webhook (the seed's Discord integration).",
     ),
     Declared(
         provider="twilio",

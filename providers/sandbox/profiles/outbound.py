@@ -6,6 +6,8 @@ provider: where the credential travels, the base URL shape and the error bodies.
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from providers.sandbox.profile import Call, Profile, TokenPolicy, json_response
@@ -48,6 +50,11 @@ class Discord(_StaticKey):
     prefix = "Bot "
     rate_limit = 50
     rate_window = 1.0
+
+    def presented_secret(self, request: httpx.Request) -> str | None:
+        """Bot calls carry ``Bot <token>``; webhook executions the token in their path."""
+        webhook = re.search(r"/webhooks/[0-9]+/([^/]+)$", request.url.path)
+        return webhook.group(1) if webhook else super().presented_secret(request)
 
     def catalog_overrides(self, root: str) -> dict[str, str]:
         return {"base_url": root + "/api/v{api_version}"}

@@ -29,6 +29,11 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
         "message",
         "id",
     ),
+    ("discord", "webhook_message"): (
+        {"webhook_id": "197038439483310086", "content": "QR scanned", "username": "Switchyard"},
+        "webhook_message",
+        "id",
+    ),
     ("twilio", "send_sms"): (
         {"to": "+14155550100", "from": "+14155550199", "body": "hi"},
         "message",
