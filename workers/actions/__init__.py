@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from workers.actions import commerce, crm, messaging, productivity, webhook
+from workers.actions import commerce, crm, messaging, productivity, proxy, webhook
 from workers.actions.spec import Action, ActionEnv, ActionInput, ActionOptions, HttpCall
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "HttpCall",
     "action_for",
     "all_actions",
+    "generic_actions",
 ]
 
 
@@ -36,13 +37,19 @@ def _index(groups: Iterable[list[Action]]) -> dict[tuple[str, str], Action]:
 _ACTIONS = _index(
     [messaging.ACTIONS, crm.ACTIONS, productivity.ACTIONS, commerce.ACTIONS, webhook.ACTIONS]
 )
+_GENERIC = {action.name: action for action in proxy.GENERIC}
 
 
 def action_for(provider: str, name: str) -> Action | None:
-    """The action ``name`` of ``provider``, or None."""
-    return _ACTIONS.get((provider, name))
+    """The action ``name`` of ``provider`` (or a generic one such as ``proxy``), or None."""
+    return _ACTIONS.get((provider, name)) or _GENERIC.get(name)
 
 
 def all_actions() -> list[Action]:
-    """Every provider action, sorted by provider and name."""
+    """Every provider-specific action, sorted by provider and name."""
     return [_ACTIONS[key] for key in sorted(_ACTIONS)]
+
+
+def generic_actions() -> list[Action]:
+    """Actions every provider has (``proxy``)."""
+    return list(_GENERIC.values())

@@ -48,14 +48,14 @@ def run_once(
     """The action's output: recorded if it already succeeded under ``key``, else performed."""
     done = recorded_output(context, job.org_id, key)
     if done is not None:
-        ACTION_CALLS.labels(action.provider, action.name, "replayed").inc()
+        ACTION_CALLS.labels(job.provider, action.name, "replayed").inc()
         return done
     output = perform(context, job, action, params, key)
     try:
         with context.sessions.begin() as session:
             ActionRunRepository(session, job.org_id).record(
                 key,
-                provider=action.provider,
+                provider=job.provider,
                 action=action.name,
                 output=output,
                 event_id=ref.event_id,
@@ -64,7 +64,7 @@ def run_once(
             )
     except ConflictError:
         pass  # a concurrent delivery recorded it first: the same outcome
-    ACTION_CALLS.labels(action.provider, action.name, "performed").inc()
+    ACTION_CALLS.labels(job.provider, action.name, "performed").inc()
     return output
 
 

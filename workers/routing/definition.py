@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
-from workers.actions import Action, action_for, all_actions
+from workers.actions import Action, action_for, all_actions, generic_actions
 from workers.envelope import SLUG, FieldError
 from workers.routing.templates import TemplateError, parse, walk
 
@@ -88,8 +88,9 @@ def _step_errors(
         return [FieldError(f"{where}.provider", f"unknown provider {step.provider!r}")]
     action = action_for(step.provider, step.action)
     if action is None:
-        known = ", ".join(a.name for a in all_actions() if a.provider == step.provider)
-        message = f"unknown action {step.action!r} for {step.provider}; known: {known or 'none'}"
+        own = [a.name for a in all_actions() if a.provider == step.provider]
+        known = ", ".join([*own, *(a.name for a in generic_actions())])
+        message = f"unknown action {step.action!r} for {step.provider}; known: {known}"
         return [FieldError(f"{where}.action", message)]
     earlier = {str(i) for i in range(index)} | {s.name for s in route.steps[:index] if s.name}
     errors = _template_errors(where, step.input, earlier)

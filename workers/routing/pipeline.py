@@ -103,7 +103,7 @@ def run_step(job: ActionJob, context: WorkerContext, raw: Mapping[str, Any]) -> 
     last = ref.step + 1 == len(steps)
     if not last:
         _enqueue_next(context, job, ref, steps[ref.step + 1])
-    ROUTE_STEPS.labels(action.provider, action.name, "last" if last else "succeeded").inc()
+    ROUTE_STEPS.labels(job.provider, action.name, "last" if last else "succeeded").inc()
     return output
 
 

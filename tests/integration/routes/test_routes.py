@@ -191,3 +191,33 @@ def test_provider_secrets_never_reach_logs(
     assert "dead_lettered" in caplog.text
     assert TELEGRAM_TOKEN not in caplog.text
     assert all(token not in caplog.text for token in rt.sandbox.tokens.by_access)
+
+
+def test_generic_proxy_step_feeds_a_later_step(rt: Runtime, org: str) -> None:
+    """A proxy GET as step 0; its JSON body is readable by the next step's mapping."""
+    route = {
+        "name": "lookup-then-post",
+        "event_type": "CALL_COMPLETED",
+        "steps": [
+            {
+                "name": "lookup",
+                "provider": "hubspot",
+                "action": "proxy",
+                "input": {"path": "/crm/v3/objects/contacts", "query": {"limit": "1"}},
+            },
+            {
+                "provider": "slack",
+                "action": "post_message",
+                "input": {
+                    "channel": "C1",
+                    "text": "first contact: {{ steps.lookup.body.results.0.properties.email }}",
+                },
+            },
+        ],
+    }
+    create_route(rt.sessions, rt.catalog, org, route)
+    rt.event_publisher.publish(org, "CALL_COMPLETED", {})
+    run_until_idle(rt.worker_broker, rt.lanes, timeout_s=30)
+    assert rt.sandbox is not None
+    [message] = rt.sandbox.writes.created("slack", "message")
+    assert message["text"] == "first contact: user1@example.com"
