@@ -57,6 +57,37 @@ def list_routes(org: Org, json_output: JsonOutput = False) -> None:
     print_table("Routes", ["name", "event type", "steps", "enabled"], rows)
 
 
+@app.command("actions")
+def actions(
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    json_output: JsonOutput = False,
+) -> None:
+    """List the actions route steps (and action jobs) can call, with their input fields."""
+    from workers.actions import all_actions, generic_actions
+
+    rows = [
+        {
+            "provider": a.provider,
+            "action": a.name,
+            "inputs": sorted(f.alias or n for n, f in a.input.model_fields.items()),
+            "required": sorted(
+                f.alias or n for n, f in a.input.model_fields.items() if f.is_required()
+            ),
+            "description": a.description,
+        }
+        for a in [*all_actions(), *generic_actions()]
+        if provider is None or a.provider in (provider, "*")
+    ]
+    if json_output:
+        print_json(rows)
+        return
+    print_table(
+        "Actions",
+        ["provider", "action", "required inputs", "description"],
+        [[r["provider"], r["action"], ", ".join(r["required"]), r["description"]] for r in rows],
+    )
+
+
 @app.command("create")
 def create(
     org: Org,

@@ -127,3 +127,7 @@ def test_routes_cli(clean_env: Path) -> None:
     assert bad.exit_code == 2 and "steps.0.action" in bad.output
     deleted = cli.invoke(cli_app, ["routes", "delete", "--org", org, "qr-to-crm"], env=env)
     assert deleted.exit_code == 0
+    listed = cli.invoke(cli_app, ["routes", "actions", "--provider", "twilio", "--json"], env=env)
+    rows = {r["action"]: r for r in json.loads(listed.output)}
+    assert set(rows) == {"send_sms", "send_whatsapp", "proxy"}
+    assert rows["send_sms"]["required"] == ["body", "from", "to"]
