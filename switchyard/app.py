@@ -35,6 +35,7 @@ from storage.migrate import current, head_revision, upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import Settings, SettingsError, load_settings
 from workers.accounts import AccountDirectory
+from workers.actions.spec import ActionOptions
 from workers.backoff import RetryPolicy
 from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
@@ -109,6 +110,8 @@ class Runtime:
             provider_settings=self.provider_settings,
             transport=self.sandbox.transport() if self.sandbox else None,
             events=_LazyEvents(self),
+            jobs=_LazyJobs(self),
+            action_options=ActionOptions(**self.settings.actions.model_dump()),
         )
 
     @cached_property
@@ -150,6 +153,16 @@ class _LazyEvents:
 
     def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
         return self.runtime.event_publisher.publish(org_id, type, data, **options)
+
+
+@dataclass(frozen=True)
+class _LazyJobs:
+    """The worker context's job sink: the runtime's enqueuer, built on first use."""
+
+    runtime: Runtime
+
+    def enqueue(self, data: Mapping[str, Any]) -> object:
+        return self.runtime.enqueuer.enqueue(data)
 
 
 class OrgDirectory:

@@ -97,6 +97,17 @@ class ApiSettings(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
 
 
+class ActionSettings(BaseModel):
+    """Provider actions (``action`` jobs and route steps)."""
+
+    platform_fee_percent: float = Field(
+        default=2.0,
+        ge=2.0,
+        le=5.0,
+        description="Stripe Connect application fee taken on payment intents, in percent.",
+    )
+
+
 class Settings(BaseSettings):
     """All of Switchyard's configuration, grouped by concern."""
 
@@ -120,6 +131,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    actions: ActionSettings = Field(default_factory=ActionSettings)
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from providers.registry import Catalog
 from storage.crypto import KeyRing
 from workers.accounts import AccountDirectory
+from workers.actions.spec import ActionOptions
 from workers.backoff import RetryPolicy, policy_for
 from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
@@ -29,6 +30,13 @@ class EventSink(Protocol):
 
     def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
         """Store and fan out one event; options: ``source``, ``idempotency_key``..."""
+
+
+class JobSink(Protocol):
+    """Where workers enqueue follow-up jobs (the runtime's enqueuer): route pipelines."""
+
+    def enqueue(self, data: Mapping[str, Any]) -> object:
+        """Validate and enqueue one job (idempotency key honoured)."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class WorkerContext:
     provider_settings: Mapping[str, Mapping[str, Any]]
     transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
     events: EventSink | None = None
+    jobs: JobSink | None = None
+    action_options: ActionOptions = field(default_factory=ActionOptions)
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""

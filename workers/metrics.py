@@ -155,6 +155,19 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
     ["reason"],
 )
 
+ACTION_CALL_OUTCOMES: Final = ("performed", "replayed")
+ACTION_CALLS = Counter(
+    "switchyard_action_calls",
+    "Provider action calls by outcome: performed, or replayed from the local record of a "
+    "step that had already succeeded (a redelivered job, no second side effect).",
+    ["provider", "action", "outcome"],
+)
+ROUTE_STEPS = Counter(
+    "switchyard_route_steps",
+    "Route pipeline steps finished, by outcome (succeeded, last: the pipeline completed).",
+    ["provider", "action", "outcome"],
+)
+
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
     JOBS_REJECTED,
@@ -173,6 +186,8 @@ ALL_METRICS: Final = (
     WEBHOOK_DELIVERIES,
     WEBHOOK_DELIVERY_DURATION,
     WEBHOOK_ENDPOINTS_DISABLED,
+    ACTION_CALLS,
+    ROUTE_STEPS,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

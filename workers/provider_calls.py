@@ -46,6 +46,8 @@ def call_provider(
     *,
     params: Mapping[str, Any] | None = None,
     json: Any = None,
+    data: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> ProviderResponse:
     """One authenticated request for the job's connection; feedback goes to the limiter."""
     spec = context.catalog.get(job.provider)
@@ -53,7 +55,9 @@ def call_provider(
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
     client = ProviderClient(spec, account, credential, transport=context.transport)
     try:
-        response = client.request(method, path, params=params, json=json)
+        response = client.request(
+            method, path, params=params, json=json, data=data, headers=headers
+        )
     except ProviderError as exc:
         if getattr(exc, "feedback", None) is not None:
             context.limiter.apply_feedback(key, exc.feedback, policy)  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ import httpx
 from providers.sandbox.faults import FaultPlan, SandboxTimeout
 from providers.sandbox.oauth import IssuedToken, TokenStore, authorize_endpoint, token_endpoint
 from providers.sandbox.profile import Call, Profile, TokenPolicy, Window, json_response
+from providers.sandbox.writes import WriteStore
 
 
 class Sandbox:
@@ -46,6 +47,7 @@ class Sandbox:
         self._windows: dict[tuple[str, str], Window] = {}
         self._limits: dict[str, tuple[int, float]] = {}
         self._records: dict[str, list[dict[str, Any]]] = {}
+        self.writes = WriteStore()  # what actions created, per (provider, kind)
         self._lock = threading.Lock()
 
     # -- control (tests, the CLI and the /_sandbox API) ------------------------------------
@@ -152,7 +154,8 @@ class Sandbox:
                 return profile.rate_limited(call)
             self.requests[profile.name] += 1
             records = self._records_of(profile)
-        response = profile.route(call, records)
+        writes = self.writes.serve(profile.catalog_name or profile.name, call)
+        response = writes if writes is not None else profile.route(call, records)
         response.headers.update(profile.rate_headers(call))
         return response
 
@@ -209,6 +212,8 @@ class Sandbox:
             return json_response(
                 200, {"token_calls": dict(self.tokens.calls), "requests": dict(self.requests)}
             )
+        if path == "/writes":
+            return json_response(200, self.writes.counts())
         action, _, provider = path.strip("/").partition("/")
         if request.method == "POST" and action == "faults" and provider:
             self.inject(provider, **json.loads(request.content or b"{}"))

@@ -1,5 +1,6 @@
 """Every mapped model, imported here so ``Base.metadata`` is complete once this is imported."""
 
+from storage.models.action_run import ActionRun
 from storage.models.api_key import API_KEY_SCOPES, ApiKey
 from storage.models.audit_event import AuditEvent
 from storage.models.connection import CONNECTION_STATUSES, Connection
@@ -7,6 +8,7 @@ from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
 from storage.models.organization import ORG_NAME_PATTERN, Organization
+from storage.models.route import Route
 
 __all__ = [
     "API_KEY_SCOPES",
@@ -14,6 +16,7 @@ __all__ = [
     "CREDENTIAL_SECRET_FIELDS",
     "EVENT_SOURCES",
     "ORG_NAME_PATTERN",
+    "ActionRun",
     "ApiKey",
     "AuditEvent",
     "Connection",
@@ -21,4 +24,5 @@ __all__ = [
     "DeadJob",
     "Event",
     "Organization",
+    "Route",
 ]

@@ -25,9 +25,11 @@ from storage.repositories.events import (
     EventRepository,
 )
 from storage.repositories.organizations import OrganizationRepository
+from storage.repositories.routes import ActionRunRepository, RouteRepository
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
+    "ActionRunRepository",
     "AdminAuditRepository",
     "AdminDeadJobRepository",
     "AdminEventRepository",
@@ -43,6 +45,7 @@ __all__ = [
     "FailedJob",
     "IssuedApiKey",
     "OrganizationRepository",
+    "RouteRepository",
     "find_connections_by_account",
     "hash_api_key",
     "reencrypt_credentials",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import dlq, events, health, jobs
+from switchyard.api import dlq, events, health, jobs, routes
 from switchyard.app import Runtime
 
 
@@ -17,4 +17,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(events.router)
     app.include_router(dlq.router)
     app.include_router(health.router)
+    app.include_router(routes.router)
     return app

@@ -17,6 +17,7 @@ def register(app: typer.Typer) -> None:
         keys,
         orgs,
         providers,
+        routes,
         sandbox,
         serve,
         worker,
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(providers.app, name="providers")
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(dlq.app, name="dlq")
+    app.add_typer(routes.app, name="routes")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)

@@ -1,6 +1,9 @@
 """The ``action`` kind: run a named action for the job's provider.
 
-Provider-specific actions register here as they land. Built in for every provider:
+Provider actions (``slack.post_message``, ``stripe.create_payment_intent``...) live in
+:mod:`workers.actions`, looked up by (provider, name) and run at most once per job key
+(:mod:`workers.actions.runner`); ``route_step`` runs one step of a route pipeline
+(:mod:`workers.routing.pipeline`). Built in for every provider:
 ``proxy`` — one authenticated request (method, path, query, body) for anything not
 modelled, with the same limiter, retries and dead-lettering as any job — and ``noop``,
 a side-effect-free job to check a deployment end to end and to measure raw throughput
@@ -16,10 +19,13 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from workers.actions import action_for
+from workers.actions.runner import run_once
 from workers.context import WorkerContext
 from workers.envelope import ActionJob, JobEnvelope
 from workers.errors import PermanentJobError, UnsupportedJobError
 from workers.provider_calls import call_provider
+from workers.routing.pipeline import ROUTE_STEP, run_step
 
 M = TypeVar("M", bound=BaseModel)
 ActionFn = Callable[[ActionJob, WorkerContext], Mapping[str, Any]]
@@ -65,12 +71,18 @@ BUILTIN_ACTIONS: dict[str, ActionFn] = {"noop": noop, "proxy": proxy}
 def handle(job: JobEnvelope, context: WorkerContext) -> Mapping[str, Any]:
     """Run the job's action; unknown actions are refused permanently."""
     assert isinstance(job, ActionJob)
-    action = BUILTIN_ACTIONS.get(job.payload.action)
+    builtin = BUILTIN_ACTIONS.get(job.payload.action)
+    if builtin is not None:
+        return builtin(job, context)
+    if job.payload.action == ROUTE_STEP:
+        return run_step(job, context, job.payload.input)
+    action = action_for(job.provider, job.payload.action)
     if action is None:
         raise UnsupportedJobError(
             f"no action {job.payload.action!r} for provider {job.provider!r} in this version"
         )
-    return action(job, context)
+    params = _validated(action.input, job)
+    return run_once(context, job, action, params, f"job:{job.idempotency_key or job.id}")
 
 
 def _validated(model: type[M], job: ActionJob) -> M:

@@ -7,6 +7,17 @@ from providers.sandbox.profiles.commerce import QuickBooks, Shopify, Stripe
 from providers.sandbox.profiles.crm import HubSpot, Klaviyo, Salesforce
 from providers.sandbox.profiles.generic import Generic
 from providers.sandbox.profiles.messaging import Slack, Twilio
+from providers.sandbox.profiles.outbound import (
+    Airtable,
+    CalCom,
+    CustomWebhook,
+    Discord,
+    GoogleSheets,
+    Mailchimp,
+    Pipedrive,
+    SendGrid,
+    Telegram,
+)
 from providers.sandbox.profiles.scheduling import Calendly, GoogleCalendar
 
 
@@ -24,4 +35,20 @@ def default_profiles() -> list[Profile]:
         GoogleCalendar(),
         Calendly(),
         Generic(),
+        *_outbound(),
+    ]
+
+
+def _outbound() -> list[Profile]:
+    """Providers faked for their write endpoints (the actions of issue #9)."""
+    return [
+        SendGrid(),
+        Discord(),
+        CalCom(),
+        Telegram(),
+        CustomWebhook(),
+        GoogleSheets(),
+        Airtable(),
+        Pipedrive(),
+        Mailchimp(),
     ]

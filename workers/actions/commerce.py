@@ -1,0 +1,154 @@
+"""Payments and commerce actions: Stripe (incl. the Connect platform fee) and Shopify.
+
+Stripe honours ``Idempotency-Key``: every Stripe call carries ours, so a retried call
+that already succeeded at Stripe is answered from Stripe's record instead of charging twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import Field
+
+from providers.client import ProviderResponse
+from workers.actions.spec import EMAIL, Action, ActionEnv, ActionInput, Declared, HttpCall
+
+CURRENCY = r"^[a-z]{3}$"
+Metadata = dict[str, str]
+
+
+class StripeCustomer(ActionInput):
+    """A customer (on the connected account when the connection names one)."""
+
+    email: str | None = Field(default=None, pattern=EMAIL)
+    name: str | None = Field(default=None, max_length=256)
+    phone: str | None = Field(default=None, max_length=20)
+    description: str | None = Field(default=None, max_length=350)
+    metadata: Metadata = Field(default_factory=dict, max_length=50)
+
+
+class PaymentIntentInput(ActionInput):
+    """A payment intent in the smallest currency unit; the platform fee is added for you."""
+
+    amount: int = Field(ge=50, le=99_999_999)
+    currency: str = Field(default="usd", pattern=CURRENCY)
+    customer: str | None = Field(default=None, pattern=r"^cus_[A-Za-z0-9_]+$")
+    description: str | None = Field(default=None, max_length=1_000)
+    metadata: Metadata = Field(default_factory=dict, max_length=50)
+    platform_fee: bool = Field(
+        default=True, description="Take the configured Connect application fee."
+    )
+
+
+def application_fee(amount: int, percent: float) -> int:
+    """The platform's cut in the smallest unit, rounded half up (2.5 % of 1999 is 50)."""
+    fee = Decimal(amount) * Decimal(str(percent)) / Decimal(100)
+    return int(fee.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _payment_intent(params: PaymentIntentInput, env: ActionEnv) -> dict[str, Any]:
+    body = params.model_dump(exclude={"platform_fee"}, exclude_none=True)
+    body["automatic_payment_methods"] = {"enabled": True}
+    if params.platform_fee:
+        body["application_fee_amount"] = application_fee(
+            params.amount, env.options.platform_fee_percent
+        )
+    return body
+
+
+class InvoiceItem(ActionInput):
+    amount: int = Field(ge=1, le=99_999_999)
+    description: str = Field(min_length=1, max_length=500)
+
+
+class InvoiceInput(ActionInput):
+    """An invoice of line items sent to a customer, due in ``days_until_due`` days."""
+
+    customer: str = Field(pattern=r"^cus_[A-Za-z0-9_]+$")
+    currency: str = Field(default="usd", pattern=CURRENCY)
+    items: list[InvoiceItem] = Field(min_length=1, max_length=100)
+    days_until_due: int = Field(default=30, ge=1, le=365)
+
+
+class StripeInvoice(Action):
+    """One invoice item per line, then the invoice that collects the pending items."""
+
+    provider = "stripe"
+    name = "create_invoice"
+    input = InvoiceInput
+    description = "Create and send a Stripe invoice with line items."
+    idempotency_header = "Idempotency-Key"
+
+    def calls(self, params: InvoiceInput, env: ActionEnv) -> Sequence[HttpCall]:
+        lines = [
+            HttpCall(
+                "POST",
+                "/invoiceitems",
+                data={
+                    "customer": params.customer,
+                    "currency": params.currency,
+                    "amount": str(item.amount),
+                    "description": item.description,
+                },
+            )
+            for item in params.items
+        ]
+        invoice = {
+            "customer": params.customer,
+            "collection_method": "send_invoice",
+            "days_until_due": str(params.days_until_due),
+            "pending_invoice_items_behavior": "include",
+        }
+        return [*lines, HttpCall("POST", "/invoices", data=invoice)]
+
+    def output(self, responses: Sequence[ProviderResponse]) -> dict[str, Any]:
+        return {"id": responses[-1].json().get("id")}
+
+
+class InventoryLevel(ActionInput):
+    """Set the available quantity of an inventory item at a location."""
+
+    inventory_item_id: int = Field(ge=1)
+    location_id: int = Field(ge=1)
+    available: int = Field(ge=-1_000_000, le=1_000_000_000)
+
+
+STRIPE = "Idempotency-Key"
+ACTIONS: list[Action] = [
+    Declared(
+        provider="stripe",
+        name="create_customer",
+        input=StripeCustomer,
+        path="/customers",
+        form=True,
+        outputs={"id": "id"},
+        idempotency_header=STRIPE,
+        description="Create a Stripe customer.",
+    ),
+    Declared(
+        provider="stripe",
+        name="create_payment_intent",
+        input=PaymentIntentInput,
+        path="/payment_intents",
+        body=_payment_intent,
+        form=True,
+        outputs={
+            "id": "id",
+            "amount": "amount",
+            "application_fee_amount": "application_fee_amount",
+        },
+        idempotency_header=STRIPE,
+        description="Create a payment intent, with the platform's Connect application fee.",
+    ),
+    StripeInvoice(),
+    Declared(
+        provider="shopify",
+        name="set_inventory_level",
+        input=InventoryLevel,
+        path="/inventory_levels/set.json",
+        outputs={"available": "inventory_level.available"},
+        description="Set a Shopify inventory level at a location.",
+    ),
+]

@@ -1,0 +1,151 @@
+"""Messaging actions: Slack, Discord, Twilio (SMS and WhatsApp), Telegram, SendGrid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from providers.hooks.discord import WEBHOOK_TOKEN_MARKER
+from workers.actions.spec import E164, EMAIL, Action, ActionEnv, ActionInput, Declared
+
+
+class SlackMessage(ActionInput):
+    """``chat.postMessage``: a channel id or name and the text (blocks optional)."""
+
+    channel: str = Field(min_length=1, max_length=80)
+    text: str = Field(min_length=1, max_length=40_000)
+    blocks: list[dict[str, Any]] | None = None
+    thread_ts: str | None = Field(default=None, pattern=r"^[0-9]+\.[0-9]+$")
+
+
+class DiscordMessage(ActionInput):
+    """A bot message to a channel (the bot token is the connection's credential)."""
+
+    channel_id: str = Field(pattern=r"^[0-9]{15,21}$")
+    content: str = Field(min_length=1, max_length=2_000)
+    embeds: list[dict[str, Any]] | None = None
+
+
+class DiscordWebhookMessage(ActionInput):
+    """A message through an incoming webhook (the connection holds the webhook's token)."""
+
+    webhook_id: str = Field(pattern=r"^[0-9]{15,21}$")
+    content: str = Field(min_length=1, max_length=2_000)
+    username: str | None = Field(default=None, max_length=80)
+    avatar_url: str | None = Field(default=None, pattern=r"^https://")
+    embeds: list[dict[str, Any]] | None = Field(default=None, max_length=10)
+
+
+class TwilioMessage(ActionInput):
+    """One SMS (or WhatsApp message) from a Twilio number to an E.164 number."""
+
+    to: str = Field(pattern=E164)
+    from_: str = Field(alias="from", pattern=E164)
+    body: str = Field(min_length=1, max_length=1_600)
+    media_url: str | None = Field(default=None, pattern=r"^https://")
+
+
+def _twilio_form(params: TwilioMessage, env: ActionEnv, channel: str = "") -> dict[str, Any]:
+    form = {"To": channel + params.to, "From": channel + params.from_, "Body": params.body}
+    return {**form, "MediaUrl": params.media_url} if params.media_url else form
+
+
+def _whatsapp_form(params: TwilioMessage, env: ActionEnv) -> dict[str, Any]:
+    return _twilio_form(params, env, "whatsapp:")
+
+
+class TelegramMessage(ActionInput):
+    """``sendMessage`` to a chat id (or ``@channelusername``)."""
+
+    chat_id: str = Field(pattern=r"^(-?[0-9]{1,20}|@[A-Za-z0-9_]{5,32})$")
+    text: str = Field(min_length=1, max_length=4_096)
+    parse_mode: str | None = Field(default=None, pattern=r"^(MarkdownV2|HTML|Markdown)$")
+
+
+class SendGridTemplateEmail(ActionInput):
+    """A dynamic-template email to one recipient, with the template's data."""
+
+    to: str = Field(pattern=EMAIL)
+    from_email: str = Field(pattern=EMAIL)
+    template_id: str = Field(pattern=r"^d-[0-9a-f]{32}$")
+    dynamic_data: dict[str, Any] = Field(default_factory=dict)
+    to_name: str | None = Field(default=None, max_length=200)
+
+
+def _sendgrid_body(params: SendGridTemplateEmail, env: ActionEnv) -> dict[str, Any]:
+    to: dict[str, str] = {"email": params.to}
+    if params.to_name:
+        to["name"] = params.to_name
+    personalization = {"to": [to], "dynamic_template_data": params.dynamic_data}
+    return {
+        "personalizations": [personalization],
+        "from": {"email": params.from_email},
+        "template_id": params.template_id,
+    }
+
+
+ACTIONS: list[Action] = [
+    Declared(
+        provider="slack",
+        name="post_message",
+        input=SlackMessage,
+        path="/chat.postMessage",
+        outputs={"channel": "channel", "ts": "ts"},
+        description="Post a message to a Slack channel.",
+    ),
+    Declared(
+        provider="discord",
+        name="send_message",
+        input=DiscordMessage,
+        path="/channels/{channel_id}/messages",
+        outputs={"id": "id", "channel_id": "channel_id"},
+        description="Post a message to a Discord channel as the connected bot.",
+    ),
+    Declared(
+        provider="discord",
+        name="webhook_message",
+        input=DiscordWebhookMessage,
+        path="/webhooks/{webhook_id}/" + WEBHOOK_TOKEN_MARKER,
+        params={"wait": "true"},
+        outputs={"id": "id", "channel_id": "channel_id"},
+        description="Post through a Discord incoming webhook (the seed's Discord integration).",
+    ),
+    Declared(
+        provider="twilio",
+        name="send_sms",
+        input=TwilioMessage,
+        path="/Messages.json",
+        body=_twilio_form,
+        form=True,
+        outputs={"sid": "sid", "status": "status"},
+        description="Send an SMS through Twilio.",
+    ),
+    Declared(
+        provider="twilio",
+        name="send_whatsapp",
+        input=TwilioMessage,
+        path="/Messages.json",
+        body=_whatsapp_form,
+        form=True,
+        outputs={"sid": "sid", "status": "status"},
+        description="Send a WhatsApp message through Twilio (numbers get the whatsapp: prefix).",
+    ),
+    Declared(
+        provider="telegram",
+        name="send_message",
+        input=TelegramMessage,
+        path="/sendMessage",
+        outputs={"message_id": "result.message_id"},
+        description="Send a Telegram message as the connected bot.",
+    ),
+    Declared(
+        provider="sendgrid",
+        name="send_email",
+        input=SendGridTemplateEmail,
+        path="/mail/send",
+        body=_sendgrid_body,
+        outputs={"message_id": "header:X-Message-Id"},
+        description="Send a SendGrid dynamic-template email.",
+    ),
+]
