@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
@@ -47,4 +48,13 @@ def demo(
             for d in report["dead_letters"]
         ],
     )
+    for name, section in report["capabilities"].items():
+        print_table(name, ["what", "result"], [(k, _cell(v)) for k, v in section.items()])
     console.print(f"done in {report['elapsed_seconds']} s")
+
+
+def _cell(value: object) -> str:
+    """Nested results as compact JSON, one line per table cell."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, default=str, separators=(", ", ": "))
+    return str(value)
