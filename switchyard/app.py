@@ -71,6 +71,7 @@ class Runtime:
             maintenance_chance=w.maintenance_chance,
             time_limit_ms=w.time_limit_ms,
             admission_depth=w.admission_depth,
+            idle_poll_ms=w.idle_poll_ms,
         )
 
     @property

@@ -64,6 +64,13 @@ class WorkerSettings(BaseModel):
         le=100_000,
         description="How many jobs the admission pump keeps ready in each Dramatiq queue.",
     )
+    idle_poll_ms: int = Field(
+        default=100,
+        ge=5,
+        le=60_000,
+        description="Longest an idle consumer sleeps before looking for jobs again: the "
+        "pickup latency of a job arriving at an idle worker (Dramatiq's default is 1 s).",
+    )
 
     _split = field_validator("queues", mode="before")(lambda v: _split_csv(v))
 

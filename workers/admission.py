@@ -73,10 +73,17 @@ class AdmissionPump:
 class Admission(Middleware):
     """Runs an :class:`AdmissionPump` for the queues this worker consumes."""
 
-    def __init__(self, lanes: Lanes, *, target_depth: int) -> None:
+    def __init__(self, lanes: Lanes, *, target_depth: int, idle_poll_ms: int = 100) -> None:
         self.lanes = lanes
         self.target_depth = target_depth
+        self.idle_poll_ms = idle_poll_ms
         self.pump: AdmissionPump | None = None
+
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # The queue is kept shallow, so consumers find it empty often; Dramatiq backs an idle
+        # consumer off up to worker_timeout (1 s by default) — too slow to pick up a job that
+        # was just admitted. Consumers are created after this hook, with this timeout.
+        worker.worker_timeout = min(worker.worker_timeout, self.idle_poll_ms)
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         assert isinstance(broker, RedisBroker)

@@ -35,6 +35,7 @@ class BrokerOptions:
     maintenance_chance: int = 1_000
     time_limit_ms: int = 600_000
     admission_depth: int = 20
+    idle_poll_ms: int = 100
 
 
 def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext) -> RedisBroker:
@@ -60,7 +61,11 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         ShutdownNotifications(),
         Resources(context),
         Backoff(context.lanes, context.limiter, context.retry_policy_for),
-        Admission(context.lanes, target_depth=options.admission_depth),
+        Admission(
+            context.lanes,
+            target_depth=options.admission_depth,
+            idle_poll_ms=options.idle_poll_ms,
+        ),
     ]
     broker = _redis_broker(client, options, middleware=middleware)
     declare_actors(broker, time_limit_ms=options.time_limit_ms)
