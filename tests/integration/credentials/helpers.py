@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from providers.sandbox import Sandbox
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
@@ -28,14 +29,16 @@ def connect(
     expires_in: float | None = 3600,
     access_token: str | None = None,
     org: str | None = None,
+    sandbox: Sandbox | None = None,
 ) -> tuple[str, str]:
     """(org id, connection id) of a connection holding a sandbox-issued token pair.
 
     ``expires_in`` is what *we* store as the expiry (the sandbox's own token lives an hour),
     so a token "about to expire" is still accepted by the provider.
     """
-    assert rt.sandbox is not None
-    token = rt.sandbox.issue_token(provider)
+    sandbox = sandbox or rt.sandbox
+    assert sandbox is not None
+    token = sandbox.issue_token(provider)
     with rt.sessions.begin() as session:
         org = org or OrganizationRepository(session).create(unique("org")).id
         conn = ConnectionRepository(session, org).create(
