@@ -1,6 +1,6 @@
 """The ``refresh`` kind: renew a connection's OAuth token (proactive, or forced).
 
-The scheduler enqueues these ahead of expiry (see :func:`workers.refresh_schedule.enqueue_due_refreshes`);
+The scheduler enqueues these ahead of expiry (:func:`producers.refreshes.enqueue_due_refreshes`);
 the work itself is :func:`workers.refresh.refresh`, shared with on-demand refreshes, so a
 scheduled refresh and a job's own refresh can never both call the provider.
 """

@@ -30,6 +30,7 @@ def connect(
     access_token: str | None = None,
     org: str | None = None,
     sandbox: Sandbox | None = None,
+    name: str = "default",
 ) -> tuple[str, str]:
     """(org id, connection id) of a connection holding a sandbox-issued token pair.
 
@@ -42,7 +43,7 @@ def connect(
     with rt.sessions.begin() as session:
         org = org or OrganizationRepository(session).create(unique("org")).id
         conn = ConnectionRepository(session, org).create(
-            provider, account_identifier=ACCOUNTS[provider]
+            provider, name=name, account_identifier=ACCOUNTS[provider]
         )
         CredentialRepository(session, org, rt.keyring).store(
             conn.id,
