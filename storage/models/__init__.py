@@ -6,6 +6,7 @@ from storage.models.connection import CONNECTION_STATUSES, Connection
 from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
+from storage.models.key_rotation import KeyRotationProgress
 from storage.models.organization import ORG_NAME_PATTERN, Organization
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "Credential",
     "DeadJob",
     "Event",
+    "KeyRotationProgress",
     "Organization",
 ]
