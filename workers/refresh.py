@@ -199,8 +199,9 @@ def _grant(context: WorkerContext, target: RefreshTarget, current: DecryptedCred
         TOKEN_REFRESHES.labels(spec.name, "failed").inc()
         context.redis.set(_cooldown_key(context, target), b"1", px=int(COOLDOWN_SECONDS * 1000))
         raise
-    except AuthError as exc:
+    except AuthError as exc:  # our client is refused: cool down too, an operator must act
         TOKEN_REFRESHES.labels(spec.name, "failed").inc()
+        context.redis.set(_cooldown_key(context, target), b"1", px=int(COOLDOWN_SECONDS * 1000))
         raise AuthRefused(
             f"{exc} (check SWITCHYARD_PROVIDERS__{spec.name.upper()}__CLIENT_ID/CLIENT_SECRET)"
         ) from None

@@ -13,10 +13,11 @@ from typing import Any
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
+from storage.types import utcnow
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope, RefreshJob
 from workers.errors import ConnectionUnusable, PermanentJobError
-from workers.refresh import RefreshTarget, is_refreshable, refresh
+from workers.refresh import RefreshTarget, expires_soon, is_refreshable, refresh
 
 
 def handle(job: JobEnvelope, context: WorkerContext) -> Mapping[str, Any]:
@@ -39,6 +40,8 @@ def handle(job: JobEnvelope, context: WorkerContext) -> Mapping[str, Any]:
         target = RefreshTarget(job.org_id, row.id, row.name, spec, account)
     if not is_refreshable(stored):
         raise PermanentJobError(f"{spec.name} uses {stored.auth_mode} credentials: no refresh")
+    if not job.payload.force and not expires_soon(stored, spec, utcnow()):
+        return {"refreshed": False, "version": stored.version}  # renewed since it was due
     before = stored.version
     after = refresh(context, target, force=job.payload.force)
     return {"refreshed": after.version != before, "version": after.version}

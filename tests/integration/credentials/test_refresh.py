@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from switchyard.app import Runtime
 from tests.integration.credentials.helpers import (
@@ -49,13 +50,21 @@ def test_fresh_token_is_used_without_a_refresh(sandboxed: Runtime) -> None:
     assert token_calls(sandboxed) == 0 and dead(sandboxed, org) == []
 
 
+def refreshes(outcome: str) -> float:
+    labels = {"provider": "hubspot", "outcome": outcome}
+    return REGISTRY.get_sample_value("switchyard_token_refreshes_total", labels) or 0.0
+
+
 def test_concurrent_jobs_on_an_expiring_token_refresh_once(sandboxed: Runtime) -> None:
-    """Forty jobs on 8 threads needing the same expiring token cause one token call."""
+    """Forty jobs on 8 threads needing the same expiring token cause one token call; the
+    metric counts one success."""
+    before = refreshes("succeeded")
     org, _ = connect(sandboxed, expires_in=10)
     for _ in range(40):
         sandboxed.enqueuer.enqueue(proxy_job(org))
     run(sandboxed)
     assert token_calls(sandboxed) == 1 and dead(sandboxed, org) == []
+    assert refreshes("succeeded") - before == 1
 
 
 def test_a_401_refreshes_once_and_retries(
@@ -111,6 +120,7 @@ def test_invalid_grant_breaks_the_connection_once_and_parks_its_jobs(sandboxed: 
     parked = dead(sandboxed, org)
     assert len(parked) == 20 and {row.error_class for row in parked} == {"connection_error"}
     assert event_types(sandboxed, org).count("integration.error") == 1
+    assert all("hubspot-rt" not in row.error_message for row in parked), "no token in the DLQ"
 
 
 def test_transient_token_endpoint_failure_retries_without_breaking(sandboxed: Runtime) -> None:
