@@ -147,6 +147,12 @@ def _refresh_locked(
         current = repo.load_for_refresh(target.connection_id)
         if not wanted(current):
             TOKEN_REFRESHES.labels(provider, "lost_race").inc()
+            log.info(
+                "token already refreshed by another worker provider=%s connection=%s version=%d",
+                provider,
+                target.connection_id,
+                current.version,
+            )
             return current
         _check_cooldown(context, target)
         step(RefreshStep.LOCKED)

@@ -174,3 +174,22 @@ def test_malformed_account_identifier_is_refused_at_oauth_start(
         headers=auth(keys["key_a"]),
     )
     assert answer.status_code == 422 and error_field(answer) == "account.portal_id"
+
+
+def test_expired_state_is_refused(
+    sandboxed: Runtime, client: TestClient, keys: dict[str, str]
+) -> None:
+    """Once the state's time is up (its Redis entry gone) the callback is refused: 400."""
+    started = start(client, keys["key_a"], account=PORTAL)
+    body = consent(sandboxed, started["authorize_url"])
+    namespace = sandboxed.settings.workers.namespace
+    sandboxed.redis.delete(f"{namespace}:oauth-state:{body['state']}")
+    answer = client.post("/v1/connections/oauth/callback", json=body, headers=auth(keys["key_a"]))
+    assert answer.status_code == 400 and error_field(answer) == "state"
+    assert started["expires_in"] == sandboxed.settings.credentials.oauth_state_ttl_seconds
+
+
+def test_provider_reported_error_on_redirect_is_a_clear_400(client: TestClient) -> None:
+    """The user denied consent: the redirect carries error=access_denied, answered 400."""
+    answer = client.get("/v1/connections/oauth/callback", params={"error": "access_denied"})
+    assert answer.status_code == 400 and "access_denied" in answer.text
