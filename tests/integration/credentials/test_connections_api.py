@@ -142,8 +142,7 @@ def test_client_credentials_token_is_fetched_cached_and_renewed_before_expiry(
 def test_list_show_and_disconnect_then_reconnect_and_replay(
     rt: Runtime, client: TestClient, keys: dict[str, str]
 ) -> None:
-    """Disconnect forgets the secrets and parks jobs (connection_error); after a reconnect
-    the parked jobs replay to success. Connect and disconnect are audited and announced."""
+    """Disconnect parks jobs; after a reconnect they replay to success; all audited."""
     started = start(client, keys["key_a"], account={"portal_id": "62515"})
     body = consent(rt, started["authorize_url"])
     view = client.post(
@@ -188,8 +187,7 @@ def test_list_show_and_disconnect_then_reconnect_and_replay(
 def test_no_secret_in_any_response_or_log_line(
     rt: Runtime, client: TestClient, keys: dict[str, str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Across OAuth connect, refresh, API-key connect, list, show, check and disconnect,
-    no token, key or client secret appears in a response body or a log record."""
+    """No token, key or client secret in any response or log line across every flow."""
     caplog.set_level(logging.DEBUG)
     bodies: list[str] = []
 

@@ -76,8 +76,7 @@ def test_unknown_org_or_connection_exits_2_naming_it(
 def test_import_reports_refused_lines_and_imports_the_rest(
     sandboxed: Runtime, env: dict[str, str], tmp_path: Path
 ) -> None:
-    """Each bad line is refused with its number and field; good lines become connections
-    whose tokens work; no token is echoed."""
+    """Bad lines are refused by number and field, good ones imported; no token is echoed."""
     assert sandboxed.sandbox is not None
     name, org = named_org(sandboxed)
     token = sandboxed.sandbox.issue_token("hubspot")

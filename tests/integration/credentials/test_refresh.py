@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from switchyard.app import Runtime
+from providers.sandbox import Sandbox
+from providers.sandbox.profiles.crm import HubSpot
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import runtime_settings
 from tests.integration.credentials.helpers import (
     connect,
     connection_status,
@@ -56,8 +63,7 @@ def refreshes(outcome: str) -> float:
 
 
 def test_concurrent_jobs_on_an_expiring_token_refresh_once(sandboxed: Runtime) -> None:
-    """Forty jobs on 8 threads needing the same expiring token cause one token call; the
-    metric counts one success."""
+    """Forty jobs on 8 threads needing one expiring token make one token call (one success)."""
     before = refreshes("succeeded")
     org, _ = connect(sandboxed, expires_in=10)
     for _ in range(40):
@@ -106,8 +112,7 @@ def test_refresh_job_renews_only_when_due_unless_forced(sandboxed: Runtime) -> N
 
 
 def test_invalid_grant_breaks_the_connection_once_and_parks_its_jobs(sandboxed: Runtime) -> None:
-    """Revoked at the provider: one token call, status error with the reason, an
-    integration.error event, and every queued job dead-lettered as connection_error."""
+    """Revoked grant: one token call, connection error, one event, all jobs parked."""
     assert sandboxed.sandbox is not None
     org, conn = connect(sandboxed, expires_in=10)
     sandboxed.sandbox.revoke("hubspot")
@@ -135,19 +140,28 @@ def test_transient_token_endpoint_failure_retries_without_breaking(sandboxed: Ru
     assert credential(sandboxed, org, conn).version == 2
 
 
-def test_second_401_after_a_refresh_dead_letters_as_auth(sandboxed: Runtime) -> None:
+class RefusingHubSpot(HubSpot):
+    """A HubSpot whose API refuses every token (its token endpoint still works)."""
+
+    def presented_secret(self, request: httpx.Request) -> str | None:
+        return None
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def refusing(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
+    settings = runtime_settings(
+        backend=request.param, tmp_path=tmp_path, namespace=namespace, request=request
+    )
+    rt = build_runtime(settings, sandbox=Sandbox(seed=1, profiles=[RefusingHubSpot()]))
+    yield rt
+    rt.close()
+
+
+def test_second_401_after_a_refresh_dead_letters_as_auth(refusing: Runtime) -> None:
     """When even the refreshed token is refused, the job dead-letters with class auth."""
-    assert sandboxed.sandbox is not None
-    org, _ = connect(sandboxed, access_token="hubspot-at-unknown")
-    refused = sandboxed.sandbox.profiles["hubspot"]
-    original = sandboxed.sandbox._authenticate
-
-    def always_refuse(profile, request, now):  # type: ignore[no-untyped-def]
-        return "invalid" if profile is refused else original(profile, request, now)
-
-    sandboxed.sandbox._authenticate = always_refuse  # type: ignore[method-assign]
-    sandboxed.enqueuer.enqueue(proxy_job(org))
-    run(sandboxed)
-    [row] = dead(sandboxed, org)
+    org, _ = connect(refusing)
+    refusing.enqueuer.enqueue(proxy_job(org))
+    run(refusing)
+    [row] = dead(refusing, org)
     assert row.error_class == "auth" and "after a refresh" in row.error_message
-    assert token_calls(sandboxed) == 1
+    assert token_calls(refusing) == 1

@@ -104,8 +104,7 @@ def api_status(rt: Runtime, access_token: str) -> int:
 def test_refresh_killed_at_each_step_leaves_a_usable_refresh_token(
     grace: tuple[Runtime, Sandbox, str], step: str, written: bool, calls: int
 ) -> None:
-    """Killed before the call, after the provider answered, or after the commit: the next
-    refresh (another worker) succeeds and its access token works."""
+    """Whatever step the refresher dies at, the next refresh succeeds and its token works."""
     rt, sandbox, root = grace
     org, conn = connect(rt, "quickbooks", sandbox=sandbox)
     before = credential(rt, org, conn)
@@ -125,9 +124,9 @@ def test_refresh_killed_at_each_step_leaves_a_usable_refresh_token(
 def test_refresh_killed_after_a_strict_rotation_breaks_the_connection_visibly(
     strict: tuple[Runtime, Sandbox, str],
 ) -> None:
-    """Without a reuse grace, a death between the answer and the commit loses the new pair
-    (no client can save what it never wrote): the next refresh marks the connection error
-    with invalid_grant instead of retrying for ever."""
+    """Strict rotation, killed after the answer: the next refresh marks the connection error."""
+    # No client can save a pair it never wrote; without the provider's reuse grace the
+    # connection must visibly need a reconnect rather than retry for ever.
     rt, sandbox, root = strict
     org, conn = connect(rt, "quickbooks", sandbox=sandbox)
     kill_refresh_at(rt, sandbox, root, org, conn, "answered")
