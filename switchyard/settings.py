@@ -96,6 +96,18 @@ class SecuritySettings(BaseModel):
     _split = field_validator("encryption_keys", mode="before")(lambda v: _split_csv(v))
 
 
+class CredentialSettings(BaseModel):
+    """Connect flows: where providers send the user back, and how long a flow may take."""
+
+    oauth_redirect_url: str = Field(
+        default="http://127.0.0.1:8000/v1/connections/oauth/callback",
+        pattern=r"^https?://",
+        description="Registered redirect URI of our OAuth apps (the callback route, or the "
+        "upstream app's page that relays code and state to it).",
+    )
+    oauth_state_ttl_seconds: int = Field(default=600, ge=30, le=3600)
+
+
 class ApiSettings(BaseModel):
     """The HTTP API process."""
 
@@ -139,6 +151,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
+    credentials: CredentialSettings = Field(default_factory=CredentialSettings)
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",

@@ -5,7 +5,9 @@
     JobError
     ├── TransientJobError   retry with backoff (provider 5xx, timeouts, lost connections)
     └── PermanentJobError   dead-letter at once (bad input, no handler, invalid_grant...)
-        └── UnsupportedJobError   no handler for this kind or action in this deployment
+        ├── UnsupportedJobError   no handler for this kind or action in this deployment
+        ├── ConnectionUnusable    the connection is missing, disconnected or broken
+        └── AuthRefused           the provider refused the credential even after a refresh
 
 Handlers raise these, or let :class:`workers.envelope.InvalidJobError` and the provider
 client's errors (:mod:`providers.errors`) escape: :func:`verdict_for` maps them all to
@@ -47,6 +49,18 @@ class UnsupportedJobError(PermanentJobError):
     error_class = "unsupported"
 
 
+class ConnectionUnusable(PermanentJobError):
+    """The job's connection is missing, disconnected or broken: reconnect, then replay."""
+
+    error_class = "connection_error"
+
+
+class AuthRefused(PermanentJobError):
+    """A 401 survived one refresh (or the credential cannot be refreshed): a human must act."""
+
+    error_class = "auth"
+
+
 class Verdict(Enum):
     """What happens to a job after an attempt raised."""
 
@@ -62,8 +76,10 @@ def verdict_for(exc: BaseException) -> Verdict:
     permanent = isinstance(exc, PermanentJobError | PermanentError)
     if permanent or getattr(exc, "error_class", None) == "invalid_job":
         return Verdict.DEAD
-    # AuthError is retried once the credential layer has refreshed (see the OAuth issue);
-    # until then it backs off like any transient error.
+    if isinstance(exc, AuthError):
+        # ``call_provider`` has already refreshed once and retried; a 401 reaching here
+        # means the provider refuses the credential and no retry will change that.
+        return Verdict.DEAD
     return Verdict.RETRY
 
 

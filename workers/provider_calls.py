@@ -4,11 +4,13 @@ Every handler that talks to a provider goes through :func:`call_provider`, so ea
 (success included) updates the shared limiter for the job's rate key — a provider saying
 "budget spent" slows every worker down at once — and provider errors reach the Backoff
 middleware unchanged (``RateLimited`` defers, ``TransientError`` retries, the rest dead-letter).
+OAuth tokens are refreshed here on demand (see :mod:`workers.refresh`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from providers.auth.credentials import (
@@ -19,23 +21,29 @@ from providers.auth.credentials import (
     admin_secrets_from_settings,
 )
 from providers.client import ProviderClient, ProviderResponse
-from providers.errors import ProviderError
+from providers.errors import AuthError, ProviderError
 from providers.spec import ProviderSpec
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope
-from workers.errors import PermanentJobError
+from workers.errors import AuthRefused, ConnectionUnusable
 from workers.limiter import rate_key_and_policy
+from workers.refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
 
 Credential = BearerToken | ApiKey | BasicCredential | AdminSecrets
+ConnectionError_ = ConnectionUnusable  # the name earlier code and tests know
 
 
-class ConnectionError_(PermanentJobError):
-    """The job's connection is missing, disconnected or broken: reconnect, then replay."""
+@dataclass(frozen=True)
+class _Link:
+    """A job's connection as a request needs it: account, stored secrets, refresh target."""
 
-    error_class = "connection_error"
+    account: dict[str, str]
+    target: RefreshTarget
+    stored: DecryptedCredential | None
+    credential: Credential | None
 
 
 def call_provider(
@@ -49,9 +57,41 @@ def call_provider(
     data: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProviderResponse:
-    """One authenticated request for the job's connection; feedback goes to the limiter."""
+    """One authenticated request for the job's connection; feedback goes to the limiter.
+
+    A token expiring within the catalog's margin is refreshed first; a 401 refreshes once
+    and retries once, and a second 401 is :class:`AuthRefused` (dead letter, class ``auth``).
+    """
     spec = context.catalog.get(job.provider)
-    account, credential = _connection(context, job, spec)
+    link = _connection(context, job, spec)
+    try:
+        return _request(
+            context, job, spec, link.account, link.credential, method, path, params, json
+        )
+    except AuthError as exc:
+        if link.stored is None or not is_refreshable(link.stored):
+            raise AuthRefused(f"{spec.name} refused the credential: {exc}") from None
+        stale = link.stored.access_token.reveal() if link.stored.access_token else None
+    stored = refresh(context, link.target, stale_access=stale)
+    try:
+        return _request(
+            context, job, spec, link.account, _credential(stored), method, path, params, json
+        )
+    except AuthError as exc:
+        raise AuthRefused(f"{spec.name} refused the credential after a refresh: {exc}") from None
+
+
+def _request(
+    context: WorkerContext,
+    job: JobEnvelope,
+    spec: ProviderSpec,
+    account: dict[str, str],
+    credential: Credential | None,
+    method: str,
+    path: str,
+    params: Mapping[str, Any] | None,
+    json: Any,
+) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
     client = ProviderClient(spec, account, credential, transport=context.transport)
     try:
@@ -68,28 +108,30 @@ def call_provider(
     return response
 
 
-def _connection(
-    context: WorkerContext, job: JobEnvelope, spec: ProviderSpec
-) -> tuple[dict[str, str], Credential | None]:
+def _connection(context: WorkerContext, job: JobEnvelope, spec: ProviderSpec) -> _Link:
     with context.sessions() as session:
         try:
             row = ConnectionRepository(session, job.org_id).get_by_provider(
                 spec.name, job.connection
             )
         except NotFoundError:
-            raise ConnectionError_(
+            raise ConnectionUnusable(
                 f"no connection {job.connection!r} to {spec.name}: connect it, then replay"
             ) from None
         if row.status != "connected":
-            raise ConnectionError_(f"connection {job.connection!r} to {spec.name} is {row.status}")
+            raise ConnectionUnusable(
+                f"connection {job.connection!r} to {spec.name} is {row.status}"
+            )
         account = {str(k): str(v) for k, v in (row.account_identifier or {}).items()}
+        target = RefreshTarget(job.org_id, row.id, row.name, spec, account)
         if spec.auth.mode in {"admin_credential", "none"}:
-            return account, _operator_credential(context, spec)
+            return _Link(account, target, None, _operator_credential(context, spec))
         try:
             stored = CredentialRepository(session, job.org_id, context.keyring).load(row.id)
         except NotFoundError:
-            raise ConnectionError_(f"connection {job.connection!r} has no credential") from None
-    return account, _credential(stored)
+            raise ConnectionUnusable(f"connection {job.connection!r} has no credential") from None
+    stored = ensure_fresh(context, target, stored)
+    return _Link(account, target, stored, _credential(stored))
 
 
 def _operator_credential(context: WorkerContext, spec: ProviderSpec) -> Credential | None:
@@ -107,4 +149,4 @@ def _credential(stored: DecryptedCredential) -> Credential:
     if stored.auth_mode == "basic" and stored.secret:
         username = str(stored.extra.get("username", ""))
         return BasicCredential(username, stored.secret.reveal())
-    raise ConnectionError_(f"the stored credential does not fit auth mode {stored.auth_mode!r}")
+    raise ConnectionUnusable(f"the stored credential does not fit auth mode {stored.auth_mode!r}")

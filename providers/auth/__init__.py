@@ -14,7 +14,13 @@ from providers.auth.credentials import (
     Credential,
     admin_secrets_from_settings,
 )
-from providers.auth.oauth import AppCredentials, Pkce, TokenClient, TokenSet
+from providers.auth.oauth import (
+    AppCredentials,
+    Pkce,
+    TokenClient,
+    TokenSet,
+    app_credentials_from_settings,
+)
 from providers.auth.strategies import InjectionAuth, PlacementAuth, auth_for
 
 __all__ = [
@@ -30,5 +36,6 @@ __all__ = [
     "TokenClient",
     "TokenSet",
     "admin_secrets_from_settings",
+    "app_credentials_from_settings",
     "auth_for",
 ]

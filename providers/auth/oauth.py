@@ -50,6 +50,26 @@ class AppCredentials:
         return f"AppCredentials(client_id={self.client_id!r})"
 
 
+def app_credentials_from_settings(
+    spec: ProviderSpec, provider_settings: Mapping[str, Any]
+) -> AppCredentials:
+    """Our OAuth client registration for ``spec`` out of ``settings.providers[<name>]``.
+
+    Raises :class:`PermanentError` naming the environment variable that is missing: no
+    retry will make an unset variable appear.
+    """
+    values = {}
+    for key in ("client_id", "client_secret"):
+        value = provider_settings.get(key)
+        if value in (None, ""):
+            env = f"SWITCHYARD_PROVIDERS__{spec.name.upper()}__{key.upper()}"
+            raise PermanentError(
+                f"{spec.name}: OAuth app setting {env} is not set", provider=spec.name
+            )
+        values[key] = str(value)
+    return AppCredentials(values["client_id"], values["client_secret"])
+
+
 @dataclass(frozen=True)
 class TokenSet:
     """What a token endpoint returned; ``expires_at`` is epoch seconds (None: no expiry)."""

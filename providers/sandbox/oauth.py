@@ -2,7 +2,8 @@
 
 It issues opaque tokens that expire on the sandbox clock, rotates refresh tokens where the
 provider's policy says so (a used rotating refresh token is dead: replaying it is
-``invalid_grant``, as at QuickBooks and Airtable), honours revocation, and counts calls per
+``invalid_grant``, as at QuickBooks and Airtable, unless the policy grants a reuse grace
+period as Xero and Okta do), honours revocation, and counts calls per
 provider so tests can assert "exactly one refresh happened".
 """
 
@@ -41,6 +42,8 @@ class TokenStore:
         self.by_access: dict[str, IssuedToken] = {}
         self.by_refresh: dict[str, IssuedToken] = {}
         self.calls: Counter[str] = Counter()
+        #: Rotated refresh token -> (the pair that replaced it, when).
+        self.rotated: dict[str, tuple[IssuedToken, float]] = {}
         self._serial = itertools.count(1)
 
     def issue(
@@ -59,6 +62,14 @@ class TokenStore:
         if token.refresh_token:
             self.by_refresh[token.refresh_token] = token
         return token
+
+    def replayed(self, presented: str, policy: TokenPolicy, now: float) -> IssuedToken | None:
+        """The successor of a rotated refresh token replayed within the grace period."""
+        hit = self.rotated.get(presented)
+        if hit is None or now - hit[1] > policy.reuse_grace:
+            return None
+        successor = hit[0]
+        return None if successor.revoked else successor
 
     def valid(self, provider: str, access_token: str | None, now: float) -> str | None:
         """None when the token is usable, else why not ('expired', 'revoked', 'invalid')."""
@@ -97,7 +108,11 @@ def token_endpoint(
         token = store.issue(profile.name, policy, now)
         return json_response(200, profile.token_body(token, include_refresh=False))
     if grant == "refresh_token":
-        old = store.by_refresh.get(form.get("refresh_token", ""))
+        presented = form.get("refresh_token", "")
+        replay = store.replayed(presented, policy, now)
+        if replay is not None and replay.provider == profile.name:
+            return json_response(200, profile.token_body(replay, include_refresh=True))
+        old = store.by_refresh.get(presented)
         if old is None or old.revoked or old.provider != profile.name:
             return json_response(
                 400, {"error": "invalid_grant", "error_description": "refresh token is invalid"}
@@ -106,6 +121,8 @@ def token_endpoint(
             old.revoked = True
             del store.by_refresh[old.refresh_token or ""]
             token = store.issue(profile.name, policy, now)
+            if policy.reuse_grace:
+                store.rotated[presented] = (token, now)
         else:
             token = store.issue(profile.name, policy, now, refresh=old.refresh_token)
         include = policy.rotates or policy.refresh_returns_refresh_token

@@ -34,6 +34,9 @@ class TokenPolicy:
     rotates: bool = False
     refresh_returns_refresh_token: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Seconds a rotated refresh token may still be replayed, answering with the same new
+    #: pair (Xero's 30 minutes, Okta's grace period, Auth0's reuse interval). 0: dead at once.
+    reuse_grace: float = 0.0
 
 
 @dataclass

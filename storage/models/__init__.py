@@ -7,6 +7,7 @@ from storage.models.connection import CONNECTION_STATUSES, Connection
 from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
+from storage.models.key_rotation import KeyRotationProgress
 from storage.models.organization import ORG_NAME_PATTERN, Organization
 from storage.models.route import Route
 
@@ -23,6 +24,7 @@ __all__ = [
     "Credential",
     "DeadJob",
     "Event",
+    "KeyRotationProgress",
     "Organization",
     "Route",
 ]

@@ -35,7 +35,7 @@ class Credential(Base):
     encrypted_refresh_token: Mapped[str | None] = mapped_column(Text)
     encrypted_api_key: Mapped[str | None] = mapped_column(Text)
     encrypted_secret: Mapped[str | None] = mapped_column(Text)
-    expires_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)  # the refresh scheduler
     scopes: Mapped[list[str]] = mapped_column(default=list)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(default=1)

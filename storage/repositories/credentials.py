@@ -219,6 +219,56 @@ class CredentialRepository:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DueCredential:
+    """A credential expiring soon, as the refresh scheduler needs it (no secrets)."""
+
+    org_id: str
+    connection_id: str
+    connection_name: str
+    provider: str
+    expires_at: datetime
+
+
+def find_expiring_credentials(
+    session: Session,
+    *,
+    before: datetime,
+    auth_modes: Iterable[str],
+    org_id: str | None = None,
+) -> list[DueCredential]:
+    """Credentials of *connected* connections expiring before ``before``, soonest first.
+
+    Operator-wide unless ``org_id`` is given (the refresh scheduler serves every org);
+    reads no secrets.
+    """
+    require_aware("before", before)
+    query = (
+        select(
+            Credential.org_id,
+            Credential.connection_id,
+            Connection.name,
+            Connection.provider,
+            Credential.expires_at,
+        )
+        .join(Connection, Connection.id == Credential.connection_id)
+        .where(
+            Connection.status == "connected",
+            Credential.auth_mode.in_(list(auth_modes)),
+            Credential.expires_at.is_not(None),
+            Credential.expires_at <= before,
+        )
+        .order_by(Credential.expires_at, Credential.id)
+    )
+    if org_id is not None:
+        query = query.where(Credential.org_id == org_id)
+    return [
+        DueCredential(org, connection, name, provider, expires)
+        for org, connection, name, provider, expires in session.execute(query).all()
+        if expires is not None
+    ]
+
+
 def reencrypt_credentials(
     session: Session,
     keyring: KeyRing,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import dlq, events, health, jobs, routes
+from switchyard.api import connections, dlq, events, health, jobs, routes
 from switchyard.app import Runtime
 
 
@@ -16,6 +16,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(dlq.router)
+    app.include_router(connections.router)
     app.include_router(health.router)
     app.include_router(routes.router)
     return app

@@ -9,6 +9,7 @@ def register(app: typer.Typer) -> None:
     """Attach every command group to the root app."""
     from switchyard.cli import (
         api_keys,
+        connections,
         db,
         demo,
         dlq,
@@ -31,6 +32,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(dlq.app, name="dlq")
     app.add_typer(routes.app, name="routes")
+    app.add_typer(connections.app, name="connections")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from storage.crypto import generate_key_item
+from storage.errors import CryptoError
+from storage.rotation import rotate_all
+from switchyard.cli.common import fail, print_json, runtime
 
 app = typer.Typer(help="Encryption keys for credentials at rest.", no_args_is_help=True)
 
@@ -16,3 +21,31 @@ def generate(kid: str = typer.Option("k1", help="Key id stored in every cipherte
         typer.echo(generate_key_item(kid))
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--kid") from None
+
+
+@app.command("rotate")
+def rotate(
+    batch_size: Annotated[
+        int, typer.Option("--batch-size", min=1, max=10_000, help="Rows per transaction.")
+    ] = 500,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Re-encrypt every stored secret to the newest key (the first in the key list).
+
+    Safe while workers run; an interrupted run resumes where it stopped. Give every process
+    the new key list first; remove an old key only once ``pending`` is 0 everywhere.
+    """
+    with runtime() as rt:
+        try:
+            reports = rotate_all(rt.sessions, rt.keyring, batch_size=batch_size)
+        except CryptoError as exc:  # a secret under a key this ring lacks: stop, say which
+            fail(f"{exc}; progress so far is kept, fix the key list and run again")
+    if json_output:
+        print_json([report.as_dict() for report in reports])
+        return
+    for report in reports:
+        resumed = f", resumed after {report.resumed_after}" if report.resumed_after else ""
+        typer.echo(
+            f"{report.target}: {report.changed} re-encrypted to {report.kid} in "
+            f"{report.batches} batches{resumed}; {report.pending} still under older keys"
+        )

@@ -1,0 +1,125 @@
+"""Connections without a browser: API key, basic, admin credential, client credentials, none.
+
+* ``api_key`` / ``basic``: the org hands us its key (or user and password); stored encrypted.
+* ``admin_credential`` (seed 003): the operator's keys are in settings; the org supplies
+  only its account identifier (shop name, subdomain, page id), checked against the
+  catalog's pattern. Nothing secret is stored per connection.
+* ``oauth2_client_credentials``: we fetch an app token now and store it with its expiry;
+  workers renew it before it expires like any other token (:mod:`workers.refresh`).
+* ``none``: the connection only routes work (webhook targets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from providers.auth.credentials import admin_secrets_from_settings
+from providers.auth.oauth import TokenClient, app_credentials_from_settings
+from providers.errors import PermanentError, ProviderError, TransientError
+from providers.spec import BasicAuth, ProviderSpec
+from switchyard.app import Runtime
+from switchyard.connections.errors import ConnectError
+from switchyard.connections.oauth_flow import token_credential, validated_account
+from switchyard.connections.records import NewCredential, save_connection, validated_name
+
+MAX_SECRET_CHARS = 4096
+SECRET_FIELDS = ("api_key", "username", "password")
+#: Which secret fields each auth mode takes from the caller.
+TAKES: dict[str, frozenset[str]] = {
+    "api_key": frozenset({"api_key"}),
+    "basic": frozenset({"username", "password"}),
+}
+
+
+def connect_direct(
+    runtime: Runtime,
+    org_id: str,
+    provider: str,
+    *,
+    actor: str,
+    name: str = "default",
+    account: Mapping[str, Any] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Connect ``provider`` for the org with what its auth mode needs; returns the view."""
+    spec = _spec(runtime, provider)
+    given = {k: v for k, v in (secrets or {}).items() if v is not None}
+    extra = sorted(set(given) - TAKES.get(spec.auth.mode, frozenset()))
+    if extra:
+        raise ConnectError(extra[0], f"not used by {spec.name} ({spec.auth.mode} auth)")
+    checked = validated_account(spec, account or {}, require_all=True)
+    credential = _credential(runtime, spec, checked, given)
+    return save_connection(
+        runtime,
+        org_id,
+        spec.name,
+        name=validated_name(name),
+        account=checked,
+        credential=credential,
+        actor=actor,
+    )
+
+
+def _spec(runtime: Runtime, provider: Any) -> ProviderSpec:
+    if not isinstance(provider, str) or provider not in runtime.catalog:
+        raise ConnectError("provider", f"unknown provider {provider!r}")
+    spec = runtime.catalog.get(provider)
+    if spec.auth.mode == "oauth2_code":
+        raise ConnectError(
+            "provider",
+            f"{spec.name} uses the OAuth authorization-code flow: "
+            "start it with POST /v1/connections/oauth/start",
+        )
+    return spec
+
+
+def _credential(
+    runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str], given: Mapping[str, Any]
+) -> NewCredential | None:
+    mode = spec.auth.mode
+    if mode == "api_key":
+        return NewCredential("api_key", api_key=_secret(given, "api_key"))
+    if mode == "basic":
+        assert isinstance(spec.auth, BasicAuth)
+        username = spec.auth.username or _secret(given, "username")
+        return NewCredential(
+            "basic", secret=_secret(given, "password"), extra={"username": username}
+        )
+    settings = runtime.provider_settings.get(spec.name, {})
+    try:
+        if mode == "admin_credential":
+            admin_secrets_from_settings(spec, settings)  # the operator must have set them
+            return None
+        if mode == "oauth2_client_credentials":
+            app = app_credentials_from_settings(spec, settings)
+    except PermanentError as exc:
+        raise ConnectError("provider", f"not configured by the operator: {exc}", 409) from None
+    if mode == "oauth2_client_credentials":
+        return _client_credentials(runtime, spec, account, app)
+    return None
+
+
+def _client_credentials(
+    runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str], app: Any
+) -> NewCredential:
+    transport = runtime.sandbox.transport() if runtime.sandbox else None
+    client = TokenClient(spec, app, account, transport=transport)
+    try:
+        tokens = client.client_credentials()
+    except TransientError as exc:
+        raise ConnectError(
+            "provider", f"token endpoint unavailable, try again: {exc}", 502
+        ) from None
+    except ProviderError as exc:
+        raise ConnectError("provider", f"token endpoint refused our app: {exc}", 409) from None
+    return token_credential("oauth2_client_credentials", tokens, spec)
+
+
+def _secret(given: Mapping[str, Any], field: str) -> str:
+    value = given.get(field)
+    if not isinstance(value, str) or not value.strip():
+        raise ConnectError(field, "is required")
+    if len(value) > MAX_SECRET_CHARS or not value.isprintable():
+        raise ConnectError(field, f"must be printable, at most {MAX_SECRET_CHARS} characters")
+    return value

@@ -1,0 +1,40 @@
+"""Runtimes whose provider calls go to an in-process sandbox, on both backends."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from providers.sandbox import Sandbox
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import runtime_settings
+
+HIGH = {
+    name: {"rate_limit": {"limit": 100_000, "period_seconds": 1, "burst": 100_000}}
+    for name in ("hubspot", "quickbooks")
+}
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
+    """A runtime whose provider calls (token endpoint included) go to an in-process sandbox."""
+    settings = runtime_settings(
+        backend=request.param,
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        providers=HIGH,
+        max_retries=4,
+    )
+    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.INFO, logger="switchyard")
+    yield caplog
