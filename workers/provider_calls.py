@@ -46,6 +46,18 @@ class _Link:
     credential: Credential | None
 
 
+@dataclass(frozen=True)
+class _Call:
+    """The request a job asked for, kept whole so a retry after a refresh repeats it."""
+
+    method: str
+    path: str
+    params: Mapping[str, Any] | None
+    json: Any
+    data: Mapping[str, str] | None
+    headers: Mapping[str, str] | None
+
+
 def call_provider(
     context: WorkerContext,
     job: JobEnvelope,
@@ -64,19 +76,16 @@ def call_provider(
     """
     spec = context.catalog.get(job.provider)
     link = _connection(context, job, spec)
+    call = _Call(method, path, params, json, data, headers)
     try:
-        return _request(
-            context, job, spec, link.account, link.credential, method, path, params, json
-        )
+        return _request(context, job, spec, link.account, link.credential, call)
     except AuthError as exc:
         if link.stored is None or not is_refreshable(link.stored):
             raise AuthRefused(f"{spec.name} refused the credential: {exc}") from None
         stale = link.stored.access_token.reveal() if link.stored.access_token else None
     stored = refresh(context, link.target, stale_access=stale)
     try:
-        return _request(
-            context, job, spec, link.account, _credential(stored), method, path, params, json
-        )
+        return _request(context, job, spec, link.account, _credential(stored), call)
     except AuthError as exc:
         raise AuthRefused(f"{spec.name} refused the credential after a refresh: {exc}") from None
 
@@ -87,16 +96,18 @@ def _request(
     spec: ProviderSpec,
     account: dict[str, str],
     credential: Credential | None,
-    method: str,
-    path: str,
-    params: Mapping[str, Any] | None,
-    json: Any,
+    call: _Call,
 ) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
     client = ProviderClient(spec, account, credential, transport=context.transport)
     try:
         response = client.request(
-            method, path, params=params, json=json, data=data, headers=headers
+            call.method,
+            call.path,
+            params=call.params,
+            json=call.json,
+            data=call.data,
+            headers=call.headers,
         )
     except ProviderError as exc:
         if getattr(exc, "feedback", None) is not None:
