@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from switchyard.cli import _register, app
+from switchyard.demo import REFRESH_JOBS
 
 
 def test_demo_json_accounts_for_every_job(clean_env: Path) -> None:
@@ -18,8 +19,8 @@ def test_demo_json_accounts_for_every_job(clean_env: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     jobs = report["jobs"]
-    assert jobs["from_events"] >= 3  # the demo route's three steps
-    assert jobs["accepted"] + jobs["from_events"] == jobs["succeeded"] + jobs["dead_lettered"]
+    assert jobs["internal"] >= 3 + REFRESH_JOBS  # route steps and the refresh burst
+    assert jobs["accepted"] + jobs["internal"] == jobs["succeeded"] + jobs["dead_lettered"]
     assert jobs["submitted"] == jobs["accepted"] + jobs["duplicates"] + jobs["rejected"]
     assert {r["field"] for r in report["rejections"]} == {
         "provider",
