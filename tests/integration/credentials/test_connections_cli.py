@@ -15,7 +15,7 @@ from switchyard.cli import _register, app
 from switchyard.connections.direct import connect_direct
 from tests.conftest import unique
 from tests.integration.credentials.helpers import connect, connection_status, dead, proxy_job
-from tests.integration.credentials.served import provider_env, serve
+from tests.integration.served_sandbox import sandbox_env, served
 from workers.inprocess import run_until_idle
 
 
@@ -138,9 +138,9 @@ def test_check_passes_for_a_good_key_and_exits_1_for_a_bad_one(
     connect_direct(sandboxed, org, "stripe", actor="t", secrets={"api_key": "sk_test_sandbox"})
     connect_direct(sandboxed, org, "stripe", actor="t", name="bad", secrets={"api_key": "sk_bad"})
     sandbox = Sandbox(seed=2)
-    with serve(sandbox) as root:
-        served = {**env, **provider_env(sandbox, root)}
-        ok = run(served, "check", "--org", name, "stripe")
-        bad = run(served, "check", "--org", name, "stripe/bad", "--json")
+    with served(sandbox) as root:
+        reachable = {**env, **sandbox_env(sandbox, root)}
+        ok = run(reachable, "check", "--org", name, "stripe")
+        bad = run(reachable, "check", "--org", name, "stripe/bad", "--json")
     assert ok.exit_code == 0 and ": ok" in ok.output, ok.output
     assert bad.exit_code == 1 and json.loads(bad.output)["error_class"] == "auth"

@@ -20,8 +20,8 @@ from providers.sandbox.profiles.crm import HubSpot
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.credentials.helpers import ACCOUNTS, connect, connection_status, credential
-from tests.integration.credentials.served import provider_env, serve
 from tests.integration.observability.processes import env_of
+from tests.integration.served_sandbox import sandbox_env, served
 from workers.errors import ConnectionUnusable
 from workers.refresh import RefreshTarget, refresh
 
@@ -40,7 +40,7 @@ def served_runtime(
     request: pytest.FixtureRequest, tmp_path: Path, namespace: str, profile: QuickBooks
 ) -> Iterator[tuple[Runtime, Sandbox, str]]:
     sandbox = Sandbox(seed=1, profiles=[profile, HubSpot()])
-    with serve(sandbox) as root:
+    with served(sandbox) as root:
         settings = runtime_settings(
             backend="servers",
             tmp_path=tmp_path,
@@ -74,7 +74,7 @@ def kill_refresh_at(
     module = "tests.integration.credentials.refresh_victim"
     result = subprocess.run(
         [sys.executable, "-m", module, org, conn, "quickbooks", step],
-        env={**env_of(rt), **provider_env(sandbox, root)},
+        env={**env_of(rt), **sandbox_env(sandbox, root)},
         cwd=ROOT,
         capture_output=True,
         timeout=60,

@@ -14,8 +14,9 @@ import pytest
 from providers.sandbox import Sandbox
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import runtime_settings
+from tests.integration import served_sandbox
 from tests.integration.credentials.helpers import connect, credential, dead, proxy_job
-from tests.integration.credentials.served import provider_env, serve
+from tests.integration.served_sandbox import sandbox_env
 from tests.integration.workers.test_worker_processes import start_worker, stop
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -34,7 +35,7 @@ def served(
 ) -> Iterator[tuple[Runtime, Sandbox, str]]:
     sandbox = Sandbox(seed=1)
     sandbox.set_rate_limit("hubspot", 1_000_000, 10)
-    with serve(sandbox) as root:
+    with served_sandbox.served(sandbox) as root:
         settings = runtime_settings(
             backend="servers",
             tmp_path=tmp_path,
@@ -59,7 +60,7 @@ def test_thousand_jobs_on_an_expiring_token_make_one_token_call(
     org, conn = connect(rt, expires_in=60, sandbox=sandbox)
     for _ in range(JOBS):
         rt.enqueuer.enqueue(proxy_job(org))
-    env = {**provider_env(sandbox, root), **UNLIMITED}
+    env = {**sandbox_env(sandbox, root), **UNLIMITED}
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
     started = time.monotonic()
     workers = [start_worker(rt, log, "-t", "8", env=env) for log in logs]

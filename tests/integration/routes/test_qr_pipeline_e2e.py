@@ -19,7 +19,7 @@ from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import runtime_settings, unique
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
-from tests.integration.routes.served_sandbox import sandbox_env, served
+from tests.integration.served_sandbox import sandbox_env, served
 from tests.integration.workers.test_worker_processes import start_worker, stop
 from workers.inprocess import pending
 

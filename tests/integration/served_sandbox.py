@@ -22,7 +22,9 @@ def served(sandbox: Sandbox) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(sandbox), host="127.0.0.1", port=port, log_level="error")
+    config = uvicorn.Config(
+        create_app(sandbox), host="127.0.0.1", port=port, log_level="error", backlog=4096
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
