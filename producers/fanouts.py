@@ -14,4 +14,6 @@ from producers.events import Fanout
 
 def default_fanouts() -> Sequence[Fanout]:
     """Every installed target; imported lazily so producers stay light to import."""
-    return ()
+    from producers.webhook_fanout import webhook_fanout
+
+    return (webhook_fanout,)

@@ -22,6 +22,7 @@ from workers.backoff import RetryPolicy, policy_for
 from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
 from workers.limiter import Limiter
+from workers.webhooks.outbound import Outbound
 
 
 class EventSink(Protocol):
@@ -48,11 +49,13 @@ class WorkerContext:
     provider_settings: Mapping[str, Mapping[str, Any]]
     transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
     events: EventSink | None = None
+    kind_overrides: Mapping[Kind, Mapping[str, Any]] | None = None  # None: KIND_OVERRIDES
+    webhooks: Outbound | None = None  # outbound webhook delivery (client, limits)
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""
         override = self.catalog.get(provider).retry if provider in self.catalog else None
-        return policy_for(kind, self.retry_policy, override)
+        return policy_for(kind, self.retry_policy, override, self.kind_overrides)
 
     @property
     def providers(self) -> Catalog:

@@ -6,12 +6,24 @@ from storage.models.connection import CONNECTION_STATUSES, Connection
 from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
+from storage.models.inbound_webhook import InboundWebhook
 from storage.models.organization import ORG_NAME_PATTERN, Organization
+from storage.models.webhook import (
+    ATTEMPT_OUTCOMES,
+    DELIVERY_STATUSES,
+    DISABLED_REASONS,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "API_KEY_SCOPES",
+    "ATTEMPT_OUTCOMES",
     "CONNECTION_STATUSES",
     "CREDENTIAL_SECRET_FIELDS",
+    "DELIVERY_STATUSES",
+    "DISABLED_REASONS",
     "EVENT_SOURCES",
     "ORG_NAME_PATTERN",
     "ApiKey",
@@ -20,5 +32,9 @@ __all__ = [
     "Credential",
     "DeadJob",
     "Event",
+    "InboundWebhook",
     "Organization",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

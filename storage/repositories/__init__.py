@@ -25,6 +25,12 @@ from storage.repositories.events import (
     EventRepository,
 )
 from storage.repositories.organizations import OrganizationRepository
+from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
+from storage.repositories.webhook_endpoints import (
+    IssuedEndpoint,
+    WebhookEndpointRepository,
+    reencrypt_webhook_secrets,
+)
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
@@ -33,6 +39,7 @@ __all__ = [
     "AdminEventRepository",
     "ApiKeyInfo",
     "ApiKeyRepository",
+    "AttemptRecord",
     "AuditRepository",
     "ConnectionRepository",
     "CredentialRepository",
@@ -42,8 +49,12 @@ __all__ = [
     "EventRepository",
     "FailedJob",
     "IssuedApiKey",
+    "IssuedEndpoint",
     "OrganizationRepository",
+    "WebhookDeliveryRepository",
+    "WebhookEndpointRepository",
     "find_connections_by_account",
     "hash_api_key",
     "reencrypt_credentials",
+    "reencrypt_webhook_secrets",
 ]
