@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ class Answer:
     status: int = 200
     body: bytes = b"ok"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
 
 
 class Receiver:
@@ -57,6 +59,8 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}
             answer = receiver.answer(Received(self.path, headers, body))
+            if answer.delay:
+                time.sleep(answer.delay)
             self.send_response(answer.status)
             for name, value in answer.headers.items():
                 self.send_header(name, value)

@@ -285,3 +285,17 @@ def test_secrets_never_reach_logs(
     assert issued.secret.reveal().removeprefix("whsec_") not in text
     assert issued.endpoint.encrypted_secret not in text
     assert "****" in repr(issued.secret)
+
+
+def test_blocked_destination_is_dead_lettered_without_retries(
+    hooks_runtime: Runtime, hooks_org: str
+) -> None:
+    """An endpoint resolving to a refused address: one blocked attempt, then the DLQ."""
+    endpoint(hooks_runtime, hooks_org, "http://169.254.169.254/latest/meta-data/")
+    publish(hooks_runtime, hooks_org)
+    drain(hooks_runtime)
+    [delivery] = deliveries(hooks_runtime, hooks_org)
+    [attempt] = attempts(hooks_runtime, hooks_org, delivery.id)
+    assert attempt.outcome == "blocked" and "cloud metadata" in (attempt.error or "")
+    assert delivery.status == "failed"
+    assert [d.error_class for d in dead(hooks_runtime, hooks_org)] == ["webhook_abandoned"]
