@@ -47,8 +47,8 @@ def replay_delivery(
     with sessions() as session:
         delivery = WebhookDeliveryRepository(session, org_id).get(delivery_id)
         _check(session, org_id, delivery)
-        job = _job(org_id, delivery)
-    return enqueue(job).job_id
+        job, status = _job(org_id, delivery), delivery.status
+    return _send(sessions, enqueue, org_id, delivery_id, job, status)
 
 
 def replay_failed(
@@ -66,7 +66,7 @@ def replay_failed(
         failed = WebhookDeliveryRepository(session, org_id).list(
             endpoint_id=endpoint_id, status="failed", since=since, limit=limit
         )
-        jobs: dict[str, Mapping[str, Any]] = {}
+        jobs: dict[str, dict[str, Any]] = {}
         for delivery in failed:
             try:
                 _check(session, org_id, delivery)
@@ -75,8 +75,33 @@ def replay_failed(
                 continue
             jobs[delivery.id] = _job(org_id, delivery)
     for delivery_id, job in jobs.items():
-        report.replayed[delivery_id] = enqueue(job).job_id
+        try:
+            report.replayed[delivery_id] = _send(
+                sessions, enqueue, org_id, delivery_id, job, "failed"
+            )
+        except ReplayRefusedError as exc:
+            report.refused[delivery_id] = str(exc)
     return report
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    enqueue: Enqueue,
+    org_id: str,
+    delivery_id: str,
+    job: dict[str, Any],
+    previous_status: str,
+) -> str:
+    """Claim the delivery for the new job (so a second replay sees it in progress), enqueue."""
+    with sessions.begin() as session:
+        if not WebhookDeliveryRepository(session, org_id).claim_replay(delivery_id, job["id"]):
+            raise ReplayRefusedError("the delivery is still in progress")
+    try:
+        return enqueue(job).job_id
+    except Exception:
+        with sessions.begin() as session:
+            WebhookDeliveryRepository(session, org_id).restore(delivery_id, previous_status)
+        raise
 
 
 def _check(session: Session, org_id: str, delivery: WebhookDelivery) -> None:
@@ -93,5 +118,6 @@ def _job(org_id: str, delivery: WebhookDelivery) -> dict[str, Any]:
     return {
         **delivery_job(delivery.event_id, delivery.endpoint_id),
         "org_id": org_id,
+        "id": uuid.uuid4().hex,
         "idempotency_key": f"webhook-replay:{delivery.id}:{uuid.uuid4().hex}",
     }

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -75,6 +75,28 @@ class WebhookDeliveryRepository:
             delivery.status = "pending"
             self._session.flush()
         return delivery
+
+    def claim_replay(self, delivery_id: str, job_id: str) -> bool:
+        """Open a replay's round for ``job_id`` unless the delivery is in progress (atomic)."""
+        result = self._session.execute(
+            update(WebhookDelivery)
+            .where(
+                WebhookDelivery.org_id == self._org_id,
+                WebhookDelivery.id == delivery_id,
+                WebhookDelivery.status != "pending",
+            )
+            .values(job_id=job_id, attempts=0, status="pending", updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def restore(self, delivery_id: str, status: str) -> None:
+        """Undo a replay claim whose job could not be enqueued."""
+        self._session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.org_id == self._org_id, WebhookDelivery.id == delivery_id)
+            .values(status=status)
+        )
 
     def record_attempt(
         self, delivery: WebhookDelivery, record: AttemptRecord, *, status: str

@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
         providers,
         sandbox,
         serve,
+        webhooks,
         worker,
     )
 
@@ -29,6 +30,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(providers.app, name="providers")
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(dlq.app, name="dlq")
+    app.add_typer(webhooks.app, name="webhooks")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)
