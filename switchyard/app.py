@@ -27,6 +27,7 @@ import producers
 from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
+from producers.inbound.receiver import InboundReceiver
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
 from storage.crypto import KeyRing, generate_key_item
@@ -162,6 +163,22 @@ class Runtime:
             enqueuer=self.enqueuer,
             fanouts=default_fanouts,
             max_data_bytes=self.settings.jobs.max_payload_bytes,
+        )
+
+    @cached_property
+    def inbound_receiver(self) -> InboundReceiver:
+        """Verifies, routes and queues provider webhooks (``POST /webhooks/{provider}``)."""
+        hooks = self.settings.webhooks
+        return InboundReceiver(
+            catalog=self.catalog,
+            sessions=self.sessions,
+            keyring=self.keyring,
+            redis=self.redis,
+            enqueuer=self.enqueuer,
+            provider_settings=self.provider_settings,
+            namespace=self.settings.workers.namespace,
+            tolerance_seconds=hooks.inbound_tolerance_seconds,
+            replay_window_seconds=hooks.inbound_replay_window_seconds,
         )
 
     def close(self) -> None:

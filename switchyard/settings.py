@@ -124,6 +124,12 @@ class WebhookSettings(BaseModel):
     inbound_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     inbound_tolerance_seconds: int = Field(default=300, ge=1)
     inbound_replay_window_seconds: int = Field(default=24 * 3600, ge=1)
+    inbound_public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#]+$",
+        description="Public origin providers call (https://hooks.example.com); schemes that "
+        "sign the URL (Twilio, Square, HubSpot) need it when a proxy sits in front.",
+    )
 
     _split = field_validator("retry_schedule_seconds", "allowed_private_networks", mode="before")(
         lambda v: _split_csv(v)

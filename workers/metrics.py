@@ -155,6 +155,28 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
     ["reason"],
 )
 
+# --- inbound webhooks ----------------------------------------------------------------------
+INBOUND_OUTCOMES: Final = (
+    "accepted",
+    "duplicate",
+    "missing_signature",
+    "bad_signature",
+    "stale_signature",
+    "replayed",
+    "unrouted",
+    "no_secret",
+    "bad_payload",
+    "unknown_provider",
+    "unsupported",
+    "too_large",
+    "error",
+)
+INBOUND_WEBHOOKS = Counter(
+    "switchyard_inbound_webhooks",
+    "Inbound provider webhooks by outcome (accepted, duplicate, bad_signature, replayed...).",
+    ["provider", "outcome"],
+)
+
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
     JOBS_REJECTED,
@@ -173,6 +195,7 @@ ALL_METRICS: Final = (
     WEBHOOK_DELIVERIES,
     WEBHOOK_DELIVERY_DURATION,
     WEBHOOK_ENDPOINTS_DISABLED,
+    INBOUND_WEBHOOKS,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

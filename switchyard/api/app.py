@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import dlq, events, health, jobs, webhooks
+from switchyard.api import dlq, events, health, inbound, jobs, webhooks
 from switchyard.app import Runtime
 
 
@@ -17,5 +17,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(events.router)
     app.include_router(dlq.router)
     app.include_router(webhooks.router)
+    app.include_router(inbound.router)
     app.include_router(health.router)
     return app

@@ -12,13 +12,14 @@ from collections.abc import Callable
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope, Kind
 from workers.errors import UnsupportedJobError
-from workers.handlers import action, deliver
+from workers.handlers import action, deliver, inbound
 
 Handler = Callable[[JobEnvelope, WorkerContext], object]
 
 HANDLERS: dict[Kind, Handler] = {
     Kind.ACTION: action.handle,
     Kind.DELIVER: deliver.handle,
+    Kind.INBOUND: inbound.handle,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,10 +18,19 @@ FAST_SCHEDULE = [0.0, 0.05, 0.05, 0.05]
 
 
 def webhook_runtime(
-    request: pytest.FixtureRequest, tmp_path: Path, namespace: str, backend: str, **hooks: object
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    namespace: str,
+    backend: str,
+    providers: dict[str, Any] | None = None,
+    **hooks: object,
 ) -> Runtime:
     settings = runtime_settings(
-        backend=backend, tmp_path=tmp_path, namespace=namespace, request=request
+        backend=backend,
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        providers=providers,
     )
     options = {
         "retry_schedule_seconds": FAST_SCHEDULE,
