@@ -39,6 +39,8 @@ class Receiver:
         self.requests: list[Received] = []
         self.lock = threading.Lock()
         self.url = ""
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def then(self, *answers: Answer) -> Receiver:
         self.script.extend(answers)
@@ -47,7 +49,13 @@ class Receiver:
     def answer(self, received: Received) -> Answer:
         with self.lock:
             self.requests.append(received)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             return self.script.popleft() if self.script else self.default
+
+    def done(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
@@ -67,6 +75,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             self.send_header("content-length", str(len(answer.body)))
             self.end_headers()
             self.wfile.write(answer.body)
+            receiver.done()
 
         def log_message(self, format: str, *args: object) -> None:
             return

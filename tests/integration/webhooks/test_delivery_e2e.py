@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from standardwebhooks import Webhook
 
 from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
@@ -299,3 +300,37 @@ def test_blocked_destination_is_dead_lettered_without_retries(
     assert attempt.outcome == "blocked" and "cloud metadata" in (attempt.error or "")
     assert delivery.status == "failed"
     assert [d.error_class for d in dead(hooks_runtime, hooks_org)] == ["webhook_abandoned"]
+
+
+def test_concurrency_limit_caps_requests_in_flight(
+    hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """With max_concurrency 2, a slow receiver never sees more than 2 requests at once."""
+    receiver.default = Answer(200, delay=0.2)
+    endpoint(hooks_runtime, hooks_org, receiver.url, max_concurrency=2)
+    for n in range(6):
+        publish(hooks_runtime, hooks_org, n=n)
+    drain(hooks_runtime)
+    assert len(receiver.requests) == 6
+    assert receiver.max_in_flight <= 2
+    assert {d.status for d in deliveries(hooks_runtime, hooks_org)} == {"delivered"}
+
+
+def test_rate_limit_defers_without_spending_attempts(
+    hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """Over the endpoint's rate, deliveries wait (deferred) and all arrive in one attempt."""
+    labels = {"queue": "deliver", "kind": "deliver", "provider": "custom_webhook"}
+    labels["outcome"] = "deferred"
+
+    def deferred() -> float:
+        return REGISTRY.get_sample_value("switchyard_jobs_finished_total", labels) or 0.0
+
+    before = deferred()
+    endpoint(hooks_runtime, hooks_org, receiver.url, rate_limit_per_second=2)
+    for n in range(6):
+        publish(hooks_runtime, hooks_org, n=n)
+    drain(hooks_runtime)
+    assert len(receiver.requests) == 6
+    assert {d.attempts for d in deliveries(hooks_runtime, hooks_org)} == {1}
+    assert deferred() > before
