@@ -38,6 +38,7 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 
 class _Ok(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body leave at once, like a real server
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", "0")))
