@@ -149,27 +149,29 @@ class InboundReceiver:
         found: Sequence[Target],
         fallback: Secret | None,
     ) -> list[Target]:
-        """The targets whose secret verifies the request; 401 when none (or no secret) does."""
-        secrets = [t.secret for t in found if t.secret is not None] or (
-            [fallback] if fallback else []
-        )
-        if not secrets:
+        """The targets one of whose secrets verifies the request; 401 when none does.
+
+        With no target, the operator's secret still decides between 401 (bad signature)
+        and 404 (a good signature for an account nobody connected).
+        """
+        candidates = [s for t in found for s in t.secrets] or ([fallback] if fallback else [])
+        if not candidates:
             if not found:
                 raise InboundRefused(404, "no connection matches this webhook", "unrouted")
             raise InboundRefused(401, "no webhook secret is configured for it", "no_secret")
         good: set[str] = set()
         last: SignatureError | None = None
-        for secret in dict.fromkeys(secrets):
+        for secret in dict.fromkeys(s.reveal() for s in candidates):
             try:
-                scheme.verify(incoming, secret.reveal())
-                good.add(secret.reveal())
+                scheme.verify(incoming, secret)
+                good.add(secret)
             except SignatureError as exc:
                 last = exc
         if not good:
             assert last is not None
             outcome = "stale_signature" if last.reason == "stale" else "bad_signature"
             raise InboundRefused(401, f"signature {last.reason}: {last}", outcome)
-        return [t for t in found if t.secret is not None and t.secret.reveal() in good]
+        return [t for t in found if any(s.reveal() in good for s in t.secrets)]
 
     def _store(self, spec: ProviderSpec, described: Description, found: list[Target]) -> Received:
         accepted = duplicates = 0

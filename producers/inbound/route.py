@@ -6,8 +6,8 @@ account under the provider's first account identifier. Providers whose payload n
 account (Calendly, Standard Webhooks senders) are routed by the connection id in the URL
 (``/webhooks/{provider}/{connection_id}``).
 
-The secret that verifies a request is the connection's own (its credential's ``secret``)
-when it has one, else the operator's ``SWITCHYARD_PROVIDERS__<NAME>__WEBHOOK_SECRET``.
+A request verifies with the connection's own secret (its credential's ``secret``) or the
+operator's app-level ``SWITCHYARD_PROVIDERS__<NAME>__WEBHOOK_SECRET``, whichever signed it.
 """
 
 from __future__ import annotations
@@ -28,12 +28,13 @@ from storage.repositories.credentials import CredentialRepository
 
 @dataclass(frozen=True)
 class Target:
-    """One connection a webhook is for, with the secret that must have signed it."""
+    """One connection a webhook is for, with the secrets that may have signed it (its own,
+    then the operator's)."""
 
     org_id: str
     connection_id: str
     connection_name: str
-    secret: Secret | None
+    secrets: tuple[Secret, ...]
 
 
 def operator_secret(settings: Mapping[str, Mapping[str, Any]], provider: str) -> Secret | None:
@@ -63,10 +64,16 @@ def targets(
     else:
         return []
     return [
-        Target(c.org_id, c.id, c.name, _connection_secret(session, keyring, c) or fallback)
+        Target(
+            c.org_id, c.id, c.name, _candidates(_connection_secret(session, keyring, c), fallback)
+        )
         for c in found
         if c.status != "disconnected"
     ]
+
+
+def _candidates(*secrets: Secret | None) -> tuple[Secret, ...]:
+    return tuple(dict.fromkeys(s for s in secrets if s is not None))
 
 
 def _connection_secret(session: Session, keyring: KeyRing, connection: Connection) -> Secret | None:

@@ -227,3 +227,29 @@ def test_secrets_stay_out_of_answers_and_logs(
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for case in CASES:
         assert all(case.secret not in text for text in texts) and case.secret not in logged
+
+
+def test_connection_secret_or_operator_secret_verifies(world: World) -> None:
+    """A connection's own secret and the operator's app secret are both accepted."""
+    case = world.case(CASES[0])  # stripe, operator secret configured
+    with world.runtime.sessions.begin() as session:
+        CredentialRepository(session, world.org, world.runtime.keyring).store(
+            world.connections["stripe"], auth_mode="api_key", secret="conn-own-secret"
+        )
+    assert world.post(case, *case.signed(n=1, secret="conn-own-secret")).status_code == 200
+    assert world.post(case, *case.signed(n=2)).status_code == 200
+    assert world.post(case, *case.signed(n=3, secret="neither")).status_code == 401
+
+
+def test_every_org_holding_the_account_gets_the_webhook(world: World) -> None:
+    """Two orgs connected to the same shop each get their own copy (and event)."""
+    case = world.case(CASES[1])  # shopify
+    with world.runtime.sessions.begin() as session:
+        other = OrganizationRepository(session).create(unique("other")).id
+        ConnectionRepository(session, other).create("shopify", account_identifier=case.identifier)
+    response = world.post(case, *case.signed())
+    assert response.json() == {"accepted": 2, "duplicates": 0}
+    run_until_idle(world.runtime.worker_broker, world.runtime.lanes, timeout_s=30)
+    with world.runtime.sessions() as session:
+        theirs = EventRepository(session, other).list()
+    assert [e.type for e in theirs] == ["shopify.orders.create"] and len(world.events()) == 1
