@@ -138,6 +138,7 @@ class Runtime:
             ),
             disable_after=timedelta(days=hooks.disable_after_days),
             max_response_bytes=hooks.max_response_bytes,
+            ordered_recheck_seconds=hooks.ordered_recheck_seconds,
         )
 
     @cached_property

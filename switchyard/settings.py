@@ -111,6 +111,12 @@ class WebhookSettings(BaseModel):
     disable_after_days: float = Field(
         default=5, gt=0, description="An endpoint failing continuously this long is disabled."
     )
+    ordered_recheck_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=3600,
+        description="How often an ordered endpoint's next delivery checks its predecessor.",
+    )
     rotation_grace_hours: float = Field(
         default=24, ge=0, description="How long the previous secret keeps signing after rotation."
     )

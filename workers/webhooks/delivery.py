@@ -38,7 +38,6 @@ from workers.webhooks.sender import SendResult
 from workers.webhooks.signing import message_id, signed_headers
 
 log = logging.getLogger("switchyard.webhooks")
-ORDERED_WAIT_SECONDS = 1.0
 DISABLED_EVENT = "webhook.endpoint.disabled"
 
 
@@ -106,9 +105,8 @@ def prepare(job: DeliverJob, context: WorkerContext) -> Prepared:
             raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
         if endpoint.ordered and deliveries.earlier_pending(delivery):
             session.commit()
-            raise DeferredJobError(
-                "an older event is still on its way", retry_after=ORDERED_WAIT_SECONDS
-            )
+            wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
+            raise DeferredJobError("an older event is still on its way", retry_after=wait)
         secrets = endpoints.signing_secrets(endpoint, utcnow())
         prepared = _prepared(endpoint, delivery, event, secrets)
         session.commit()

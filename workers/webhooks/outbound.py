@@ -15,4 +15,5 @@ class Outbound:
     client: httpx.Client
     disable_after: timedelta = timedelta(days=5)
     max_response_bytes: int = 64 * 1024
+    ordered_recheck_seconds: float = 5.0
     user_agent: str = "Switchyard-Webhooks/1"

@@ -3,7 +3,8 @@ Stripe, Calendly, Slack, HubSpot v3 and Standard Webhooks."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import json
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
 from standardwebhooks import Webhook, WebhookVerificationError
@@ -34,6 +35,15 @@ def _pairs(header: str) -> tuple[str | None, list[str]]:
         elif key == "v1" and value:
             signatures.append(value)
     return timestamp, signatures
+
+
+def _json_field(value: str | None) -> Any:
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        return None
 
 
 class TimestampedHexScheme(Scheme):
@@ -99,13 +109,15 @@ class SlackScheme(Scheme):
         check_age(timestamp, incoming.now, self.tolerance)
 
     def describe(self, incoming: Incoming) -> Description:
-        if incoming.is_form:  # slash commands and interactivity
+        if incoming.is_form:  # slash commands; interactivity wraps JSON in ``payload``
             form = form_body(incoming)
+            inner = _json_field(form.get("payload"))
             return Description(
-                event_id=form.get("trigger_id") or body_digest(incoming.body),
-                topic=form.get("command") or "interaction",
-                account=form.get("team_id"),
-                payload=form,
+                event_id=form.get("trigger_id")
+                or str(dig(inner, "trigger_id") or body_digest(incoming.body)),
+                topic=form.get("command") or str(dig(inner, "type") or "interaction"),
+                account=form.get("team_id") or dig(inner, "team", "id"),
+                payload=inner if inner is not None else form,
             )
         event = json_body(incoming)
         reply = None

@@ -35,6 +35,7 @@ def webhook_runtime(
     options = {
         "retry_schedule_seconds": FAST_SCHEDULE,
         "retry_jitter": 0.0,
+        "ordered_recheck_seconds": 0.2,
         "allowed_private_networks": ["127.0.0.1/32", "::1/128"],
         **hooks,
     }

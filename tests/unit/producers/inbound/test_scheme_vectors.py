@@ -153,3 +153,18 @@ def test_hubspot_v3_decodes_the_documented_characters() -> None:
     with pytest.raises(SignatureError) as stale:
         scheme.verify(incoming(headers, body, signed_uri, now=1700000400), secret)
     assert stale.value.reason == "stale"
+
+
+def test_slack_interactivity_payload_names_its_team() -> None:
+    """Interactive actions wrap JSON in a ``payload`` form field; the team is read from it."""
+    inner = (
+        '{"type":"block_actions","team":{"id":"T0123ABCD"},"trigger_id":"13345224609.8534564800"}'
+    )
+    body = urlencode({"payload": inner}).encode()
+    request = incoming({"Content-Type": "application/x-www-form-urlencoded"}, body)
+    described = SCHEMES["slack"]().describe(request)
+    assert (described.account, described.topic, described.event_id) == (
+        "T0123ABCD",
+        "block_actions",
+        "13345224609.8534564800",
+    )
