@@ -1,7 +1,7 @@
 """Outbound webhook delivery throughput to a local receiver (deliveries/s).
 
 ``BENCH_DELIVERIES`` events (2000 by default) are published to one org with one endpoint on
-a loopback receiver that answers 200 at once; in-process worker threads
+a loopback receiver (its own process) that answers 200 at once; in-process worker threads
 (``BENCH_THREADS``, 8) then drain them, each delivery going through the whole path: job
 admission, endpoint and event reads, Standard Webhooks signing, the SSRF-guarded client,
 the HTTP round trip and the attempt log. Reported: publish rate (events/s, each fanned out
@@ -14,13 +14,14 @@ when given, else a SQLite file.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tempfile
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -67,12 +68,20 @@ def _runtime(workdir: Path, namespace: str) -> Runtime:
     )
 
 
-def delivery_throughput(deliveries: int, threads: int) -> float:
-    """Publish ``deliveries`` events to one loopback endpoint, drain them; deliveries/s."""
+def _serve(port: Any) -> None:
+    """The receiver, in its own process so it does not share the workers' GIL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    port.put(server.server_address[1])
+    server.serve_forever()
+
+
+def delivery_throughput(deliveries: int, threads: int) -> float:
+    """Publish ``deliveries`` events to one loopback endpoint, drain them; deliveries/s."""
+    port: Any = multiprocessing.Queue()
+    receiver = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
+    receiver.start()
+    url = f"http://127.0.0.1:{port.get(timeout=30)}/hook"
     with tempfile.TemporaryDirectory() as tmp:
         rt = _runtime(Path(tmp), "wb" + uuid.uuid4().hex[:8])
         try:
@@ -94,7 +103,7 @@ def delivery_throughput(deliveries: int, threads: int) -> float:
                 )
         finally:
             rt.close()
-            server.shutdown()
+            receiver.terminate()
     backend = "postgresql" if os.environ.get("BENCH_DATABASE_URL") else "sqlite"
     rate = (done or 0) / drained
     print(
