@@ -127,7 +127,9 @@ KEY_EXTRA_PLACEHOLDERS = frozenset({"connection", "app"})
 #: they would change the host or path of a templated URL.
 _URL_BREAKING = re.compile(r"[/?#@\\\s]")
 #: Settings keys under ``providers.<name>`` that hold secrets rather than catalog overrides.
-APP_SECRET_KEYS = frozenset({"client_id", "client_secret", "webhook_secret"})
+APP_SECRET_KEYS = frozenset(
+    {"client_id", "client_secret", "webhook_secret", "webhook_verify_token"}
+)
 
 
 class AccountIdentifier(StrictModel):

@@ -21,8 +21,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.crypto import KeyRing
-from storage.models import CREDENTIAL_SECRET_FIELDS, Credential, KeyRotationProgress
+from storage.models import (
+    CREDENTIAL_SECRET_FIELDS,
+    Credential,
+    KeyRotationProgress,
+    WebhookEndpoint,
+)
 from storage.repositories.credentials import reencrypt_credentials
+from storage.repositories.webhook_endpoints import (
+    WEBHOOK_SECRET_COLUMNS,
+    reencrypt_webhook_secrets,
+)
 from storage.types import utcnow
 
 
@@ -91,7 +100,33 @@ def credentials_pending(session: Session, keyring: KeyRing) -> int:
     return stale
 
 
-ROTATIONS: list[Rotation] = [Rotation("credentials", credentials_batch, credentials_pending)]
+def webhook_secrets_batch(
+    session: Session, keyring: KeyRing, after: str | None, limit: int
+) -> Batch:
+    """Re-encrypt the signing secrets of the next ``limit`` webhook endpoints after ``after``."""
+    query = select(WebhookEndpoint.id).order_by(WebhookEndpoint.id).limit(limit)
+    if after is not None:
+        query = query.where(WebhookEndpoint.id > after)
+    ids = list(session.scalars(query).all())
+    if not ids:
+        return Batch(None, 0)
+    rows = select(WebhookEndpoint).where(WebhookEndpoint.id.in_(ids))
+    return Batch(ids[-1], reencrypt_webhook_secrets(session, keyring, rows))
+
+
+def webhook_secrets_pending(session: Session, keyring: KeyRing) -> int:
+    """Webhook endpoints with a signing secret still under an older key."""
+    columns = [getattr(WebhookEndpoint, name) for name in WEBHOOK_SECRET_COLUMNS]
+    return sum(
+        any(value is not None and keyring.needs_rotation(value) for value in values)
+        for values in session.execute(select(*columns)).all()
+    )
+
+
+ROTATIONS: list[Rotation] = [
+    Rotation("credentials", credentials_batch, credentials_pending),
+    Rotation("webhook_secrets", webhook_secrets_batch, webhook_secrets_pending),
+]
 """Every kind of secret ``keys rotate`` re-encrypts; append to add one."""
 
 BatchHook = Callable[[RotationReport], None]

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import producers
 from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
+from producers.inbound.receiver import InboundReceiver
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
 from storage.crypto import KeyRing, generate_key_item
@@ -36,12 +38,14 @@ from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import Settings, SettingsError, load_settings
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
-from workers.backoff import RetryPolicy
+from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
 from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
-from workers.envelope import Limits
+from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
 from workers.limiter import Limiter
+from workers.webhooks.outbound import Outbound
+from workers.webhooks.ssrf import AddressGuard, guarded_client
 
 logger = logging.getLogger("switchyard")
 SANDBOX_ROOT = "http://sandbox.switchyard.invalid"
@@ -113,6 +117,32 @@ class Runtime:
             events=_LazyEvents(self),
             jobs=_LazyJobs(self),
             action_options=ActionOptions(**self.settings.actions.model_dump()),
+            kind_overrides=self.kind_overrides,
+            webhooks=self.outbound_webhooks,
+        )
+
+    @property
+    def kind_overrides(self) -> dict[Kind, dict[str, Any]]:
+        """Per-kind retry policy changes; the delivery schedule comes from webhook settings."""
+        hooks = self.settings.webhooks
+        schedule = [int(seconds * 1000) for seconds in hooks.retry_schedule_seconds]
+        deliver = delivery_overrides(schedule, jitter=hooks.retry_jitter)
+        return {**KIND_OVERRIDES, Kind.DELIVER: deliver}
+
+    @cached_property
+    def outbound_webhooks(self) -> Outbound:
+        """The guarded client and limits of outbound webhook deliveries."""
+        hooks = self.settings.webhooks
+        guard = AddressGuard.allowing(hooks.allowed_private_networks)
+        return Outbound(
+            client=guarded_client(
+                guard,
+                connect_timeout=hooks.connect_timeout_seconds,
+                read_timeout=hooks.read_timeout_seconds,
+            ),
+            disable_after=timedelta(days=hooks.disable_after_days),
+            max_response_bytes=hooks.max_response_bytes,
+            ordered_recheck_seconds=hooks.ordered_recheck_seconds,
         )
 
     @cached_property
@@ -140,7 +170,25 @@ class Runtime:
             max_data_bytes=self.settings.jobs.max_payload_bytes,
         )
 
+    @cached_property
+    def inbound_receiver(self) -> InboundReceiver:
+        """Verifies, routes and queues provider webhooks (``POST /webhooks/{provider}``)."""
+        hooks = self.settings.webhooks
+        return InboundReceiver(
+            catalog=self.catalog,
+            sessions=self.sessions,
+            keyring=self.keyring,
+            redis=self.redis,
+            enqueuer=self.enqueuer,
+            provider_settings=self.provider_settings,
+            namespace=self.settings.workers.namespace,
+            tolerance_seconds=hooks.inbound_tolerance_seconds,
+            replay_window_seconds=hooks.inbound_replay_window_seconds,
+        )
+
     def close(self) -> None:
+        if "outbound_webhooks" in self.__dict__:
+            self.outbound_webhooks.client.close()
         self.engine.dispose()
         self.redis.close()
 

@@ -12,6 +12,7 @@ composition root (CLI, API app, worker boot) and the result handed to the packag
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -127,6 +128,67 @@ class ActionSettings(BaseModel):
     )
 
 
+class WebhookSettings(BaseModel):
+    """Outbound deliveries and the inbound receiver (``SWITCHYARD_WEBHOOKS__...``)."""
+
+    retry_schedule_seconds: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [0.0, 5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0],
+        description="Delay before each delivery attempt; the first is normally 0 (immediately).",
+    )
+    retry_jitter: float = Field(
+        default=0.1, ge=0, le=1, description="Each retry delay varies by up to this fraction."
+    )
+    disable_after_days: float = Field(
+        default=5, gt=0, description="An endpoint failing continuously this long is disabled."
+    )
+    ordered_recheck_seconds: float = Field(
+        default=5,
+        gt=0,
+        le=3600,
+        description="How often an ordered endpoint's next delivery checks its predecessor.",
+    )
+    rotation_grace_hours: float = Field(
+        default=24, ge=0, description="How long the previous secret keeps signing after rotation."
+    )
+    allowed_private_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs the SSRF guard lets deliveries reach (self-hosted receivers).",
+    )
+    connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
+    read_timeout_seconds: float = Field(default=15, gt=0, le=300)
+    max_response_bytes: int = Field(default=64 * 1024, ge=1024)
+    inbound_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    inbound_tolerance_seconds: int = Field(default=300, ge=1)
+    inbound_replay_window_seconds: int = Field(default=24 * 3600, ge=1)
+    inbound_public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#]+$",
+        description="Public origin providers call (https://hooks.example.com); schemes that "
+        "sign the URL (Twilio, Square, HubSpot) need it when a proxy sits in front.",
+    )
+
+    _split = field_validator("retry_schedule_seconds", "allowed_private_networks", mode="before")(
+        lambda v: _split_csv(v)
+    )
+
+    @field_validator("retry_schedule_seconds")
+    @classmethod
+    def _schedule(cls, value: list[float]) -> list[float]:
+        if not value or any(delay < 0 for delay in value):
+            raise ValueError("must list at least one delay, none negative")
+        return value
+
+    @field_validator("allowed_private_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not a CIDR network") from None
+        return value
+
+
 class Settings(BaseSettings):
     """All of Switchyard's configuration, grouped by concern."""
 
@@ -152,6 +214,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     actions: ActionSettings = Field(default_factory=ActionSettings)
     credentials: CredentialSettings = Field(default_factory=CredentialSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",

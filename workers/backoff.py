@@ -1,13 +1,18 @@
 """Retry policy as a value (Temporal's habit): attempts, backoff bounds, Retry-After clamp.
 
 Backoff is exponential with *full jitter* — a uniform draw in ``[0, min(max, base·2ⁿ)]`` —
-which spreads a burst of failures out instead of retrying them in lockstep.
+which spreads a burst of failures out instead of retrying them in lockstep. A policy may
+instead carry an explicit ``schedule_ms`` (webhook deliveries: immediately, 5 s, 5 min,
+30 min, 2 h, 5 h, 10 h, 10 h): entry *n* is the delay before attempt *n + 1*, varied by up
+to ``jitter`` of itself, and the schedule's length is the number of attempts.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
+from typing import Any
 
 from providers.spec import RetryOverride
 from workers.envelope import Kind
@@ -21,15 +26,23 @@ class RetryPolicy:
     min_backoff_ms: int = 1_000
     max_backoff_ms: int = 3_600_000
     max_retry_after_ms: int = 6 * 3_600_000
+    schedule_ms: tuple[int, ...] = ()
+    jitter: float = 0.0
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if not 0 < self.min_backoff_ms <= self.max_backoff_ms:
             raise ValueError("need 0 < min_backoff_ms <= max_backoff_ms")
+        if any(delay < 0 for delay in self.schedule_ms) or not 0 <= self.jitter <= 1:
+            raise ValueError("schedule delays must be >= 0 and jitter within [0, 1]")
 
     def backoff_ms(self, attempt: int, rng: random.Random | None = None) -> int:
-        """Delay before the attempt after ``attempt`` (1-based), full jitter."""
+        """Delay before the attempt after ``attempt`` (1-based): scheduled, or full jitter."""
+        if self.schedule_ms:
+            base = self.schedule_ms[min(attempt, len(self.schedule_ms) - 1)]
+            spread = base * self.jitter
+            return max(0, int(base + (rng or random).uniform(-spread, spread)))
         ceiling = min(self.max_backoff_ms, self.min_backoff_ms * 2 ** max(0, attempt - 1))
         return int((rng or random).uniform(0, ceiling))
 
@@ -41,16 +54,30 @@ class RetryPolicy:
         return delay
 
 
+def delivery_overrides(schedule_ms: Sequence[int], *, jitter: float) -> dict[str, Any]:
+    """The policy fields of a fixed retry schedule (one attempt per entry)."""
+    return {"schedule_ms": tuple(schedule_ms), "max_attempts": len(schedule_ms), "jitter": jitter}
+
+
 # Refreshes are cheap and urgent; syncs resume from checkpoints and can wait longer.
-KIND_OVERRIDES: dict[Kind, dict[str, int]] = {
+# Webhook deliveries follow the Standard Webhooks / Svix schedule (settings may replace it).
+DELIVERY_SCHEDULE_MS = (0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000)
+KIND_OVERRIDES: dict[Kind, dict[str, Any]] = {
     Kind.REFRESH: {"max_attempts": 6},
     Kind.SYNC: {"max_attempts": 6},
+    Kind.DELIVER: delivery_overrides(DELIVERY_SCHEDULE_MS, jitter=0.1),
 }
 
 
-def policy_for(kind: Kind, base: RetryPolicy, provider: RetryOverride | None = None) -> RetryPolicy:
+def policy_for(
+    kind: Kind,
+    base: RetryPolicy,
+    provider: RetryOverride | None = None,
+    kind_overrides: Mapping[Kind, Mapping[str, Any]] | None = None,
+) -> RetryPolicy:
     """The deployment's defaults, then the kind's overrides, then the provider's."""
-    policy = replace(base, **KIND_OVERRIDES.get(kind, {}))
+    overrides = KIND_OVERRIDES if kind_overrides is None else kind_overrides
+    policy = replace(base, **overrides.get(kind, {}))
     if provider is None:
         return policy
     changes = {k: v for k, v in provider.model_dump().items() if v is not None}

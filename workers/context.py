@@ -23,6 +23,7 @@ from workers.backoff import RetryPolicy, policy_for
 from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
 from workers.limiter import Limiter
+from workers.webhooks.outbound import Outbound
 
 
 class EventSink(Protocol):
@@ -58,11 +59,13 @@ class WorkerContext:
     events: EventSink | None = None
     jobs: JobSink | None = None
     action_options: ActionOptions = field(default_factory=ActionOptions)
+    kind_overrides: Mapping[Kind, Mapping[str, Any]] | None = None  # None: KIND_OVERRIDES
+    webhooks: Outbound | None = None  # outbound webhook delivery (client, limits)
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""
         override = self.catalog.get(provider).retry if provider in self.catalog else None
-        return policy_for(kind, self.retry_policy, override)
+        return policy_for(kind, self.retry_policy, override, self.kind_overrides)
 
     @property
     def providers(self) -> Catalog:

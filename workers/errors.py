@@ -4,6 +4,7 @@
 
     JobError
     ├── TransientJobError   retry with backoff (provider 5xx, timeouts, lost connections)
+    ├── DeferredJobError    wait ``retry_after`` seconds without spending an attempt
     └── PermanentJobError   dead-letter at once (bad input, no handler, invalid_grant...)
         ├── UnsupportedJobError   no handler for this kind or action in this deployment
         ├── ConnectionUnusable    the connection is missing, disconnected or broken
@@ -35,6 +36,19 @@ class TransientJobError(JobError):
     """Worth retrying: the same job may succeed later."""
 
     error_class = "transient"
+
+
+class DeferredJobError(JobError):
+    """Not now, and not a failure: a gate of ours is closed (endpoint busy, ordering, rate).
+
+    The job waits ``retry_after`` seconds in Redis and keeps its attempts.
+    """
+
+    error_class = "deferred"
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PermanentJobError(JobError):
@@ -71,7 +85,7 @@ class Verdict(Enum):
 
 def verdict_for(exc: BaseException) -> Verdict:
     """Classify an exception raised by a handler (providers' errors are mapped here)."""
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | DeferredJobError):
         return Verdict.DEFER
     permanent = isinstance(exc, PermanentJobError | PermanentError)
     if permanent or getattr(exc, "error_class", None) == "invalid_job":
@@ -85,8 +99,11 @@ def verdict_for(exc: BaseException) -> Verdict:
 
 def retry_after_of(exc: BaseException) -> float | None:
     """Seconds the provider asked us to wait, when it said."""
-    if isinstance(exc, RateLimited):
+    if isinstance(exc, RateLimited | DeferredJobError):
         return exc.retry_after
+    explicit = getattr(exc, "retry_after", None)  # e.g. a webhook receiver's Retry-After
+    if isinstance(explicit, int | float):
+        return float(explicit)
     feedback = getattr(exc, "feedback", None)
     return getattr(feedback, "retry_after", None)
 

@@ -167,6 +167,27 @@ ROUTE_STEPS = Counter(
     "Route pipeline steps finished, by outcome (succeeded, last: the pipeline completed).",
     ["provider", "action", "outcome"],
 )
+# --- inbound webhooks ----------------------------------------------------------------------
+INBOUND_OUTCOMES: Final = (
+    "accepted",
+    "duplicate",
+    "missing_signature",
+    "bad_signature",
+    "stale_signature",
+    "replayed",
+    "unrouted",
+    "no_secret",
+    "bad_payload",
+    "unknown_provider",
+    "unsupported",
+    "too_large",
+    "error",
+)
+INBOUND_WEBHOOKS = Counter(
+    "switchyard_inbound_webhooks",
+    "Inbound provider webhooks by outcome (accepted, duplicate, bad_signature, replayed...).",
+    ["provider", "outcome"],
+)
 
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
@@ -188,6 +209,7 @@ ALL_METRICS: Final = (
     WEBHOOK_ENDPOINTS_DISABLED,
     ACTION_CALLS,
     ROUTE_STEPS,
+    INBOUND_WEBHOOKS,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

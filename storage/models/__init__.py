@@ -7,14 +7,26 @@ from storage.models.connection import CONNECTION_STATUSES, Connection
 from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
+from storage.models.inbound_webhook import InboundWebhook
 from storage.models.key_rotation import KeyRotationProgress
 from storage.models.organization import ORG_NAME_PATTERN, Organization
 from storage.models.route import Route
+from storage.models.webhook import (
+    ATTEMPT_OUTCOMES,
+    DELIVERY_STATUSES,
+    DISABLED_REASONS,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 
 __all__ = [
     "API_KEY_SCOPES",
+    "ATTEMPT_OUTCOMES",
     "CONNECTION_STATUSES",
     "CREDENTIAL_SECRET_FIELDS",
+    "DELIVERY_STATUSES",
+    "DISABLED_REASONS",
     "EVENT_SOURCES",
     "ORG_NAME_PATTERN",
     "ActionRun",
@@ -24,7 +36,11 @@ __all__ = [
     "Credential",
     "DeadJob",
     "Event",
+    "InboundWebhook",
     "KeyRotationProgress",
     "Organization",
     "Route",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -26,6 +26,12 @@ from storage.repositories.events import (
 )
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.routes import ActionRunRepository, RouteRepository
+from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
+from storage.repositories.webhook_endpoints import (
+    IssuedEndpoint,
+    WebhookEndpointRepository,
+    reencrypt_webhook_secrets,
+)
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
@@ -35,6 +41,7 @@ __all__ = [
     "AdminEventRepository",
     "ApiKeyInfo",
     "ApiKeyRepository",
+    "AttemptRecord",
     "AuditRepository",
     "ConnectionRepository",
     "CredentialRepository",
@@ -44,9 +51,13 @@ __all__ = [
     "EventRepository",
     "FailedJob",
     "IssuedApiKey",
+    "IssuedEndpoint",
     "OrganizationRepository",
     "RouteRepository",
+    "WebhookDeliveryRepository",
+    "WebhookEndpointRepository",
     "find_connections_by_account",
     "hash_api_key",
     "reencrypt_credentials",
+    "reencrypt_webhook_secrets",
 ]

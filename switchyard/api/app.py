@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import connections, dlq, events, health, jobs, routes
+from switchyard.api import connections, dlq, events, health, inbound, jobs, routes, webhooks
 from switchyard.app import Runtime
 
 
@@ -17,6 +17,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(events.router)
     app.include_router(dlq.router)
     app.include_router(connections.router)
+    app.include_router(webhooks.router)
+    app.include_router(inbound.router)
     app.include_router(health.router)
     app.include_router(routes.router)
     return app

@@ -21,6 +21,7 @@ def register(app: typer.Typer) -> None:
         routes,
         sandbox,
         serve,
+        webhooks,
         worker,
     )
 
@@ -33,6 +34,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(dlq.app, name="dlq")
     app.add_typer(routes.app, name="routes")
     app.add_typer(connections.app, name="connections")
+    app.add_typer(webhooks.app, name="webhooks")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)

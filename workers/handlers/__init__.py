@@ -12,13 +12,15 @@ from collections.abc import Callable
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope, Kind
 from workers.errors import UnsupportedJobError
-from workers.handlers import action, refresh
+from workers.handlers import action, deliver, inbound, refresh
 
 Handler = Callable[[JobEnvelope, WorkerContext], object]
 
 HANDLERS: dict[Kind, Handler] = {
     Kind.ACTION: action.handle,
     Kind.REFRESH: refresh.handle,
+    Kind.DELIVER: deliver.handle,
+    Kind.INBOUND: inbound.handle,
 }
 
 

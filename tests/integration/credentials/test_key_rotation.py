@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from storage.crypto import KeyRing, generate_key_item
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.repositories.credentials import CredentialRepository
+from storage.repositories.webhook_endpoints import WebhookEndpointRepository
 from storage.rotation import RotationReport, rotate_all
 from tests.conftest_storage import _admin_connect, _postgres_server_url
 from tests.unit.storage import builders
@@ -80,8 +82,9 @@ def readable_with(
 def test_rotation_moves_every_secret_to_the_newest_key(sessions: sessionmaker[Session]) -> None:
     """After a rotation a ring holding only the new key decrypts everything; pending is 0."""
     made = seed(sessions, 5)
-    [report] = rotate_all(sessions, KeyRing([NEW, OLD]), batch_size=2)
+    report, hooks = rotate_all(sessions, KeyRing([NEW, OLD]), batch_size=2)
     assert (report.changed, report.batches, report.pending) == (5, 3, 0)
+    assert (hooks.target, hooks.changed) == ("webhook_secrets", 0)
     assert readable_with(sessions, KeyRing([NEW]), made) == [f"at-{i}" for i in range(5)]
 
 
@@ -98,7 +101,7 @@ def test_interrupted_rotation_resumes_after_the_last_committed_batch(
 
     with pytest.raises(KeyboardInterrupt):
         rotate_all(sessions, ring, batch_size=2, on_batch=die_after_two)
-    [report] = rotate_all(sessions, ring, batch_size=2)
+    report, _ = rotate_all(sessions, ring, batch_size=2)
     assert report.resumed_after is not None
     assert report.changed == 3 and report.pending == 0
     assert readable_with(sessions, KeyRing([NEW]), made) == [f"at-{i}" for i in range(7)]
@@ -131,7 +134,7 @@ def test_rotation_while_refreshes_run_keeps_the_refreshed_tokens(
     finally:
         done.set()
         worker.join()
-    [report] = rotate_all(sessions, ring, batch_size=5)
+    report, _ = rotate_all(sessions, ring, batch_size=5)
     assert report.pending == 0
     tokens = readable_with(sessions, KeyRing([NEW]), made)
     assert all(t.startswith("new-") for t in tokens[::2])
@@ -162,3 +165,23 @@ def test_cli_rotates_and_refuses_a_ring_missing_an_old_key(clean_env: Path) -> N
     assert (
         "credentials: 3 re-encrypted to new in 1 batches; 0 still under older keys" in done.output
     )
+
+
+def test_rotation_covers_webhook_signing_secrets(sessions: sessionmaker[Session]) -> None:
+    """Endpoint secrets move to the newest key too and still sign with the same value."""
+    old = KeyRing([OLD])
+    with sessions.begin() as session:
+        org_id = builders.org(session).id
+        issued = [
+            WebhookEndpointRepository(session, org_id, old).create(f"https://h{i}.example.com/")
+            for i in range(3)
+        ]
+        ids = [(e.endpoint.id, e.secret.reveal()) for e in issued]
+    reports = {r.target: r for r in rotate_all(sessions, KeyRing([NEW, OLD]), batch_size=2)}
+    assert (reports["webhook_secrets"].changed, reports["webhook_secrets"].pending) == (3, 0)
+    with sessions() as session:
+        repo = WebhookEndpointRepository(session, org_id, KeyRing([NEW]))
+        now = datetime.now(UTC)
+        for endpoint_id, secret in ids:
+            signing = repo.signing_secrets(repo.get(endpoint_id), now)
+            assert [s.reveal() for s in signing] == [secret]

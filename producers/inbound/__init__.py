@@ -1,0 +1,1 @@
+"""The inbound webhook receiver: verify the provider's signature, route, store, enqueue."""

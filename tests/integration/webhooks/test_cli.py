@@ -1,0 +1,112 @@
+"""`switchyard webhooks` against the runtime's own database (and Redis, on servers)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from switchyard.app import Runtime
+from switchyard.cli import _register, app
+from tests.integration.webhooks.receiver import Answer, Receiver
+from workers.inprocess import run_until_idle
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def env(hooks_runtime: Runtime, clean_env: Path) -> dict[str, str]:
+    """Environment pointing the CLI at the test runtime's database, Redis and namespace."""
+    s = hooks_runtime.settings
+    _register()
+    found = {
+        "SWITCHYARD_DATA_DIR": str(s.data_dir),
+        "SWITCHYARD_WORKERS__NAMESPACE": s.workers.namespace,
+    }
+    if not s.embedded:
+        assert s.redis_url and s.database_url
+        found["SWITCHYARD_REDIS_URL"] = s.redis_url
+        found["SWITCHYARD_DATABASE_URL"] = s.database_url
+        found["SWITCHYARD_SECURITY__ENCRYPTION_KEYS"] = ",".join(s.security.encryption_keys)
+    return found
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(app, ["webhooks", *args], env=env)
+
+
+def as_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_endpoint_lifecycle_shows_the_secret_only_when_issued(
+    env: dict[str, str], hooks_org: str
+) -> None:
+    """create and rotate-secret print a secret; list, disable and enable never do."""
+    made = as_json(
+        run(
+            env,
+            "endpoints",
+            "create",
+            "--org",
+            hooks_org,
+            "--url",
+            "https://e.com/in",
+            "--event-type",
+            "QR_SCANNED",
+            "--ordered",
+            "--json",
+        )
+    )
+    secret = made["secret"]
+    assert secret.startswith("whsec_") and made["ordered"] and made["event_types"] == ["QR_SCANNED"]
+    listed = run(env, "endpoints", "list", "--org", hooks_org, "--json")
+    assert secret not in listed.stdout and as_json(listed)[0]["id"] == made["id"]
+    disabled = as_json(run(env, "endpoints", "disable", made["id"], "--org", hooks_org, "--json"))
+    assert disabled["enabled"] is False
+    enabled = run(env, "endpoints", "enable", made["id"], "--org", hooks_org)
+    assert enabled.exit_code == 0 and secret not in enabled.stdout
+    rotated = run(env, "endpoints", "rotate-secret", made["id"], "--org", hooks_org)
+    assert rotated.exit_code == 0 and "not be shown again" in rotated.stdout
+    assert "whsec_" in rotated.stdout and secret not in rotated.stdout
+
+
+def test_bad_input_names_the_option(env: dict[str, str], hooks_org: str) -> None:
+    """Unknown org, bad URL, unknown endpoint and a bad --since exit 2 with the reason."""
+    assert "--org" in run(env, "endpoints", "list", "--org", "nope").output
+    bad_url = run(env, "endpoints", "create", "--org", hooks_org, "--url", "ftp://x/")
+    assert bad_url.exit_code == 2 and "--url" in bad_url.output
+    missing = run(env, "endpoints", "disable", "f" * 32, "--org", hooks_org)
+    assert missing.exit_code == 2 and "not found" in missing.output
+    since = run(env, "deliveries", "list", "--org", hooks_org, "--since", "later")
+    assert since.exit_code == 2 and "--since" in since.output
+    neither = run(env, "deliveries", "replay", "--org", hooks_org)
+    assert neither.exit_code == 2
+
+
+def test_deliveries_list_and_replay(
+    env: dict[str, str], hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """A failed delivery is listed; replaying it (servers) delivers it; embedded refuses."""
+    receiver.then(*[Answer(503)] * 4)
+    created = as_json(
+        run(env, "endpoints", "create", "--org", hooks_org, "--url", receiver.url, "--json")
+    )
+    hooks_runtime.event_publisher.publish(hooks_org, "QR_CREATED", {"qr": 1})
+    run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
+    [failed] = as_json(
+        run(env, "deliveries", "list", "--org", hooks_org, "--status", "failed", "--json")
+    )
+    assert failed["endpoint_id"] == created["id"] and failed["last_status_code"] == 503
+    replayed = run(env, "deliveries", "replay", "--org", hooks_org, "--since", "1h", "--json")
+    if hooks_runtime.settings.embedded:
+        assert replayed.exit_code == 2 and "SWITCHYARD_REDIS_URL" in replayed.output
+        return
+    assert list(as_json(replayed)["replayed"]) == [failed["id"]]
+    run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
+    [done] = as_json(run(env, "deliveries", "list", "--org", hooks_org, "--json"))
+    assert done["status"] == "delivered"

@@ -1,0 +1,229 @@
+"""One delivery attempt, in three steps: prepare (read, gate, sign), send, settle.
+
+``prepare`` runs in one short transaction and decides whether to send at all: the endpoint
+may be disabled (dead-letter), or, for an ordered endpoint, an older event may still be on
+its way (defer). ``settle`` logs the attempt and turns its outcome into the job's fate:
+return (delivered), retry (schedule, Retry-After), or dead-letter (410, blocked, failing
+for too long, out of attempts) — disabling the endpoint and publishing
+``webhook.endpoint.disabled`` where the outcome says the endpoint is gone or broken.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from storage.crypto import Secret
+from storage.errors import NotFoundError
+from storage.models import Event, WebhookDelivery, WebhookEndpoint
+from storage.repositories.events import EventRepository
+from storage.repositories.webhook_deliveries import (
+    AttemptRecord,
+    WebhookDeliveryRepository,
+    note_failure,
+    note_success,
+)
+from storage.repositories.webhook_endpoints import WebhookEndpointRepository
+from storage.types import utcnow
+from workers.context import WorkerContext
+from workers.envelope import DeliverJob
+from workers.errors import DeferredJobError, PermanentJobError, TransientJobError
+from workers.metrics import WEBHOOK_ENDPOINTS_DISABLED, observe_webhook_attempt
+from workers.webhooks.sender import SendResult
+from workers.webhooks.signing import message_id, signed_headers
+
+log = logging.getLogger("switchyard.webhooks")
+DISABLED_EVENT = "webhook.endpoint.disabled"
+
+
+class DeliveryFailed(TransientJobError):
+    """The receiver did not take the delivery; retried on the schedule (or its Retry-After)."""
+
+    error_class = "webhook_failed"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class DeliveryAbandoned(PermanentJobError):
+    """The delivery will not be retried: endpoint gone, disabled, blocked, or out of attempts."""
+
+    error_class = "webhook_abandoned"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything needed to send one attempt, read in one transaction."""
+
+    delivery_id: str
+    endpoint_id: str
+    url: str
+    body: bytes
+    msg_id: str
+    secrets: tuple[Secret, ...]
+    rate_limit_per_second: int | None
+    max_concurrency: int | None
+    already_delivered: bool = False
+
+    def headers(self, user_agent: str) -> dict[str, str]:
+        """Signed headers for an attempt made now (receivers check the timestamp's age)."""
+        signed = signed_headers(self.msg_id, int(time.time()), self.body, self.secrets)
+        return {"content-type": "application/json", "user-agent": user_agent, **signed}
+
+
+def event_body(event: Event) -> bytes:
+    """The JSON body of an event's deliveries: ``type``, ``timestamp`` and ``data``."""
+    document = {
+        "id": event.id,
+        "type": event.type,
+        "timestamp": event.created_at.isoformat(),
+        "data": event.data,
+    }
+    return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
+
+
+def prepare(job: DeliverJob, context: WorkerContext) -> Prepared:
+    """Read endpoint, event and delivery, open this job's round and check it may be sent."""
+    org = job.org_id
+    with context.sessions() as session:
+        endpoints = WebhookEndpointRepository(session, org, context.keyring)
+        deliveries = WebhookDeliveryRepository(session, org)
+        endpoint, event = _load(session, job, endpoints)
+        delivery = deliveries.open_round(deliveries.ensure(endpoint.id, event), job.id)
+        if delivery.status == "delivered":  # this job already delivered it (crash before ack)
+            session.commit()
+            return _prepared(endpoint, delivery, event, (), already_delivered=True)
+        if not endpoint.enabled:
+            deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
+            session.commit()
+            raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
+        if endpoint.ordered and deliveries.earlier_pending(delivery):
+            session.commit()
+            wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
+            raise DeferredJobError("an older event is still on its way", retry_after=wait)
+        secrets = endpoints.signing_secrets(endpoint, utcnow())
+        prepared = _prepared(endpoint, delivery, event, secrets)
+        session.commit()
+    return prepared
+
+
+def _load(
+    session: Session, job: DeliverJob, endpoints: WebhookEndpointRepository
+) -> tuple[WebhookEndpoint, Event]:
+    try:
+        endpoint = endpoints.get(job.payload.endpoint_id)
+        event = EventRepository(session, job.org_id).get(job.payload.event_id)
+    except NotFoundError as exc:
+        raise DeliveryAbandoned(f"{exc}; nothing to deliver") from None
+    return endpoint, event
+
+
+def _prepared(
+    endpoint: WebhookEndpoint,
+    delivery: WebhookDelivery,
+    event: Event,
+    secrets: tuple[Secret, ...],
+    *,
+    already_delivered: bool = False,
+) -> Prepared:
+    return Prepared(
+        delivery_id=delivery.id,
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        body=event_body(event),
+        msg_id=message_id(event.id),
+        secrets=secrets,
+        rate_limit_per_second=endpoint.rate_limit_per_second,
+        max_concurrency=endpoint.max_concurrency,
+        already_delivered=already_delivered,
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How an attempt ends: the attempt's outcome, the delivery's status, why, what to raise."""
+
+    outcome: str
+    status: str
+    disable: str | None = None
+    error: Exception | None = None
+
+
+def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: SendResult) -> None:
+    """Log the attempt, update endpoint and delivery, then return or raise the job's fate."""
+    outbound = context.webhooks
+    assert outbound is not None
+    max_attempts = context.retry_policy_for(job.kind, job.provider).max_attempts
+    now = utcnow()
+    with context.sessions.begin() as session:
+        endpoints = WebhookEndpointRepository(session, job.org_id, context.keyring)
+        deliveries = WebhookDeliveryRepository(session, job.org_id)
+        endpoint = endpoints.get(prepared.endpoint_id)
+        delivery = deliveries.get(prepared.delivery_id)
+        verdict = _verdict(result, endpoint, delivery, now, max_attempts, outbound.disable_after)
+        record = AttemptRecord(
+            outcome=verdict.outcome,
+            status_code=result.status,
+            latency_ms=int(result.seconds * 1000),
+            response_excerpt=result.excerpt,
+            error=result.error,
+        )
+        deliveries.record_attempt(delivery, record, status=verdict.status)
+        if verdict.disable is not None and endpoint.enabled:
+            endpoints.disable(endpoint.id, verdict.disable)
+    observe_webhook_attempt(verdict.outcome, result.status, result.seconds)
+    if verdict.disable is not None:
+        _announce_disabled(context, job.org_id, prepared.endpoint_id, verdict.disable, result)
+    if verdict.error is not None:
+        raise verdict.error
+
+
+def _verdict(
+    result: SendResult,
+    endpoint: WebhookEndpoint,
+    delivery: WebhookDelivery,
+    now: datetime,
+    max_attempts: int,
+    disable_after: timedelta,
+) -> Verdict:
+    if result.ok:
+        note_success(endpoint)
+        return Verdict("delivered", "delivered")
+    if result.blocked:
+        note_failure(endpoint, now)
+        return Verdict("blocked", "failed", error=DeliveryAbandoned(f"blocked: {result.error}"))
+    if result.status == 410:
+        gone = DeliveryAbandoned("the endpoint answered 410 Gone; it is now disabled")
+        return Verdict("failed", "failed", disable="gone", error=gone)
+    since = note_failure(endpoint, now)
+    if now - since >= disable_after:
+        failing = DeliveryAbandoned(f"the endpoint has failed since {since.isoformat()}; disabled")
+        return Verdict("failed", "failed", disable="failing", error=failing)
+    if delivery.attempts + 1 >= max_attempts:
+        spent = DeliveryAbandoned(f"{max_attempts} attempts failed, last: {result.error}")
+        return Verdict("failed", "failed", error=spent)
+    retry = DeliveryFailed(result.error or "not delivered", retry_after=result.retry_after)
+    return Verdict("retried", "pending", error=retry)
+
+
+def _announce_disabled(
+    context: WorkerContext, org_id: str, endpoint_id: str, reason: str, result: SendResult
+) -> None:
+    WEBHOOK_ENDPOINTS_DISABLED.labels(reason).inc()
+    log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
+    if context.events is None:
+        return
+    data = {"endpoint_id": endpoint_id, "reason": reason, "last_status": result.status}
+    context.events.publish(
+        org_id,
+        DISABLED_EVENT,
+        data,
+        source="system",
+        idempotency_key=f"{DISABLED_EVENT}:{endpoint_id}:{int(time.time())}",
+    )
