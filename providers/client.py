@@ -111,6 +111,11 @@ class _HookedAuth(httpx.Auth):
                 return
 
 
+Observer = Callable[[str, int | None, float], None]
+"""Told of every exchange: (provider, HTTP status or None when no answer came, seconds).
+The worker side passes its metrics recorder; ``providers`` imports nothing of ours."""
+
+
 class ProviderClient:
     """Calls one provider for one connection; see the module docstring."""
 
@@ -123,8 +128,10 @@ class ProviderClient:
         *,
         timeout: httpx.Timeout | float | None = None,
         clock: Callable[[], float] = time.time,
+        observe: Observer | None = None,
     ) -> None:
         self.spec = spec
+        self._observe = observe
         self._values = spec.template_values(account)
         self.base_url = spec.base_url_for(account)
         self._headers = {"User-Agent": USER_AGENT, **spec.headers_for(account)}
@@ -197,18 +204,22 @@ class ProviderClient:
             timeout=self._timeout,
         )
         shown = f"{method.upper()} {request.url.copy_with(query=None)}"
+        started = time.perf_counter()
         try:
             response = self._http.send(request, auth=self._auth)
         except httpx.TimeoutException as exc:
+            self._observed(None, started)
             raise RequestTimeout(
                 f"{self.spec.name}: {shown} timed out ({type(exc).__name__})",
                 provider=self.spec.name,
             ) from None
         except httpx.HTTPError as exc:
+            self._observed(None, started)
             raise ConnectionFailed(
                 f"{self.spec.name}: {shown} failed ({type(exc).__name__})",
                 provider=self.spec.name,
             ) from None
+        self._observed(response.status_code, started)
         feedback = parse_feedback(response, self.spec.rate_limit.feedback, self._clock())
         error = self._classify(response) or self._status_error(response, feedback, shown)
         if error is not None:
@@ -217,6 +228,10 @@ class ProviderClient:
             _attach(error, feedback, self._scrub, self.spec.name)
             raise error
         return ProviderResponse(response=response, feedback=feedback, provider=self.spec.name)
+
+    def _observed(self, status: int | None, started: float) -> None:
+        if self._observe is not None:
+            self._observe(self.spec.name, status, time.perf_counter() - started)
 
     def get(self, path: str, **kwargs: Any) -> ProviderResponse:
         """``request("GET", ...)``."""

@@ -16,9 +16,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +32,9 @@ from storage.repositories.dead_jobs import AdminDeadJobRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
-from switchyard.routes_demo import demo_route_summary, start_demo_route
+from switchyard.demo_sections import SECTIONS
 from switchyard.settings import load_settings
+from switchyard.webhooks_demo import DEMO_WEBHOOK_SETTINGS
 from workers.envelope import InvalidJobError
 from workers.inprocess import run_until_idle
 from workers.metrics import JOBS_ENQUEUED
@@ -124,6 +123,7 @@ def run_demo(jobs_per_org: int = 100, seed: int = 7, threads: int = 8) -> DemoRe
             database_url=None,
             data_dir=Path(tmp),
             workers={"min_backoff_ms": 50, "max_backoff_ms": 500, "max_retries": 3},
+            webhooks=DEMO_WEBHOOK_SETTINGS,
         )
         runtime = build_runtime(settings)
         try:
@@ -164,76 +164,6 @@ def _enqueued_total() -> float:
         for sample in metric.samples
         if sample.name.endswith("_total") and sample.labels.get("result") == "accepted"
     )
-
-
-# --- capability sections: each starts work before the workers run and reports after ------
-Start = Callable[[Runtime, dict[str, str]], Any]
-Finish = Callable[[Runtime, dict[str, str], Any], dict[str, Any]]
-
-
-def _start_route(runtime: Runtime, org_ids: dict[str, str]) -> str:
-    return start_demo_route(runtime, org_ids["acme"])
-
-
-def _finish_route(runtime: Runtime, org_ids: dict[str, str], event_id: str) -> dict[str, Any]:
-    return demo_route_summary(runtime, org_ids["acme"], event_id)
-
-
-REFRESH_JOBS = 12
-
-
-def _start_refresh(runtime: Runtime, org_ids: dict[str, str]) -> int:
-    """A second HubSpot connection whose token expires in 30 s (inside the catalog's 300 s
-    margin), and a burst of calls on it: they must share one refresh."""
-    assert runtime.sandbox is not None
-    org_id = org_ids["initech"]
-    token = runtime.sandbox.issue_token("hubspot")
-    with runtime.sessions.begin() as session:
-        connection = ConnectionRepository(session, org_id).create(
-            "hubspot", name="expiring", account_identifier={"portal_id": "70001"}
-        )
-        CredentialRepository(session, org_id, runtime.keyring).store(
-            connection.id,
-            auth_mode="oauth2_code",
-            access_token=token.access_token,
-            refresh_token=token.refresh_token,
-            expires_at=datetime.now(UTC) + timedelta(seconds=30),
-        )
-    job_input = {"path": "/crm/v3/objects/contacts", "query": {"limit": "1"}}
-    for _ in range(REFRESH_JOBS):
-        runtime.enqueuer.enqueue(
-            {
-                "kind": "action",
-                "org_id": org_id,
-                "provider": "hubspot",
-                "connection": "expiring",
-                "payload": {"action": "proxy", "input": job_input},
-            }
-        )
-    return runtime.sandbox.token_calls("hubspot")
-
-
-def _finish_refresh(runtime: Runtime, org_ids: dict[str, str], calls_before: int) -> dict[str, Any]:
-    assert runtime.sandbox is not None
-    with runtime.sessions() as session:
-        connection = ConnectionRepository(session, org_ids["initech"]).get_by_provider(
-            "hubspot", "expiring"
-        )
-        stored = CredentialRepository(session, org_ids["initech"], runtime.keyring).load(
-            connection.id
-        )
-    return {
-        "jobs on a token about to expire": REFRESH_JOBS,
-        "token endpoint calls": runtime.sandbox.token_calls("hubspot") - calls_before,
-        "credential version": stored.version,
-        "now expires at": stored.expires_at.isoformat() if stored.expires_at else None,
-    }
-
-
-SECTIONS: list[tuple[str, Start, Finish]] = [
-    ("route: QR_SCANNED -> HubSpot, Slack, Sheets", _start_route, _finish_route),
-    ("OAuth refresh: single flight", _start_refresh, _finish_refresh),
-]
 
 
 def _setup_orgs(runtime: Runtime) -> tuple[dict[str, str], str]:

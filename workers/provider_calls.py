@@ -30,6 +30,7 @@ from workers.context import WorkerContext
 from workers.envelope import JobEnvelope
 from workers.errors import AuthRefused, ConnectionUnusable
 from workers.limiter import rate_key_and_policy
+from workers.metrics import observe_provider_response
 from workers.refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
 
 Credential = BearerToken | ApiKey | BasicCredential | AdminSecrets
@@ -99,7 +100,9 @@ def _request(
     call: _Call,
 ) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
-    client = ProviderClient(spec, account, credential, transport=context.transport)
+    client = ProviderClient(
+        spec, account, credential, transport=context.transport, observe=observe_provider_response
+    )
     try:
         response = client.request(
             call.method,

@@ -39,10 +39,12 @@ def env_of(rt: Runtime) -> dict[str, str]:
     }
 
 
-def start(rt: Runtime, log: Path, *args: str) -> subprocess.Popen[bytes]:
+def start(
+    rt: Runtime, log: Path, *args: str, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [*SWITCHYARD, *args],
-        env=env_of(rt),
+        env={**env_of(rt), **(extra_env or {})},
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: stop() reaches forked children too
@@ -83,7 +85,11 @@ class ExitedEarly(AssertionError):
 
 
 def start_serving(
-    rt: Runtime, log: Path, command: Callable[[int], list[str]], path: str = "/metrics"
+    rt: Runtime,
+    log: Path,
+    command: Callable[[int], list[str]],
+    path: str = "/metrics",
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start ``command(port)`` on a free loopback port and wait until ``path`` answers.
 
@@ -92,7 +98,7 @@ def start_serving(
     """
     for attempt in range(3):
         port = free_port()
-        process = start(rt, log, *command(port))
+        process = start(rt, log, *command(port), extra_env=extra_env)
         try:
             wait_http(f"http://127.0.0.1:{port}{path}", process, log)
             return process, port

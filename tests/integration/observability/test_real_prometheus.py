@@ -13,7 +13,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,18 @@ import httpx
 import pytest
 import yaml
 
+from producers.routes import create_route
+from providers.sandbox import Sandbox
+from providers.sandbox.scripted import Scripted
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.connections import ConnectionRepository
+from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from storage.repositories.webhook_endpoints import WebhookEndpointRepository
+from switchyard.app import Runtime, build_runtime
 from tests.conftest import unique
+from tests.integration.actions.connections import connect
 from tests.integration.observability.processes import (
     ExitedEarly,
     free_port,
@@ -34,6 +40,9 @@ from tests.integration.observability.processes import (
     stop,
     wait_http,
 )
+from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers
+from tests.integration.served_sandbox import sandbox_env, served
+from tests.integration.webhooks.receiver import Answer, Receiver, serving
 from tests.unit.observability.promql import metric_names
 from tests.unit.observability.test_dashboards import RULES, alert_rules, dashboard_expressions
 
@@ -45,26 +54,13 @@ pytestmark = [
 ]
 
 NOT_EMITTED_YET = {
-    # Metrics defined for capabilities still being built (provider client, OAuth refresh,
-    # syncs, outbound webhooks, rate limiting). Remove a name when its capability records it;
-    # from then on this test demands data for every expression using it.
-    "switchyard_provider_requests_total",
-    "switchyard_provider_request_duration_seconds_bucket",
-    "switchyard_provider_throttled_responses_total",
-    "switchyard_token_refreshes_total",
+    # Metrics defined for capabilities still being built. Remove a name when its capability
+    # records it; from then on this test demands data for every expression using it.
     "switchyard_sync_records_total",
     "switchyard_sync_runs_total",
-    "switchyard_webhook_deliveries_total",
-    "switchyard_webhook_delivery_duration_seconds_bucket",
-    "switchyard_webhook_endpoints_disabled_total",
-    # Emitted by route pipelines, which need provider connections this deployment lacks.
-    "switchyard_action_calls_total",
-    "switchyard_route_steps_total",
 }
-NO_SCENARIO_YET = {
-    # Panels whose data needs a failure the pipeline cannot yet be asked for on demand.
-    "dlq.json: Retried per second": "no built-in action fails transiently",
-    "providers.json: Rate-limit deferrals": "needs a provider at its rate limit",
+NO_SCENARIO_YET: dict[str, str] = {
+    # Panels whose data needs a failure the scenario below cannot yet cause on demand.
 }
 SUBSTITUTIONS = {"$__rate_interval": "15s", "$queue": ".*", "$provider": ".*"}
 
@@ -77,12 +73,20 @@ def substituted(expr: str) -> str:
 
 @pytest.fixture
 def deployment(server_runtime: Runtime, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """API, one worker host and the exporter, running; an org with a key and a connection."""
-    with server_runtime.sessions.begin() as session:
+    """API, one worker host and the exporter, running against a served sandbox and a
+    loopback webhook receiver; an org with a key, sandbox connections and a route."""
+    sandbox = Sandbox(seed=5)
+    rt = build_runtime(server_runtime.settings, sandbox=sandbox)
+    with rt.sessions.begin() as session:
         org = OrganizationRepository(session).create(unique("prom")).id
         key = ApiKeyRepository(session).create(org, "prom").key.reveal()
-        ConnectionRepository(session, org).create("hubspot")
-        ConnectionRepository(session, org).create("slack", status="error")
+        ConnectionRepository(session, org).create("pipedrive", status="error")
+    connect_qr_providers(rt, org)
+    connect(rt, org, "hubspot", name="expiring")
+    expire_soon(rt, org, "hubspot", "expiring")
+    connect(rt, org, "salesforce")  # its grant is revoked below: a failed refresh
+    expire_soon(rt, org, "salesforce", "default")
+    create_route(rt.sessions, rt.catalog, org, QR_ROUTE)
     commands = {
         "api": lambda port: ["api", "--port", str(port)],
         "worker": lambda port: ["worker", "-p", "2", "-t", "2", "--metrics-port", str(port)],
@@ -90,15 +94,49 @@ def deployment(server_runtime: Runtime, tmp_path: Path) -> Iterator[dict[str, An
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     ports: dict[str, int] = {}
+    gone = Receiver(Answer(status=410))
     try:
-        for name, command in commands.items():
-            path = "/readyz" if name == "api" else "/metrics"
-            log = tmp_path / f"{name}.log"
-            processes[name], ports[name] = start_serving(server_runtime, log, command, path)
-        yield {"org": org, "key": key, "ports": ports}
+        with served(sandbox) as root, serving(Receiver()) as ok, serving(gone):
+            env = {**sandbox_env(sandbox, root), **LOOPBACK_WEBHOOKS}
+            for name, command in commands.items():
+                path = "/readyz" if name == "api" else "/metrics"
+                log = tmp_path / f"{name}.log"
+                processes[name], ports[name] = start_serving(
+                    server_runtime, log, command, path, extra_env=env
+                )
+            yield {
+                "org": org,
+                "key": key,
+                "ports": ports,
+                "runtime": rt,
+                "sandbox": sandbox,
+                "receivers": [ok.url, gone.url],
+            }
     finally:
         for process in processes.values():
             stop(process)
+        rt.close()
+
+
+LOOPBACK_WEBHOOKS = {
+    "SWITCHYARD_WEBHOOKS__ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32",
+    "SWITCHYARD_WEBHOOKS__RETRY_SCHEDULE_SECONDS": "0,0.2",
+}
+
+
+def expire_soon(rt: Runtime, org: str, provider: str, name: str) -> None:
+    """Make the connection's token expire within its refresh margin."""
+    with rt.sessions.begin() as session:
+        connection = ConnectionRepository(session, org).get_by_provider(provider, name)
+        credentials = CredentialRepository(session, org, rt.keyring)
+        stored = credentials.load(connection.id)
+        assert stored.access_token is not None
+        credentials.update_tokens(
+            connection.id,
+            expected_version=stored.version,
+            access_token=stored.access_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=5),
+        )
 
 
 @pytest.fixture
@@ -145,17 +183,35 @@ def prometheus(deployment: dict[str, Any], tmp_path: Path) -> Iterator[str]:
 
 
 def make_load(deployment: dict[str, Any], server_runtime: Runtime) -> None:
-    """Jobs through the API (good, refused, and one that dead-letters), plus a DLQ row."""
+    """Something for every capability: jobs through the API (good, refused, dead-lettering),
+    a routed event (provider calls, a 429), a refresh, webhook deliveries (one endpoint
+    answers 410), an unsigned inbound webhook, and a DLQ row."""
     api = f"http://127.0.0.1:{deployment['ports']['api']}"
     headers = {"Authorization": f"Bearer {deployment['key']}"}
+    rt: Runtime = deployment["runtime"]
+    for url in deployment["receivers"]:
+        with rt.sessions.begin() as session:
+            WebhookEndpointRepository(session, deployment["org"], rt.keyring).create(url)
+    deployment["sandbox"].inject("slack", Scripted(statuses=[429, 500]))
+    event = {"type": "QR_SCANNED", "data": SCAN}
+    assert httpx.post(f"{api}/v1/events", json=event, headers=headers).status_code == 201
     for index in range(30):
         action = "no_such_action" if index == 0 else "noop"
         job = {"kind": "action", "provider": "hubspot", "payload": {"action": action}}
         assert httpx.post(f"{api}/v1/jobs", json=job, headers=headers).status_code == 201
+    proxy = {"action": "proxy", "input": {"path": "/crm/v3/objects/contacts"}}
+    refresh = {"kind": "action", "provider": "hubspot", "connection": "expiring"}
+    response = httpx.post(f"{api}/v1/jobs", json={**refresh, "payload": proxy}, headers=headers)
+    assert response.status_code == 201
+    deployment["sandbox"].revoke("salesforce")
+    revoked = {"kind": "action", "provider": "salesforce", "payload": proxy}
+    assert httpx.post(f"{api}/v1/jobs", json=revoked, headers=headers).status_code == 201
     sync = {"kind": "sync", "provider": "hubspot", "payload": {"model": "contacts", "mode": "full"}}
     assert httpx.post(f"{api}/v1/jobs", json=sync, headers=headers).status_code == 201
     bad = {"kind": "action", "provider": "no-such-provider", "payload": {"action": "noop"}}
     assert httpx.post(f"{api}/v1/jobs", json=bad, headers=headers).status_code == 422
+    unsigned = httpx.post(f"{api}/webhooks/stripe", content=b"{}")
+    assert unsigned.status_code == 401
     with server_runtime.sessions.begin() as session:
         AdminDeadJobRepository(session).add(
             FailedJob(

@@ -248,3 +248,37 @@ def test_errors_never_show_credentials(sandbox: Sandbox, sandboxed_catalog: Cata
     secret = token.secrets()[0]
     assert secret not in str(info.value) and secret not in repr(info.value)
     assert secret not in repr(token) and secret not in repr(client)
+
+
+def test_every_exchange_is_told_to_the_observer(sandboxed_catalog: Catalog) -> None:
+    """The observer hears each answer's status (429 included) and None when none came."""
+    answers = iter([httpx.Response(200, json={}), httpx.Response(429, json={})])
+
+    def reply(request: httpx.Request) -> httpx.Response:
+        try:
+            return next(answers)
+        except StopIteration:
+            raise httpx.ConnectError("refused", request=request) from None
+
+    from providers.auth import ApiKey
+    from providers.client import ProviderClient
+
+    seen: list[tuple[str, int | None, float]] = []
+    client = ProviderClient(
+        sandboxed_catalog.get("stripe"),
+        {},
+        ApiKey("sk_test_sandbox"),
+        transport=httpx.MockTransport(reply),
+        observe=lambda *exchange: seen.append(exchange),
+    )
+    client.get("/customers")
+    with pytest.raises(RateLimited):
+        client.get("/customers")
+    with pytest.raises(ConnectionFailed):
+        client.get("/customers")
+    assert [(provider, status) for provider, status, _ in seen] == [
+        ("stripe", 200),
+        ("stripe", 429),
+        ("stripe", None),
+    ]
+    assert all(seconds >= 0 for _, _, seconds in seen)

@@ -1,0 +1,92 @@
+"""The demo's capability sections: each starts its work before the demo's workers run and
+reports what happened after they drained (a route firing, a shared OAuth refresh, a signed
+webhook delivery with a retry)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage.repositories.connections import ConnectionRepository
+from storage.repositories.credentials import CredentialRepository
+from switchyard.app import Runtime
+from switchyard.routes_demo import demo_route_summary, start_demo_route
+from switchyard.webhooks_demo import WebhookDemo, start_webhook_demo, webhook_demo_summary
+
+Start = Callable[[Runtime, dict[str, str]], Any]
+Finish = Callable[[Runtime, dict[str, str], Any], dict[str, Any]]
+
+
+def _start_route(runtime: Runtime, org_ids: dict[str, str]) -> str:
+    return start_demo_route(runtime, org_ids["acme"])
+
+
+def _finish_route(runtime: Runtime, org_ids: dict[str, str], event_id: str) -> dict[str, Any]:
+    return demo_route_summary(runtime, org_ids["acme"], event_id)
+
+
+REFRESH_JOBS = 12
+
+
+def _start_refresh(runtime: Runtime, org_ids: dict[str, str]) -> int:
+    """A second HubSpot connection whose token expires in 30 s (inside the catalog's 300 s
+    margin), and a burst of calls on it: they must share one refresh."""
+    assert runtime.sandbox is not None
+    org_id = org_ids["initech"]
+    token = runtime.sandbox.issue_token("hubspot")
+    with runtime.sessions.begin() as session:
+        connection = ConnectionRepository(session, org_id).create(
+            "hubspot", name="expiring", account_identifier={"portal_id": "70001"}
+        )
+        CredentialRepository(session, org_id, runtime.keyring).store(
+            connection.id,
+            auth_mode="oauth2_code",
+            access_token=token.access_token,
+            refresh_token=token.refresh_token,
+            expires_at=datetime.now(UTC) + timedelta(seconds=30),
+        )
+    job_input = {"path": "/crm/v3/objects/contacts", "query": {"limit": "1"}}
+    for _ in range(REFRESH_JOBS):
+        runtime.enqueuer.enqueue(
+            {
+                "kind": "action",
+                "org_id": org_id,
+                "provider": "hubspot",
+                "connection": "expiring",
+                "payload": {"action": "proxy", "input": job_input},
+            }
+        )
+    return runtime.sandbox.token_calls("hubspot")
+
+
+def _finish_refresh(runtime: Runtime, org_ids: dict[str, str], calls_before: int) -> dict[str, Any]:
+    assert runtime.sandbox is not None
+    with runtime.sessions() as session:
+        connection = ConnectionRepository(session, org_ids["initech"]).get_by_provider(
+            "hubspot", "expiring"
+        )
+        stored = CredentialRepository(session, org_ids["initech"], runtime.keyring).load(
+            connection.id
+        )
+    return {
+        "jobs on a token about to expire": REFRESH_JOBS,
+        "token endpoint calls": runtime.sandbox.token_calls("hubspot") - calls_before,
+        "credential version": stored.version,
+        "now expires at": stored.expires_at.isoformat() if stored.expires_at else None,
+    }
+
+
+def _start_webhook(runtime: Runtime, org_ids: dict[str, str]) -> WebhookDemo:
+    return start_webhook_demo(runtime, org_ids["globex"])
+
+
+def _finish_webhook(runtime: Runtime, org_ids: dict[str, str], demo: WebhookDemo) -> dict[str, Any]:
+    return webhook_demo_summary(runtime, demo)
+
+
+SECTIONS: list[tuple[str, Start, Finish]] = [
+    ("route: QR_SCANNED -> HubSpot, Slack, Sheets", _start_route, _finish_route),
+    ("OAuth refresh: single flight", _start_refresh, _finish_refresh),
+    ("outbound webhook: signed, retried", _start_webhook, _finish_webhook),
+]
