@@ -109,6 +109,7 @@ class Runtime:
             provider_settings=self.provider_settings,
             transport=self.sandbox.transport() if self.sandbox else None,
             events=_LazyEvents(self),
+            sync_lease_seconds=self.settings.syncs.lease_seconds,
         )
 
     @cached_property

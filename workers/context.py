@@ -48,6 +48,7 @@ class WorkerContext:
     provider_settings: Mapping[str, Mapping[str, Any]]
     transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
     events: EventSink | None = None
+    sync_lease_seconds: int = 300
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""

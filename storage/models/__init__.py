@@ -7,6 +7,7 @@ from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
 from storage.models.organization import ORG_NAME_PATTERN, Organization
+from storage.models.sync import SYNC_MODES, Record, SyncRun, SyncSchedule, SyncState
 
 __all__ = [
     "API_KEY_SCOPES",
@@ -14,6 +15,7 @@ __all__ = [
     "CREDENTIAL_SECRET_FIELDS",
     "EVENT_SOURCES",
     "ORG_NAME_PATTERN",
+    "SYNC_MODES",
     "ApiKey",
     "AuditEvent",
     "Connection",
@@ -21,4 +23,8 @@ __all__ = [
     "DeadJob",
     "Event",
     "Organization",
+    "Record",
+    "SyncRun",
+    "SyncSchedule",
+    "SyncState",
 ]

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope, Kind
 from workers.errors import UnsupportedJobError
-from workers.handlers import action
+from workers.handlers import action, sync
 
 Handler = Callable[[JobEnvelope, WorkerContext], object]
 
 HANDLERS: dict[Kind, Handler] = {
     Kind.ACTION: action.handle,
+    Kind.SYNC: sync.handle,
 }
 
 

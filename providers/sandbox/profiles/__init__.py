@@ -6,6 +6,7 @@ from providers.sandbox.profile import Profile
 from providers.sandbox.profiles.commerce import QuickBooks, Shopify, Stripe
 from providers.sandbox.profiles.crm import HubSpot, Klaviyo, Salesforce
 from providers.sandbox.profiles.generic import Generic
+from providers.sandbox.profiles.lists import Airtable, Mailchimp, Pipedrive, Square
 from providers.sandbox.profiles.messaging import Slack, Twilio
 from providers.sandbox.profiles.scheduling import Calendly, GoogleCalendar
 
@@ -24,4 +25,8 @@ def default_profiles() -> list[Profile]:
         GoogleCalendar(),
         Calendly(),
         Generic(),
+        Airtable(),
+        Square(),
+        Mailchimp(),
+        Pipedrive(),
     ]
