@@ -25,12 +25,16 @@ from storage.repositories.events import (
     EventRepository,
 )
 from storage.repositories.organizations import OrganizationRepository
+from storage.repositories.records import RecordRepository
+from storage.repositories.sync_schedules import AdminSyncScheduleRepository, SyncScheduleRepository
+from storage.repositories.syncs import SyncRepository
 
 __all__ = [
     "EVENT_TYPE_PATTERN",
     "AdminAuditRepository",
     "AdminDeadJobRepository",
     "AdminEventRepository",
+    "AdminSyncScheduleRepository",
     "ApiKeyInfo",
     "ApiKeyRepository",
     "AuditRepository",
@@ -43,6 +47,9 @@ __all__ = [
     "FailedJob",
     "IssuedApiKey",
     "OrganizationRepository",
+    "RecordRepository",
+    "SyncRepository",
+    "SyncScheduleRepository",
     "find_connections_by_account",
     "hash_api_key",
     "reencrypt_credentials",

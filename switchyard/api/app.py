@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import dlq, events, health, jobs
+from switchyard.api import dlq, events, health, jobs, syncs
 from switchyard.app import Runtime
 
 
@@ -16,5 +16,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(dlq.router)
+    app.include_router(syncs.router)
     app.include_router(health.router)
     return app

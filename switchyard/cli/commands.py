@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
         orgs,
         providers,
         sandbox,
+        scheduler,
         serve,
+        syncs,
         worker,
     )
 
@@ -29,8 +31,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(providers.app, name="providers")
     app.add_typer(sandbox.app, name="sandbox")
     app.add_typer(dlq.app, name="dlq")
+    app.add_typer(syncs.app, name="syncs")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)
     app.command("demo")(demo.demo)
     app.command("exporter")(exporter.exporter)
+    app.command("scheduler")(scheduler.scheduler)
