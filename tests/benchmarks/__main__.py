@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.benchmarks import execution, throughput
+from tests.benchmarks import execution, syncs, throughput
 
 if __name__ == "__main__":
     throughput.main(
@@ -13,3 +13,4 @@ if __name__ == "__main__":
         threads=int(os.environ.get("BENCH_THREADS", "8")),
     )
     execution.main()
+    syncs.main()
