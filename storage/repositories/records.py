@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, or_, select, tuple_, update
+from sqlalchemy import Select, Table, and_, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -235,6 +235,18 @@ class RecordRepository:
             .execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+
+def flush_commit_lazily(session: Session) -> None:
+    """Let this transaction's COMMIT return before its WAL reaches disk (PostgreSQL's
+    ``synchronous_commit = off`` for this transaction only; a no-op elsewhere).
+
+    For a sync page this is safe: its records and its checkpoint commit together, so a
+    database crash can only lose a suffix of pages *with* their checkpoints, and the engine
+    refuses to commit a page whose starting checkpoint is not the stored one.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL synchronous_commit = off"))
 
 
 def _upsert_statement(session: Session) -> Any:

@@ -156,7 +156,7 @@ class _Walk:
         cursor = _max(checkpoint.get("cursor"), page.max_updated)
         nxt = None if following is None else {"request": following, "cursor": cursor}
         final = self._final_cursor(body, cursor) if following is None else None
-        counts = runs.commit_page(self.context.sessions, key, claim, page, nxt, final)
+        counts = runs.commit_page(self.context.sessions, key, claim, page, checkpoint, nxt, final)
         for action in ("added", "updated", "unchanged", "deleted"):
             amount = getattr(counts, action)
             if amount:

@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import SyncState
 from storage.repositories.connections import ConnectionRepository
-from storage.repositories.records import PageCounts, RecordRepository
+from storage.repositories.records import PageCounts, RecordRepository, flush_commit_lazily
 from storage.repositories.syncs import SyncRepository, lease_is_live
 from storage.types import utcnow
+from workers.errors import TransientJobError
 from workers.sync.records import PageRows
 
 Checkpoint = dict[str, Any]
@@ -30,6 +31,13 @@ Checkpoint = dict[str, Any]
 
 class LeaseLost(Exception):
     """Another job took the run over (this one's lease had expired); stop quietly."""
+
+
+class CheckpointMoved(TransientJobError):
+    """The stored checkpoint is not the one this page was fetched from (the database lost
+    recent commits, or another driver wrote): retry, resuming from the stored one."""
+
+    error_class = "checkpoint_moved"
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ def claim(
             run.job_id = key.job_id
             _renew(state, key, now)
             checkpoint = state.page_checkpoint or first(run.mode, state.provider_cursor)
+            state.page_checkpoint = checkpoint
             return Claim(run.id, run.mode, checkpoint, state.provider_cursor, resumed=True)
         mode = wanted_mode if state.provider_cursor is not None else "full"
         run = repo.start_run(
@@ -94,14 +103,18 @@ def commit_page(
     key: RunKey,
     run_claim: Claim,
     page: PageRows,
+    fetched_from: Checkpoint,
     following: Checkpoint | None,
     final_cursor: str | None,
 ) -> PageCounts:
     """Write a page and the next checkpoint (None: the run is done) in one transaction."""
     now = utcnow()
     with sessions.begin() as session:
+        flush_commit_lazily(session)
         repo = SyncRepository(session, key.org_id)
         state = _owned_state(repo, key, run_claim)
+        if state.page_checkpoint != fetched_from:
+            raise CheckpointMoved(f"run {run_claim.run_id}: the stored checkpoint moved")
         counts = RecordRepository(session, key.org_id).upsert_page(
             key.connection_id,
             key.model,
