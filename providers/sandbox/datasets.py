@@ -67,6 +67,7 @@ class Dataset:
         self._tombstones: dict[str, int] = {}
         self._next_index = 1
         self._raw = 0
+        self._listed: tuple[int, list[dict[str, Any]]] = (-1, [])  # (version, live records)
         self._lock = threading.Lock()
 
     def add(self, count: int = 1) -> list[dict[str, Any]]:
@@ -115,9 +116,12 @@ class Dataset:
             return {k for k in self._rows if not k.startswith("\x00")}
 
     def records(self, since: str | None = None) -> list[dict[str, Any]]:
-        """Live records in insertion order, only those updated after ``since`` if given."""
+        """Live records in insertion order (a shared list: do not mutate), only those updated
+        after ``since`` if given."""
         with self._lock:
-            rows = [r for r, _ in self._rows.values()]
+            if self._listed[0] != self.version:  # pages of an unchanged set share one list
+                self._listed = (self.version, [r for r, _ in self._rows.values()])
+            rows = self._listed[1]
         if since is None:
             return rows
         return [r for r in rows if not isinstance(r, dict) or (self._stamp_of(r) or "") > since]

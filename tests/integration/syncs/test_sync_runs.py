@@ -210,3 +210,22 @@ def test_expired_lease_is_taken_over_and_the_run_resumed(synced: Runtime) -> Non
     run = last_run(synced, c, "contacts")
     assert (run.id, run.status, run.resumes, run.added) == (held.run_id, "succeeded", 1, 20)
     assert stored_ids(synced, c, "contacts") == data.ids()
+
+
+def test_page_fetched_from_a_stale_checkpoint_is_not_committed(synced: Runtime) -> None:
+    """A page whose starting checkpoint is no longer the stored one writes nothing."""
+    from storage.repositories.records import RecordRow
+    from workers.sync.records import PageRows
+
+    c = connect(synced, "hubspot")
+    key = runs.RunKey(c.org_id, c.connection_id, "hubspot", "deals", "d" * 32, timedelta(60))
+    stored = {"request": {"url": "/a", "params": None}}
+    held = runs.claim(synced.sessions, key, "full", lambda mode, cursor: stored)
+    assert held is not None
+    page = PageRows(rows=[RecordRow("1", {"id": "1"}, "h")])
+    stale = {"request": {"url": "/old", "params": None}}
+    with pytest.raises(runs.CheckpointMoved):
+        runs.commit_page(synced.sessions, key, held, page, stale, None, None)
+    assert stored_ids(synced, c, "deals") == set()
+    runs.commit_page(synced.sessions, key, held, page, stored, None, None)
+    assert stored_ids(synced, c, "deals") == {"1"}
