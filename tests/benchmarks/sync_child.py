@@ -9,9 +9,20 @@ import json
 import os
 import time
 
+from storage.repositories.syncs import SyncRepository
 from switchyard.app import build_runtime
 from workers.envelope import SyncJob
 from workers.sync import SyncOptions, run_sync
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM). Not the rusage of the child as seen by the
+    parent: Linux carries the parent's RSS at fork time over the exec into that figure."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def main() -> None:
@@ -27,8 +38,6 @@ def main() -> None:
     started = time.perf_counter()
     outcome = run_sync(rt.worker_context, job, SyncOptions())
     seconds = time.perf_counter() - started
-    from storage.repositories.syncs import SyncRepository
-
     with rt.sessions() as session:
         run = SyncRepository(session, job.org_id).run(outcome.run_id or "")
         records = run.added + run.updated + run.unchanged
@@ -39,6 +48,7 @@ def main() -> None:
                 "pages": outcome.pages,
                 "records": records,
                 "seconds": seconds,
+                "peak_rss_mb": peak_rss_mb(),
             }
         )
     )

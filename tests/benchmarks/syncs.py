@@ -215,10 +215,8 @@ def full_sync(count: int) -> dict[str, Any]:
             env=env,
             stdout=subprocess.PIPE,
         )
-        _, _, usage = os.wait4(child.pid, 0)
-        assert child.stdout is not None
-        result: dict[str, Any] = json.loads(child.stdout.read())
-        result["peak_rss_mb"] = usage.ru_maxrss / 1024
+        out, _ = child.communicate()
+        result: dict[str, Any] = json.loads(out)
         return result
 
 
