@@ -29,6 +29,17 @@ def queued(rt: Runtime) -> int:
     return rt.lanes.depth("sync").total
 
 
+def only_these_schedules(rt: Runtime) -> None:
+    """Disable schedules earlier tests left in this worker's database: the scheduler sweeps
+    every org, and these tests count what one sweep enqueues."""
+    from sqlalchemy import update
+
+    from storage.models import SyncSchedule
+
+    with rt.sessions.begin() as session:
+        session.execute(update(SyncSchedule).values(enabled=False))
+
+
 def test_triggers_while_idle_enqueue_one_job_until_it_runs(synced: Runtime) -> None:
     """Two triggers before the run starts give one job; after it ran, a trigger enqueues anew."""
     c = connect(synced, "hubspot")
@@ -91,6 +102,7 @@ def test_schedule_input_is_validated(synced: Runtime) -> None:
 
 def test_due_schedule_is_enqueued_once_and_advanced(synced: Runtime) -> None:
     """A due schedule enqueues one job, then waits for its next slot."""
+    only_these_schedules(synced)
     c = connect(synced, "hubspot")
     saved = set_schedule(
         synced.sessions, SyncTarget(c.org_id, "hubspot", "deals"), interval_seconds=3600
@@ -127,6 +139,7 @@ def test_two_schedulers_enqueue_each_slot_once(
     pg_synced: Runtime, second_scheduler: Runtime
 ) -> None:
     """Two schedulers racing over the same due schedules enqueue every slot exactly once."""
+    only_these_schedules(pg_synced)
     connections = [connect(pg_synced, "hubspot") for _ in range(5)]
     for c in connections:
         saved = set_schedule(
@@ -182,6 +195,7 @@ def test_slot_enqueued_by_a_scheduler_that_died_before_advancing_is_not_enqueued
 ) -> None:
     """If a scheduler enqueued a slot but never advanced the schedule, the next scheduler's
     enqueue of that slot is a duplicate (same idempotency key), not a second job."""
+    only_these_schedules(pg_synced)
     c = connect(pg_synced, "hubspot")
     saved = set_schedule(
         pg_synced.sessions, SyncTarget(c.org_id, "hubspot", "deals"), interval_seconds=600
