@@ -9,6 +9,7 @@ loaded, so a typo fails at start-up, naming the provider, model and field.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -83,7 +84,7 @@ class SyncModels:
     def models_of(self, provider: str) -> list[str]:
         return sorted(m for p, m in self._specs if p == provider)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[SyncModelSpec]:
         return iter(sorted(self._specs.values(), key=lambda s: (s.provider, s.model)))
 
     def __len__(self) -> int:

@@ -28,7 +28,6 @@ from storage.base import ID_LENGTH, Base, created_at_column, id_column
 from storage.types import utcnow
 
 SYNC_MODES = ("incremental", "full")
-SYNC_RUN_STATUSES = ("running", "succeeded", "failed")
 MODEL_LENGTH = 64
 EXTERNAL_ID_LENGTH = 255
 
@@ -117,10 +116,6 @@ class SyncState(Base):
     last_run_id: Mapped[str | None] = mapped_column(String(ID_LENGTH))
     last_success_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    @property
-    def running(self) -> bool:
-        return self.run_id is not None
 
 
 class SyncSchedule(Base):

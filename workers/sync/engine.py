@@ -32,6 +32,7 @@ from workers.errors import PermanentJobError, UnsupportedJobError
 from workers.metrics import SYNC_RECORDS, SYNC_RUNS
 from workers.provider_calls import ConnectionError_, call_provider
 from workers.sync import runs
+from workers.sync.pacing import PagePacer
 from workers.sync.records import items_of, rows_of
 
 logger = logging.getLogger("switchyard.syncs")
@@ -106,6 +107,7 @@ class _Walk:
             else getattr(self.pagination, "items_path", "")
         )
         self.path = _with_config(spec.path, config)
+        self.pacer = PagePacer(context, job)
         self.base_url = self.provider.base_url_for(account)
 
     def first_checkpoint(self, mode: str, cursor: str | None) -> runs.Checkpoint:
@@ -119,25 +121,28 @@ class _Walk:
         return {"request": request, "cursor": cursor if mode == "incremental" else None}
 
     def run(self, key: runs.RunKey, claim: runs.Claim) -> int:
-        pages = 0
+        pages = since_claim = 0  # committed in this attempt / since the (re)claim
         checkpoint: runs.Checkpoint | None = claim.checkpoint
         while checkpoint is not None:
+            number = claim.pages_done + since_claim + 1  # the run's page number
             try:
-                checkpoint = self._page(key, claim, checkpoint, pages + 1)
+                checkpoint = self._page(key, claim, checkpoint, number)
             except PermanentError as exc:
                 if not self._token_gone(claim, exc):
                     raise
                 logger.info("sync token expired %s %s: full resync", key.provider, key.model)
                 claim = runs.restart_full(self.context.sessions, key, claim, self.first_checkpoint)
-                checkpoint = claim.checkpoint
+                checkpoint, since_claim = claim.checkpoint, 0
                 continue
             pages += 1
+            since_claim += 1
         return pages
 
     def _page(
         self, key: runs.RunKey, claim: runs.Claim, checkpoint: runs.Checkpoint, number: int
     ) -> runs.Checkpoint | None:
         request = checkpoint["request"]
+        self.pacer.before_request()
         response = call_provider(
             self.context, self.job, "GET", request["url"], params=request.get("params")
         )

@@ -61,6 +61,7 @@ class Claim:
     checkpoint: Checkpoint
     provider_cursor: str | None
     resumed: bool
+    pages_done: int = 0  # pages the run committed before this claim (page numbers go on)
 
 
 FirstCheckpoint = Callable[[str, str | None], Checkpoint]
@@ -84,7 +85,9 @@ def claim(
             _renew(state, key, now)
             checkpoint = state.page_checkpoint or first(run.mode, state.provider_cursor)
             state.page_checkpoint = checkpoint
-            return Claim(run.id, run.mode, checkpoint, state.provider_cursor, resumed=True)
+            return Claim(
+                run.id, run.mode, checkpoint, state.provider_cursor, True, pages_done=run.pages
+            )
         mode = wanted_mode if state.provider_cursor is not None else "full"
         run = repo.start_run(
             key.connection_id, provider=key.provider, model=key.model, mode=mode, job_id=key.job_id
@@ -157,7 +160,8 @@ def restart_full(
         state.provider_cursor = None
         state.page_checkpoint = first("full", None)
         _renew(state, key, utcnow())
-        return Claim(run.id, "full", state.page_checkpoint, None, resumed=run_claim.resumed)
+        checkpoint = state.page_checkpoint
+        return Claim(run.id, "full", checkpoint, None, run_claim.resumed, pages_done=run.pages)
 
 
 def fail(sessions: sessionmaker[Session], key: RunKey, run_claim: Claim, error: str) -> None:
