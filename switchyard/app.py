@@ -119,6 +119,7 @@ class Runtime:
             action_options=ActionOptions(**self.settings.actions.model_dump()),
             kind_overrides=self.kind_overrides,
             webhooks=self.outbound_webhooks,
+            sync_lease_seconds=self.settings.syncs.lease_seconds,
         )
 
     @property

@@ -189,6 +189,19 @@ class WebhookSettings(BaseModel):
         return value
 
 
+class SyncSettings(BaseModel):
+    """Sync runs and the scheduler (``switchyard scheduler``)."""
+
+    lease_seconds: int = Field(
+        default=300,
+        ge=5,
+        le=86_400,
+        description="A run's lease; renewed per page. Another job takes a run over after it.",
+    )
+    scheduler_tick_seconds: float = Field(default=5.0, gt=0, le=3600)
+    scheduler_batch: int = Field(default=500, ge=1, le=10_000)
+
+
 class Settings(BaseSettings):
     """All of Switchyard's configuration, grouped by concern."""
 
@@ -215,6 +228,7 @@ class Settings(BaseSettings):
     actions: ActionSettings = Field(default_factory=ActionSettings)
     credentials: CredentialSettings = Field(default_factory=CredentialSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    syncs: SyncSettings = Field(default_factory=SyncSettings)
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",

@@ -61,6 +61,7 @@ class WorkerContext:
     action_options: ActionOptions = field(default_factory=ActionOptions)
     kind_overrides: Mapping[Kind, Mapping[str, Any]] | None = None  # None: KIND_OVERRIDES
     webhooks: Outbound | None = None  # outbound webhook delivery (client, limits)
+    sync_lease_seconds: int = 300
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""

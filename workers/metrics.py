@@ -132,8 +132,18 @@ SYNC_RECORDS = Counter(
 )
 SYNC_RUNS = Counter(
     "switchyard_sync_runs",
-    "Sync runs finished, by outcome (succeeded, failed).",
+    "Sync runs finished, by outcome (succeeded, failed, coalesced into a live run).",
     ["provider", "model", "outcome"],
+)
+SYNC_TRIGGERS = Counter(
+    "switchyard_sync_triggers",
+    "Sync triggers (manual and scheduled), by result (enqueued, duplicate, coalesced).",
+    ["provider", "result"],
+)
+SCHEDULER_TASKS = Counter(
+    "switchyard_scheduler_task_runs",
+    "Periodic tasks run by `switchyard scheduler`, by task (source) and outcome (ok, failed).",
+    ["source", "outcome"],
 )
 
 # --- outbound webhooks ---------------------------------------------------------------------
@@ -204,6 +214,8 @@ ALL_METRICS: Final = (
     TOKEN_REFRESHES,
     SYNC_RECORDS,
     SYNC_RUNS,
+    SYNC_TRIGGERS,
+    SCHEDULER_TASKS,
     WEBHOOK_DELIVERIES,
     WEBHOOK_DELIVERY_DURATION,
     WEBHOOK_ENDPOINTS_DISABLED,

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from providers.sandbox.datasets import Datasets
 from providers.sandbox.faults import FaultPlan, SandboxTimeout
 from providers.sandbox.oauth import IssuedToken, TokenStore, authorize_endpoint, token_endpoint
 from providers.sandbox.profile import Call, Profile, TokenPolicy, Window, json_response
@@ -48,6 +49,7 @@ class Sandbox:
         self._limits: dict[str, tuple[int, float]] = {}
         self._records: dict[str, list[dict[str, Any]]] = {}
         self.writes = WriteStore()  # what actions created, per (provider, kind)
+        self.datasets = Datasets()  # mutable record sets for syncs (see datasets.py)
         self._lock = threading.Lock()
 
     # -- control (tests, the CLI and the /_sandbox API) ------------------------------------
@@ -154,8 +156,11 @@ class Sandbox:
                 return profile.rate_limited(call)
             self.requests[profile.name] += 1
             records = self._records_of(profile)
-        writes = self.writes.serve(profile.catalog_name or profile.name, call)
-        response = writes if writes is not None else profile.route(call, records)
+        response = self.writes.serve(profile.catalog_name or profile.name, call)
+        if response is None:
+            response = self.datasets.route(profile.name, call)
+        if response is None:
+            response = profile.route(call, records)
         response.headers.update(profile.rate_headers(call))
         return response
 

@@ -11,6 +11,7 @@ from storage.models.inbound_webhook import InboundWebhook
 from storage.models.key_rotation import KeyRotationProgress
 from storage.models.organization import ORG_NAME_PATTERN, Organization
 from storage.models.route import Route
+from storage.models.sync import SYNC_MODES, Record, SyncRun, SyncSchedule, SyncState
 from storage.models.webhook import (
     ATTEMPT_OUTCOMES,
     DELIVERY_STATUSES,
@@ -29,6 +30,7 @@ __all__ = [
     "DISABLED_REASONS",
     "EVENT_SOURCES",
     "ORG_NAME_PATTERN",
+    "SYNC_MODES",
     "ActionRun",
     "ApiKey",
     "AuditEvent",
@@ -39,7 +41,11 @@ __all__ = [
     "InboundWebhook",
     "KeyRotationProgress",
     "Organization",
+    "Record",
     "Route",
+    "SyncRun",
+    "SyncSchedule",
+    "SyncState",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -25,7 +25,10 @@ from storage.repositories.events import (
     EventRepository,
 )
 from storage.repositories.organizations import OrganizationRepository
+from storage.repositories.records import RecordRepository
 from storage.repositories.routes import ActionRunRepository, RouteRepository
+from storage.repositories.sync_schedules import AdminSyncScheduleRepository, SyncScheduleRepository
+from storage.repositories.syncs import SyncRepository
 from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import (
     IssuedEndpoint,
@@ -39,6 +42,7 @@ __all__ = [
     "AdminAuditRepository",
     "AdminDeadJobRepository",
     "AdminEventRepository",
+    "AdminSyncScheduleRepository",
     "ApiKeyInfo",
     "ApiKeyRepository",
     "AttemptRecord",
@@ -53,7 +57,10 @@ __all__ = [
     "IssuedApiKey",
     "IssuedEndpoint",
     "OrganizationRepository",
+    "RecordRepository",
     "RouteRepository",
+    "SyncRepository",
+    "SyncScheduleRepository",
     "WebhookDeliveryRepository",
     "WebhookEndpointRepository",
     "find_connections_by_account",

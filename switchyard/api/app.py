@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import switchyard
-from switchyard.api import connections, dlq, events, health, inbound, jobs, routes, webhooks
+from switchyard.api import (
+    connections,
+    dlq,
+    events,
+    health,
+    inbound,
+    jobs,
+    routes,
+    syncs,
+    webhooks,
+)
 from switchyard.app import Runtime
 
 
@@ -19,6 +29,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(connections.router)
     app.include_router(webhooks.router)
     app.include_router(inbound.router)
+    app.include_router(syncs.router)
     app.include_router(health.router)
     app.include_router(routes.router)
     return app

@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
         providers,
         routes,
         sandbox,
+        scheduler,
         serve,
+        syncs,
         webhooks,
         worker,
     )
@@ -35,8 +37,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(routes.app, name="routes")
     app.add_typer(connections.app, name="connections")
     app.add_typer(webhooks.app, name="webhooks")
+    app.add_typer(syncs.app, name="syncs")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)
     app.command("demo")(demo.demo)
     app.command("exporter")(exporter.exporter)
+    app.command("scheduler")(scheduler.scheduler)

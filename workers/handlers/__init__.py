@@ -12,7 +12,7 @@ from collections.abc import Callable
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope, Kind
 from workers.errors import UnsupportedJobError
-from workers.handlers import action, deliver, inbound, refresh
+from workers.handlers import action, deliver, inbound, refresh, sync
 
 Handler = Callable[[JobEnvelope, WorkerContext], object]
 
@@ -21,6 +21,7 @@ HANDLERS: dict[Kind, Handler] = {
     Kind.REFRESH: refresh.handle,
     Kind.DELIVER: deliver.handle,
     Kind.INBOUND: inbound.handle,
+    Kind.SYNC: sync.handle,
 }
 
 

@@ -6,15 +6,13 @@ from providers.sandbox.profile import Profile
 from providers.sandbox.profiles.commerce import QuickBooks, Shopify, Stripe
 from providers.sandbox.profiles.crm import HubSpot, Klaviyo, Salesforce
 from providers.sandbox.profiles.generic import Generic
+from providers.sandbox.profiles.lists import Airtable, Mailchimp, Pipedrive, Square
 from providers.sandbox.profiles.messaging import Slack, Twilio
 from providers.sandbox.profiles.outbound import (
-    Airtable,
     CalCom,
     CustomWebhook,
     Discord,
     GoogleSheets,
-    Mailchimp,
-    Pipedrive,
     SendGrid,
     Telegram,
 )
@@ -35,6 +33,10 @@ def default_profiles() -> list[Profile]:
         GoogleCalendar(),
         Calendly(),
         Generic(),
+        Airtable(),
+        Square(),
+        Mailchimp(),
+        Pipedrive(),
         *_outbound(),
     ]
 
@@ -48,7 +50,4 @@ def _outbound() -> list[Profile]:
         Telegram(),
         CustomWebhook(),
         GoogleSheets(),
-        Airtable(),
-        Pipedrive(),
-        Mailchimp(),
     ]

@@ -133,33 +133,3 @@ class GoogleSheets(_OAuthProfile):
     def unauthorized(self, reason: str) -> httpx.Response:
         error = {"code": 401, "message": "invalid credentials", "status": "UNAUTHENTICATED"}
         return json_response(401, {"error": error})
-
-
-class Airtable(_OAuthProfile):
-    """Web API v0: records under ``/{base}/{table}``; a 429 means waiting 30 s."""
-
-    name = catalog_name = "airtable"
-    token = TokenPolicy(lifetime=3600, rotates=True)
-    base_path = "/v0"
-    rate_limit = 5
-    rate_window = 1.0
-
-
-class Pipedrive(_OAuthProfile):
-    """API v1 under the company domain: ``{"success", "data"}`` bodies."""
-
-    name = catalog_name = "pipedrive"
-    token = TokenPolicy(lifetime=3600, rotates=False)
-    account_segments = 1
-    base_path = "/{company_domain}/api/v1"
-
-
-class Mailchimp(_OAuthProfile):
-    """Marketing API 3.0 under the data center; tokens never expire."""
-
-    name = catalog_name = "mailchimp"
-    token = TokenPolicy(lifetime=None, rotates=False)
-    account_segments = 1
-    base_path = "/{dc}/3.0"
-    rate_limit = 10
-    rate_window = 1.0

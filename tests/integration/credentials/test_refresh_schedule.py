@@ -47,3 +47,13 @@ def test_broken_connections_are_not_refreshed(sandboxed: Runtime) -> None:
     with sandboxed.sessions.begin() as session:
         ConnectionRepository(session, org).set_status(conn, "error", error_message="revoked")
     assert enqueue_due_refreshes(sandboxed, utcnow(), org_id=org) == 0
+
+
+def test_the_scheduler_runs_proactive_refreshes(sandboxed: Runtime) -> None:
+    """`switchyard scheduler`'s task list enqueues the refresh of a credential about to expire."""
+    from switchyard.scheduler import Scheduler, default_tasks
+
+    connect(sandboxed, expires_in=100)
+    [task] = [t for t in default_tasks(sandboxed) if t.name == "token_refresh"]
+    Scheduler([task]).run_once()
+    assert sandboxed.lanes.depth("refresh").total >= 1

@@ -122,8 +122,14 @@ def test_unsupported_action_goes_to_dlq_without_retry(
     assert "retried" not in outcomes(logs)
 
 
-def test_kind_without_handler_goes_to_dlq(runtime: Runtime, org_id: str) -> None:
+def test_kind_without_handler_goes_to_dlq(
+    runtime: Runtime, org_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A kind this version cannot run is dead-lettered with that reason, not dropped."""
+    from workers.envelope import Kind
+    from workers.handlers import HANDLERS
+
+    monkeypatch.delitem(HANDLERS, Kind.SYNC)  # a deployment without the sync handler
     runtime.enqueuer.enqueue(
         {"kind": "sync", "org_id": org_id, "provider": "hubspot", "payload": {"model": "contacts"}}
     )

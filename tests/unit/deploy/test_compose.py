@@ -54,8 +54,8 @@ def switchyard_services() -> list[str]:
 
 
 def test_the_deployment_runs_every_role() -> None:
-    """Migrations, API, workers and the exporter run from our image."""
-    assert set(switchyard_services()) >= {"migrate", "api", "worker", "exporter"}
+    """Migrations, API, workers, the scheduler and the exporter run from our image."""
+    assert set(switchyard_services()) >= {"migrate", "api", "worker", "scheduler", "exporter"}
 
 
 @pytest.mark.parametrize("name", switchyard_services())
@@ -105,7 +105,8 @@ def test_mounted_files_exist_in_the_repository() -> None:
 
 
 def test_prometheus_scrapes_the_ports_the_services_serve() -> None:
-    """The scrape config targets the API, worker and exporter ports compose configures."""
+    """The scrape config targets the API, worker, scheduler and exporter ports compose
+    configures."""
     config = yaml.safe_load((ROOT / "dashboards/prometheus/prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["switchyard-api"]["static_configs"][0]["targets"] == ["api:8000"]
@@ -116,3 +117,6 @@ def test_prometheus_scrapes_the_ports_the_services_serve() -> None:
     assert str(workers["port"]) == worker_command[worker_command.index("--metrics-port") + 1]
     exporter_command = services()["exporter"]["command"]
     assert exporter_command[exporter_command.index("--port") + 1] == "9200"
+    scheduler_command = services()["scheduler"]["command"]
+    port = scheduler_command[scheduler_command.index("--metrics-port") + 1]
+    assert jobs["switchyard-scheduler"]["static_configs"][0]["targets"] == [f"scheduler:{port}"]

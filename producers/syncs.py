@@ -1,0 +1,197 @@
+"""Starting syncs: manual triggers (CLI, API) and schedules (``switchyard scheduler``).
+
+A trigger never queues a second run of a (connection, model): while a run holds a live
+lease the trigger is *coalesced* into it (nothing enqueued, the running run's id returned);
+while idle, triggers share a deterministic idempotency key — the state's ``generation``,
+which the next run's start bumps — so the Enqueuer's atomic ``SET NX`` lets exactly one job
+through however many callers race. Schedules work the same way with one key per schedule
+*slot* (schedule id and due time), so any number of schedulers enqueue each slot once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from croniter import croniter
+from sqlalchemy.orm import Session, sessionmaker
+
+from producers.enqueue import Enqueuer
+from providers.syncs import load_sync_models
+from storage.errors import NotFoundError
+from storage.models import SyncSchedule
+from storage.repositories.connections import ConnectionRepository
+from storage.repositories.sync_schedules import AdminSyncScheduleRepository, SyncScheduleRepository
+from storage.repositories.syncs import SyncRepository, lease_is_live
+from storage.types import utcnow
+from workers.envelope import FieldError, InvalidJobError
+from workers.metrics import SYNC_TRIGGERS
+
+logger = logging.getLogger("switchyard.syncs")
+
+
+@dataclass(frozen=True)
+class Triggered:
+    """What a trigger did: ``enqueued``, ``duplicate`` (already queued) or ``coalesced``."""
+
+    result: str
+    job_id: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncTarget:
+    """Which sync: the org, provider, model, mode and connection name."""
+
+    org_id: str
+    provider: str
+    model: str
+    mode: str = "incremental"
+    connection: str = "default"
+
+
+class SyncTrigger:
+    """Enqueues sync jobs without ever queuing a run twice."""
+
+    def __init__(self, sessions: sessionmaker[Session], enqueuer: Enqueuer) -> None:
+        self.sessions = sessions
+        self.enqueuer = enqueuer
+
+    def trigger(self, target: SyncTarget, *, slot_key: str | None = None) -> Triggered:
+        """Start a sync now (or join the running one); raises InvalidJobError naming fields."""
+        check_model(target.provider, target.model)
+        with self.sessions.begin() as session:
+            connection_id = connection_id_of(session, target)
+            state = SyncRepository(session, target.org_id).state(connection_id, target.model)
+            if lease_is_live(state, utcnow()):
+                SYNC_TRIGGERS.labels(target.provider, "coalesced").inc()
+                return Triggered("coalesced", run_id=state.run_id)
+            key = slot_key or (
+                f"sync:{connection_id}:{target.model}:{target.mode}:g{state.generation}"
+            )
+        job = {
+            "kind": "sync",
+            "org_id": target.org_id,
+            "provider": target.provider,
+            "connection": target.connection,
+            "payload": {"model": target.model, "mode": target.mode},
+            "idempotency_key": key,
+        }
+        enqueued = self.enqueuer.enqueue(job)
+        result = "duplicate" if enqueued.duplicate else "enqueued"
+        SYNC_TRIGGERS.labels(target.provider, result).inc()
+        return Triggered(result, job_id=enqueued.job_id)
+
+
+def check_model(provider: str, model: str) -> None:
+    """Refuse a (provider, model) without a sync definition, naming ``payload.model``."""
+    try:
+        load_sync_models().get(provider, model)
+    except LookupError as exc:
+        raise InvalidJobError([FieldError("payload.model", str(exc))]) from None
+
+
+def connection_id_of(session: Session, target: SyncTarget) -> str:
+    """The id of the target's connection, or InvalidJobError naming ``connection``."""
+    try:
+        row = ConnectionRepository(session, target.org_id).get_by_provider(
+            target.provider, target.connection
+        )
+    except NotFoundError:
+        message = f"no connection {target.connection!r} to {target.provider} in this org"
+        raise InvalidJobError([FieldError("connection", message)]) from None
+    return row.id
+
+
+# -- schedules ------------------------------------------------------------------------------
+
+
+def check_cron(expression: str) -> str:
+    """Return a valid five-field cron expression, or InvalidJobError naming ``cron``."""
+    if len(expression.split()) != 5 or not croniter.is_valid(expression):
+        raise InvalidJobError([FieldError("cron", f"{expression!r} is not a 5-field cron")])
+    return expression
+
+
+def next_slot(interval_seconds: int | None, cron: str | None, after: datetime) -> datetime:
+    """The first slot strictly after ``after``: interval slots are aligned to the epoch, so
+    every scheduler computes the same slot whatever its clock reading within the slot."""
+    if interval_seconds is not None:
+        seconds = int(after.timestamp()) // interval_seconds * interval_seconds + interval_seconds
+        return datetime.fromtimestamp(seconds, UTC)
+    assert cron is not None
+    nxt: datetime = croniter(cron, after.astimezone(UTC)).get_next(datetime)
+    return nxt.astimezone(UTC)
+
+
+def set_schedule(
+    sessions: sessionmaker[Session],
+    target: SyncTarget,
+    *,
+    interval_seconds: int | None = None,
+    cron: str | None = None,
+    enabled: bool = True,
+) -> SyncSchedule:
+    """Create or replace the schedule of the target's (connection, model)."""
+    check_model(target.provider, target.model)
+    if cron is not None:
+        check_cron(cron)
+    with sessions.begin() as session:
+        connection_id = connection_id_of(session, target)
+        schedule = SyncScheduleRepository(session, target.org_id).put(
+            connection_id,
+            provider=target.provider,
+            model=target.model,
+            mode=target.mode,
+            interval_seconds=interval_seconds,
+            cron=cron,
+            enabled=enabled,
+            next_due_at=next_slot(interval_seconds, cron, utcnow()),
+        )
+        session.flush()
+        session.expunge(schedule)
+        return schedule
+
+
+def enqueue_due_syncs(
+    sessions: sessionmaker[Session], trigger: SyncTrigger, now: datetime, *, batch: int = 500
+) -> int:
+    """Trigger every schedule due at ``now`` once per slot; returns how many were enqueued.
+
+    Safe with several schedulers: each slot's idempotency key makes a second enqueue a
+    duplicate, and the next slot every scheduler computes is the same.
+    """
+    enqueued = 0
+    with sessions.begin() as session:
+        for schedule in AdminSyncScheduleRepository(session).due(now, limit=batch):
+            slot = int(schedule.next_due_at.timestamp())
+            target = _target_of(session, schedule)
+            try:
+                done = trigger.trigger(target, slot_key=f"schedule:{schedule.id}:{slot}")
+            except InvalidJobError as exc:
+                logger.warning("schedule %s skipped: %s", schedule.id, exc)
+                schedule.enabled = False
+                continue
+            enqueued += done.result == "enqueued"
+            schedule.last_enqueued_at = now
+            schedule.next_due_at = next_slot(schedule.interval_seconds, schedule.cron, now)
+    return enqueued
+
+
+def _target_of(session: Session, schedule: SyncSchedule) -> SyncTarget:
+    connection = ConnectionRepository(session, schedule.org_id).get(schedule.connection_id)
+    return SyncTarget(
+        schedule.org_id, schedule.provider, schedule.model, schedule.mode, connection.name
+    )
+
+
+__all__ = [
+    "SyncTarget",
+    "SyncTrigger",
+    "Triggered",
+    "check_cron",
+    "enqueue_due_syncs",
+    "next_slot",
+    "set_schedule",
+]

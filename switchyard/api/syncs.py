@@ -1,0 +1,141 @@
+"""``/v1/syncs`` and ``/v1/records``: trigger syncs, read run history, read synced records.
+
+``POST /v1/syncs`` takes ``{"provider", "model", "mode"?, "connection"?, "org_id"?}`` and
+answers 202 with ``result`` — ``enqueued``, ``duplicate`` (already queued) or
+``coalesced`` (joined the live run, whose ``run_id`` is returned). ``GET /v1/syncs/runs``
+lists runs newest first. ``GET /v1/records`` pages records in (updated_at, id) order with
+an opaque ``cursor``, filtered by ``model``, ``provider`` + ``connection``, and
+``updated_since`` (ISO 8601 with offset) — what an upstream app polls to consume changes;
+``include_deleted=true`` also returns records the provider deleted (with ``deleted_at``).
+Admin keys name the org with ``org_id``; org keys see only their own org.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from producers.syncs import SyncTarget, SyncTrigger
+from storage.errors import InvalidFieldError, NotFoundError
+from storage.repositories.connections import ConnectionRepository
+from storage.repositories.records import RecordRepository
+from storage.repositories.syncs import SyncRepository
+from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
+from switchyard.api.body import field_errors, read_json_object
+from switchyard.sync_views import record_view, run_view
+from workers.envelope import FieldError, InvalidJobError
+
+router = APIRouter(tags=["syncs"])
+TRIGGER_FIELDS = frozenset({"provider", "model", "mode", "connection", "org_id"})
+OptionalText = Annotated[str | None, Query()]
+
+
+@router.post("/v1/syncs", status_code=status.HTTP_202_ACCEPTED)
+async def trigger_sync(
+    request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> dict[str, Any]:
+    """Start a sync, or join the one running for the same connection and model."""
+    body = await read_json_object(request, runtime.settings.api.max_body_bytes)
+    org_id = principal.org_for(body.get("org_id"))
+    errors = [FieldError(n, "unknown field") for n in sorted(set(body) - TRIGGER_FIELDS)]
+    for name in ("provider", "model"):
+        if not isinstance(body.get(name), str):
+            errors.append(FieldError(name, "required, a string"))
+    if body.get("mode", "incremental") not in ("incremental", "full"):
+        errors.append(FieldError("mode", "must be incremental or full"))
+    if not isinstance(body.get("connection", "default"), str):
+        errors.append(FieldError("connection", "must be a string"))
+    if errors:
+        raise field_errors(errors)
+    target = SyncTarget(
+        org_id,
+        body["provider"],
+        body["model"],
+        body.get("mode", "incremental"),
+        body.get("connection", "default"),
+    )
+    with _mapped():
+        done = await run_in_threadpool(
+            SyncTrigger(runtime.sessions, runtime.enqueuer).trigger, target
+        )
+    return {"result": done.result, "job_id": done.job_id, "run_id": done.run_id}
+
+
+@router.get("/v1/syncs/runs")
+def list_runs(
+    principal: CurrentPrincipal,
+    runtime: CurrentRuntime,
+    org_id: OptionalText = None,
+    model: OptionalText = None,
+    status_: Annotated[str | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """Run history of the org, newest first."""
+    org = principal.org_for(org_id)
+    with _mapped(), runtime.sessions() as session:
+        found = SyncRepository(session, org).runs(model=model, status=status_, limit=limit)
+        return {"runs": [run_view(r) for r in found]}
+
+
+@router.get("/v1/records")
+def list_records(
+    principal: CurrentPrincipal,
+    runtime: CurrentRuntime,
+    org_id: OptionalText = None,
+    model: OptionalText = None,
+    provider: OptionalText = None,
+    connection: OptionalText = None,
+    updated_since: OptionalText = None,
+    include_deleted: bool = False,
+    cursor: OptionalText = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    """A page of synced records and the cursor of the next page (null at the end)."""
+    org = principal.org_for(org_id)
+    since = _since(updated_since)
+    with _mapped(), runtime.sessions() as session:
+        connection_id = None
+        if provider is not None:
+            connection_id = (
+                ConnectionRepository(session, org)
+                .get_by_provider(provider, connection or "default")
+                .id
+            )
+        page = RecordRepository(session, org).list(
+            model=model,
+            connection_id=connection_id,
+            updated_since=since,
+            include_deleted=include_deleted,
+            cursor=cursor,
+            limit=limit,
+        )
+        return {"records": [record_view(r) for r in page.records], "next_cursor": page.next_cursor}
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.utcoffset() is None:
+        raise field_errors([FieldError("updated_since", "ISO 8601 time with an offset")])
+    return parsed
+
+
+@contextmanager
+def _mapped() -> Iterator[None]:
+    try:
+        yield
+    except InvalidJobError as exc:
+        raise field_errors(exc.errors) from None
+    except InvalidFieldError as exc:
+        raise field_errors([FieldError(exc.field, exc.problem)]) from None
+    except NotFoundError as exc:
+        raise field_errors([FieldError("provider", str(exc))]) from None

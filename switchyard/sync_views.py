@@ -1,0 +1,52 @@
+"""Sync runs, schedules and records as JSON-ready data, shared by the CLI and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.models import Record, SyncRun, SyncSchedule
+
+RUN_FIELDS = (
+    "id",
+    "provider",
+    "model",
+    "mode",
+    "status",
+    "added",
+    "updated",
+    "deleted",
+    "unchanged",
+    "pages",
+    "resumes",
+    "duration_ms",
+    "error",
+    "connection_id",
+)
+SCHEDULE_FIELDS = ("id", "provider", "model", "mode", "interval_seconds", "cron", "enabled")
+
+
+def run_view(run: SyncRun) -> dict[str, Any]:
+    out = {name: getattr(run, name) for name in RUN_FIELDS}
+    out["started_at"] = run.started_at.isoformat()
+    out["finished_at"] = run.finished_at.isoformat() if run.finished_at else None
+    return out
+
+
+def schedule_view(schedule: SyncSchedule) -> dict[str, Any]:
+    out = {name: getattr(schedule, name) for name in SCHEDULE_FIELDS}
+    out["connection_id"] = schedule.connection_id
+    out["next_due_at"] = schedule.next_due_at.isoformat()
+    return out
+
+
+def record_view(record: Record) -> dict[str, Any]:
+    return {
+        "id": record.external_id,
+        "model": record.model,
+        "connection_id": record.connection_id,
+        "data": record.data,
+        "provider_updated_at": record.provider_updated_at,
+        "first_seen_at": record.first_seen_at.isoformat(),
+        "updated_at": record.updated_at.isoformat(),
+        "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
+    }
