@@ -225,17 +225,7 @@ def _submit_python_jobs(
         },
     ):
         _submit(runtime, bad, report)
-    for org_id in org_ids.values():  # work this version cannot do lands in the DLQ
-        _submit(
-            runtime,
-            {
-                "kind": "sync",
-                "org_id": org_id,
-                "provider": "hubspot",
-                "payload": {"model": "contacts"},
-            },
-            report,
-        )
+    for org_id in org_ids.values():  # an action this version does not have: to the DLQ
         _submit(
             runtime,
             {

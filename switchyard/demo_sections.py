@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from producers.syncs import SyncTarget, SyncTrigger
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
+from storage.repositories.syncs import SyncRepository
 from switchyard.app import Runtime
 from switchyard.routes_demo import demo_route_summary, start_demo_route
 from switchyard.webhooks_demo import WebhookDemo, start_webhook_demo, webhook_demo_summary
@@ -85,7 +87,31 @@ def _finish_webhook(runtime: Runtime, org_ids: dict[str, str], demo: WebhookDemo
     return webhook_demo_summary(runtime, demo)
 
 
+def _start_sync(runtime: Runtime, org_ids: dict[str, str]) -> list[str]:
+    """Each org syncs its HubSpot contacts; a second trigger joins the first instead of
+    queuing another run."""
+    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
+    results = []
+    for org_id in org_ids.values():
+        target = SyncTarget(org_id, "hubspot", "contacts", mode="full")
+        results += [trigger.trigger(target).result, trigger.trigger(target).result]
+    return results
+
+
+def _finish_sync(runtime: Runtime, org_ids: dict[str, str], triggers: list[str]) -> dict[str, Any]:
+    runs = []
+    for name, org_id in org_ids.items():
+        with runtime.sessions() as session:
+            for run in SyncRepository(session, org_id).runs(model="contacts"):
+                runs.append(
+                    f"{name}: {run.status}, {run.pages} pages, +{run.added} "
+                    f"~{run.updated} -{run.deleted} ={run.unchanged}"
+                )
+    return {"triggers": triggers, "runs (added ~updated -deleted =unchanged)": runs}
+
+
 SECTIONS: list[tuple[str, Start, Finish]] = [
+    ("sync: HubSpot contacts, full", _start_sync, _finish_sync),
     ("route: QR_SCANNED -> HubSpot, Slack, Sheets", _start_route, _finish_route),
     ("OAuth refresh: single flight", _start_refresh, _finish_refresh),
     ("outbound webhook: signed, retried", _start_webhook, _finish_webhook),
