@@ -1,14 +1,18 @@
 """Walking a list endpoint page by page, in the style the catalog entry declares.
 
-Every style yields :class:`Page` objects (items, the response, the page number) and stops on
-the provider's own end signal; a repeated cursor or URL also stops the walk, so a provider
-bug cannot loop a sync forever. Errors are the client's: a failing page raises from
-:meth:`ProviderClient.request` and the caller's checkpoint says where to resume.
+One stepping core serves two callers. A *request* — the path or URL and its query — is plain
+JSON: :func:`first_request` comes from the caller's path and parameters, and
+:func:`next_request` derives the next from a page's body and headers, or says the provider
+is done. A sync stores the next request as its checkpoint and may continue in another
+process; :func:`paginate` walks a whole endpoint in a generator of :class:`Page` objects.
+A request repeating an earlier one ends the walk, so a provider bug cannot loop forever.
+Errors are the client's: a failing page raises from :meth:`ProviderClient.request`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
@@ -23,6 +27,7 @@ from providers.spec import (
     PagePagination,
     PageTokenPagination,
 )
+from providers.spec_pagination import PaginationSpec
 
 if TYPE_CHECKING:
     from providers.client import ProviderClient, ProviderResponse
@@ -79,6 +84,134 @@ def extract_items(body: Any, items_path: str | None, provider: str) -> list[Any]
     )
 
 
+PageRequest = dict[str, Any]
+"""``{"url": path or absolute URL, "params": {...} or None}`` — JSON, stored as is."""
+
+
+def first_request(
+    path: str,
+    params: Mapping[str, str | int],
+    pagination: PaginationSpec,
+    page_size: int | None,
+) -> PageRequest:
+    """The request of the first page: the definition's parameters plus the page size."""
+    query: dict[str, Any] = dict(params)
+    if not isinstance(pagination, NoPagination):
+        if pagination.limit_param:
+            query.setdefault(pagination.limit_param, page_size or pagination.page_size)
+        if isinstance(pagination, OffsetPagination):
+            query[pagination.offset_param] = pagination.first_offset
+        if isinstance(pagination, PagePagination):
+            query[pagination.page_param] = pagination.first_page
+    return {"url": path, "params": query}
+
+
+def next_request(
+    pagination: PaginationSpec,
+    current: PageRequest,
+    body: Any,
+    items: list[Any],
+    *,
+    next_link: str | None,
+    base_url: str,
+    page_size: int | None,
+) -> PageRequest | None:
+    """The request of the page after ``current``, or None when the provider says it is done.
+
+    A next request equal to the current one also ends the walk: a provider bug cannot
+    loop a sync forever.
+    """
+    following = _next(pagination, current, body, items, next_link, base_url, page_size)
+    return None if following == current else following
+
+
+def _next(
+    pagination: PaginationSpec,
+    current: PageRequest,
+    body: Any,
+    items: list[Any],
+    next_link: str | None,
+    base_url: str,
+    page_size: int | None,
+) -> PageRequest | None:
+    params = dict(current.get("params") or {})
+    if isinstance(pagination, NoPagination):
+        return None
+    size = page_size or pagination.page_size
+    if isinstance(pagination, CursorPagination):
+        return _cursor(pagination, current, params, body, items, size)
+    if isinstance(pagination, LinkHeaderPagination):
+        return {"url": urljoin(base_url + "/", next_link), "params": None} if next_link else None
+    if isinstance(pagination, NextUrlPagination):
+        link = dig(body, pagination.next_url_path)
+        if not isinstance(link, str) or not link:
+            return None
+        return {"url": urljoin(base_url + "/", link), "params": None}
+    if isinstance(pagination, PageTokenPagination):
+        token = dig(body, pagination.next_token_path)
+        if not token:
+            return None
+        return {"url": current["url"], "params": {**params, pagination.token_param: str(token)}}
+    if isinstance(pagination, OffsetPagination):
+        return _offset(pagination, current, params, body, items, size)
+    return _page(pagination, current, params, body, items, size)
+
+
+def _cursor(
+    spec: CursorPagination,
+    current: PageRequest,
+    params: dict[str, Any],
+    body: Any,
+    items: list[Any],
+    size: int,
+) -> PageRequest | None:
+    if spec.has_more_path is not None and not dig(body, spec.has_more_path):
+        return None
+    if spec.next_cursor_path is not None:
+        cursor = dig(body, spec.next_cursor_path)
+    else:
+        last = items[-1] if items else None
+        cursor = last.get(spec.last_item_field) if isinstance(last, dict) else None
+        if spec.has_more_path is None and len(items) < size:
+            return None
+    if cursor in (None, ""):
+        return None
+    return {"url": current["url"], "params": {**params, spec.cursor_param: str(cursor)}}
+
+
+def _offset(
+    spec: OffsetPagination,
+    current: PageRequest,
+    params: dict[str, Any],
+    body: Any,
+    items: list[Any],
+    size: int,
+) -> PageRequest | None:
+    offset = int(params.get(spec.offset_param, spec.first_offset)) + len(items)
+    total = dig(body, spec.total_path) if spec.total_path else None
+    if len(items) < size or (isinstance(total, int) and offset - spec.first_offset >= total):
+        return None
+    return {"url": current["url"], "params": {**params, spec.offset_param: offset}}
+
+
+def _page(
+    spec: PagePagination,
+    current: PageRequest,
+    params: dict[str, Any],
+    body: Any,
+    items: list[Any],
+    size: int,
+) -> PageRequest | None:
+    number = int(params.get(spec.page_param, spec.first_page))
+    total = dig(body, spec.total_pages_path) if spec.total_pages_path else None
+    if isinstance(total, int):
+        if number - spec.first_page + 1 >= total:
+            return None
+    elif len(items) < size:
+        return None
+    return {"url": current["url"], "params": {**params, spec.page_param: number + 1}}
+
+
 def paginate(
     client: ProviderClient,
     path: str,
@@ -90,154 +223,26 @@ def paginate(
 ) -> Iterator[Page]:
     """Yield pages of ``path`` until the provider signals the end (or ``max_pages``)."""
     spec = client.spec.pagination
-    walker = _WALKERS[type(spec)]
     if not isinstance(spec, NoPagination):
         items_path = items_path if items_path is not None else (spec.items_path or None)
-    walk = _Walk(client, dict(params or {}), items_path, page_size)
-    for number, page in enumerate(walker(walk, spec, path), start=1):
-        yield page
-        if number >= max_pages:
+    request: PageRequest | None = first_request(path, params or {}, spec, page_size)
+    seen: set[str] = set()
+    for number in range(1, max_pages + 1):
+        if request is None:
             return
-
-
-class _Walk:
-    """State shared by the walkers: the client, base params and how to read items."""
-
-    def __init__(
-        self,
-        client: ProviderClient,
-        params: dict[str, str | int],
-        items_path: str | None,
-        page_size: int | None,
-    ) -> None:
-        self.client = client
-        self.params = params
-        self.items_path = items_path
-        self.page_size = page_size
-        self.number = 0
-
-    def size(self, spec: Any) -> int:
-        return self.page_size or int(spec.page_size)
-
-    def first_params(self, spec: Any) -> dict[str, str | int]:
-        params = dict(self.params)
-        if spec.limit_param:
-            params.setdefault(spec.limit_param, self.size(spec))
-        return params
-
-    def fetch(self, path: str, params: Mapping[str, str | int] | None) -> tuple[Page, Any]:
-        result = self.client.get(path, params=params)
+        seen.add(json.dumps(request, sort_keys=True, default=str))
+        result = client.get(request["url"], params=request["params"])
         body = result.json()
-        self.number += 1
-        items = extract_items(body, self.items_path, self.client.spec.name)
-        return Page(self.number, items, result), body
-
-
-def _cursor(walk: _Walk, spec: CursorPagination, path: str) -> Iterator[Page]:
-    params = walk.first_params(spec)
-    seen: set[str] = set()
-    while True:
-        page, body = walk.fetch(path, params)
-        yield page
-        if spec.has_more_path is not None and not dig(body, spec.has_more_path):
+        items = extract_items(body, items_path, client.spec.name)
+        yield Page(number, items, result)
+        request = next_request(
+            spec,
+            request,
+            body,
+            items,
+            next_link=result.response.links.get("next", {}).get("url"),
+            base_url=client.base_url,
+            page_size=page_size,
+        )
+        if request is not None and json.dumps(request, sort_keys=True, default=str) in seen:
             return
-        if spec.next_cursor_path is not None:
-            cursor = dig(body, spec.next_cursor_path)
-        else:
-            cursor = page.items[-1].get(spec.last_item_field) if page.items else None
-            if spec.has_more_path is None and len(page.items) < walk.size(spec):
-                return
-        if cursor in (None, "") or str(cursor) in seen:
-            return
-        seen.add(str(cursor))
-        params = {**params, spec.cursor_param: str(cursor)}
-
-
-def _link_header(walk: _Walk, spec: LinkHeaderPagination, path: str) -> Iterator[Page]:
-    target: str | None = path
-    params: Mapping[str, str | int] | None = walk.first_params(spec)
-    seen: set[str] = set()
-    while target is not None:
-        page, _ = walk.fetch(target, params)
-        yield page
-        target = page.response.response.links.get("next", {}).get("url")
-        if target is None or target in seen:
-            return
-        seen.add(target)
-        target = urljoin(walk.client.base_url + "/", target)
-        params = None
-
-
-def _offset(walk: _Walk, spec: OffsetPagination, path: str) -> Iterator[Page]:
-    offset = spec.first_offset
-    size = walk.size(spec)
-    while True:
-        params = {**walk.first_params(spec), spec.offset_param: offset}
-        page, body = walk.fetch(path, params)
-        yield page
-        offset += len(page.items)
-        total = dig(body, spec.total_path) if spec.total_path else None
-        if len(page.items) < size or (
-            isinstance(total, int) and offset - spec.first_offset >= total
-        ):
-            return
-
-
-def _page(walk: _Walk, spec: PagePagination, path: str) -> Iterator[Page]:
-    number = spec.first_page
-    size = walk.size(spec)
-    while True:
-        params = {**walk.first_params(spec), spec.page_param: number}
-        page, body = walk.fetch(path, params)
-        yield page
-        total = dig(body, spec.total_pages_path) if spec.total_pages_path else None
-        if isinstance(total, int):
-            if number - spec.first_page + 1 >= total:
-                return
-        elif len(page.items) < size:
-            return
-        number += 1
-
-
-def _page_token(walk: _Walk, spec: PageTokenPagination, path: str) -> Iterator[Page]:
-    params = walk.first_params(spec)
-    seen: set[str] = set()
-    while True:
-        page, body = walk.fetch(path, params)
-        yield page
-        token = dig(body, spec.next_token_path)
-        if not token or str(token) in seen:
-            return
-        seen.add(str(token))
-        params = {**params, spec.token_param: str(token)}
-
-
-def _next_url(walk: _Walk, spec: NextUrlPagination, path: str) -> Iterator[Page]:
-    target = path
-    params: Mapping[str, str | int] | None = walk.first_params(spec)
-    seen: set[str] = set()
-    while True:
-        page, body = walk.fetch(target, params)
-        yield page
-        link = dig(body, spec.next_url_path)
-        if not isinstance(link, str) or not link or link in seen:
-            return
-        seen.add(link)
-        target = urljoin(walk.client.base_url + "/", link)
-        params = None
-
-
-def _single(walk: _Walk, spec: NoPagination, path: str) -> Iterator[Page]:
-    page, _ = walk.fetch(path, walk.params)
-    yield page
-
-
-_WALKERS: dict[type, Callable[[_Walk, Any, str], Iterator[Page]]] = {
-    CursorPagination: _cursor,
-    LinkHeaderPagination: _link_header,
-    OffsetPagination: _offset,
-    PagePagination: _page,
-    PageTokenPagination: _page_token,
-    NextUrlPagination: _next_url,
-    NoPagination: _single,
-}

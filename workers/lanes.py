@@ -16,6 +16,7 @@ Lane keys of one queue share one hash tag, ``{<namespace>:q:<queue>}``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -128,20 +129,27 @@ class Lanes:
         self.redis.hset(self.prefix(queue) + ":weights", org, weight)
 
     def depth(self, queue: str) -> LaneDepth:
-        """Counts per state and the oldest laned job's age: one round trip, O(1) calls."""
-        p = self.prefix(queue)
+        """Counts per state and the oldest laned job's age for one queue."""
+        return self.depths([queue])[queue]
+
+    def depths(self, queues: Sequence[str]) -> dict[str, LaneDepth]:
+        """:meth:`depth` of many queues in one round trip (five O(1) reads per queue)."""
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zcard(p + ":due")
-        pipe.zcard(p + ":waiting")
-        pipe.scard(p + ":active")
-        pipe.zrange(p + ":due", 0, 0, withscores=True)
         pipe.time()
-        laned, waiting, orgs, oldest, (seconds, micros) = pipe.execute()
-        age = None
-        if oldest:
-            now_ms = int(seconds) * 1000 + int(micros) // 1000
-            age = max(0, now_ms - int(oldest[0][1]))
-        return LaneDepth(laned=laned, waiting=waiting, orgs=orgs, oldest_due_age_ms=age)
+        for queue in queues:
+            p = self.prefix(queue)
+            pipe.zcard(p + ":due")
+            pipe.zcard(p + ":waiting")
+            pipe.scard(p + ":active")
+            pipe.zrange(p + ":due", 0, 0, withscores=True)
+        (seconds, micros), *replies = pipe.execute()
+        now_ms = int(seconds) * 1000 + int(micros) // 1000
+        found = {}
+        for index, queue in enumerate(queues):
+            laned, waiting, orgs, oldest = replies[index * 4 : index * 4 + 4]
+            age = max(0, now_ms - int(oldest[0][1])) if oldest else None
+            found[queue] = LaneDepth(laned=laned, waiting=waiting, orgs=orgs, oldest_due_age_ms=age)
+        return found
 
 
 def _text(value: Any) -> str:

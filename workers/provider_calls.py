@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from providers.auth.credentials import (
     AdminSecrets,
     ApiKey,
@@ -24,6 +26,7 @@ from providers.client import ProviderClient, ProviderResponse
 from providers.errors import AuthError, ProviderError
 from providers.spec import ProviderSpec
 from storage.errors import NotFoundError
+from storage.models import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from workers.context import WorkerContext
@@ -34,7 +37,6 @@ from workers.metrics import observe_provider_response
 from workers.refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
 
 Credential = BearerToken | ApiKey | BasicCredential | AdminSecrets
-ConnectionError_ = ConnectionUnusable  # the name earlier code and tests know
 
 
 @dataclass(frozen=True)
@@ -122,20 +124,23 @@ def _request(
     return response
 
 
+def usable_connection(session: Session, job: JobEnvelope, provider: str) -> Connection:
+    """The job's connection, if it exists and is connected; else :class:`ConnectionUnusable`
+    (the job parks in the DLQ, replayable once the org reconnects)."""
+    try:
+        row = ConnectionRepository(session, job.org_id).get_by_provider(provider, job.connection)
+    except NotFoundError:
+        raise ConnectionUnusable(
+            f"no connection {job.connection!r} to {provider}: connect it, then replay"
+        ) from None
+    if row.status != "connected":
+        raise ConnectionUnusable(f"connection {job.connection!r} to {provider} is {row.status}")
+    return row
+
+
 def _connection(context: WorkerContext, job: JobEnvelope, spec: ProviderSpec) -> _Link:
     with context.sessions() as session:
-        try:
-            row = ConnectionRepository(session, job.org_id).get_by_provider(
-                spec.name, job.connection
-            )
-        except NotFoundError:
-            raise ConnectionUnusable(
-                f"no connection {job.connection!r} to {spec.name}: connect it, then replay"
-            ) from None
-        if row.status != "connected":
-            raise ConnectionUnusable(
-                f"connection {job.connection!r} to {spec.name} is {row.status}"
-            )
+        row = usable_connection(session, job, spec.name)
         account = {str(k): str(v) for k, v in (row.account_identifier or {}).items()}
         target = RefreshTarget(job.org_id, row.id, row.name, spec, account)
         if spec.auth.mode in {"admin_credential", "none"}:

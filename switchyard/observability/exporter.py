@@ -67,8 +67,7 @@ class ExporterSources:
     def lane_state(self) -> dict[str, LaneDepth]:
         """Every queue's lane counters (``workers.lanes``), read once per scrape."""
         if self._lane_state is None:
-            lanes = Lanes(self.redis, self.namespace)
-            self._lane_state = {queue: lanes.depth(queue) for queue in self.queues}
+            self._lane_state = Lanes(self.redis, self.namespace).depths(self.queues)
         return self._lane_state
 
 

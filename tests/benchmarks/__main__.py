@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.benchmarks import execution, syncs, throughput, webhooks
+from tests.benchmarks import execution, exporter, syncs, throughput, webhooks
 
 if __name__ == "__main__":
     throughput.main(
@@ -15,3 +15,4 @@ if __name__ == "__main__":
     execution.main()
     webhooks.main()
     syncs.main()
+    exporter.main()

@@ -20,17 +20,14 @@ from datetime import timedelta
 from typing import Any
 
 from providers.errors import PermanentError
-from providers.pagination import dig
+from providers.pagination import dig, first_request, next_request
 from providers.spec_pagination import PaginationSpec
-from providers.syncs.paging import first_request, next_request
 from providers.syncs.spec import SyncModelSpec, load_sync_models
-from storage.errors import NotFoundError
-from storage.repositories.connections import ConnectionRepository
 from workers.context import WorkerContext
 from workers.envelope import SyncJob
 from workers.errors import PermanentJobError, UnsupportedJobError
 from workers.metrics import SYNC_RECORDS, SYNC_RUNS
-from workers.provider_calls import ConnectionError_, call_provider
+from workers.provider_calls import call_provider, usable_connection
 from workers.sync import runs
 from workers.sync.pacing import PagePacer
 from workers.sync.records import items_of, rows_of
@@ -195,14 +192,7 @@ def _definition(job: SyncJob) -> SyncModelSpec:
 
 def _connection(context: WorkerContext, job: SyncJob) -> tuple[str, dict[str, Any], dict[str, str]]:
     with context.sessions() as session:
-        try:
-            row = ConnectionRepository(session, job.org_id).get_by_provider(
-                job.provider, job.connection
-            )
-        except NotFoundError:
-            raise ConnectionError_(
-                f"no connection {job.connection!r} to {job.provider}: connect it, then replay"
-            ) from None
+        row = usable_connection(session, job, job.provider)
         account = {str(k): str(v) for k, v in (row.account_identifier or {}).items()}
         return row.id, dict(row.config or {}), account
 

@@ -139,3 +139,24 @@ def test_every_key_of_a_queue_shares_one_hash_tag(any_redis: Redis, namespace: s
     dramatiq_keys = {f"{namespace}:{Q}", f"{namespace}:{Q}.msgs"}
     assert dramatiq_keys <= keys
     assert all(k.startswith(lanes.prefix(Q)) for k in keys - dramatiq_keys)
+
+
+def test_depths_of_many_queues_take_one_round_trip(any_redis: Redis, namespace: str) -> None:
+    """The exporter reads every queue's lanes in one pipeline, whatever the queue count."""
+    lanes = Lanes(any_redis, namespace)
+    for i in range(3):
+        lanes.push(f"q{i}", f"e{i}", b"{}", org="o", priority=5)
+    pipelines: list[int] = []
+    original = any_redis.pipeline
+
+    def counted(*args: object, **kwargs: object) -> object:
+        pipelines.append(1)
+        return original(*args, **kwargs)  # type: ignore[arg-type]
+
+    any_redis.pipeline = counted  # type: ignore[method-assign]
+    try:
+        depths = lanes.depths([f"q{i}" for i in range(50)])
+    finally:
+        del any_redis.pipeline
+    assert len(pipelines) == 1
+    assert [depths[f"q{i}"].laned for i in range(4)] == [1, 1, 1, 0]

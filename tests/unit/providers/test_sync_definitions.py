@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from providers.errors import CatalogError
+from providers.pagination import first_request, next_request
 from providers.registry import load_catalog
 from providers.sandbox.datasets import Datasets, stamp
 from providers.spec_pagination import (
@@ -17,7 +18,6 @@ from providers.spec_pagination import (
     PagePagination,
     PageTokenPagination,
 )
-from providers.syncs.paging import first_request, next_request
 from providers.syncs.spec import load_sync_models, parse_models
 from providers.syncs.transforms import TRANSFORMS, transform_named
 
