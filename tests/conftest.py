@@ -12,6 +12,7 @@ import fakeredis
 import pytest
 from redis import Redis
 
+from providers.sandbox import Sandbox
 from storage.crypto import generate_key_item
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
@@ -128,6 +129,30 @@ def runtime_settings(
         security={"encryption_keys": [generate_key_item("test1")]},
         providers=providers or {},
     )
+
+
+def sandboxed_runtime(
+    *,
+    backend: str,
+    tmp_path: Path,
+    namespace: str,
+    request: pytest.FixtureRequest,
+    providers: dict[str, Any] | None = None,
+    **workers: Any,
+) -> Iterator[Runtime]:
+    """A runtime of :func:`runtime_settings` whose provider calls (token endpoint included) go
+    to its own in-process sandbox; for fixtures: ``yield from sandboxed_runtime(...)``."""
+    settings = runtime_settings(
+        backend=backend,
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        providers=providers,
+        **workers,
+    )
+    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
+    yield rt
+    rt.close()
 
 
 @pytest.fixture(params=["embedded", "servers"])

@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 
-from providers.sandbox import Sandbox
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.routes import ActionRunRepository
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from switchyard.app import Runtime
+from tests.conftest import sandboxed_runtime, unique
 from tests.integration.actions.connections import connect
 from workers.actions import all_actions
 from workers.inprocess import run_until_idle
@@ -140,12 +139,9 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
 
 @pytest.fixture(params=["embedded", "servers"])
 def rt(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param, tmp_path=tmp_path, namespace=namespace, request=request
     )
-    runtime = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield runtime
-    runtime.close()
 
 
 def new_org(rt: Runtime) -> str:

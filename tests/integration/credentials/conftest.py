@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from providers.sandbox import Sandbox
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings
+from switchyard.app import Runtime
+from tests.conftest import sandboxed_runtime
 
 HIGH = {
     name: {"rate_limit": {"limit": 100_000, "period_seconds": 1, "burst": 100_000}}
@@ -21,7 +20,7 @@ HIGH = {
 @pytest.fixture(params=["embedded", "servers"])
 def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """A runtime whose provider calls (token endpoint included) go to an in-process sandbox."""
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param,
         tmp_path=tmp_path,
         namespace=namespace,
@@ -29,9 +28,6 @@ def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) ->
         providers=HIGH,
         max_retries=4,
     )
-    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield rt
-    rt.close()
 
 
 @pytest.fixture

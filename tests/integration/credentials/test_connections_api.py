@@ -12,15 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from producers.replay import Selection, replay
-from providers.sandbox import Sandbox
 from providers.sandbox.profiles.messaging import TWILIO_SID, TWILIO_TOKEN
 from storage.repositories.audit import AuditRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import DeadJobFilter
 from storage.types import utcnow
 from switchyard.api.app import create_app
-from switchyard.app import SANDBOX_ROOT, Runtime, build_runtime
-from tests.conftest import runtime_settings
+from switchyard.app import SANDBOX_ROOT, Runtime
+from tests.conftest import sandboxed_runtime
 from tests.integration.credentials.api_helpers import auth, consent, org_keys, start
 from tests.integration.credentials.helpers import credential, dead, event_types, proxy_job
 from workers.inprocess import run_until_idle
@@ -39,7 +38,7 @@ PAYPAL_ON_SANDBOX = {
 @pytest.fixture(params=["embedded", "servers"])
 def rt(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """The sandboxed runtime, with PayPal (client credentials) pointed at the generic fake."""
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param,
         tmp_path=tmp_path,
         namespace=namespace,
@@ -47,9 +46,6 @@ def rt(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterat
         providers=PAYPAL_ON_SANDBOX,
         max_retries=2,
     )
-    runtime = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

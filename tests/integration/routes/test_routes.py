@@ -10,11 +10,10 @@ import pytest
 
 from producers.replay import parse_selection, replay
 from producers.routes import create_route, dry_run_route, show_route
-from providers.sandbox import Sandbox
 from providers.sandbox.scripted import Scripted
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from switchyard.app import Runtime
+from tests.conftest import sandboxed_runtime, unique
 from tests.integration.actions.test_provider_actions import dead
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
 from workers.inprocess import run_until_idle
@@ -23,12 +22,9 @@ from workers.routing.definition import InvalidRouteError
 
 @pytest.fixture(params=["embedded", "servers"])
 def rt(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param, tmp_path=tmp_path, namespace=namespace, request=request
     )
-    runtime = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from providers.sandbox import Sandbox
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
@@ -19,18 +18,15 @@ from switchyard.app import Runtime, build_runtime
 from switchyard.cli import _register
 from switchyard.cli import app as cli_app
 from switchyard.settings import load_settings
-from tests.conftest import runtime_settings, unique
+from tests.conftest import sandboxed_runtime, unique
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers
 
 
 @pytest.fixture(params=["embedded", "servers"])
 def rt(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param, tmp_path=tmp_path, namespace=namespace, request=request
     )
-    runtime = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield runtime
-    runtime.close()
 
 
 @pytest.fixture

@@ -7,16 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from providers.sandbox import Sandbox
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings
+from switchyard.app import Runtime
+from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS
 
 
 @pytest.fixture(params=["embedded", "servers"])
 def synced(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """A runtime on SQLite+fakeredis, then on PostgreSQL+Redis, with its own sandbox."""
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param,
         tmp_path=tmp_path,
         namespace=namespace,
@@ -24,15 +23,12 @@ def synced(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> It
         providers=HIGH_LIMITS,
         max_retries=2,
     )
-    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield rt
-    rt.close()
 
 
 @pytest.fixture
 def pg_synced(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """Like ``synced``, on PostgreSQL and Redis only."""
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend="servers",
         tmp_path=tmp_path,
         namespace=namespace,
@@ -40,6 +36,3 @@ def pg_synced(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) ->
         providers=HIGH_LIMITS,
         max_retries=2,
     )
-    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield rt
-    rt.close()

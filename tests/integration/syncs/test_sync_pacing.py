@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from providers.errors import RateLimited
-from providers.sandbox import Sandbox
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings
+from switchyard.app import Runtime
+from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run, run_sync_job
 from workers.envelope import SyncJob
 from workers.limiter import Limiter
@@ -45,16 +44,13 @@ def test_each_page_after_the_first_takes_a_limiter_slot(
 def slow_limit(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """HubSpot limited to one request a minute by our own limiter."""
     providers = {**HIGH_LIMITS, "hubspot": {"rate_limit": {"limit": 1, "period_seconds": 60}}}
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend="embedded",
         tmp_path=tmp_path,
         namespace=namespace,
         request=request,
         providers=providers,
     )
-    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield rt
-    rt.close()
 
 
 def test_a_long_wait_pauses_the_run_at_its_checkpoint(slow_limit: Runtime) -> None:

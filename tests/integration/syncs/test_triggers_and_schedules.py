@@ -11,12 +11,11 @@ from pathlib import Path
 import pytest
 
 from producers.syncs import SyncTarget, SyncTrigger, enqueue_due_syncs, next_slot, set_schedule
-from providers.sandbox import Sandbox
 from storage.errors import InvalidFieldError
 from storage.repositories.sync_schedules import SyncScheduleRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.app import Runtime
 from switchyard.scheduler import PeriodicTask, Scheduler, default_tasks
-from tests.conftest import runtime_settings
+from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run
 from workers.envelope import InvalidJobError
 from workers.inprocess import run_until_idle
@@ -123,16 +122,13 @@ def second_scheduler(
     pg_synced: Runtime, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[Runtime]:
     """Another runtime (own engine, Redis client, enqueuer) on the same servers."""
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend="servers",
         tmp_path=tmp_path / "second",
         namespace=pg_synced.settings.workers.namespace,
         request=request,
         providers=HIGH_LIMITS,
     )
-    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield rt
-    rt.close()
 
 
 def test_two_schedulers_enqueue_each_slot_once(

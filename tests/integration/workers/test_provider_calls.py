@@ -10,13 +10,12 @@ from typing import Any
 
 import pytest
 
-from providers.sandbox import Sandbox
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from switchyard.app import Runtime
+from tests.conftest import sandboxed_runtime, unique
 from workers.inprocess import run_until_idle
 
 HIGH = {"hubspot": {"rate_limit": {"limit": 1000, "period_seconds": 1, "burst": 1000}}}
@@ -25,7 +24,7 @@ HIGH = {"hubspot": {"rate_limit": {"limit": 1000, "period_seconds": 1, "burst": 
 @pytest.fixture(params=["embedded", "servers"])
 def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """A runtime whose provider calls go to an in-process sandbox; our own limit set high."""
-    settings = runtime_settings(
+    yield from sandboxed_runtime(
         backend=request.param,
         tmp_path=tmp_path,
         namespace=namespace,
@@ -33,9 +32,6 @@ def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) ->
         providers=HIGH,
         max_retries=4,
     )
-    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
-    yield rt
-    rt.close()
 
 
 @pytest.fixture
