@@ -91,7 +91,7 @@ def parse_selection(
     error_class: str | None = None,
     since: str | None = None,
     until: str | None = None,
-    ids: Iterable[str] = (),
+    ids: Iterable[str] | None = None,
     limit: str | int | None = None,
     now: datetime | None = None,
 ) -> Selection:
@@ -130,7 +130,7 @@ def parse_selection(
     if "since" in times and "until" in times and times["since"] >= times["until"]:
         errors.append(FieldError("until", "must be later than since"))
     where = replace(where, since=times.get("since"), until=times.get("until"))
-    id_list = tuple(dict.fromkeys(i.strip() for i in ids))
+    id_list = tuple(dict.fromkeys(i.strip() for i in ids or ()))
     if len(id_list) > MAX_IDS:
         errors.append(FieldError("id", f"at most {MAX_IDS} ids at once, got {len(id_list)}"))
     if any(not i for i in id_list):

@@ -54,7 +54,7 @@ def list_dead_jobs(
             error_class=error_class,
             since=since,
             until=until,
-            ids=dead_job_ids or (),
+            ids=dead_job_ids,
             limit=limit,
         )
     page = dlq.list_dead_jobs(runtime.sessions, selection, offset=start)

@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from typing import Annotated
 
 import typer
-from sqlalchemy.orm import Session
 
 from producers import replay as dlq
 from switchyard.app import Runtime
@@ -55,31 +54,6 @@ def _bad_input() -> Iterator[None]:
         fail(str(exc))
 
 
-def _selection(
-    session: Session,
-    *,
-    org: str | None,
-    provider: str | None,
-    kind: str | None,
-    error_class: str | None,
-    since: str | None,
-    until: str | None,
-    ids: list[str] | None,
-    limit: int | None,
-) -> dlq.Selection:
-    return dlq.parse_selection(
-        session,
-        org=org,
-        provider=provider,
-        kind=kind,
-        error_class=error_class,
-        since=since,
-        until=until,
-        ids=ids or (),
-        limit=limit,
-    )
-
-
 @app.command("list")
 def list_dead_jobs(
     org: Org = None,
@@ -96,7 +70,7 @@ def list_dead_jobs(
     """List dead jobs, most recently dead first."""
     with runtime() as rt, _bad_input():
         with rt.sessions() as session:
-            selection = _selection(
+            selection = dlq.parse_selection(
                 session,
                 org=org,
                 provider=provider,
@@ -174,7 +148,7 @@ def replay(
     """
     with runtime() as rt, _bad_input():
         with rt.sessions() as session:
-            selection = _selection(
+            selection = dlq.parse_selection(
                 session,
                 org=org,
                 provider=provider,
@@ -219,7 +193,7 @@ def purge(
     """Delete dead jobs for good (audited); asks for confirmation unless --yes."""
     with runtime() as rt, _bad_input():
         with rt.sessions() as session:
-            selection = _selection(
+            selection = dlq.parse_selection(
                 session,
                 org=org,
                 provider=provider,
