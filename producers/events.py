@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -69,7 +69,6 @@ class EventPublisher:
     enqueuer: Enqueuer
     fanouts: Callable[[], Sequence[Fanout]]
     max_data_bytes: int
-    _log: logging.Logger = field(default=log, repr=False)
 
     def publish(
         self,
@@ -147,7 +146,7 @@ class EventPublisher:
             # A target answered a job the contract refuses: a bug in that target. Say so
             # loudly and go on, so one bad target does not hold back the others.
             EVENT_FANOUT_JOBS.labels(kind, "refused").inc()
-            self._log.error("fan-out of event %s refused a job: %s", event.id, exc)
+            log.error("fan-out of event %s refused a job: %s", event.id, exc)
             return 0
         EVENT_FANOUT_JOBS.labels(kind, "duplicate" if result.duplicate else "accepted").inc()
         return 0 if result.duplicate else 1

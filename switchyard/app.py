@@ -114,8 +114,8 @@ class Runtime:
             keyring=self.keyring,
             provider_settings=self.provider_settings,
             transport=self.sandbox.transport() if self.sandbox else None,
-            events=_LazyEvents(self),
-            jobs=_LazyJobs(self),
+            events=_LazyProducers(self),
+            jobs=_LazyProducers(self),
             action_options=ActionOptions(**self.settings.actions.model_dump()),
             kind_overrides=self.kind_overrides,
             webhooks=self.outbound_webhooks,
@@ -195,24 +195,17 @@ class Runtime:
 
 
 @dataclass(frozen=True)
-class _LazyEvents:
-    """The worker context's event sink: the runtime's publisher, built on first use (the
-    publisher needs the enqueuer, which most worker processes never otherwise build)."""
-
-    runtime: Runtime
-
-    def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
-        return self.runtime.event_publisher.publish(org_id, type, data, **options)
-
-
-@dataclass(frozen=True)
-class _LazyJobs:
-    """The worker context's job sink: the runtime's enqueuer, built on first use."""
+class _LazyProducers:
+    """The worker context's job and event sinks: the runtime's enqueuer and event publisher,
+    built on first use (most worker processes never enqueue or publish)."""
 
     runtime: Runtime
 
     def enqueue(self, data: Mapping[str, Any]) -> object:
         return self.runtime.enqueuer.enqueue(data)
+
+    def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
+        return self.runtime.event_publisher.publish(org_id, type, data, **options)
 
 
 class OrgDirectory:
