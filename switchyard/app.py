@@ -76,6 +76,7 @@ class Runtime:
             time_limit_ms=w.time_limit_ms,
             admission_depth=w.admission_depth,
             idle_poll_ms=w.idle_poll_ms,
+            log_job_progress=w.log_job_progress,
         )
 
     @property

@@ -37,8 +37,9 @@ from switchyard.settings import load_settings
 from switchyard.webhooks_demo import DEMO_WEBHOOK_SETTINGS
 from workers.envelope import InvalidJobError
 from workers.inprocess import run_until_idle
+from workers.job_fields import job_fields
 from workers.metrics import JOBS_ENQUEUED
-from workers.middleware.outcomes import OutcomeLog, job_fields, outcome_of
+from workers.middleware.outcomes import OutcomeLog, outcome_of
 
 ORGS = ("acme", "globex", "initech")
 PROVIDER_CALLS_PER_ORG = 10
@@ -110,7 +111,7 @@ class _OutcomeRecorder(Middleware):
         self._count(message, None)
 
     def _count(self, message: MessageProxy, exception: BaseException | None) -> None:
-        org = self.org_names.get(job_fields(message)["org"], "?")
+        org = self.org_names.get(job_fields(message).org, "?")
         with self.lock:
             self.report.outcomes[(org, outcome_of(message, exception))] += 1
 

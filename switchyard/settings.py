@@ -72,6 +72,11 @@ class WorkerSettings(BaseModel):
         description="Longest an idle consumer sleeps before looking for jobs again: the "
         "pickup latency of a job arriving at an idle worker (Dramatiq's default is 1 s).",
     )
+    log_job_progress: bool = Field(
+        default=False,
+        description="Log 'job started' / 'job succeeded' for every job at INFO (else DEBUG). "
+        "Retries, deferrals and dead letters are logged either way.",
+    )
 
     _split = field_validator("queues", mode="before")(lambda v: _split_csv(v))
 

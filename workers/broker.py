@@ -7,6 +7,7 @@ the lanes (:mod:`workers.lanes`); Dramatiq's own delay queues and ``Retries`` ar
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import dramatiq
@@ -36,6 +37,7 @@ class BrokerOptions:
     time_limit_ms: int = 600_000
     admission_depth: int = 20
     idle_poll_ms: int = 100
+    log_job_progress: bool = False
 
 
 def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext) -> RedisBroker:
@@ -54,7 +56,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
             lease_ms=options.time_limit_ms,
         ),
         AttemptClock(),
-        OutcomeLog(),
+        OutcomeLog(progress_level=logging.INFO if options.log_job_progress else logging.DEBUG),
         JobMetrics(),
         DeadLetter(context.sessions),
         TimeLimit(),

@@ -15,6 +15,8 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
+from workers.job_fields import job_fields
+
 _fields: ContextVar[Mapping[str, str] | None] = ContextVar("switchyard_log_fields", default=None)
 
 
@@ -29,15 +31,11 @@ def bind_log_fields(fields: Mapping[str, str] | None) -> None:
 
 def message_log_fields(message: MessageProxy) -> dict[str, str]:
     """Identifying fields of a job message; never its payload."""
-    data = message.args[0] if message.args and isinstance(message.args[0], dict) else {}
-    fields = {
-        "job_id": str(data.get("id") or message.message_id),
-        "correlation_id": str(data.get("correlation_id") or data.get("id") or message.message_id),
-        "queue": message.queue_name,
-    }
-    for name in ("kind", "provider", "org_id"):
-        if data.get(name):
-            fields[name] = str(data[name])
+    job = job_fields(message)
+    fields = {"job_id": job.id, "correlation_id": job.correlation_id, "queue": job.queue}
+    for name, value in (("kind", job.kind), ("provider", job.provider), ("org_id", job.org)):
+        if value != "?":
+            fields[name] = value
     return fields
 
 

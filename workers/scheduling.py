@@ -28,10 +28,10 @@ def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outc
 
 def marked_outcome(message: MessageProxy) -> Outcome | None:
     """The outcome a middleware recorded when it rescheduled the message, if any."""
-    outcome: Outcome | None = getattr(message, _OUTCOME, None)
+    outcome: Outcome | None = message.__dict__.get(_OUTCOME)
     return outcome
 
 
 def marked_delay_ms(message: MessageProxy) -> int | None:
-    delay: int | None = getattr(message, _DELAY, None)
+    delay: int | None = message.__dict__.get(_DELAY)
     return delay

@@ -63,6 +63,7 @@ def _env(rt: Runtime, extra: dict[str, str]) -> dict[str, str]:
         "SWITCHYARD_DATABASE_URL": rt.settings.resolved_database_url,
         "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": KEY,
         "SWITCHYARD_WORKERS__NAMESPACE": rt.settings.workers.namespace,
+        "SWITCHYARD_WORKERS__LOG_JOB_PROGRESS": "true",  # wait times are read off "job started"
         **extra,
     }
 

@@ -10,6 +10,7 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
 from workers.errors import error_class_of
+from workers.job_fields import job_fields
 from workers.middleware.attempts import attempts_of
 from workers.scheduling import Outcome, marked_delay_ms, marked_outcome
 
@@ -26,23 +27,21 @@ def outcome_of(message: MessageProxy, exception: BaseException | None) -> Outcom
     return "dead_lettered" if message.failed else "retried"
 
 
-def job_fields(message: MessageProxy) -> dict[str, str]:
-    """Low-risk identifying fields of a job message (never its payload)."""
-    data = message.args[0] if message.args and isinstance(message.args[0], dict) else {}
-    return {
-        "id": str(data.get("id", message.message_id)),
-        "kind": str(data.get("kind", "?")),
-        "provider": str(data.get("provider", "?")),
-        "org": str(data.get("org_id", "?")),
-    }
-
-
 class OutcomeLog(Middleware):
-    """Logs ``job started`` / ``job succeeded`` / ``job retried`` / ``job dead_lettered``."""
+    """Logs ``job started`` / ``job succeeded`` / ``job retried`` / ``job dead_lettered``.
+
+    Retries, deferrals and dead letters are always logged. ``started`` and ``succeeded``
+    happen for every job, thousands a second: writing them costs more than a no-op job
+    itself, and ``switchyard_jobs_finished_total`` already counts them, so they are logged
+    at DEBUG unless the operator asks for them (``log_job_progress``: INFO).
+    """
+
+    def __init__(self, *, progress_level: int = logging.DEBUG) -> None:
+        self.progress_level = progress_level
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         fields = job_fields(message)
-        logger.info("job started %s attempt=%d", _fmt(fields), attempts_of(message))
+        logger.log(self.progress_level, "job started %s attempt=%d", fields, attempts_of(message))
 
     def after_process_message(
         self,
@@ -53,9 +52,10 @@ class OutcomeLog(Middleware):
         exception: BaseException | None = None,
     ) -> None:
         outcome = outcome_of(message, exception)
-        fields = _fmt(job_fields(message))
+        fields = job_fields(message)
         if exception is None:
-            logger.info("job %s %s", outcome, fields)
+            level = self.progress_level if outcome == "succeeded" else logging.INFO
+            logger.log(level, "job %s %s", outcome, fields)
         elif outcome == "deferred":
             logger.info(
                 "job %s %s delay_ms=%s error=%s",
@@ -73,10 +73,6 @@ class OutcomeLog(Middleware):
         logger.info(
             "job %s %s delay_ms=%s",
             outcome_of(message, None),
-            _fmt(job_fields(message)),
+            job_fields(message),
             marked_delay_ms(message),
         )
-
-
-def _fmt(fields: dict[str, str]) -> str:
-    return " ".join(f"{key}={value}" for key, value in fields.items())

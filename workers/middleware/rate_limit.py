@@ -19,6 +19,7 @@ from providers.registry import Catalog
 from providers.spec import RateLimitPolicy
 from workers.accounts import AccountDirectory
 from workers.envelope import Kind
+from workers.job_fields import job_fields
 from workers.lanes import Lanes
 from workers.limiter import Limiter, rate_key_and_policy
 from workers.scheduling import reschedule
@@ -31,7 +32,7 @@ LIMITED_KINDS = frozenset({Kind.ACTION.value, Kind.SYNC.value})
 
 def rate_key_of(message: MessageProxy) -> str | None:
     """The rate key the job was admitted on (set before it ran)."""
-    key: str | None = getattr(message, _KEY, None)
+    key: str | None = message.__dict__.get(_KEY)
     return key
 
 
@@ -91,21 +92,20 @@ class RateLimit(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
-        policy: RateLimitPolicy | None = getattr(message, _POLICY, None)
+        policy: RateLimitPolicy | None = message.__dict__.get(_POLICY)
         key = rate_key_of(message)
         if key is not None and policy is not None and policy.concurrency:
             self.limiter.release(key, message.message_id)
 
     def _key_and_policy(self, message: MessageProxy) -> tuple[str, RateLimitPolicy] | None:
-        data = message.args[0] if message.args and isinstance(message.args[0], dict) else {}
-        if data.get("kind") not in LIMITED_KINDS:
+        job = job_fields(message)
+        if job.kind not in LIMITED_KINDS:
             return None
         try:
-            spec = self.catalog.get(str(data.get("provider")))
+            spec = self.catalog.get(job.provider)
         except ProviderError:
             return None  # the envelope check will dead-letter it with the reason
-        org, connection = str(data.get("org_id")), str(data.get("connection", "default"))
-        key, policy = rate_key_and_policy(spec, self.accounts, org, connection)
+        key, policy = rate_key_and_policy(spec, self.accounts, job.org, job.connection)
         setattr(message, _KEY, key)
         setattr(message, _POLICY, policy)
         return key, policy

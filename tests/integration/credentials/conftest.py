@@ -33,4 +33,5 @@ def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) ->
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.INFO, logger="switchyard")
+    caplog.set_level(logging.DEBUG, logger="switchyard.jobs")  # "job succeeded" is DEBUG
     yield caplog

@@ -43,7 +43,7 @@ def fast_runtime(
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    caplog.set_level(logging.INFO, logger="switchyard.jobs")
+    caplog.set_level(logging.DEBUG, logger="switchyard.jobs")  # progress lines too
     yield caplog
 
 

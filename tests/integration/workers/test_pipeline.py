@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dramatiq
 import pytest
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from switchyard.app import Runtime
-from tests.conftest import unique
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import runtime_settings, unique
 from workers.actors import actor_name, queue_for
 from workers.envelope import ActionJob, Kind
 from workers.errors import TransientJobError
@@ -47,7 +49,7 @@ def outcomes(caplog: pytest.LogCaptureFixture) -> dict[str, list[str]]:
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    caplog.set_level(logging.INFO, logger="switchyard.jobs")
+    caplog.set_level(logging.DEBUG, logger="switchyard.jobs")  # progress lines too
     yield caplog
 
 
@@ -180,6 +182,65 @@ def test_transient_error_then_success_is_not_dead_lettered(
     drain(runtime)
     assert outcomes(logs)["succeeded"] == [job.job_id]
     assert len(calls) == 2 and dead_jobs(runtime, org_id=org_id) == []
+
+
+def _levels(caplog: pytest.LogCaptureFixture, job_id: str) -> dict[str, int]:
+    """The level each outcome line of one job was logged at."""
+    found: dict[str, int] = {}
+    for record in caplog.records:
+        match = re.match(r"job (\w+) id=(\w+)", record.getMessage())
+        if record.name == "switchyard.jobs" and match and match.group(2) == job_id:
+            found[match.group(1)] = record.levelno
+    return found
+
+
+def test_progress_lines_are_debug_and_failures_info_by_default(
+    runtime: Runtime, org_id: str, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Started/succeeded are DEBUG by default; a retry is still logged at INFO or above."""
+    calls: list[str] = []
+
+    def once(job: ActionJob, context: object) -> Mapping[str, Any]:
+        calls.append(job.id)
+        if len(calls) == 1:
+            raise TransientJobError("provider answered 503")
+        return {"ok": True}
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "once", once)
+    job = runtime.enqueuer.enqueue(
+        {"kind": "action", "org_id": org_id, "provider": "hubspot", "payload": {"action": "once"}}
+    )
+    drain(runtime)
+    levels = _levels(logs, job.job_id)
+    assert levels["started"] == levels["succeeded"] == logging.DEBUG
+    assert levels["retried"] >= logging.INFO
+
+
+@pytest.mark.parametrize("backend", ["embedded"])
+def test_log_job_progress_setting_logs_progress_at_info(
+    backend: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    namespace: str,
+    logs: pytest.LogCaptureFixture,
+) -> None:
+    """With workers.log_job_progress on, started/succeeded lines are INFO."""
+    settings = runtime_settings(
+        backend=backend,
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        log_job_progress=True,
+    )
+    rt = build_runtime(settings)
+    try:
+        with rt.sessions.begin() as session:
+            org = OrganizationRepository(session).create(unique("org")).id
+        job = rt.enqueuer.enqueue(noop_job(org))
+        drain(rt)
+    finally:
+        rt.close()
+    assert _levels(logs, job.job_id) == {"started": logging.INFO, "succeeded": logging.INFO}
 
 
 def test_worker_revalidates_messages_that_bypass_the_producer(

@@ -36,7 +36,7 @@ def sandboxed(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) ->
 
 @pytest.fixture
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    caplog.set_level(logging.INFO, logger="switchyard.jobs")
+    caplog.set_level(logging.DEBUG, logger="switchyard.jobs")  # progress lines too
     yield caplog
 
 
