@@ -74,7 +74,6 @@ class Runtime:
             heartbeat_timeout_ms=w.heartbeat_timeout_ms,
             maintenance_chance=w.maintenance_chance,
             time_limit_ms=w.time_limit_ms,
-            admission_depth=w.admission_depth,
             idle_poll_ms=w.idle_poll_ms,
             log_job_progress=w.log_job_progress,
         )

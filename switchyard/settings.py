@@ -59,12 +59,6 @@ class WorkerSettings(BaseModel):
         description="Per-million chance per fetch that a worker runs broker maintenance.",
     )
     namespace: str = Field(default="switchyard", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
-    admission_depth: int = Field(
-        default=20,
-        ge=1,
-        le=100_000,
-        description="How many jobs the admission pump keeps ready in each Dramatiq queue.",
-    )
     idle_poll_ms: int = Field(
         default=100,
         ge=5,

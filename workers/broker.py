@@ -1,7 +1,7 @@
 """The Dramatiq Redis broker, on a real Redis server or an in-process fakeredis.
 
 A worker broker carries the full middleware stack in a fixed order (see
-:func:`worker_broker`). Jobs reach Dramatiq queues only through the admission pump, from
+:func:`worker_broker`). Jobs reach Dramatiq queues only through admission at fetch, from
 the lanes (:mod:`workers.lanes`); Dramatiq's own delay queues and ``Retries`` are not used.
 """
 
@@ -18,6 +18,7 @@ from redis import Redis
 from workers.actors import declare_actors
 from workers.admission import Admission
 from workers.context import WorkerContext
+from workers.lane_broker import LaneFedBroker
 from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
 from workers.middleware.backoff import Backoff
@@ -35,7 +36,6 @@ class BrokerOptions:
     heartbeat_timeout_ms: int = 60_000
     maintenance_chance: int = 1_000
     time_limit_ms: int = 600_000
-    admission_depth: int = 20
     idle_poll_ms: int = 100
     log_job_progress: bool = False
 
@@ -63,22 +63,10 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         ShutdownNotifications(),
         Resources(context),
         Backoff(context.lanes, context.limiter, context.retry_policy_for),
-        Admission(
-            context.lanes,
-            target_depth=options.admission_depth,
-            idle_poll_ms=options.idle_poll_ms,
-        ),
+        Admission(idle_poll_ms=options.idle_poll_ms),
     ]
-    broker = _redis_broker(client, options, middleware=middleware)
-    declare_actors(broker, time_limit_ms=options.time_limit_ms)
-    dramatiq.set_broker(broker)
-    return broker
-
-
-def _redis_broker(
-    client: Redis, options: BrokerOptions, middleware: list[Middleware]
-) -> RedisBroker:
-    return RedisBroker(  # type: ignore[no-untyped-call]
+    broker = LaneFedBroker(
+        lanes=context.lanes,
         client=client,
         namespace=options.namespace,
         heartbeat_timeout=options.heartbeat_timeout_ms,
@@ -86,3 +74,6 @@ def _redis_broker(
         dead_message_ttl=DEAD_MESSAGE_TTL_MS,
         middleware=middleware,
     )
+    declare_actors(broker, time_limit_ms=options.time_limit_ms)
+    dramatiq.set_broker(broker)
+    return broker

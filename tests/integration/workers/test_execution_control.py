@@ -34,7 +34,6 @@ def fast_runtime(
         request=request,
         providers=FAST_HUBSPOT,
         max_retries=0,
-        admission_depth=2,
     )
     rt = build_runtime(settings)
     yield rt

@@ -1,0 +1,84 @@
+"""Admission at fetch: consumers admit from the lanes, fairly, as much as they have room for;
+idle consumers look again at the configured pace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dramatiq
+
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.app import Runtime
+from tests.conftest import unique
+
+
+def test_idle_consumers_poll_at_the_configured_pace(runtime: Runtime) -> None:
+    """Consumers of a booted worker back off at most idle_poll_ms, not Dramatiq's 1 s."""
+    worker = dramatiq.Worker(runtime.worker_broker, worker_timeout=1_000, worker_threads=1)
+    worker.start()
+    try:
+        timeouts = {consumer.worker_timeout for consumer in worker.consumers.values()}
+    finally:
+        worker.stop()
+    assert timeouts == {runtime.settings.workers.idle_poll_ms}
+    assert runtime.settings.workers.idle_poll_ms < 1_000
+
+
+def _consumer_of(runtime: Runtime, prefetch: int) -> Any:
+    return runtime.worker_broker.consume("action", prefetch=prefetch, timeout=10)
+
+
+def _job(org_id: str) -> dict[str, Any]:
+    return {
+        "kind": "action",
+        "org_id": org_id,
+        "provider": "hubspot",
+        "payload": {"action": "noop"},
+    }
+
+
+def test_a_fetch_admits_as_many_jobs_as_the_consumer_has_room_for(
+    runtime: Runtime, org_id: str
+) -> None:
+    """With no pump, a consumer's fetch moves exactly its prefetch from the lanes and takes them."""
+    for _ in range(10):
+        runtime.enqueuer.enqueue(_job(org_id))
+    consumer = _consumer_of(runtime, prefetch=4)
+    try:
+        first = next(consumer)
+        assert first is not None
+        assert runtime.lanes.depth("action").laned == 6  # 4 admitted, no more
+        ns = runtime.settings.workers.namespace
+        assert runtime.redis.hlen(f"{ns}:action.msgs") == 4  # fetched, not yet acked
+        assert runtime.redis.llen(f"{ns}:action") == 0  # the queue holds no more than a fetch
+        for _ in range(3):
+            assert next(consumer) is not None
+    finally:
+        consumer.close()
+
+
+def test_fetch_admission_takes_turns_across_orgs(runtime: Runtime) -> None:
+    """A fetch after one org's big backlog still brings the small org's job in its turn."""
+    with runtime.sessions.begin() as session:
+        repo = OrganizationRepository(session)
+        big, small = repo.create(unique("big")).id, repo.create(unique("small")).id
+    for _ in range(50):
+        runtime.enqueuer.enqueue(_job(big))
+    small_job = runtime.enqueuer.enqueue(_job(small)).job_id
+    consumer = _consumer_of(runtime, prefetch=2)
+    try:
+        fetched = [next(consumer), next(consumer)]
+    finally:
+        consumer.close()
+    orgs = [m.args[0]["org_id"] for m in fetched if m is not None]
+    assert orgs == [big, small]
+    assert fetched[1] is not None and fetched[1].args[0]["id"] == small_job
+
+
+def test_an_empty_lane_fetch_returns_nothing(runtime: Runtime) -> None:
+    """A consumer with nothing laned gets no message (and Dramatiq backs it off)."""
+    consumer = _consumer_of(runtime, prefetch=4)
+    try:
+        assert next(consumer) is None
+    finally:
+        consumer.close()
