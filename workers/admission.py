@@ -24,3 +24,9 @@ class Admission(Middleware):
         # Dramatiq backs an idle consumer off up to worker_timeout (1 s by default): too slow
         # to pick up a job that was just enqueued. Consumers are created after this hook.
         worker.worker_timeout = min(worker.worker_timeout, self.idle_poll_ms)
+
+    def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # Acknowledgements ride on fetches (workers.lane_broker); the last ones go now.
+        flush = getattr(broker, "flush_acks", None)
+        if flush is not None:
+            flush()

@@ -3,30 +3,87 @@
 A background pump topping queues up is a race consumers lose under load: a consumer finding
 its queue empty is backed off by Dramatiq (up to ``worker_timeout``) although the lanes hold
 thousands of jobs, and every process's consumers compete for one shallow queue. So a fetch
-first admits, by the fair and atomic script of :mod:`workers.lanes`, as many jobs as the
-consumer has room for; then Dramatiq's own fetch takes them. The queue is never deeper than
-one fetch, and a busy worker never idles.
+admits, by the fair and atomic script of :mod:`workers.lanes`, as many jobs as the consumer
+has room for and takes them, in the same round trip. The queue is never deeper than one
+fetch, and a busy worker never idles.
+
+Acknowledgements ride on the next fetch instead of costing a round trip each: a finished
+job's id is kept in memory until its consumer fetches again — at once under load, within
+``idle_poll_ms`` when idle — or the worker shuts down. A process killed in between leaves
+those jobs unacknowledged, and Dramatiq's maintenance requeues them once the heartbeat
+lapses: the same at-least-once delivery a kill mid-job gives, with a window of one fetch.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import defaultdict
 from typing import Any
 
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import current_millis
 
-from workers.lanes import Lanes
+from workers.lanes import FetchingConsumer, Lanes
+
+# Dramatiq unpacks fetched ids onto the Lua stack; stay well below its limit.
+MAX_FETCH = 1_000
 
 
 class LaneFedBroker(RedisBroker):
-    """A :class:`RedisBroker` whose consumers admit from ``lanes`` before each fetch."""
+    """A :class:`RedisBroker` whose consumers admit from ``lanes`` as they fetch."""
 
     def __init__(self, *, lanes: Lanes, **options: Any) -> None:
         super().__init__(**options)  # type: ignore[no-untyped-call]
         self.lanes = lanes
+        self._acks_lock = threading.Lock()
+        self._acks: defaultdict[str, list[str]] = defaultdict(list)
 
-    def do_fetch(self, queue_name: str, prefetch: int) -> list[bytes]:
-        # Delay queues (``<queue>.DQ``) have no lanes: Switchyard never delays in Dramatiq.
-        if "." not in queue_name:
-            self.lanes.admit(queue_name, prefetch)
-        fetched: list[bytes] = self._dispatch("fetch")(queue_name, prefetch)  # type: ignore[no-untyped-call]
+    def do_fetch(self, queue_name: str, prefetch: int) -> list[Any]:
+        if "." in queue_name:  # delay queues have no lanes (Switchyard never delays there)
+            return self._dispatch_fetch(queue_name, prefetch)
+        count = min(prefetch, MAX_FETCH)
+        if self._should_do_maintenance("fetch"):
+            # Dramatiq's fetch carries its maintenance (requeueing dead workers' jobs).
+            self._admit_and_fetch(queue_name, depth=count, fetch=0)
+            return self._dispatch_fetch(queue_name, count)
+        return self._admit_and_fetch(queue_name, depth=count, fetch=count)
+
+    def do_ack(self, queue_name: str, message_id: str) -> None:
+        """Keep the acknowledgement for the next fetch of this queue (see the module doc)."""
+        if "." in queue_name:
+            self._dispatch("ack")(queue_name, message_id)  # type: ignore[no-untyped-call]
+            return
+        with self._acks_lock:
+            self._acks[queue_name].append(message_id)
+
+    def flush_acks(self) -> None:
+        """Send every kept acknowledgement now (worker shutdown, broker close)."""
+        with self._acks_lock:
+            queues = [queue for queue, ids in self._acks.items() if ids]
+        for queue in queues:
+            self._admit_and_fetch(queue, depth=0, fetch=0)
+
+    def close(self) -> None:
+        self.flush_acks()
+        super().close()
+
+    def _admit_and_fetch(self, queue_name: str, *, depth: int, fetch: int) -> list[Any]:
+        with self._acks_lock:
+            acked = self._acks.pop(queue_name, [])
+        consumer = FetchingConsumer(
+            ack_set=f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}",
+            heartbeats=f"{self.namespace}:__heartbeats__",
+            worker_id=self.broker_id,
+            now_ms=current_millis(),
+            acked=acked,
+        )
+        try:
+            return self.lanes.admit_and_fetch(queue_name, consumer, depth=depth, fetch=fetch)
+        except Exception:
+            with self._acks_lock:  # not sent: keep them for the next try
+                self._acks[queue_name][:0] = acked
+            raise
+
+    def _dispatch_fetch(self, queue_name: str, count: int) -> list[Any]:
+        fetched: list[Any] = self._dispatch("fetch")(queue_name, count)  # type: ignore[no-untyped-call]
         return fetched

@@ -55,6 +55,18 @@ class Admitted:
     backlog: int
 
 
+@dataclass(frozen=True)
+class FetchingConsumer:
+    """Who fetches, in Dramatiq's Redis layout: its ack set, the heartbeats set, its id and
+    clock, and the ids it finished since its last fetch (acknowledged by this fetch)."""
+
+    ack_set: str
+    heartbeats: str
+    worker_id: str
+    now_ms: int
+    acked: Sequence[str] = ()
+
+
 class Lanes:
     """The lane store of one Redis (one namespace); thread-safe."""
 
@@ -124,6 +136,20 @@ class Lanes:
             args=[max(0, depth), MAX_RELANES_PER_ADMIT],
         )
         return Admitted(moved=int(moved), backlog=int(backlog))
+
+    def admit_and_fetch(
+        self, queue: str, consumer: FetchingConsumer, *, depth: int, fetch: int
+    ) -> list[Any]:
+        """A consumer's fetch in one round trip: acknowledge ``consumer.acked``, top the queue
+        up to ``depth`` (as :meth:`admit`), take up to ``fetch`` ids into the consumer's ack
+        set (as Dramatiq's fetch); returns their message data."""
+        base = f"{self.namespace}:{queue}"
+        fetching: list[str | int] = [consumer.worker_id, consumer.now_ms, max(0, fetch)]
+        reply = self._admit(
+            keys=[self.prefix(queue), base, base + ".msgs", consumer.ack_set, consumer.heartbeats],
+            args=[max(0, depth), MAX_RELANES_PER_ADMIT, *fetching, *consumer.acked],
+        )
+        return list(reply[2:])
 
     def set_weight(self, queue: str, org: str, weight: int) -> None:
         self.redis.hset(self.prefix(queue) + ":weights", org, weight)

@@ -5,8 +5,22 @@
 -- Returns {moved, still laned}: a full queue with a backlog behind it is not an idle one.
 -- KEYS[1]: the queue's lane prefix; KEYS[2]: Dramatiq's queue list; KEYS[3]: its .msgs hash.
 -- ARGV: depth, max_moves (bound on waiting jobs relaned per call)
+--
+-- Fetch mode (a consumer's fetch, in one round trip): KEYS[4] the consumer's Dramatiq ack
+-- set, KEYS[5] Dramatiq's heartbeats; ARGV[3] worker id, ARGV[4] its clock (ms), ARGV[5] how
+-- many to fetch, ARGV[6..] ids the consumer finished since its last fetch. First those are
+-- acknowledged and the heartbeat stamped (as Dramatiq's ack does), then admission runs, then
+-- up to ARGV[5] ids are taken into the ack set (as Dramatiq's fetch does). Returns
+-- {moved, still laned, message data...}.
 local p, queue, msgs = KEYS[1], KEYS[2], KEYS[3]
 local depth, max_moves = tonumber(ARGV[1]), tonumber(ARGV[2])
+local acks = KEYS[4]
+if acks then
+  redis.call('ZADD', KEYS[5], ARGV[4], ARGV[3])
+  for i = 6, #ARGV do
+    if redis.call('SREM', acks, ARGV[i]) > 0 then redis.call('HDEL', msgs, ARGV[i]) end
+  end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local jobs, meta, due = p .. ':jobs', p .. ':meta', p .. ':due'
@@ -55,4 +69,18 @@ while taken < batch and visits < limit do
     redis.call('SREM', active, org)
   end
 end
-return {taken, redis.call('ZCARD', due)}
+local result = {taken, redis.call('ZCARD', due)}
+if acks then
+  local ids = {}
+  for _ = 1, tonumber(ARGV[5]) do
+    local id = redis.call('LPOP', queue)
+    if not id then break end
+    redis.call('SADD', acks, id)
+    ids[#ids + 1] = id
+  end
+  if #ids > 0 then
+    local data = redis.call('HMGET', msgs, unpack(ids))
+    for i = 1, #ids do result[i + 2] = data[i] end
+  end
+end
+return result

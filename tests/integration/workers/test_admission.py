@@ -3,13 +3,15 @@ idle consumers look again at the configured pace."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import dramatiq
+import pytest
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
-from tests.conftest import unique
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import runtime_settings, unique
 
 
 def test_idle_consumers_poll_at_the_configured_pace(runtime: Runtime) -> None:
@@ -82,3 +84,52 @@ def test_an_empty_lane_fetch_returns_nothing(runtime: Runtime) -> None:
         assert next(consumer) is None
     finally:
         consumer.close()
+
+
+def test_acknowledgements_ride_on_the_next_fetch(runtime: Runtime, org_id: str) -> None:
+    """An ack costs no round trip of its own: it is sent with the next fetch (or a flush)."""
+    ns = runtime.settings.workers.namespace
+    for _ in range(3):
+        runtime.enqueuer.enqueue(_job(org_id))
+    consumer = _consumer_of(runtime, prefetch=1)
+    try:
+        first = next(consumer)
+        assert first is not None
+        consumer.ack(first)
+        assert runtime.redis.hlen(f"{ns}:action.msgs") == 1  # kept, not yet sent
+        second = next(consumer)  # this fetch acknowledges the first
+        assert second is not None and second.message_id != first.message_id
+        assert runtime.redis.hlen(f"{ns}:action.msgs") == 1  # only the second remains
+        consumer.ack(second)
+        runtime.worker_broker.flush_acks()
+        assert runtime.redis.hlen(f"{ns}:action.msgs") == 0
+        acks = runtime.redis.keys(f"{ns}:__acks__.*")
+        assert all(runtime.redis.scard(key) == 0 for key in acks)
+    finally:
+        consumer.close()
+
+
+def test_a_fetch_that_runs_maintenance_still_admits(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> None:
+    """When Dramatiq's maintenance rides on a fetch, the fetch still admits from the lanes."""
+    settings = runtime_settings(
+        backend="embedded",
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        maintenance_chance=1_000_000,  # every fetch
+    )
+    rt = build_runtime(settings)
+    try:
+        with rt.sessions.begin() as session:
+            org = OrganizationRepository(session).create(unique("org")).id
+        job_id = rt.enqueuer.enqueue(_job(org)).job_id
+        consumer = rt.worker_broker.consume("action", prefetch=4, timeout=10)
+        try:
+            message = next(consumer)
+        finally:
+            consumer.close()
+    finally:
+        rt.close()
+    assert message is not None and message.args[0]["id"] == job_id
