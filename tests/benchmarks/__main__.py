@@ -11,6 +11,7 @@ if __name__ == "__main__":
         jobs=int(os.environ.get("BENCH_JOBS", "5000")),
         processes=int(os.environ.get("BENCH_PROCESSES", "2")),
         threads=int(os.environ.get("BENCH_THREADS", "8")),
+        rounds=int(os.environ.get("BENCH_ROUNDS", "3")),
     )
     execution.main()
     webhooks.main()
