@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -168,10 +168,34 @@ def runtime(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> I
 
 
 @pytest.fixture
+def embedded_runtime_with(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> Iterator[Callable[..., Runtime]]:
+    """Builds embedded runtimes with worker settings overridden (closed at teardown)."""
+    made: list[Runtime] = []
+
+    def make(**workers: Any) -> Runtime:
+        settings = runtime_settings(
+            backend="embedded", tmp_path=tmp_path, namespace=namespace, request=request, **workers
+        )
+        made.append(build_runtime(settings))
+        return made[-1]
+
+    yield make
+    for rt in made:
+        rt.close()
+
+
+def new_org(rt: Runtime, prefix: str = "org") -> str:
+    """A fresh organization in ``rt``'s database."""
+    with rt.sessions.begin() as session:
+        return OrganizationRepository(session).create(unique(prefix)).id
+
+
+@pytest.fixture
 def org_id(runtime: Runtime) -> str:
     """A fresh organization in the runtime's database."""
-    with runtime.sessions.begin() as session:
-        return OrganizationRepository(session).create(unique("org")).id
+    return new_org(runtime)
 
 
 @pytest.fixture

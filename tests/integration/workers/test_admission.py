@@ -3,15 +3,14 @@ idle consumers look again at the configured pace."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import contextmanager
 from typing import Any
 
 import dramatiq
-import pytest
 
-from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from switchyard.app import Runtime
+from tests.conftest import new_org
 
 
 def test_idle_consumers_poll_at_the_configured_pace(runtime: Runtime) -> None:
@@ -26,8 +25,17 @@ def test_idle_consumers_poll_at_the_configured_pace(runtime: Runtime) -> None:
     assert runtime.settings.workers.idle_poll_ms < 1_000
 
 
-def _consumer_of(runtime: Runtime, prefetch: int) -> Any:
-    return runtime.worker_broker.consume("action", prefetch=prefetch, timeout=10)
+@contextmanager
+def consuming(runtime: Runtime, prefetch: int, jobs_of: str | None = None, jobs: int = 0) -> Any:
+    """A consumer of the action queue (closed afterwards), after enqueuing ``jobs`` noop jobs
+    of org ``jobs_of``."""
+    for _ in range(jobs):
+        runtime.enqueuer.enqueue(_job(str(jobs_of)))
+    consumer = runtime.worker_broker.consume("action", prefetch=prefetch, timeout=10)
+    try:
+        yield consumer
+    finally:
+        consumer.close()
 
 
 def _job(org_id: str) -> dict[str, Any]:
@@ -43,10 +51,7 @@ def test_a_fetch_admits_as_many_jobs_as_the_consumer_has_room_for(
     runtime: Runtime, org_id: str
 ) -> None:
     """With no pump, a consumer's fetch moves exactly its prefetch from the lanes and takes them."""
-    for _ in range(10):
-        runtime.enqueuer.enqueue(_job(org_id))
-    consumer = _consumer_of(runtime, prefetch=4)
-    try:
+    with consuming(runtime, prefetch=4, jobs_of=org_id, jobs=10) as consumer:
         first = next(consumer)
         assert first is not None
         assert runtime.lanes.depth("action").laned == 6  # 4 admitted, no more
@@ -55,23 +60,16 @@ def test_a_fetch_admits_as_many_jobs_as_the_consumer_has_room_for(
         assert runtime.redis.llen(f"{ns}:action") == 0  # the queue holds no more than a fetch
         for _ in range(3):
             assert next(consumer) is not None
-    finally:
-        consumer.close()
 
 
 def test_fetch_admission_takes_turns_across_orgs(runtime: Runtime) -> None:
     """A fetch after one org's big backlog still brings the small org's job in its turn."""
-    with runtime.sessions.begin() as session:
-        repo = OrganizationRepository(session)
-        big, small = repo.create(unique("big")).id, repo.create(unique("small")).id
+    big, small = new_org(runtime, "big"), new_org(runtime, "small")
     for _ in range(50):
         runtime.enqueuer.enqueue(_job(big))
     small_job = runtime.enqueuer.enqueue(_job(small)).job_id
-    consumer = _consumer_of(runtime, prefetch=2)
-    try:
+    with consuming(runtime, prefetch=2) as consumer:
         fetched = [next(consumer), next(consumer)]
-    finally:
-        consumer.close()
     orgs = [m.args[0]["org_id"] for m in fetched if m is not None]
     assert orgs == [big, small]
     assert fetched[1] is not None and fetched[1].args[0]["id"] == small_job
@@ -79,20 +77,14 @@ def test_fetch_admission_takes_turns_across_orgs(runtime: Runtime) -> None:
 
 def test_an_empty_lane_fetch_returns_nothing(runtime: Runtime) -> None:
     """A consumer with nothing laned gets no message (and Dramatiq backs it off)."""
-    consumer = _consumer_of(runtime, prefetch=4)
-    try:
+    with consuming(runtime, prefetch=4) as consumer:
         assert next(consumer) is None
-    finally:
-        consumer.close()
 
 
 def test_acknowledgements_ride_on_the_next_fetch(runtime: Runtime, org_id: str) -> None:
     """An ack costs no round trip of its own: it is sent with the next fetch (or a flush)."""
     ns = runtime.settings.workers.namespace
-    for _ in range(3):
-        runtime.enqueuer.enqueue(_job(org_id))
-    consumer = _consumer_of(runtime, prefetch=1)
-    try:
+    with consuming(runtime, prefetch=1, jobs_of=org_id, jobs=3) as consumer:
         first = next(consumer)
         assert first is not None
         consumer.ack(first)
@@ -105,31 +97,14 @@ def test_acknowledgements_ride_on_the_next_fetch(runtime: Runtime, org_id: str) 
         assert runtime.redis.hlen(f"{ns}:action.msgs") == 0
         acks = runtime.redis.keys(f"{ns}:__acks__.*")
         assert all(runtime.redis.scard(key) == 0 for key in acks)
-    finally:
-        consumer.close()
 
 
 def test_a_fetch_that_runs_maintenance_still_admits(
-    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+    embedded_runtime_with: Callable[..., Runtime],
 ) -> None:
     """When Dramatiq's maintenance rides on a fetch, the fetch still admits from the lanes."""
-    settings = runtime_settings(
-        backend="embedded",
-        tmp_path=tmp_path,
-        namespace=namespace,
-        request=request,
-        maintenance_chance=1_000_000,  # every fetch
-    )
-    rt = build_runtime(settings)
-    try:
-        with rt.sessions.begin() as session:
-            org = OrganizationRepository(session).create(unique("org")).id
-        job_id = rt.enqueuer.enqueue(_job(org)).job_id
-        consumer = rt.worker_broker.consume("action", prefetch=4, timeout=10)
-        try:
-            message = next(consumer)
-        finally:
-            consumer.close()
-    finally:
-        rt.close()
+    rt = embedded_runtime_with(maintenance_chance=1_000_000)  # maintenance on every fetch
+    job_id = rt.enqueuer.enqueue(_job(new_org(rt))).job_id
+    with consuming(rt, prefetch=4) as consumer:
+        message = next(consumer)
     assert message is not None and message.args[0]["id"] == job_id

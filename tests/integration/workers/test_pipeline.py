@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
-from pathlib import Path
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import dramatiq
 import pytest
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from switchyard.app import Runtime
+from tests.conftest import new_org
 from workers.actors import actor_name, queue_for
 from workers.envelope import ActionJob, Kind
 from workers.errors import TransientJobError
@@ -85,10 +83,7 @@ def test_idempotency_key_dedupes_within_window(
 
 def test_idempotency_keys_are_per_org(runtime: Runtime, org_id: str) -> None:
     """Two orgs using the same idempotency key get two jobs."""
-    from storage.repositories.organizations import OrganizationRepository
-
-    with runtime.sessions.begin() as session:
-        other_org = OrganizationRepository(session).create(unique("other")).id
+    other_org = new_org(runtime, "other")
     a = runtime.enqueuer.enqueue(noop_job(org_id, idempotency_key="k"))
     b = runtime.enqueuer.enqueue(noop_job(other_org, idempotency_key="k"))
     assert not b.duplicate and a.job_id != b.job_id
@@ -163,16 +158,16 @@ def test_transient_errors_retry_then_dead_letter(
     assert len(outcomes(logs)["retried"]) == max_retries
 
 
-def test_transient_error_then_success_is_not_dead_lettered(
-    runtime: Runtime, org_id: str, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A job that fails once and then succeeds ends succeeded, with nothing in the DLQ."""
+def fail_once_then_succeed(
+    runtime: Runtime, org_id: str, monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> tuple[str, list[str]]:
+    """Run one job whose first attempt raises ``error``: its id, and the attempts seen."""
     calls: list[str] = []
 
     def once(job: ActionJob, context: object) -> Mapping[str, Any]:
         calls.append(job.id)
         if len(calls) == 1:
-            raise ConnectionError("reset by peer")
+            raise error
         return {"ok": True}
 
     monkeypatch.setitem(BUILTIN_ACTIONS, "once", once)
@@ -180,7 +175,17 @@ def test_transient_error_then_success_is_not_dead_lettered(
         {"kind": "action", "org_id": org_id, "provider": "hubspot", "payload": {"action": "once"}}
     )
     drain(runtime)
-    assert outcomes(logs)["succeeded"] == [job.job_id]
+    return job.job_id, calls
+
+
+def test_transient_error_then_success_is_not_dead_lettered(
+    runtime: Runtime, org_id: str, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that fails once and then succeeds ends succeeded, with nothing in the DLQ."""
+    job_id, calls = fail_once_then_succeed(
+        runtime, org_id, monkeypatch, ConnectionError("reset by peer")
+    )
+    assert outcomes(logs)["succeeded"] == [job_id]
     assert len(calls) == 2 and dead_jobs(runtime, org_id=org_id) == []
 
 
@@ -198,48 +203,20 @@ def test_progress_lines_are_debug_and_failures_info_by_default(
     runtime: Runtime, org_id: str, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Started/succeeded are DEBUG by default; a retry is still logged at INFO or above."""
-    calls: list[str] = []
-
-    def once(job: ActionJob, context: object) -> Mapping[str, Any]:
-        calls.append(job.id)
-        if len(calls) == 1:
-            raise TransientJobError("provider answered 503")
-        return {"ok": True}
-
-    monkeypatch.setitem(BUILTIN_ACTIONS, "once", once)
-    job = runtime.enqueuer.enqueue(
-        {"kind": "action", "org_id": org_id, "provider": "hubspot", "payload": {"action": "once"}}
-    )
-    drain(runtime)
-    levels = _levels(logs, job.job_id)
+    error = TransientJobError("provider answered 503")
+    job_id, _ = fail_once_then_succeed(runtime, org_id, monkeypatch, error)
+    levels = _levels(logs, job_id)
     assert levels["started"] == levels["succeeded"] == logging.DEBUG
     assert levels["retried"] >= logging.INFO
 
 
-@pytest.mark.parametrize("backend", ["embedded"])
 def test_log_job_progress_setting_logs_progress_at_info(
-    backend: str,
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    namespace: str,
-    logs: pytest.LogCaptureFixture,
+    embedded_runtime_with: Callable[..., Runtime], logs: pytest.LogCaptureFixture
 ) -> None:
     """With workers.log_job_progress on, started/succeeded lines are INFO."""
-    settings = runtime_settings(
-        backend=backend,
-        tmp_path=tmp_path,
-        namespace=namespace,
-        request=request,
-        log_job_progress=True,
-    )
-    rt = build_runtime(settings)
-    try:
-        with rt.sessions.begin() as session:
-            org = OrganizationRepository(session).create(unique("org")).id
-        job = rt.enqueuer.enqueue(noop_job(org))
-        drain(rt)
-    finally:
-        rt.close()
+    rt = embedded_runtime_with(log_job_progress=True)
+    job = rt.enqueuer.enqueue(noop_job(new_org(rt)))
+    drain(rt)
     assert _levels(logs, job.job_id) == {"started": logging.INFO, "succeeded": logging.INFO}
 
 
