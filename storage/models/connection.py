@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import ID_LENGTH, Base, created_at_column, id_column, updated_at_column
@@ -19,6 +19,8 @@ class Connection(Base):
     __tablename__ = "connections"
     __table_args__ = (
         UniqueConstraint("org_id", "provider", "name"),
+        # the target of records' (connection, org) foreign key
+        Index("ix_connections_id_org_id", "id", "org_id", unique=True),
         CheckConstraint("status IN ('connected', 'disconnected', 'error')", name="status_known"),
     )
 

@@ -5,7 +5,9 @@
     ``RecordRepository.upsert_page``,
     one transaction per page — against a raw ``COPY`` of the same rows into an unindexed
     table, in the same run. Target: upsert >= 30 % of COPY's records/s. Also reported: a
-    second pass where nothing changed (hash skip) and one where everything changed.
+    second pass where nothing changed (hash skip) and one where everything changed. Unlike
+    COPY's target, ``records`` has a primary key, an (org, model, updated_at) index and a
+    (connection, org) foreign key to maintain, row by row.
 (b) a full sync of ``BENCH_SYNC_ROWS`` HubSpot contacts (100k) from the sandbox served over
     loopback HTTP, run by a separate process: records/s and that process's peak RSS, next
     to the same for a tenth of the records (flat memory: the two peaks are close).

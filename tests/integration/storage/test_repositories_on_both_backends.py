@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.crypto import Secret
 from storage.errors import ConflictError, NotFoundError
-from storage.models import ApiKey, Connection, Credential
+from storage.models import ApiKey, Connection, Credential, Record
 from storage.repositories import (
     AdminDeadJobRepository,
     ApiKeyRepository,
@@ -23,6 +23,7 @@ from storage.repositories import (
     OrganizationRepository,
     find_connections_by_account,
 )
+from storage.repositories.records import RecordRepository, RecordRow
 from tests.unit.storage import builders
 
 pytestmark = pytest.mark.integration
@@ -79,6 +80,28 @@ def test_deleting_an_org_cascades_to_its_data(session: Session) -> None:
     assert session.scalars(select(ApiKey)).all() == []
     assert AdminDeadJobRepository(session).count() == 1
     assert len(AuditRepository(session, org.id).list()) == 1
+
+
+def test_records_belong_to_their_connections_org_and_go_with_it(session: Session) -> None:
+    """One (connection, org) foreign key: no record under another org's connection, and a
+    deleted org takes its connections' records along."""
+    org, other = builders.org(session, "acme"), builders.org(session, "globex")
+    connection = builders.connection(session, org.id)
+    session.commit()
+    now = datetime.now(UTC)
+    row = RecordRow("1", {"id": "1"}, "h1")
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"):
+        RecordRepository(session, other.id).upsert_page(
+            connection.id, "contacts", [row], run_id="r", now=now, touch_unchanged=True
+        )
+    session.rollback()
+    RecordRepository(session, org.id).upsert_page(
+        connection.id, "contacts", [row], run_id="r", now=now, touch_unchanged=True
+    )
+    session.commit()
+    session.delete(org)
+    session.commit()
+    assert session.scalars(select(Record)).all() == []
 
 
 def test_timestamps_round_trip_as_aware_utc(session: Session) -> None:
