@@ -3,6 +3,7 @@ idle consumers look again at the configured pace."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
@@ -108,3 +109,24 @@ def test_a_fetch_that_runs_maintenance_still_admits(
     with consuming(rt, prefetch=4) as consumer:
         message = next(consumer)
     assert message is not None and message.args[0]["id"] == job_id
+
+
+def test_a_full_consumer_is_woken_by_an_ack_not_by_a_backoff(runtime: Runtime, org_id: str) -> None:
+    """With every prefetch slot taken, the next fetch waits for a finished job, then fetches."""
+    with consuming(runtime, prefetch=4, jobs_of=org_id, jobs=10) as consumer:
+        consumer.timeout = 5_000  # a wake-up by timeout would come far too late and give None
+        taken = [next(consumer) for _ in range(4)]
+        assert all(message is not None for message in taken)
+        threading.Timer(0.1, consumer.ack, args=(taken[0],)).start()
+        assert next(consumer) is not None  # room for one: woken by the ack
+
+
+def test_a_full_consumer_gives_the_worker_loop_a_turn_after_its_timeout(
+    runtime: Runtime, org_id: str
+) -> None:
+    """No job finishing within the timeout: the fetch returns nothing instead of blocking."""
+    with consuming(runtime, prefetch=2, jobs_of=org_id, jobs=5) as consumer:
+        consumer.timeout = 50
+        assert next(consumer) is not None and next(consumer) is not None
+        assert next(consumer) is None
+        assert runtime.lanes.depth("action").laned == 3  # nothing more was taken
