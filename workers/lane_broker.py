@@ -9,7 +9,7 @@ fetch, and a busy worker never idles.
 
 Acknowledgements ride on the next fetch instead of costing a round trip each: a finished
 job's id is kept in memory until its consumer fetches again — at once under load, within
-``idle_poll_ms`` when idle — or the worker shuts down. A process killed in between leaves
+``idle_poll_ms`` when idle or when long jobs hold its slots — or the worker shuts down. A process killed in between leaves
 those jobs unacknowledged, and Dramatiq's maintenance requeues them once the heartbeat
 lapses: the same at-least-once delivery a kill mid-job gives, with a window of one fetch.
 
@@ -62,6 +62,8 @@ class RoomWaitingConsumer(_RedisConsumer):
             self._room.clear()
             while self.outstanding_message_count > self._low_water:
                 if not self._room.wait(self.timeout / 1000):
+                    # Long jobs hold the slots: send the acks of the short ones that ended.
+                    self.broker.flush_acks(self.queue_name)
                     return None  # the worker loop runs, then asks again
                 self._room.clear()
         message: MessageProxy | None = super().__next__()  # type: ignore[no-untyped-call]
@@ -99,10 +101,11 @@ class LaneFedBroker(RedisBroker):
         with self._acks_lock:
             self._acks[queue_name].append(message_id)
 
-    def flush_acks(self) -> None:
-        """Send every kept acknowledgement now (worker shutdown, broker close)."""
+    def flush_acks(self, queue_name: str | None = None) -> None:
+        """Send the kept acknowledgements (of one queue, or all) now: shutdown, broker close,
+        or a consumer whose slots stay taken by long jobs."""
         with self._acks_lock:
-            queues = [queue for queue, ids in self._acks.items() if ids]
+            queues = [q for q, ids in self._acks.items() if ids and queue_name in (None, q)]
         for queue in queues:
             self._admit_and_fetch(queue, depth=0, fetch=0)
 

@@ -130,3 +130,17 @@ def test_a_full_consumer_gives_the_worker_loop_a_turn_after_its_timeout(
         assert next(consumer) is not None and next(consumer) is not None
         assert next(consumer) is None
         assert runtime.lanes.depth("action").laned == 3  # nothing more was taken
+
+
+def test_acks_of_short_jobs_are_sent_while_long_ones_hold_the_slots(
+    runtime: Runtime, org_id: str
+) -> None:
+    """A consumer waiting for room sends the acks it holds when its wait times out."""
+    ns = runtime.settings.workers.namespace
+    with consuming(runtime, prefetch=8, jobs_of=org_id, jobs=10) as consumer:
+        consumer.timeout = 50
+        taken = [next(consumer) for _ in range(8)]
+        consumer.ack(taken[0])  # one short job done; seven still hold their slots
+        assert runtime.redis.hlen(f"{ns}:action.msgs") == 8  # its ack is only kept
+        assert next(consumer) is None  # not room enough to fetch: the wait times out
+        assert runtime.redis.hlen(f"{ns}:action.msgs") == 7  # ... and the ack was sent
