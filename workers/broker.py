@@ -23,7 +23,7 @@ from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
 from workers.middleware.backoff import Backoff
 from workers.middleware.heartbeat import WorkerHeartbeat
-from workers.middleware.rate_limit import RateLimit
+from workers.middleware.rate_limit import LeaseRelease, RateLimit
 
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -64,6 +64,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         Resources(context),
         Backoff(context.lanes, context.limiter, context.retry_policy_for),
         Admission(idle_poll_ms=options.idle_poll_ms),
+        LeaseRelease(context.limiter),  # last: its after hook runs before Backoff's
     ]
     broker = LaneFedBroker(
         lanes=context.lanes,

@@ -84,18 +84,6 @@ class RateLimit(Middleware):
         reschedule(self.lanes, message, decision.delay_ms, "deferred")
         raise SkipMessage(f"rate limited on {key}; back in {decision.delay_ms} ms")
 
-    def after_process_message(
-        self,
-        broker: dramatiq.Broker,
-        message: MessageProxy,
-        *,
-        result: Any = None,
-        exception: BaseException | None = None,
-    ) -> None:
-        policy: RateLimitPolicy | None = message.__dict__.get(_POLICY)
-        key = rate_key_of(message)
-        if key is not None and policy is not None and policy.concurrency:
-            self.limiter.release(key, message.message_id)
 
     def _key_and_policy(self, message: MessageProxy) -> tuple[str, RateLimitPolicy] | None:
         job = job_fields(message)
@@ -109,3 +97,29 @@ class RateLimit(Middleware):
         setattr(message, _KEY, key)
         setattr(message, _POLICY, policy)
         return key, policy
+
+
+class LeaseRelease(Middleware):
+    """Releases the concurrency lease :class:`RateLimit` took, as soon as the actor returns.
+
+    It sits last in the stack, so its ``after`` hook runs first — before Backoff can put a
+    retry back in the lanes. A retry picked up at once (full jitter can make its delay ~0)
+    would otherwise take the lease under the same job id and then lose it to this attempt's
+    release, running uncounted against the cap.
+    """
+
+    def __init__(self, limiter: Limiter) -> None:
+        self.limiter = limiter
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        policy: RateLimitPolicy | None = message.__dict__.get(_POLICY)
+        key = rate_key_of(message)
+        if key is not None and policy is not None and policy.concurrency:
+            self.limiter.release(key, message.message_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +12,10 @@ import pytest
 
 from providers.errors import PermanentError, RateLimited
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
-from tests.conftest import runtime_settings, unique
+from tests.conftest import new_org, runtime_settings
 from workers.envelope import ActionJob
+from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.inprocess import run_until_idle
 
@@ -44,11 +44,6 @@ def fast_runtime(
 def logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
     caplog.set_level(logging.DEBUG, logger="switchyard.jobs")  # progress lines too
     yield caplog
-
-
-def new_org(rt: Runtime, prefix: str = "org") -> str:
-    with rt.sessions.begin() as session:
-        return OrganizationRepository(session).create(unique(prefix)).id
 
 
 def action(org_id: str, name: str, **input: Any) -> dict[str, Any]:
@@ -166,3 +161,45 @@ def test_not_before_waits_in_redis_until_due(
     run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, timeout_s=20)
     [started] = [t for o, i, t in events(logs) if o == "started" and i == job]
     assert started >= due.timestamp() - 0.05
+
+
+def test_a_retry_is_laned_only_after_its_concurrency_lease_is_released(
+    embedded_runtime_with: Callable[..., Runtime], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cap 1: when a failed attempt's retry reaches the lanes, its lease is already gone.
+
+    Otherwise a retry picked up at once (full jitter can make its delay ~0) would take the
+    lease under the same job id, and lose it to the first attempt's late release.
+    """
+    capped = {
+        "hubspot": {"rate_limit": {**FAST_HUBSPOT["hubspot"]["rate_limit"], "concurrency": 1}}
+    }
+    rt = embedded_runtime_with(providers=capped, max_retries=1, min_backoff_ms=1, max_backoff_ms=1)
+    ns = rt.settings.workers.namespace
+    leases_when_laned: list[int] = []
+
+    def leases() -> int:
+        keys = [k for k in rt.redis.scan_iter(f"{{{ns}:rl:*") if k.endswith(b":leases")]
+        return sum(int(rt.redis.zcard(k)) for k in keys)
+
+    push = rt.lanes.push_message
+
+    def spying_push(*args: Any, **kwargs: Any) -> bool:
+        leases_when_laned.append(leases())
+        return push(*args, **kwargs)
+
+    attempts: list[str] = []
+
+    def fails_once(job: ActionJob, context: object) -> Mapping[str, Any]:
+        attempts.append(job.id)
+        if len(attempts) == 1:
+            raise TransientJobError("provider answered 503")
+        return {"ok": True}
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "fails_once", fails_once)
+    rt.enqueuer.enqueue(action(new_org(rt), "fails_once"))
+    monkeypatch.setattr(rt.lanes, "push_message", spying_push)
+    run_until_idle(rt.worker_broker, rt.lanes, threads=2, timeout_s=30)
+    assert len(attempts) == 2
+    assert leases_when_laned == [0]
+    assert leases() == 0

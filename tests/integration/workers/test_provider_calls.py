@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,10 @@ def test_provider_5xx_is_retried_then_succeeds(
     org = connected_org(sandboxed)
     sandboxed.enqueuer.enqueue(proxy_job(org))
     run_until_idle(sandboxed.worker_broker, sandboxed.lanes, timeout_s=30)
-    assert outcomes(logs) == ["started", "retried", "started", "retried", "started", "succeeded"]
+    # A retry may start before the attempt it replaces has logged "retried": count, not order.
+    seen = outcomes(logs)
+    assert Counter(seen) == {"started": 3, "retried": 2, "succeeded": 1}
+    assert seen[-1] == "succeeded"
 
 
 def test_missing_connection_is_dead_lettered_with_the_reason(sandboxed: Runtime) -> None:
