@@ -84,7 +84,6 @@ class RateLimit(Middleware):
         reschedule(self.lanes, message, decision.delay_ms, "deferred")
         raise SkipMessage(f"rate limited on {key}; back in {decision.delay_ms} ms")
 
-
     def _key_and_policy(self, message: MessageProxy) -> tuple[str, RateLimitPolicy] | None:
         job = job_fields(message)
         if job.kind not in LIMITED_KINDS:
