@@ -24,6 +24,7 @@ from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog,
 from workers.middleware.backoff import Backoff
 from workers.middleware.heartbeat import WorkerHeartbeat
 from workers.middleware.rate_limit import LeaseRelease, RateLimit
+from workers.middleware.sync_runs import DeadSyncRuns
 
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -59,6 +60,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         OutcomeLog(progress_level=logging.INFO if options.log_job_progress else logging.DEBUG),
         JobMetrics(),
         DeadLetter(context.sessions),
+        DeadSyncRuns(context.sessions),
         TimeLimit(),
         ShutdownNotifications(),
         Resources(context),

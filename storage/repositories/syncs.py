@@ -42,6 +42,15 @@ class SyncRepository:
         state = self._session.scalars(query.execution_options(populate_existing=True)).one()
         return state
 
+    def states_leased_by(self, job_id: str) -> list[SyncState]:
+        """This org's running (connection, model) states whose lease ``job_id`` holds, locked."""
+        query = select(SyncState).where(
+            SyncState.org_id == self._org_id,
+            SyncState.lease_owner == job_id,
+            SyncState.run_id.is_not(None),
+        )
+        return list(self._session.scalars(query.with_for_update()))
+
     def find_state(self, connection_id: str, model: str) -> SyncState | None:
         """The state if one exists (read-only; never creates)."""
         return self._session.scalars(

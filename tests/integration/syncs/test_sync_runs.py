@@ -229,3 +229,27 @@ def test_page_fetched_from_a_stale_checkpoint_is_not_committed(synced: Runtime) 
     assert stored_ids(synced, c, "deals") == set()
     runs.commit_page(synced.sessions, key, held, page, stored, None, None)
     assert stored_ids(synced, c, "deals") == {"1"}
+
+
+def test_a_sync_dead_lettered_mid_run_closes_its_run_and_a_new_job_starts_afresh(
+    synced: Runtime,
+) -> None:
+    """Retries spent on 503s: the run is failed at once (not left running until its lease
+    expires), and the next job — a DLQ replay, say — runs instead of being coalesced."""
+    assert synced.sandbox is not None
+    synced.sandbox.datasets.dataset("hubspot", "contacts", seed=30)
+    c = connect(synced, "hubspot")
+    synced.sandbox.inject("hubspot", server_errors=50)
+    run_sync_job(synced, c, "contacts", "full")
+    failed = last_run(synced, c, "contacts")
+    assert failed.status == "failed" and "dead-lettered (server_error)" in failed.error
+    with synced.sessions() as session:
+        state = SyncRepository(session, c.org_id).state(c.connection_id, "contacts")
+        assert (state.run_id, state.lease_owner, state.last_status) == (None, None, "failed")
+        [dead] = DeadJobRepository(session, c.org_id).list()
+    assert dead.error_class == "server_error"
+    synced.sandbox.clear_faults()
+    run_sync_job(synced, c, "contacts", "full")
+    again = last_run(synced, c, "contacts")
+    assert again.id != failed.id and again.status == "succeeded"
+    assert len(stored_ids(synced, c, "contacts")) == 30
