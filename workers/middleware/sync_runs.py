@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from workers.envelope import Kind
 from workers.errors import error_class_of
 from workers.job_fields import job_fields
+from workers.metrics import SYNC_RUNS
 from workers.sync import runs
 
 logger = logging.getLogger("switchyard.syncs")
@@ -39,6 +40,6 @@ class DeadSyncRuns(Middleware):
         if exception is None or not message.failed or job.kind != Kind.SYNC.value:
             return
         reason = f"dead-lettered ({error_class_of(exception)}): {exception}"
-        closed = runs.abandon(self.sessions, job.org, job.id, reason)
-        if closed:
+        for model in runs.abandon(self.sessions, job.org, job.id, reason):
+            SYNC_RUNS.labels(job.provider, model, "failed").inc()
             logger.info("sync run closed as failed: job %s was dead-lettered", job.id)

@@ -174,12 +174,12 @@ def fail(sessions: sessionmaker[Session], key: RunKey, run_claim: Claim, error: 
         repo.finish_run(repo.run(run_claim.run_id), "failed", error=error[:2000])
 
 
-def abandon(sessions: sessionmaker[Session], org_id: str, job_id: str, error: str) -> int:
+def abandon(sessions: sessionmaker[Session], org_id: str, job_id: str, error: str) -> list[str]:
     """Close as failed every run ``job_id`` still leases (it was dead-lettered mid-run).
 
     Left alone, such a run would stay "running" until its lease expired, and a new job for
     the same model — a replay from the DLQ included — would be coalesced into it and do
-    nothing. Returns how many runs were closed.
+    nothing. Returns the models of the runs closed.
     """
     with sessions.begin() as session:
         repo = SyncRepository(session, org_id)
@@ -188,7 +188,7 @@ def abandon(sessions: sessionmaker[Session], org_id: str, job_id: str, error: st
             run = repo.run(str(state.run_id))
             _close(state, "failed", utcnow())
             repo.finish_run(run, "failed", error=error[:2000])
-        return len(states)
+        return [state.model for state in states]
 
 
 def _owned_state(repo: SyncRepository, key: RunKey, run_claim: Claim) -> SyncState:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from providers.syncs import SyncModelSpec, load_sync_models
 from storage.repositories.dead_jobs import DeadJobRepository
@@ -240,7 +241,10 @@ def test_a_sync_dead_lettered_mid_run_closes_its_run_and_a_new_job_starts_afresh
     synced.sandbox.datasets.dataset("hubspot", "contacts", seed=30)
     c = connect(synced, "hubspot")
     synced.sandbox.inject("hubspot", server_errors=50)
+    labels = {"provider": "hubspot", "model": "contacts", "outcome": "failed"}
+    failed_before = REGISTRY.get_sample_value("switchyard_sync_runs_total", labels) or 0.0
     run_sync_job(synced, c, "contacts", "full")
+    assert REGISTRY.get_sample_value("switchyard_sync_runs_total", labels) == failed_before + 1
     failed = last_run(synced, c, "contacts")
     assert failed.status == "failed" and "dead-lettered (server_error)" in failed.error
     with synced.sessions() as session:
