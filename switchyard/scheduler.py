@@ -4,7 +4,8 @@ Each :class:`PeriodicTask` is a name, a period and a function of the current tim
 scheduler holds no state of its own: the tasks keep theirs in the database and Redis and
 are safe to run from several schedulers at once (sync schedules enqueue each slot once by
 idempotency key, proactive refreshes once per credential and expiry; the event re-fan-out
-finds only events still unfinished). A failing task is logged and counted, and the loop goes
+finds only events still unfinished; retention deletes what is expired, whoever gets it
+first). A failing task is logged and counted, and the loop goes
 on. Adding a task: append it in :func:`default_tasks`.
 """
 
@@ -19,6 +20,7 @@ from datetime import datetime, timedelta
 
 from producers.refreshes import enqueue_due_refreshes
 from producers.syncs import SyncTrigger, enqueue_due_syncs
+from storage.repositories.retention import purge_expired
 from storage.types import utcnow
 from switchyard.app import Runtime
 from workers.metrics import SCHEDULER_TASKS
@@ -28,6 +30,7 @@ logger = logging.getLogger("switchyard.scheduler")
 REFAN_PERIOD_SECONDS = 30.0
 REFRESH_PERIOD_SECONDS = 60.0
 REFAN_OLDER_THAN = timedelta(minutes=1)
+RETENTION_PERIOD_SECONDS = 3600.0
 
 
 @dataclass
@@ -42,7 +45,7 @@ class PeriodicTask:
 
 def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
     """The tasks a scheduler runs: due sync schedules, proactive token refreshes (ahead of
-    expiry by the catalog's margin), and re-fan-out of stalled events."""
+    expiry by the catalog's margin), re-fan-out of stalled events, and retention."""
     syncs = runtime.settings.syncs
     trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
     return [
@@ -63,7 +66,22 @@ def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
             REFAN_PERIOD_SECONDS,
             lambda now: runtime.event_publisher.refan_pending(older_than=REFAN_OLDER_THAN),
         ),
+        PeriodicTask("retention", RETENTION_PERIOD_SECONDS, lambda now: purge(runtime, now)),
     ]
+
+
+def purge(runtime: Runtime, now: datetime) -> dict[str, int]:
+    """Delete action runs and sync runs past their retention (settings ``actions`` and
+    ``syncs``); logs and returns how many went, by table."""
+    deleted = purge_expired(
+        runtime.sessions,
+        now=now,
+        action_runs_for=timedelta(days=runtime.settings.actions.run_retention_days),
+        sync_runs_for=timedelta(days=runtime.settings.syncs.run_history_days),
+    )
+    if any(deleted.values()):
+        logger.info("retention: %s", ", ".join(f"{t} {n}" for t, n in deleted.items()))
+    return deleted
 
 
 class Scheduler:

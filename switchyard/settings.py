@@ -125,6 +125,13 @@ class ActionSettings(BaseModel):
         le=5.0,
         description="Stripe Connect application fee taken on payment intents, in percent.",
     )
+    run_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long succeeded action calls are kept. They make route steps "
+        "idempotent: an event replayed later than this runs its actions again.",
+    )
 
 
 class WebhookSettings(BaseModel):
@@ -196,6 +203,12 @@ class SyncSettings(BaseModel):
         ge=5,
         le=86_400,
         description="A run's lease; renewed per page. Another job takes a run over after it.",
+    )
+    run_history_days: int = Field(
+        default=90,
+        ge=1,
+        le=3650,
+        description="How long finished sync runs are kept (a model's last run always is).",
     )
     scheduler_tick_seconds: float = Field(default=5.0, gt=0, le=3600)
     scheduler_batch: int = Field(default=500, ge=1, le=10_000)

@@ -23,6 +23,7 @@ class ActionRun(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "key"),
         Index("ix_action_runs_pipeline", "org_id", "event_id", "route_id"),
+        Index("ix_action_runs_created_at", "created_at"),  # retention
     )
 
     id: Mapped[str] = id_column()

@@ -87,6 +87,7 @@ class SyncRun(Base):
     __tablename__ = "sync_runs"
     __table_args__ = (
         Index("ix_sync_runs_connection_model_started", "connection_id", "model", "started_at"),
+        Index("ix_sync_runs_finished_at", "finished_at"),  # retention
         CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status_known"),
         CheckConstraint("mode IN ('incremental', 'full')", name="mode_known"),
     )
