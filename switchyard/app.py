@@ -116,7 +116,9 @@ class Runtime:
             transport=self.sandbox.transport() if self.sandbox else None,
             events=_LazyProducers(self),
             jobs=_LazyProducers(self),
-            action_options=ActionOptions(**self.settings.actions.model_dump()),
+            action_options=ActionOptions(
+                platform_fee_percent=self.settings.actions.platform_fee_percent
+            ),
             kind_overrides=self.kind_overrides,
             webhooks=self.outbound_webhooks,
             sync_lease_seconds=self.settings.syncs.lease_seconds,

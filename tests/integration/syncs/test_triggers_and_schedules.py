@@ -179,12 +179,15 @@ def test_scheduler_runs_due_tasks_and_survives_a_failing_one() -> None:
     assert seen == ["ok", "ok"]
 
 
-def test_default_tasks_include_syncs_refreshes_and_event_refan(synced: Runtime) -> None:
-    """The scheduler's registry runs due sync schedules, proactive refreshes and re-fans
-    stalled events."""
+def test_default_tasks_include_syncs_refreshes_event_refan_and_retention(
+    synced: Runtime,
+) -> None:
+    """The scheduler's registry runs due sync schedules, proactive refreshes, re-fans
+    stalled events and applies retention."""
     tasks = default_tasks(synced)
-    assert [t.name for t in tasks] == ["sync_schedules", "token_refresh", "event_refan"]
-    assert Scheduler(tasks).run_once() == 3
+    names = ["sync_schedules", "token_refresh", "event_refan", "retention"]
+    assert [t.name for t in tasks] == names
+    assert Scheduler(tasks).run_once() == 4
 
 
 def test_slot_enqueued_by_a_scheduler_that_died_before_advancing_is_not_enqueued_again(
