@@ -10,7 +10,14 @@ from redis import Redis
 
 from providers.ratelimit_feedback import RateLimitFeedback
 from providers.spec import RateLimitPolicy
-from workers.limiter import LOCAL_PERMIT_TTL_MS, Limiter, LocalPermits, local_batch, rate_key
+from workers.limiter import (
+    LOCAL_PERMIT_TTL_MS,
+    Limiter,
+    LocalPermits,
+    local_batch,
+    rate_key,
+    window_ms,
+)
 
 
 def policy(**kw: object) -> RateLimitPolicy:
@@ -225,3 +232,10 @@ def test_held_cells_expire_quickly() -> None:
 def test_only_high_rate_burst_policies_batch(extra: dict[str, object], batch: int) -> None:
     """Quotas, caps, exact windows and slow keys take one cell at a time."""
     assert local_batch(policy(**extra)) == batch
+
+
+def test_the_window_guard_covers_send_jitter_beyond_the_period() -> None:
+    """An 'N per period' window is guarded 0.5 % longer than the period, at most 50 ms."""
+    assert window_ms(policy(limit=100, period_seconds=10)) == 10_050
+    assert window_ms(policy(limit=10, period_seconds=1)) == 1_005
+    assert window_ms(policy(limit=600, period_seconds=60)) == 60_050
