@@ -9,9 +9,10 @@ fetch, and a busy worker never idles.
 
 Acknowledgements ride on the next fetch instead of costing a round trip each: a finished
 job's id is kept in memory until its consumer fetches again — at once under load, within
-``idle_poll_ms`` when idle or when long jobs hold its slots — or the worker shuts down. A process killed in between leaves
-those jobs unacknowledged, and Dramatiq's maintenance requeues them once the heartbeat
-lapses: the same at-least-once delivery a kill mid-job gives, with a window of one fetch.
+``idle_poll_ms`` when idle or when long jobs hold its slots — or the worker shuts down. A
+process killed in between leaves those jobs unacknowledged, and Dramatiq's maintenance
+requeues them once the heartbeat lapses: the same at-least-once delivery a kill mid-job
+gives, with a window of one fetch.
 
 And a consumer whose prefetch slots are all taken waits for finished jobs to free a quarter
 of them (:class:`RoomWaitingConsumer`) rather than backing off blind, so fast jobs never
