@@ -7,7 +7,10 @@
     table, in the same run. Target: upsert >= 30 % of COPY's records/s. Also reported: a
     second pass where nothing changed (hash skip) and one where everything changed. Unlike
     COPY's target, ``records`` has a primary key, an (org, model, updated_at) index and a
-    (connection, org) foreign key to maintain, row by row.
+    (connection, org) foreign key to maintain, row by row. So the run also measures the
+    ceiling any write into ``records`` can reach: a blind ``COPY`` of the same new rows, page
+    by page, into tables shaped like ``records`` (its keys and index, with and without the
+    foreign key) — no conflict handling, no hash skip, nothing a sync needs on top.
 (b) a full sync of ``BENCH_SYNC_ROWS`` HubSpot contacts (100k) from the sandbox served over
     loopback HTTP, run by a separate process: records/s and that process's peak RSS, next
     to the same for a tenth of the records (flat memory: the two peaks are close).
@@ -136,6 +139,58 @@ def _copy(url: str, org: str, conn: str, rows: list[RecordRow]) -> float:
         return time.perf_counter() - started
 
 
+_SHAPED = {
+    "copy_shaped": "CREATE TABLE copy_shaped (LIKE records INCLUDING ALL)",
+    "copy_shaped_fk": (
+        "CREATE TABLE copy_shaped_fk (LIKE records INCLUDING ALL);"
+        " ALTER TABLE copy_shaped_fk ADD FOREIGN KEY (connection_id, org_id)"
+        " REFERENCES connections (id, org_id) ON DELETE CASCADE"
+    ),
+}
+_RECORD_COLUMNS = (
+    "connection_id, model, external_id, org_id, data, content_hash, provider_updated_at,"
+    " seen_run_id, first_seen_at, last_seen_at, updated_at, deleted_at"
+)
+
+
+def _copy_pages(
+    url: str, table: str, org: str, conn: str, rows: list[RecordRow], page: int
+) -> float:
+    """COPY new rows into a table shaped like ``records``, one transaction per page."""
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(plain) as db:
+        db.execute(_SHAPED[table])
+        db.commit()
+        started = time.perf_counter()
+        for start in range(0, len(rows), page):
+            db.execute("SET LOCAL synchronous_commit = off")  # as a sync page commits
+            run, now = uuid.uuid4().hex, datetime.now(UTC)
+            with (
+                db.cursor() as cur,
+                cur.copy(f"COPY {table} ({_RECORD_COLUMNS}) FROM STDIN") as copy,
+            ):
+                for row in rows[start : start + page]:
+                    data = json.dumps(row.data)
+                    copy.write_row(
+                        (
+                            conn,
+                            "contacts",
+                            row.external_id,
+                            org,
+                            data,
+                            row.content_hash,
+                            row.provider_updated_at,
+                            run,
+                            now,
+                            now,
+                            now,
+                            None,
+                        )
+                    )
+            db.commit()
+        return time.perf_counter() - started
+
+
 def upsert_vs_copy(count: int, pages: list[int]) -> None:
     print(f"\n== (a) upsert vs COPY, {count:,} records (one transaction per page)")
     fresh, changed = _rows(count, 1), _rows(count, 2)
@@ -143,12 +198,16 @@ def upsert_vs_copy(count: int, pages: list[int]) -> None:
         with scratch_database() as url:
             org, conn = _org_and_connection(url)
             copy_s = _copy(url, org, conn, fresh)
+            shaped_s = _copy_pages(url, "copy_shaped", org, conn, fresh, page)
+            shaped_fk_s = _copy_pages(url, "copy_shaped_fk", org, conn, fresh, page)
             insert_s = _upsert_pass(url, org, conn, fresh, page)
             same_s = _upsert_pass(url, org, conn, fresh, page)
             change_s = _upsert_pass(url, org, conn, changed, page)
         copy_rate = count / copy_s
         print(f"  pages of {page}: COPY into an unindexed table {copy_rate:,.0f} records/s")
         for label, seconds in (
+            ("ceiling: COPY into records' shape", shaped_s),
+            ("  same, with records' foreign key", shaped_fk_s),
             ("upsert, all new", insert_s),
             ("upsert, all unchanged (hash skip)", same_s),
             ("upsert, all changed", change_s),
