@@ -5,7 +5,7 @@ scheduler holds no state of its own: the tasks keep theirs in the database and R
 are safe to run from several schedulers at once (sync schedules enqueue each slot once by
 idempotency key, proactive refreshes once per credential and expiry; the event re-fan-out
 finds only events still unfinished; retention deletes what is expired, whoever gets it
-first). A failing task is logged and counted, and the loop goes
+first; the dead-set import holds a Redis lock). A failing task is logged and counted, and the loop goes
 on. Adding a task: append it in :func:`default_tasks`.
 """
 
@@ -23,6 +23,8 @@ from producers.syncs import SyncTrigger, enqueue_due_syncs
 from storage.repositories.retention import purge_expired
 from storage.types import utcnow
 from switchyard.app import Runtime
+from workers.dead_set import import_dead_sets
+from workers.inprocess import QUEUES
 from workers.metrics import SCHEDULER_TASKS
 
 logger = logging.getLogger("switchyard.scheduler")
@@ -31,6 +33,7 @@ REFAN_PERIOD_SECONDS = 30.0
 REFRESH_PERIOD_SECONDS = 60.0
 REFAN_OLDER_THAN = timedelta(minutes=1)
 RETENTION_PERIOD_SECONDS = 3600.0
+DEAD_SET_PERIOD_SECONDS = 60.0
 
 
 @dataclass
@@ -45,7 +48,8 @@ class PeriodicTask:
 
 def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
     """The tasks a scheduler runs: due sync schedules, proactive token refreshes (ahead of
-    expiry by the catalog's margin), re-fan-out of stalled events, and retention."""
+    expiry by the catalog's margin), re-fan-out of stalled events, retention, and the import
+    of failed jobs whose dead-letter row could not be written."""
     syncs = runtime.settings.syncs
     trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
     return [
@@ -67,6 +71,13 @@ def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
             lambda now: runtime.event_publisher.refan_pending(older_than=REFAN_OLDER_THAN),
         ),
         PeriodicTask("retention", RETENTION_PERIOD_SECONDS, lambda now: purge(runtime, now)),
+        PeriodicTask(
+            "dead_set_import",
+            DEAD_SET_PERIOD_SECONDS,
+            lambda now: import_dead_sets(
+                runtime.redis, runtime.settings.workers.namespace, QUEUES, runtime.sessions
+            ),
+        ),
     ]
 
 

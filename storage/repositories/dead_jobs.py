@@ -118,6 +118,11 @@ class _DeadJobStore:
         self._session.flush()
         return row
 
+    def has_job(self, job_id: str) -> bool:
+        """True when a job with this id is already parked."""
+        found = select(DeadJob.id).where(DeadJob.job_id == job_id, *self._scope()).limit(1)
+        return self._session.scalar(found) is not None
+
     def get(self, dead_job_id: str) -> DeadJob:
         """Return one dead job."""
         row = self._session.scalars(

@@ -195,7 +195,8 @@ def queue_oldest_age(src: ExporterSources) -> Iterator[Sample]:
 
 @probe(
     "switchyard_broker_dead_messages",
-    "Messages in Dramatiq's own Redis dead set (kept when the dead-letter write failed).",
+    "Failed jobs whose dead-letter row is not written yet (the write failed; the scheduler's"
+    " dead_set_import writes them).",
     ("queue",),
 )
 def broker_dead(src: ExporterSources) -> Iterator[Sample]:

@@ -1,9 +1,12 @@
 """Parks jobs that failed for good in the durable dead-letter table, with their reason.
 
 Runs after Dramatiq's ``Retries`` middleware, which marks a message *failed* when its error
-is permanent or its retries are spent. Dramatiq also keeps the message in its own Redis dead
-set (``dead_message_ttl``), so a dead-letter write that fails (database down) is logged with
-the job id and still recoverable from there.
+is permanent or its retries are spent. Dramatiq then moves the message to its own Redis dead
+set. Once the row is written, the message is taken out of that set again: what stays there
+is exactly what the table lacks (a write that failed, database down), logged with the job
+id, counted by ``switchyard_broker_dead_messages`` and imported into the table by the
+scheduler (:mod:`workers.dead_set`) once the database answers. A job that failed for good
+ends in the table either way.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
+from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
@@ -23,6 +29,7 @@ from workers.errors import error_class_of
 from workers.middleware.attempts import attempts_of, first_attempt_ms
 
 logger = logging.getLogger("switchyard.dlq")
+_RECORDED = "_switchyard_dead_job_recorded"
 TRACEBACK_LIMIT = 4_000
 MESSAGE_LIMIT = 2_000
 
@@ -52,24 +59,64 @@ class DeadLetter(Middleware):
                 "could not record dead job id=%s; it stays in the broker", failed.job_id
             )
             raise
+        message.__dict__[_RECORDED] = True
+
+    def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker):
+            forget_dead_message(broker.client, broker.namespace, message)
+
+
+def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
+    """Dramatiq's Redis dead set of ``queue``: a zset of message ids by time, their bodies."""
+    zset = f"{namespace}:{q_name(queue)}.XQ"
+    return zset, f"{zset}.msgs"
+
+
+def forget_dead_message(redis: Redis, namespace: str, message: MessageProxy) -> None:
+    """Take a message the table now holds out of Dramatiq's dead set."""
+    message_id = message.options.get("redis_message_id")
+    if message_id is None:
+        return
+    zset, bodies = dead_set_keys(namespace, message.queue_name)
+    pipe = redis.pipeline(transaction=True)
+    pipe.zrem(zset, message_id)
+    pipe.hdel(bodies, message_id)
+    pipe.execute()
 
 
 def failed_job(message: MessageProxy, exception: BaseException) -> FailedJob:
     """The dead-letter record of a failed message (envelope as sent, error, attempts, times)."""
+    return describe_failure(
+        message,
+        error_class=error_class_of(exception),
+        error_message=str(exception)[:MESSAGE_LIMIT],
+        traceback_summary=_traceback_summary(exception),
+    )
+
+
+def describe_failure(
+    message: MessageProxy,
+    *,
+    error_class: str,
+    error_message: str,
+    traceback_summary: str | None,
+    failed_at: datetime | None = None,
+) -> FailedJob:
+    """A failed message's dead-letter record from what the message itself carries."""
     data = message.args[0] if message.args and isinstance(message.args[0], dict) else {}
-    now = datetime.now(UTC)
+    now = failed_at or datetime.now(UTC)
     first_ms = first_attempt_ms(message)
     first = datetime.fromtimestamp(first_ms / 1000, UTC) if first_ms else now
     return FailedJob(
         job_id=str(data.get("id") or message.message_id),
         org_id=str(data.get("org_id") or "unknown"),
-        queue=message.queue_name,
+        queue=q_name(message.queue_name),
         kind=str(data.get("kind") or "unknown"),
         provider=str(data.get("provider") or "unknown"),
         envelope=data,
-        error_class=error_class_of(exception),
-        error_message=str(exception)[:MESSAGE_LIMIT],
-        traceback_summary=_traceback_summary(exception),
+        error_class=error_class,
+        error_message=error_message,
+        traceback_summary=traceback_summary,
         attempts=attempts_of(message),
         first_attempt_at=first,
         last_attempt_at=now,

@@ -179,15 +179,15 @@ def test_scheduler_runs_due_tasks_and_survives_a_failing_one() -> None:
     assert seen == ["ok", "ok"]
 
 
-def test_default_tasks_include_syncs_refreshes_event_refan_and_retention(
+def test_default_tasks_include_syncs_refreshes_event_refan_retention_and_dead_sets(
     synced: Runtime,
 ) -> None:
     """The scheduler's registry runs due sync schedules, proactive refreshes, re-fans
-    stalled events and applies retention."""
+    stalled events, applies retention and imports unrecorded dead jobs."""
     tasks = default_tasks(synced)
-    names = ["sync_schedules", "token_refresh", "event_refan", "retention"]
+    names = ["sync_schedules", "token_refresh", "event_refan", "retention", "dead_set_import"]
     assert [t.name for t in tasks] == names
-    assert Scheduler(tasks).run_once() == 4
+    assert Scheduler(tasks).run_once() == 5
 
 
 def test_slot_enqueued_by_a_scheduler_that_died_before_advancing_is_not_enqueued_again(

@@ -24,6 +24,7 @@ REQUIRED_DASHBOARDS = {"overview", "providers", "dlq", "webhooks", "syncs"}
 REQUIRED_ALERTS = {
     "SwitchyardQueueAgeHigh",
     "SwitchyardDeadLetterQueueGrowing",
+    "SwitchyardDeadJobsUnrecorded",
     "SwitchyardTokenRefreshFailures",
     "SwitchyardProvider429Storm",
     "SwitchyardNoLiveWorkers",

@@ -1,0 +1,119 @@
+"""Importing failed jobs from Dramatiq's Redis dead set into the dead-letter table.
+
+The dead-letter middleware writes a row for every job that failed for good and then takes
+the message out of Dramatiq's dead set; when that write fails (database down) the message
+stays there. The scheduler's ``dead_set_import`` task writes those rows later, so every
+failed job reaches the table (where operators list, replay and purge) even across a
+database outage. The job's error itself was only logged at the time; the row says so, with
+the last retried error the message carries. One scheduler imports at a time (a Redis lock);
+a job id already in the table is not written twice (a crash between the write and the
+removal, or a worker whose own write went through late).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import cast
+
+from dramatiq import Message
+from dramatiq.broker import MessageProxy
+from dramatiq.errors import DecodeError
+from redis import Redis
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
+from workers.middleware.dead_letter import (
+    MESSAGE_LIMIT,
+    TRACEBACK_LIMIT,
+    dead_set_keys,
+    describe_failure,
+)
+
+logger = logging.getLogger("switchyard.dlq")
+
+UNRECORDED = "unrecorded"
+"""``error_class`` of an imported job: its real error was logged, not kept."""
+LOCK_MS = 60_000
+
+
+def import_dead_sets(
+    redis: Redis,
+    namespace: str,
+    queues: Sequence[str],
+    sessions: sessionmaker[Session],
+    *,
+    batch: int = 500,
+) -> dict[str, int]:
+    """Write the dead-set messages of ``queues`` missing from the table; how many, by queue.
+
+    Returns an empty dict when another scheduler holds the import lock."""
+    lock, token = f"{namespace}:__dead_set_import__", uuid.uuid4().hex
+    if not redis.set(lock, token, nx=True, px=LOCK_MS):
+        return {}
+    try:
+        return {queue: _import_queue(redis, namespace, queue, sessions, batch) for queue in queues}
+    finally:
+        if redis.get(lock) == token.encode():
+            redis.delete(lock)
+
+
+def _import_queue(
+    redis: Redis, namespace: str, queue: str, sessions: sessionmaker[Session], batch: int
+) -> int:
+    zset, bodies = dead_set_keys(namespace, queue)
+    entries = cast(list[tuple[bytes, float]], redis.zrange(zset, 0, batch - 1, withscores=True))
+    if not entries:
+        return 0
+    raw = cast(list[bytes | None], redis.hmget(bodies, [message_id for message_id, _ in entries]))
+    written, done = 0, []
+    with sessions.begin() as session:
+        repository = AdminDeadJobRepository(session)
+        for (message_id, dead_ms), body in zip(entries, raw, strict=True):
+            message = _decoded(message_id, body)
+            if message is None:
+                continue  # left in the set: counted by the gauge, named in the log
+            done.append(message_id)
+            failed = _unrecorded_failure(message, datetime.fromtimestamp(dead_ms / 1000, UTC))
+            if repository.has_job(failed.job_id):
+                continue
+            repository.add(failed, dead_at=failed.last_attempt_at)
+            written += 1
+            logger.warning("imported dead job id=%s from the broker's dead set", failed.job_id)
+    if done:
+        pipe = redis.pipeline(transaction=True)
+        pipe.zrem(zset, *done)
+        pipe.hdel(bodies, *done)
+        pipe.execute()
+    return written
+
+
+def _decoded(message_id: bytes, body: bytes | None) -> MessageProxy | None:
+    if body is None:  # the set and its bodies disagree; Dramatiq's maintenance will clear it
+        return None
+    try:
+        return MessageProxy(Message.decode(body))
+    except DecodeError:
+        logger.error("dead-set message %s cannot be decoded; left in place", message_id.decode())
+        return None
+
+
+def _unrecorded_failure(message: MessageProxy, failed_at: datetime) -> FailedJob:
+    """The row for a message whose own row could not be written when it failed."""
+    last_traceback = message.options.get("traceback")
+    reason = "failed for good while the dead-letter table could not be written; recovered "
+    reason += "from the broker's dead set (the worker logged the error)"
+    if isinstance(last_traceback, str) and last_traceback.strip():
+        reason += f"; last retried error: {last_traceback.strip().splitlines()[-1]}"
+        summary: str | None = last_traceback[-TRACEBACK_LIMIT:]
+    else:
+        summary = None
+    return describe_failure(
+        message,
+        error_class=UNRECORDED,
+        error_message=reason[:MESSAGE_LIMIT],
+        traceback_summary=summary,
+        failed_at=failed_at,
+    )
