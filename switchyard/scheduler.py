@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from producers.refreshes import enqueue_due_refreshes
 from producers.syncs import SyncTrigger, enqueue_due_syncs
-from storage.repositories.retention import purge_expired
+from storage.repositories.retention import Retention, purge_expired
 from storage.types import utcnow
 from switchyard.app import Runtime
 from workers.dead_set import import_dead_sets
@@ -82,14 +82,16 @@ def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
 
 
 def purge(runtime: Runtime, now: datetime) -> dict[str, int]:
-    """Delete action runs and sync runs past their retention (settings ``actions`` and
-    ``syncs``); logs and returns how many went, by table."""
-    deleted = purge_expired(
-        runtime.sessions,
-        now=now,
-        action_runs_for=timedelta(days=runtime.settings.actions.run_retention_days),
-        sync_runs_for=timedelta(days=runtime.settings.syncs.run_history_days),
+    """Delete history past its retention (settings ``actions``, ``syncs`` and ``webhooks``);
+    logs and returns how many rows went, by table."""
+    settings = runtime.settings
+    keep = Retention(
+        action_runs=timedelta(days=settings.actions.run_retention_days),
+        sync_runs=timedelta(days=settings.syncs.run_history_days),
+        events=timedelta(days=settings.webhooks.event_retention_days),
+        inbound_webhooks=timedelta(days=settings.webhooks.event_retention_days),
     )
+    deleted = purge_expired(runtime.sessions, now=now, keep=keep)
     if any(deleted.values()):
         logger.info("retention: %s", ", ".join(f"{t} {n}" for t, n in deleted.items()))
     return deleted

@@ -166,6 +166,14 @@ class WebhookSettings(BaseModel):
     inbound_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     inbound_tolerance_seconds: int = Field(default=300, ge=1)
     inbound_replay_window_seconds: int = Field(default=24 * 3600, ge=1)
+    event_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="How long events, their deliveries and attempt logs are kept once no "
+        "delivery is pending, and processed inbound webhooks (their provider event ids drop "
+        "provider retries; keep this longer than the inbound replay window).",
+    )
     inbound_public_url: str | None = Field(
         default=None,
         pattern=r"^https?://[^/?#]+$",
@@ -183,6 +191,15 @@ class WebhookSettings(BaseModel):
         if not value or any(delay < 0 for delay in value):
             raise ValueError("must list at least one delay, none negative")
         return value
+
+    @model_validator(mode="after")
+    def _retention_covers_replay_window(self) -> WebhookSettings:
+        if self.event_retention_days * 86_400 < self.inbound_replay_window_seconds:
+            raise ValueError(
+                "event_retention_days must cover inbound_replay_window_seconds, or a provider's "
+                "retry could be processed twice"
+            )
+        return self
 
     @field_validator("allowed_private_networks")
     @classmethod

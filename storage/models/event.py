@@ -25,6 +25,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("org_id", "idempotency_key"),
         Index("ix_events_pending_fanout", "fanned_out_at", "created_at"),
+        Index("ix_events_created_at", "created_at"),  # retention
     )
 
     id: Mapped[str] = id_column()

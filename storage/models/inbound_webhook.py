@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import ID_LENGTH, Base, created_at_column, id_column
@@ -19,7 +19,10 @@ class InboundWebhook(Base):
     """One received webhook: who sent it, for which connection, and its payload."""
 
     __tablename__ = "inbound_webhooks"
-    __table_args__ = (UniqueConstraint("org_id", "provider", "provider_event_id"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "provider", "provider_event_id"),
+        Index("ix_inbound_webhooks_created_at", "created_at"),  # retention
+    )
 
     id: Mapped[str] = id_column()
     org_id: Mapped[str] = mapped_column(

@@ -9,18 +9,34 @@ rows never holds long locks.
   than the retention runs its actions again.
 - ``sync_runs`` are history; a run that is still running, or that a sync state still names
   as its last run, is kept whatever its age.
+- ``events`` go with their deliveries and attempt logs (foreign-key cascade) once fanned out
+  and with no delivery still pending: an event some receiver still waits for is kept.
+- ``inbound_webhooks`` remember provider event ids to drop provider retries; a processed one
+  goes (the settings keep this longer than the inbound replay window, beyond which a retry
+  is refused anyway); one not processed yet is kept, its job may still be replayed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.models import ActionRun, SyncRun, SyncState
+from storage.models import ActionRun, Event, InboundWebhook, SyncRun, SyncState, WebhookDelivery
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each history table keeps its rows."""
+
+    action_runs: timedelta
+    sync_runs: timedelta
+    events: timedelta
+    inbound_webhooks: timedelta
 
 
 def purge_action_runs(session: Session, *, before: datetime, limit: int) -> int:
@@ -51,20 +67,46 @@ def purge_sync_runs(session: Session, *, before: datetime, limit: int) -> int:
     return _delete_ids(session, SyncRun, list(session.scalars(expired)))
 
 
+def purge_events(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` fanned-out events created before ``before`` with no delivery
+    pending (their deliveries and attempts go with them); how many events were deleted."""
+    pending = select(WebhookDelivery.event_id).where(WebhookDelivery.status == "pending")
+    expired = (
+        select(Event.id)
+        .where(Event.created_at < before, Event.fanned_out_at.is_not(None))
+        .where(Event.id.not_in(pending))
+        .order_by(Event.created_at)
+        .limit(limit)
+    )
+    return _delete_ids(session, Event, list(session.scalars(expired)))
+
+
+def purge_inbound_webhooks(session: Session, *, before: datetime, limit: int) -> int:
+    """Delete up to ``limit`` processed inbound webhooks received before ``before``."""
+    expired = (
+        select(InboundWebhook.id)
+        .where(InboundWebhook.created_at < before, InboundWebhook.processed_at.is_not(None))
+        .order_by(InboundWebhook.created_at)
+        .limit(limit)
+    )
+    return _delete_ids(session, InboundWebhook, list(session.scalars(expired)))
+
+
 def purge_expired(
     sessions: sessionmaker[Session],
     *,
     now: datetime,
-    action_runs_for: timedelta,
-    sync_runs_for: timedelta,
+    keep: Retention,
     batch: int = 1_000,
     max_batches: int = 100,
 ) -> dict[str, int]:
     """Delete what has outlived its retention, ``batch`` rows per transaction, at most
     ``max_batches`` per table per call (the next call goes on); rows deleted, by table."""
     purges: dict[str, tuple[Callable[..., int], datetime]] = {
-        "action_runs": (purge_action_runs, now - action_runs_for),
-        "sync_runs": (purge_sync_runs, now - sync_runs_for),
+        "action_runs": (purge_action_runs, now - keep.action_runs),
+        "sync_runs": (purge_sync_runs, now - keep.sync_runs),
+        "events": (purge_events, now - keep.events),
+        "inbound_webhooks": (purge_inbound_webhooks, now - keep.inbound_webhooks),
     }
     deleted = dict.fromkeys(purges, 0)
     for table, (purge, before) in purges.items():
@@ -77,7 +119,10 @@ def purge_expired(
     return deleted
 
 
-def _delete_ids(session: Session, model: type[ActionRun] | type[SyncRun], ids: list[str]) -> int:
+_Purged = type[ActionRun] | type[SyncRun] | type[Event] | type[InboundWebhook]
+
+
+def _delete_ids(session: Session, model: _Purged, ids: list[str]) -> int:
     """Delete these rows; how many went (a concurrent scheduler may have taken some)."""
     if not ids:
         return 0

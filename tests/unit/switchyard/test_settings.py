@@ -67,3 +67,13 @@ def test_inconsistent_backoff_is_refused(clean_env: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("SWITCHYARD_WORKERS__MAX_BACKOFF_MS", "10")
     with pytest.raises(SettingsError, match="SWITCHYARD_WORKERS"):
         load_settings()
+
+
+def test_event_retention_shorter_than_the_inbound_replay_window_is_refused(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Purging inbound ids younger than the replay window would let a retry through twice."""
+    monkeypatch.setenv("SWITCHYARD_WEBHOOKS__EVENT_RETENTION_DAYS", "1")
+    monkeypatch.setenv("SWITCHYARD_WEBHOOKS__INBOUND_REPLAY_WINDOW_SECONDS", str(2 * 86_400))
+    with pytest.raises(SettingsError, match=r"SWITCHYARD_WEBHOOKS.*inbound_replay_window"):
+        load_settings()
