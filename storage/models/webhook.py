@@ -9,6 +9,7 @@ failures; a run longer than the operator's limit disables the endpoint.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -54,8 +55,12 @@ class WebhookEndpoint(Base):
         return not self.event_types or event_type in self.event_types
 
     def __repr__(self) -> str:
+        # Only the origin: receivers put tokens in paths and query strings (Slack-style URLs).
+        parts = urlsplit(self.url or "")
+        port = f":{parts.port}" if parts.port else ""
+        origin = f"{parts.scheme}://{parts.hostname or ''}{port}"
         return (
-            f"WebhookEndpoint(id={self.id!r}, org_id={self.org_id!r}, url={self.url!r}, "
+            f"WebhookEndpoint(id={self.id!r}, org_id={self.org_id!r}, origin={origin!r}, "
             f"enabled={self.enabled!r})"
         )
 

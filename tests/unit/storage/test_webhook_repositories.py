@@ -60,6 +60,15 @@ def test_secret_is_stored_encrypted_and_never_printed(sqlite_session: Session) -
     assert issued.endpoint.event_types == ["A", "B"]
 
 
+def test_endpoint_repr_shows_only_the_origin(sqlite_session: Session) -> None:
+    """A token in a receiver URL's path or query string never reaches a repr."""
+    repo = WebhookEndpointRepository(sqlite_session, org(sqlite_session).id, keyring())
+    url = "https://hooks.e.com:8443/services/T0/B0/XsecretX?token=qsecret"
+    shown = repr(repo.create(url).endpoint)
+    assert "origin='https://hooks.e.com:8443'" in shown
+    assert "XsecretX" not in shown and "qsecret" not in shown
+
+
 def test_endpoints_are_scoped_to_their_org(sqlite_session: Session) -> None:
     """Another org's repository neither lists nor finds the endpoint."""
     ring = keyring()
