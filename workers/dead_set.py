@@ -5,13 +5,15 @@ the message out of Dramatiq's dead set; when that write fails (database down) th
 stays there. The scheduler's ``dead_set_import`` task writes those rows later, so every
 failed job reaches the table (where operators list, replay and purge) even across a
 database outage. The job's error itself was only logged at the time; the row says so, with
-the last retried error the message carries. One scheduler imports at a time (a Redis lock);
+the last retried error the message carries. A body that is not a message at all is parked
+raw, so nothing blocks the set or is lost. One scheduler imports at a time (a Redis lock);
 a job id already in the table is not written twice (a crash between the write and the
 removal, or a worker whose own write went through late).
 """
 
 from __future__ import annotations
 
+import base64
 import logging
 import uuid
 from collections.abc import Sequence
@@ -36,6 +38,8 @@ logger = logging.getLogger("switchyard.dlq")
 
 UNRECORDED = "unrecorded"
 """``error_class`` of an imported job: its real error was logged, not kept."""
+UNDECODABLE = "undecodable"
+"""``error_class`` of a dead-set body that is not a message (kept raw, base64)."""
 LOCK_MS = 60_000
 
 
@@ -72,11 +76,13 @@ def _import_queue(
     with sessions.begin() as session:
         repository = AdminDeadJobRepository(session)
         for (message_id, dead_ms), body in zip(entries, raw, strict=True):
-            message = _decoded(message_id, body)
-            if message is None:
-                continue  # left in the set: counted by the gauge, named in the log
             done.append(message_id)
-            failed = _unrecorded_failure(message, datetime.fromtimestamp(dead_ms / 1000, UTC))
+            if body is None:  # the set and its bodies disagree: nothing to keep
+                logger.warning("dead-set entry %s has no body; dropped", message_id.decode())
+                continue
+            failed = _unrecorded_failure(
+                queue, message_id, body, datetime.fromtimestamp(dead_ms / 1000, UTC)
+            )
             if repository.has_job(failed.job_id):
                 continue
             repository.add(failed, dead_at=failed.last_attempt_at)
@@ -90,18 +96,15 @@ def _import_queue(
     return written
 
 
-def _decoded(message_id: bytes, body: bytes | None) -> MessageProxy | None:
-    if body is None:  # the set and its bodies disagree; Dramatiq's maintenance will clear it
-        return None
-    try:
-        return MessageProxy(Message.decode(body))
-    except DecodeError:
-        logger.error("dead-set message %s cannot be decoded; left in place", message_id.decode())
-        return None
-
-
-def _unrecorded_failure(message: MessageProxy, failed_at: datetime) -> FailedJob:
+def _unrecorded_failure(
+    queue: str, message_id: bytes, body: bytes, failed_at: datetime
+) -> FailedJob:
     """The row for a message whose own row could not be written when it failed."""
+    try:
+        message = MessageProxy(Message.decode(body))
+    except DecodeError:
+        logger.error("dead-set message %s cannot be decoded; parked raw", message_id.decode())
+        return _undecodable(queue, message_id.decode(), body, failed_at)
     last_traceback = message.options.get("traceback")
     reason = "failed for good while the dead-letter table could not be written; recovered "
     reason += "from the broker's dead set (the worker logged the error)"
@@ -116,4 +119,21 @@ def _unrecorded_failure(message: MessageProxy, failed_at: datetime) -> FailedJob
         error_message=reason[:MESSAGE_LIMIT],
         traceback_summary=summary,
         failed_at=failed_at,
+    )
+
+
+def _undecodable(queue: str, message_id: str, body: bytes, failed_at: datetime) -> FailedJob:
+    """A body that is not a Dramatiq message, kept whole (base64) for an operator to read."""
+    return FailedJob(
+        job_id=message_id[:64],
+        org_id="unknown",
+        queue=queue,
+        kind="unknown",
+        provider="unknown",
+        envelope={"undecodable_body_base64": base64.b64encode(body).decode()},
+        error_class=UNDECODABLE,
+        error_message="a message in the broker's dead set that is not a Dramatiq message; "
+        "its raw body is in the envelope",
+        first_attempt_at=failed_at,
+        last_attempt_at=failed_at,
     )

@@ -3,6 +3,7 @@ backends: Dramatiq's dead set keeps them, the scheduler's import writes them onc
 
 from __future__ import annotations
 
+import base64
 import logging
 from typing import Any
 
@@ -14,7 +15,7 @@ from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from switchyard.app import Runtime
 from tests.integration.dlq.conftest import dead_jobs, envelope
 from tests.integration.workers.test_pipeline import drain
-from workers.dead_set import UNRECORDED, import_dead_sets
+from workers.dead_set import UNDECODABLE, UNRECORDED, import_dead_sets
 from workers.inprocess import QUEUES
 from workers.middleware.dead_letter import dead_set_keys
 
@@ -119,16 +120,20 @@ def test_the_last_retried_error_carried_by_the_message_is_kept(
     assert row.dead_at.year == 2026
 
 
-def test_an_undecodable_message_is_left_in_place_and_named(
+def test_an_undecodable_message_is_parked_raw_and_named(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Nothing is dropped: a body that is not a message stays in the set (the gauge counts
-    it) and the log names it."""
-    park_in_dead_set(runtime, b"\xffnot json", "garbled-1", 1_790_000_000_000)
+    """Nothing is dropped or stuck: a body that is not a message becomes a dead job holding
+    the raw bytes (base64), and the log names it."""
+    garbled = b"\xffnot json"
+    park_in_dead_set(runtime, garbled, "garbled-1", 1_790_000_000_000)
     with caplog.at_level(logging.ERROR, logger="switchyard.dlq"):
-        assert import_now(runtime)["action"] == 0
+        assert import_now(runtime)["action"] == 1
     assert "garbled-1 cannot be decoded" in caplog.text
-    assert in_dead_set(runtime) == 1
+    assert in_dead_set(runtime) == 0
+    [row] = [d for d in dead_jobs(runtime, "unknown") if d.job_id == "garbled-1"]
+    assert row.error_class == UNDECODABLE and row.queue == "action"
+    assert base64.b64decode(row.envelope["undecodable_body_base64"]) == garbled
 
 
 def test_one_scheduler_imports_at_a_time(runtime: Runtime, org_id: str) -> None:
