@@ -32,6 +32,7 @@ from workers.middleware.dead_letter import (
     TRACEBACK_LIMIT,
     dead_set_keys,
     describe_failure,
+    forget_dead_messages,
 )
 
 logger = logging.getLogger("switchyard.dlq")
@@ -71,12 +72,12 @@ def _import_queue(
     entries = cast(list[tuple[bytes, float]], redis.zrange(zset, 0, batch - 1, withscores=True))
     if not entries:
         return 0
-    raw = cast(list[bytes | None], redis.hmget(bodies, [message_id for message_id, _ in entries]))
-    written, done = 0, []
+    ids = [message_id for message_id, _ in entries]
+    raw = cast(list[bytes | None], redis.hmget(bodies, ids))
+    written = 0
     with sessions.begin() as session:
         repository = AdminDeadJobRepository(session)
         for (message_id, dead_ms), body in zip(entries, raw, strict=True):
-            done.append(message_id)
             if body is None:  # the set and its bodies disagree: nothing to keep
                 logger.warning("dead-set entry %s has no body; dropped", message_id.decode())
                 continue
@@ -88,11 +89,7 @@ def _import_queue(
             repository.add(failed, dead_at=failed.last_attempt_at)
             written += 1
             logger.warning("imported dead job id=%s from the broker's dead set", failed.job_id)
-    if done:
-        pipe = redis.pipeline(transaction=True)
-        pipe.zrem(zset, *done)
-        pipe.hdel(bodies, *done)
-        pipe.execute()
+    forget_dead_messages(redis, namespace, queue, ids)
     return written
 
 

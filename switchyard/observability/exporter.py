@@ -36,6 +36,7 @@ from storage.models import Connection, DeadJob
 from workers.envelope import Kind
 from workers.heartbeat import alive_workers
 from workers.lanes import LaneDepth, Lanes
+from workers.middleware.dead_letter import dead_set_keys
 
 logger = logging.getLogger("switchyard.exporter")
 
@@ -114,7 +115,7 @@ def read_queue_state(redis: Redis, namespace: str, queues: Sequence[str]) -> dic
         pipe.llen(base)
         pipe.hlen(f"{base}.msgs")
         pipe.hlen(f"{base}.DQ.msgs")
-        pipe.zcard(f"{base}.XQ")
+        pipe.zcard(dead_set_keys(namespace, queue)[0])
         pipe.lrange(base, 0, HEAD_SAMPLE - 1)
     replies = pipe.execute()
     heads: dict[str, list[bytes]] = {}

@@ -56,12 +56,16 @@ KEY = generate_key_item("bench")
 COLUMNS = ("connection_id", "model", "external_id", "org_id", "data", "content_hash")
 
 
+def _libpq_url(url: str) -> str:
+    """The SQLAlchemy URL as psycopg takes it."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database, dropped afterwards."""
     name = f"switchyard_bench_{uuid.uuid4().hex[:10]}"
-    admin_url = make_url(POSTGRES_URL).set(drivername="postgresql")
-    admin = admin_url.render_as_string(hide_password=False)
+    admin = _libpq_url(POSTGRES_URL)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
@@ -119,8 +123,7 @@ def _upsert_pass(url: str, org: str, conn: str, rows: list[RecordRow], page: int
 
 
 def _copy(url: str, org: str, conn: str, rows: list[RecordRow]) -> float:
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain) as db:
+    with psycopg.connect(_libpq_url(url)) as db:
         db.execute(
             "CREATE TABLE copy_target (connection_id varchar(32), model varchar(64),"
             " external_id varchar(255), org_id varchar(32), data json, content_hash varchar(32))"
@@ -157,8 +160,7 @@ def _copy_pages(
     url: str, table: str, org: str, conn: str, rows: list[RecordRow], page: int
 ) -> float:
     """COPY new rows into a table shaped like ``records``, one transaction per page."""
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(plain) as db:
+    with psycopg.connect(_libpq_url(url)) as db:
         db.execute(_SHAPED[table])
         db.commit()
         started = time.perf_counter()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,8 +63,9 @@ class DeadLetter(Middleware):
         message.__dict__[_RECORDED] = True
 
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker):
-            forget_dead_message(broker.client, broker.namespace, message)
+        message_id = message.options.get("redis_message_id")
+        if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker) and message_id:
+            forget_dead_messages(broker.client, broker.namespace, message.queue_name, [message_id])
 
 
 def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
@@ -72,15 +74,14 @@ def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
     return zset, f"{zset}.msgs"
 
 
-def forget_dead_message(redis: Redis, namespace: str, message: MessageProxy) -> None:
-    """Take a message the table now holds out of Dramatiq's dead set."""
-    message_id = message.options.get("redis_message_id")
-    if message_id is None:
-        return
-    zset, bodies = dead_set_keys(namespace, message.queue_name)
+def forget_dead_messages(
+    redis: Redis, namespace: str, queue: str, ids: Sequence[bytes | str]
+) -> None:
+    """Take messages the table now holds out of Dramatiq's dead set of ``queue``."""
+    zset, bodies = dead_set_keys(namespace, queue)
     pipe = redis.pipeline(transaction=True)
-    pipe.zrem(zset, message_id)
-    pipe.hdel(bodies, message_id)
+    pipe.zrem(zset, *ids)
+    pipe.hdel(bodies, *ids)
     pipe.execute()
 
 

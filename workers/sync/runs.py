@@ -25,6 +25,9 @@ from storage.types import utcnow
 from workers.errors import TransientJobError
 from workers.sync.records import PageRows
 
+ERROR_LIMIT = 2_000
+"""Characters of a failed run's error kept in its history."""
+
 Checkpoint = dict[str, Any]
 """``{"request": PageRequest, "cursor": largest updated-at so far, "token": sync token}``"""
 
@@ -171,7 +174,7 @@ def fail(sessions: sessionmaker[Session], key: RunKey, run_claim: Claim, error: 
         state = repo.state(key.connection_id, key.model, lock=True)
         if state.run_id == run_claim.run_id:
             _close(state, "failed", utcnow())
-        repo.finish_run(repo.run(run_claim.run_id), "failed", error=error[:2000])
+        _finish_failed(repo, run_claim.run_id, error)
 
 
 def abandon(sessions: sessionmaker[Session], org_id: str, job_id: str, error: str) -> list[str]:
@@ -185,10 +188,14 @@ def abandon(sessions: sessionmaker[Session], org_id: str, job_id: str, error: st
         repo = SyncRepository(session, org_id)
         states = repo.states_leased_by(job_id)
         for state in states:
-            run = repo.run(str(state.run_id))
+            run_id = str(state.run_id)
             _close(state, "failed", utcnow())
-            repo.finish_run(run, "failed", error=error[:2000])
+            _finish_failed(repo, run_id, error)
         return [state.model for state in states]
+
+
+def _finish_failed(repo: SyncRepository, run_id: str, error: str) -> None:
+    repo.finish_run(repo.run(run_id), "failed", error=error[:ERROR_LIMIT])
 
 
 def _owned_state(repo: SyncRepository, key: RunKey, run_claim: Claim) -> SyncState:

@@ -87,7 +87,7 @@ def test_a_job_already_in_the_table_is_not_imported_twice(
 ) -> None:
     """A worker that died between writing the row and clearing the set: the import only
     clears the set."""
-    monkeypatch.setattr("workers.middleware.dead_letter.forget_dead_message", lambda *a: None)
+    monkeypatch.setattr("workers.middleware.dead_letter.forget_dead_messages", lambda *a: None)
     runtime.enqueuer.enqueue(teleport)
     drain(runtime)
     assert in_dead_set(runtime) == 1
