@@ -10,7 +10,9 @@ Admission writes Dramatiq's own structures (its queue list and message hash) in 
 atomic script that takes the job from its lane, so a job is always in exactly one place and
 a worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
 id is the Dramatiq message's Redis id (:meth:`Lanes.push_message` assigns a fresh one).
-Lane keys of one queue share one hash tag, ``{<namespace>:q:<queue>}``.
+A producer's idempotency claim is taken by the push script itself
+(:meth:`Lanes.push_message_once`), so a key is never held by a job that was not laned.
+Lane keys of one queue, claims included, share one hash tag, ``{<namespace>:q:<queue>}``.
 """
 
 from __future__ import annotations

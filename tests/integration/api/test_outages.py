@@ -3,16 +3,19 @@ the API recovers by itself once the server is back (private servers the tests ki
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from prometheus_client import REGISTRY
 
 from storage.crypto import generate_key_item
 from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
@@ -24,16 +27,19 @@ from tests.integration.private_servers import (
     private_postgres,
     private_redis,
 )
+from tests.integration.webhooks.inbound_cases import CASES, Case
 
 pytestmark = pytest.mark.integration
 JOB = {"kind": "action", "provider": "hubspot", "payload": {"action": "noop"}}
 RETRY_AFTER = "5"  # the production default of SWITCHYARD_API__RETRY_AFTER_SECONDS
+STRIPE = next(case for case in CASES if case.provider == "stripe")
 
 
 @dataclass
 class Api:
     """An API app on a private Redis and PostgreSQL, with one org key and one admin key."""
 
+    runtime: Runtime
     client: TestClient
     redis: PrivateRedis
     postgres: PrivatePostgres
@@ -69,12 +75,13 @@ def api(
         data_dir=tmp_path,
         workers={"namespace": namespace},
         security={"encryption_keys": [generate_key_item("test1")]},
+        providers={"stripe": {"webhook_secret": STRIPE.secret}},
     )
     runtime = build_runtime(settings)
     org_key, admin_key = _keys(runtime)
     try:
         with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
-            yield Api(client, redis, postgres, org_key, admin_key)
+            yield Api(runtime, client, redis, postgres, org_key, admin_key)
     finally:
         runtime.close()
         redis.start()
@@ -88,6 +95,16 @@ def _keys(runtime: Runtime) -> tuple[str, str]:
         return keys.create(org, "ci").key.reveal(), keys.create(None, "ops").key.reveal()
 
 
+def stripe_connection(runtime: Runtime) -> Case:
+    """A Stripe connection in a new org, and the webhook case addressed to it."""
+    account = STRIPE.new_account(uuid.uuid4().hex[:10])
+    with runtime.sessions.begin() as session:
+        org = OrganizationRepository(session).create(unique("inbound")).id
+        identifier = {STRIPE.key: account}
+        ConnectionRepository(session, org).create("stripe", account_identifier=identifier)
+    return replace(STRIPE, path="/webhooks/stripe", account=account)
+
+
 def assert_unavailable(response: Response, dependency: str) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == RETRY_AFTER
@@ -95,12 +112,31 @@ def assert_unavailable(response: Response, dependency: str) -> None:
     assert dependency in response.json()["detail"]
 
 
+def unavailable_count(source: str) -> float:
+    return REGISTRY.get_sample_value("switchyard_api_unavailable_total", {"source": source}) or 0
+
+
 def test_enqueue_while_redis_is_down_is_503_then_recovers(api: Api) -> None:
-    """POST /v1/jobs answers JSON 503 + Retry-After while Redis is down, 201 once it is back."""
+    """POST /v1/jobs answers JSON 503 + Retry-After while Redis is down (counted in
+    switchyard_api_unavailable_total), 201 once it is back."""
+    before = unavailable_count("redis")
     api.redis.kill()
     assert_unavailable(api.post_job(idempotency_key="k1"), "Redis")
+    assert unavailable_count("redis") == before + 1
     api.redis.start()
     assert api.post_job(idempotency_key="k1").status_code == 201
+
+
+def test_inbound_webhook_while_redis_is_down_is_503_then_recovers(api: Api) -> None:
+    """A provider's webhook gets JSON 503 + Retry-After while Redis is down (it will retry),
+    and is accepted once Redis is back."""
+    case = stripe_connection(api.runtime)
+    api.redis.kill()
+    body, headers = case.signed()
+    assert_unavailable(api.client.post(case.path, content=body, headers=headers), "Redis")
+    api.redis.start()
+    response = api.client.post(case.path, content=body, headers=headers)
+    assert response.json() == {"accepted": 1, "duplicates": 0}
 
 
 def test_unseen_key_while_the_database_is_down_is_503_then_recovers(api: Api) -> None:
