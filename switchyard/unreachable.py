@@ -31,6 +31,15 @@ UNREACHABLE: dict[str, tuple[type[Exception], ...]] = {
 DEPENDENCY_NAMES = {"redis": "Redis", "database": "the database"}
 
 
+class DependencyUnreachable(Exception):
+    """An outage already handled, to log: names the dependency and the error on one line
+    (:func:`describe`), and counts as that outage for the log throttle."""
+
+    def __init__(self, dependency: str, error: BaseException) -> None:
+        super().__init__(f"{DEPENDENCY_NAMES[dependency]} unreachable ({describe(error)})")
+        self.dependency = dependency
+
+
 def unreachable(error: BaseException) -> str | None:
     """The dependency (``redis``, ``database``) whose outage raised ``error``, or None.
 
@@ -41,6 +50,8 @@ def unreachable(error: BaseException) -> str | None:
     for _ in range(5):
         if seen is None:
             return None
+        if isinstance(seen, DependencyUnreachable):
+            return seen.dependency
         for dependency, errors in UNREACHABLE.items():
             if isinstance(seen, errors):
                 return dependency

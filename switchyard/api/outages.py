@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from switchyard.unreachable import DEPENDENCY_NAMES, UNREACHABLE, describe
+from switchyard.unreachable import DEPENDENCY_NAMES, UNREACHABLE, DependencyUnreachable
 from workers.metrics import API_UNAVAILABLE
 
 logger = logging.getLogger("switchyard.api.outages")
@@ -46,13 +46,8 @@ def unavailable(dependency: str, retry_after_seconds: int) -> JSONResponse:
 def _handler(dependency: str, retry_after_seconds: int) -> Handler:
     async def answer_unavailable(request: Request, exc: Exception) -> JSONResponse:
         API_UNAVAILABLE.labels(dependency).inc()
-        logger.warning(
-            "%s %s answered 503: %s unreachable (%s)",
-            request.method,
-            request.url.path,
-            DEPENDENCY_NAMES[dependency],
-            describe(exc),
-        )
+        outage = DependencyUnreachable(dependency, exc)
+        logger.warning("%s %s answered 503: %s", request.method, request.url.path, outage)
         return unavailable(dependency, retry_after_seconds)
 
     return answer_unavailable

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from switchyard.log_throttle import OutageLogThrottle
 from switchyard.logs import configure_logging
+from switchyard.unreachable import DependencyUnreachable
 
 REFUSED = RedisConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
 
@@ -140,6 +141,16 @@ def test_database_outages_are_throttled_too(out: Collected) -> None:
     for _ in range(3):
         logging.getLogger("throttled.scheduler").error("tick failed: %s", error)
     assert len(out.lines) == 1
+
+
+def test_api_outage_answers_are_throttled(out: Collected) -> None:
+    """The API's "answered 503" warnings, one per refused request, collapse like the rest."""
+    for path in ("/v1/jobs", "/v1/events", "/v1/jobs"):
+        outage = DependencyUnreachable("redis", REFUSED)
+        logging.getLogger("throttled.api").warning("POST %s answered 503: %s", path, outage)
+    assert out.lines == [
+        f"throttled.api WARNING POST /v1/jobs answered 503: Redis unreachable (ConnectionError: {REFUSED})"
+    ]
 
 
 def test_the_logging_setup_installs_the_throttle() -> None:
