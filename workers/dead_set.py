@@ -98,7 +98,7 @@ def _unrecorded_failure(
 ) -> FailedJob:
     """The row for a message whose own row could not be written when it failed."""
     try:
-        message = MessageProxy(decode_body(body))
+        message = MessageProxy(decode_body(body, queue))
     except DecodeError:
         logger.error("dead-set message %s cannot be decoded; parked raw", message_id.decode())
         return _undecodable(queue, message_id.decode(), body, failed_at)

@@ -145,14 +145,14 @@ class RoomWaitingConsumer(_RedisConsumer):
             message = decode_body(data, self.queue_name)
         except DecodeError as exc:
             if not redis_id:  # a delay queue's body (Switchyard never delays there)
-                logger.error("undecodable message on %s dropped: %s", self.queue_name, exc.error)
+                logger.error("undecodable message on %s dropped", self.queue_name)
                 return None
             self.broker.park(self.queue_name, redis_id)
             logger.error(
                 "message %s on %s is not a job message (%s); parked in the dead set",
                 redis_id.decode(errors="replace"),
                 self.queue_name,
-                exc.error,
+                type(exc.error).__name__,  # never the body: it may hold anything
             )
             return None
         if redis_id:  # the id it is stored under, whatever the body claims
