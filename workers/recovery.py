@@ -79,17 +79,24 @@ class AckRecovery:
         heartbeats = dramatiq_heartbeats_key(self.namespace)
         cutoff = now_ms - self.heartbeat_timeout_ms
         dead = cast(
-            list[bytes],
-            self.redis.zrangebyscore(heartbeats, 0, cutoff, start=0, num=MAX_DEAD_PER_SWEEP),
+            list[tuple[bytes, float]],
+            self.redis.zrangebyscore(
+                heartbeats, 0, cutoff, start=0, num=MAX_DEAD_PER_SWEEP, withscores=True
+            ),
         )
         recovered: dict[str, int] = {}
-        for raw in dead:
+        for raw, last_beat_ms in dead:
             worker = raw.decode()
             for queue, count in self._recover_worker(heartbeats, worker, cutoff).items():
                 recovered[queue] = recovered.get(queue, 0) + count
-        for queue, count in recovered.items():
-            JOBS_RECOVERED.labels(queue=queue).inc(count)
-            logger.warning("requeued %d job(s) of dead worker(s) on queue %s", count, queue)
+                JOBS_RECOVERED.labels(queue=queue).inc(count)
+                logger.warning(
+                    "requeued %d job(s) of dead worker %s on queue %s; silent for %.1f s",
+                    count,
+                    worker,
+                    queue,
+                    (now_ms - last_beat_ms) / 1000,
+                )
         return recovered
 
     def _recover_worker(self, heartbeats: str, worker: str, cutoff: int) -> dict[str, int]:
