@@ -167,6 +167,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
+        self.in_flight = 0
         self._lock = threading.Lock()
         stand_in = self
 
@@ -178,10 +179,13 @@ class StandIn:
                 delay_ms = int(query.get("ms", ["0"])[0])
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
+                with stand_in._lock:
+                    stand_in.in_flight += 1
                 if delay_ms:
                     time.sleep(delay_ms / 1000)
                 with stand_in._lock:
                     stand_in.hits[marker] += 1
+                    stand_in.in_flight -= 1
                 status = 400 if url.path == "/dead" else 200
                 body = b'{"ok": true}'
                 try:
