@@ -1,8 +1,11 @@
 """Enqueue: validate a job, deduplicate it by idempotency key, hand it to the broker.
 
-Deduplication is one atomic ``SET NX EX`` in Redis: the first caller with a key within its
-window claims it and its job id; later callers get that id back and enqueue nothing. If the
-lane write fails after the claim, the claim is released so the caller can retry safely.
+Deduplication claims the key (``SET NX EX``) inside the same Redis script that writes the
+job into its lane: the first caller with a key within its window claims it for its job id and
+lanes the job, later callers get that id back and enqueue nothing. Claim and push being one
+atomic step, a producer killed at any point leaves either nothing (the caller's retry enqueues
+the job) or a claimed job that runs — never a claim whose job never existed. A key is scoped
+to its org and its kind's queue (the claim lives under the queue's hash tag, beside the lane).
 
 Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
 ``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs.
@@ -17,7 +20,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
-from redis import Redis
 
 from providers.registry import Catalog
 from workers.actors import actor_name, queue_for
@@ -29,11 +31,8 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
-from workers.lanes import Lanes
+from workers.lanes import Claim, Lanes
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
-
-# Release the claim only if it is still ours (another caller may hold it after expiry).
-_RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end"
 
 
 @dataclass(frozen=True)
@@ -51,34 +50,25 @@ class Enqueuer:
         self,
         *,
         lanes: Lanes,
-        redis: Redis,
         catalog: Catalog,
         limits: Limits,
         org_weight: Callable[[str], int | None],
         idempotency_window_seconds: int,
-        namespace: str,
     ) -> None:
         self.lanes = lanes
-        self.redis = redis
         self.catalog = catalog
         self.limits = limits
         self.org_weight = org_weight
         self.window = idempotency_window_seconds
-        self.namespace = namespace
 
     def enqueue(self, data: Mapping[str, Any]) -> Enqueued:
         """Validate and enqueue one job; raises :class:`InvalidJobError` naming the fields."""
         job, weight = self._validate(data)
         labels = (queue_for(job.kind), job.kind.value, job.provider)
-        claim = self._claim(job)
-        if claim is not None:
+        first = self._send(job, weight)
+        if first is not None and first != job.id:
             JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
-            return Enqueued(job_id=claim, duplicate=True)
-        try:
-            self._send(job, weight)
-        except Exception:
-            self._release(job)
-            raise
+            return Enqueued(job_id=first, duplicate=True)
         JOBS_ENQUEUED.labels(*labels, "accepted").inc()
         return Enqueued(job_id=job.id, duplicate=False)
 
@@ -97,31 +87,14 @@ class Enqueuer:
             job = job.model_copy(update={"provider": canonical})
         return job, weight
 
-    def _idempotency_key(self, job: JobEnvelope) -> str | None:
+    def _claim(self, job: JobEnvelope) -> Claim | None:
         if job.idempotency_key is None:
             return None
         digest = hashlib.sha256(job.idempotency_key.encode()).hexdigest()
-        return f"{self.namespace}:idem:{job.org_id}:{digest}"
+        return Claim(key=digest, owner=job.id, ttl_seconds=self.window)
 
-    def _claim(self, job: JobEnvelope) -> str | None:
-        """None if this job now owns its key (or has none); else the first job's id."""
-        key = self._idempotency_key(job)
-        if key is None:
-            return None
-        for _ in range(3):
-            if self.redis.set(key, job.id, nx=True, ex=self.window):
-                return None
-            existing = self.redis.get(key)
-            if existing is not None:
-                return existing.decode() if isinstance(existing, bytes) else str(existing)
-        raise RuntimeError("idempotency claim kept expiring under contention")
-
-    def _release(self, job: JobEnvelope) -> None:
-        key = self._idempotency_key(job)
-        if key is not None:
-            self.redis.eval(_RELEASE, 1, key, job.id)
-
-    def _send(self, job: JobEnvelope, weight: int) -> None:
+    def _send(self, job: JobEnvelope, weight: int) -> str | None:
+        """Lane the job; None when done, else the id of the job already holding its key."""
         message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=queue_for(job.kind),
             actor_name=actor_name(job.kind),
@@ -130,8 +103,9 @@ class Enqueuer:
             options={},
             message_id=job.id,
         )
-        self.lanes.push_message(
+        return self.lanes.push_message_once(
             message,
+            self._claim(job),
             org=job.org_id,
             priority=job.priority,
             weight=weight,

@@ -155,12 +155,10 @@ class Runtime:
     def enqueuer(self) -> Enqueuer:
         return Enqueuer(
             lanes=self.lanes,
-            redis=self.redis,
             catalog=self.catalog,
             limits=self.limits,
             org_weight=OrgDirectory(self.sessions).weight,
             idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
-            namespace=self.settings.workers.namespace,
         )
 
     @cached_property

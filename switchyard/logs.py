@@ -13,6 +13,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from switchyard.log_throttle import install_outage_throttle
 from workers.log_context import log_fields
 
 FORMAT = "%(asctime)s %(levelname)s %(process)d %(threadName)s %(name)s: %(message)s"
@@ -39,9 +40,11 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
-    """Records on stderr in the chosen format; library chatter kept at WARNING."""
+    """Records on stderr in the chosen format; library chatter kept at WARNING; repeats
+    collapsed while Redis or the database is down (:mod:`switchyard.log_throttle`)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    install_outage_throttle(handler)
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -109,6 +109,20 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    auth_cache_seconds: float = Field(
+        default=10,
+        ge=0,
+        le=300,
+        description="How long a process trusts an API key it authenticated without asking "
+        "the database again: a revoked key stops working within this time; 0 checks every "
+        "request (and a database outage then fails every request).",
+    )
+    retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="Retry-After of the 503 answered while Redis or the database is unreachable.",
+    )
 
 
 class ActionSettings(BaseModel):

@@ -10,7 +10,9 @@ Admission writes Dramatiq's own structures (its queue list and message hash) in 
 atomic script that takes the job from its lane, so a job is always in exactly one place and
 a worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
 id is the Dramatiq message's Redis id (:meth:`Lanes.push_message` assigns a fresh one).
-Lane keys of one queue share one hash tag, ``{<namespace>:q:<queue>}``.
+A producer's idempotency claim is taken by the push script itself
+(:meth:`Lanes.push_message_once`), so a key is never held by a job that was not laned.
+Lane keys of one queue, claims included, share one hash tag, ``{<namespace>:q:<queue>}``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dramatiq.broker import MessageProxy
 from redis import Redis
 
 MAX_RELANES_PER_ADMIT = 1_000
+_LANED, _CLAIMED_BEFORE = 1, 2  # lanes_push.lua's statuses (0: waiting)
 
 
 def _script(name: str) -> str:
@@ -67,6 +70,19 @@ class FetchingConsumer:
     acked: Sequence[str] = ()
 
 
+@dataclass(frozen=True)
+class Claim:
+    """An idempotency key claimed together with a push (see :meth:`Lanes.push_message_once`).
+
+    ``key`` is already hashed and unique within its org and queue; ``owner`` (the job id) is
+    what later callers with the same key get back, for ``ttl_seconds``.
+    """
+
+    key: str
+    owner: str
+    ttl_seconds: int
+
+
 class Lanes:
     """The lane store of one Redis (one namespace); thread-safe."""
 
@@ -97,11 +113,8 @@ class Lanes:
         Dramatiq's message hash. Returns True when the job is laned (due now), False when
         it waits.
         """
-        laned = self._push(
-            keys=[self.prefix(queue)],
-            args=[entry_id, data, org, priority, max(0, int(delay_ms)), weight],
-        )
-        return bool(laned)
+        status, _ = self._run_push(queue, [entry_id, data, org, priority, delay_ms, weight])
+        return status == _LANED
 
     def push_message(
         self,
@@ -113,8 +126,7 @@ class Lanes:
         delay_ms: int = 0,
     ) -> bool:
         """Push a Dramatiq message as a new entry, with a fresh Redis message id."""
-        entry_id = uuid.uuid4().hex
-        data = message.copy(options={"redis_message_id": entry_id}).encode()
+        entry_id, data = _fresh_entry(message)
         return self.push(
             message.queue_name,
             entry_id,
@@ -124,6 +136,35 @@ class Lanes:
             weight=weight,
             delay_ms=delay_ms,
         )
+
+    def push_message_once(
+        self,
+        message: dramatiq.Message[Any],
+        claim: Claim | None,
+        *,
+        org: str,
+        priority: int,
+        weight: int = 1,
+        delay_ms: int = 0,
+    ) -> str | None:
+        """:meth:`push_message` unless ``claim`` is already held: claim and push are one
+        atomic step, so no crash can leave a claim whose job never landed.
+
+        Returns None when this call claimed the key (or had none) and pushed the message,
+        else the id of the job holding the key (the message's own id if an earlier send of
+        this very call already went through, e.g. a client-side retry after a lost reply).
+        """
+        entry_id, data = _fresh_entry(message)
+        args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
+        if claim is not None:
+            args += [claim.key, claim.owner, claim.ttl_seconds]
+        status, owner = self._run_push(message.queue_name, args)
+        return _text(owner) if status == _CLAIMED_BEFORE else None
+
+    def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
+        args[4] = max(0, int(args[4]))  # delay_ms
+        status, owner = self._push(keys=[self.prefix(queue)], args=args)
+        return int(status), owner
 
     def admit(self, queue: str, depth: int) -> Admitted:
         """Top Dramatiq's ``queue`` up to ``depth`` ready messages, fairly across orgs.
@@ -178,6 +219,12 @@ class Lanes:
             age = max(0, now_ms - int(oldest[0][1])) if oldest else None
             found[queue] = LaneDepth(laned=laned, waiting=waiting, orgs=orgs, oldest_due_age_ms=age)
         return found
+
+
+def _fresh_entry(message: dramatiq.Message[Any] | MessageProxy) -> tuple[str, bytes]:
+    """A new entry id and the message data carrying it as its Redis message id."""
+    entry_id = uuid.uuid4().hex
+    return entry_id, message.copy(options={"redis_message_id": entry_id}).encode()
 
 
 def _text(value: Any) -> str:

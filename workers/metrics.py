@@ -205,6 +205,18 @@ INBOUND_WEBHOOKS = Counter(
     ["provider", "outcome"],
 )
 
+# --- API -----------------------------------------------------------------------------------
+API_UNAVAILABLE = Counter(
+    "switchyard_api_unavailable",
+    "API requests answered 503 because a dependency (source: redis, database) was unreachable.",
+    ["source"],
+)
+LOG_RECORDS_SUPPRESSED = Counter(
+    "switchyard_log_records_suppressed",
+    "Repeated log records dropped while a dependency (source: redis, database) was down.",
+    ["source"],
+)
+
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
     JOBS_REJECTED,
@@ -229,6 +241,8 @@ ALL_METRICS: Final = (
     ACTION_CALLS,
     ROUTE_STEPS,
     INBOUND_WEBHOOKS,
+    API_UNAVAILABLE,
+    LOG_RECORDS_SUPPRESSED,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

@@ -16,6 +16,8 @@ from switchyard.api import (
     syncs,
     webhooks,
 )
+from switchyard.api.auth import KeyCache
+from switchyard.api.outages import install_outage_handlers
 from switchyard.app import Runtime
 
 
@@ -23,6 +25,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     """An API app serving ``runtime``; the caller owns the runtime's lifetime."""
     app = FastAPI(title="Switchyard", version=switchyard.__version__)
     app.state.runtime = runtime
+    app.state.key_cache = KeyCache(runtime.settings.api.auth_cache_seconds)
+    install_outage_handlers(app, retry_after_seconds=runtime.settings.api.retry_after_seconds)
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(dlq.router)

@@ -2,16 +2,27 @@
 
 Keys travel as ``Authorization: Bearer sy_...`` (or ``X-API-Key``); only their SHA-256 is
 stored, so a leaked database does not leak usable keys.
+
+Each process remembers a key it authenticated for ``api.auth_cache_seconds`` (by hash, never
+the key itself), so most requests do not touch the database and a PostgreSQL blip does not
+fail callers whose keys were seen recently. The price: a revoked key keeps working for up to
+that long on a process that has it cached. Unknown keys are not remembered (a key just issued
+works at once). A cache miss while the database is unreachable answers 503 (see
+:mod:`switchyard.api.outages`).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.api_keys import ApiKeyRepository, hash_api_key
 from switchyard.app import Runtime
 
 
@@ -44,6 +55,47 @@ class Principal:
         return self.org_id
 
 
+class KeyCache:
+    """Principals of recently authenticated keys, by key hash, for ``ttl_seconds`` (0: off).
+
+    Bounded: past ``max_entries`` the least recently used entry goes. Thread-safe (sync
+    dependencies run in the threadpool).
+    """
+
+    def __init__(
+        self,
+        ttl_seconds: float,
+        *,
+        max_entries: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._clock = clock
+        self._entries: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key_hash: str) -> Principal | None:
+        with self._lock:
+            hit = self._entries.get(key_hash)
+            if hit is None:
+                return None
+            if hit[0] <= self._clock():
+                del self._entries[key_hash]
+                return None
+            self._entries.move_to_end(key_hash)
+            return hit[1]
+
+    def put(self, key_hash: str, principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        with self._lock:
+            self._entries[key_hash] = (self._clock() + self.ttl, principal)
+            self._entries.move_to_end(key_hash)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+
 def runtime_of(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
@@ -62,11 +114,18 @@ def authenticate(request: Request, runtime: Annotated[Runtime, Depends(runtime_o
     presented = _presented_key(request)
     if presented is None:
         raise _unauthorized("missing API key: send Authorization: Bearer <key>")
+    cache: KeyCache = request.app.state.key_cache
+    key_hash = hash_api_key(presented)
+    principal = cache.get(key_hash)
+    if principal is not None:
+        return principal
     with runtime.sessions.begin() as session:
         key = ApiKeyRepository(session).authenticate(presented)
         if key is None:
             raise _unauthorized("invalid or revoked API key")
-        return Principal(key_id=key.id, org_id=key.org_id)
+        principal = Principal(key_id=key.id, org_id=key.org_id)
+    cache.put(key_hash, principal)
+    return principal
 
 
 def require_admin(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:

@@ -47,10 +47,13 @@ def readyz(request: Request) -> JSONResponse:
         except Exception as exc:
             results[name] = f"unreachable: {type(exc).__name__}"
             logger.warning("readiness check %s failed: %s", name, exc)
-    ready = all(value == "ok" for value in results.values())
+    if all(value == "ok" for value in results.values()):
+        return JSONResponse({"status": "ready", "checks": results})
+    retry_after = str(runtime.settings.api.retry_after_seconds)
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": results},
-        status_code=200 if ready else 503,
+        {"status": "unavailable", "checks": results},
+        status_code=503,
+        headers={"Retry-After": retry_after},
     )
 
 

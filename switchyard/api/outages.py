@@ -1,0 +1,58 @@
+"""Infrastructure outages answered as JSON 503 with ``Retry-After``, on every route.
+
+A request that cannot reach Redis or the database is not the caller's fault and not a bug:
+it should be retried once the dependency is back. One exception handler per error family
+(:data:`switchyard.unreachable.UNREACHABLE`) turns what redis-py and SQLAlchemy raise while
+their server is down, restarting or failing over into ``503 {"detail": "..."}`` (the body
+shape of every other API error) with a ``Retry-After`` header, instead of Starlette's
+plain-text 500. Nothing was accepted when this answer is sent: enqueue claims and lanes a job
+in one Redis script, so a retried request never makes a second job.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from switchyard.unreachable import DEPENDENCY_NAMES, UNREACHABLE, describe
+from workers.metrics import API_UNAVAILABLE
+
+logger = logging.getLogger("switchyard.api.outages")
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+
+
+def install_outage_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
+    """Answer every outage error raised by any route of ``app`` with a JSON 503."""
+    for dependency, errors in UNREACHABLE.items():
+        API_UNAVAILABLE.labels(dependency)  # exposed at 0 before the first outage
+        handler = _handler(dependency, retry_after_seconds)
+        for error in errors:
+            app.add_exception_handler(error, handler)
+
+
+def unavailable(dependency: str, retry_after_seconds: int) -> JSONResponse:
+    """The 503 a caller gets while ``dependency`` is unreachable."""
+    name = DEPENDENCY_NAMES[dependency]
+    return JSONResponse(
+        {"detail": f"{name} is unreachable; retry in {retry_after_seconds} s"},
+        status_code=503,
+        headers={"Retry-After": str(retry_after_seconds)},
+    )
+
+
+def _handler(dependency: str, retry_after_seconds: int) -> Handler:
+    async def answer_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        API_UNAVAILABLE.labels(dependency).inc()
+        logger.warning(
+            "%s %s answered 503: %s unreachable (%s)",
+            request.method,
+            request.url.path,
+            DEPENDENCY_NAMES[dependency],
+            describe(exc),
+        )
+        return unavailable(dependency, retry_after_seconds)
+
+    return answer_unavailable
