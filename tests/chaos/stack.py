@@ -29,7 +29,8 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import load_settings
-from tests.chaos.servers import PostgresCluster, RedisServer, StandIn, wait_until
+from tests.chaos.servers import StandIn, wait_until
+from tests.integration.private_servers import PrivatePostgres, PrivateRedis
 
 SWITCHYARD = str(Path(sys.executable).parent / "switchyard")
 PROVIDER = "custom_webhook"
@@ -111,13 +112,12 @@ class Stack:
     """Processes and servers of one chaos case."""
 
     def __init__(
-        self, directory: Path, redis: RedisServer, pg: PostgresCluster, stand_in: StandIn
+        self, directory: Path, redis: PrivateRedis, pg: PrivatePostgres, stand_in: StandIn
     ) -> None:
         self.directory = directory
         self.redis = redis
         self.pg = pg
         self.stand_in = stand_in
-        self.database = "chaos_" + uuid.uuid4().hex[:10]
         self.processes: list[subprocess.Popen[bytes]] = []
         self.ledger = Ledger()
         self.env = self._env()
@@ -129,7 +129,7 @@ class Stack:
         return {
             **keep,
             "SWITCHYARD_REDIS_URL": self.redis.url,
-            "SWITCHYARD_DATABASE_URL": self.pg.url(self.database),
+            "SWITCHYARD_DATABASE_URL": self.pg.url,
             "SWITCHYARD_DATA_DIR": str(self.directory / "data"),
             "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": generate_key_item("chaos1"),
             provider + "BASE_URL": f"http://{self.stand_in.host}",
@@ -139,8 +139,7 @@ class Stack:
         }
 
     def boot(self) -> Runtime:
-        """Database, schema, and an in-test runtime for setup, enqueueing and counting."""
-        self.pg.create_database(self.database)
+        """The schema, and an in-test runtime for setup, enqueueing and counting."""
         self.run_cli("db", "upgrade")
         saved = dict(os.environ)
         try:
