@@ -21,16 +21,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import select
 
 from storage.crypto import generate_key_item
 from storage.models import DeadJob
+from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.chaos.servers import StandIn, wait_until
-from tests.integration.private_servers import PrivatePostgres, PrivateRedis
+from tests.integration.private_servers import PrivatePostgres, PrivateRedis, free_port
 
 SWITCHYARD = str(Path(sys.executable).parent / "switchyard")
 PROVIDER = "custom_webhook"
@@ -108,6 +110,13 @@ class Ledger:
         return self.must_run | self.must_die
 
 
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code < 500
+    except httpx.HTTPError:
+        return False
+
+
 class Stack:
     """Processes and servers of one chaos case."""
 
@@ -167,6 +176,25 @@ class Stack:
                 )
                 made.append(org)
         return made
+
+    def api_key(self, org_id: str) -> str:
+        """A new API key of ``org_id`` (plaintext)."""
+        with self.rt.sessions.begin() as session:
+            return ApiKeyRepository(session).create(org_id, "chaos").key.reveal()
+
+    def api(self, name: str = "api") -> tuple[subprocess.Popen[bytes], str]:
+        """``switchyard api`` on a free port, once it answers; (process, base URL)."""
+        port = free_port()
+        process = self.start(name, "api", "--port", str(port))
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: _answers(base + "/healthz"), 60, "switchyard api up")
+        return process, base
+
+    def enqueue_marker(self) -> str:
+        """A marker for a job the test submits itself (over HTTP): counted once accepted."""
+        marker = uuid.uuid4().hex
+        self.ledger.accept(marker)
+        return marker
 
     def enqueue(self, org_id: str, *, dies: bool = False, delay_ms: int = 0) -> str:
         marker = uuid.uuid4().hex
