@@ -182,9 +182,12 @@ class Stack:
         with self.rt.sessions.begin() as session:
             return ApiKeyRepository(session).create(org_id, "chaos").key.reveal()
 
-    def api(self, name: str = "api") -> tuple[subprocess.Popen[bytes], str]:
-        """``switchyard api`` on a free port, once it answers; (process, base URL)."""
-        port = free_port()
+    def api(
+        self, name: str = "api", port: int | None = None
+    ) -> tuple[subprocess.Popen[bytes], str]:
+        """``switchyard api`` on ``port`` (default a free one), once it answers; (process,
+        base URL)."""
+        port = port or free_port()
         process = self.start(name, "api", "--port", str(port))
         base = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(base + "/healthz"), 60, "switchyard api up")
