@@ -54,6 +54,25 @@ def ack_set_key(namespace: str, worker_id: str, queue: str) -> str:
     return f"{namespace}:__acks__.{worker_id}.{queue}"
 
 
+def stranded_jobs(
+    redis: Redis, namespace: str, queues: Sequence[str], heartbeat_timeout_ms: int, now_ms: int
+) -> dict[str, int]:
+    """Jobs held, by queue, by workers silent for longer than the recovery bound: what
+    recovery should already have requeued (the exporter's gauge; 0 when all is well)."""
+    cutoff = now_ms - recovery_bound_ms(heartbeat_timeout_ms)
+    silent = cast(list[bytes], redis.zrangebyscore(dramatiq_heartbeats_key(namespace), 0, cutoff))
+    pipe = redis.pipeline(transaction=False)
+    for worker in silent:
+        for queue in queues:
+            pipe.scard(ack_set_key(namespace, worker.decode(), queue))
+    counts = iter(pipe.execute() if silent else [])
+    found = dict.fromkeys(queues, 0)
+    for _ in silent:
+        for queue in queues:
+            found[queue] += int(next(counts))
+    return found
+
+
 class AckRecovery:
     """Requeues the unacknowledged jobs of workers whose heartbeat lapsed.
 
