@@ -26,7 +26,7 @@ class StandIn:
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
-        self.in_flight = 0
+        self.in_flight: set[str] = set()
         self._lock = threading.Lock()
         stand_in = self
 
@@ -39,12 +39,12 @@ class StandIn:
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 with stand_in._lock:
-                    stand_in.in_flight += 1
+                    stand_in.in_flight.add(marker)
                 if delay_ms:
                     time.sleep(delay_ms / 1000)
                 with stand_in._lock:
                     stand_in.hits[marker] += 1
-                    stand_in.in_flight -= 1
+                    stand_in.in_flight.discard(marker)
                 status = 400 if url.path == "/dead" else 200
                 body = b'{"ok": true}'
                 try:
@@ -75,6 +75,11 @@ class StandIn:
         if self._thread.is_alive():  # shutdown() waits for a serve_forever that never ran
             self.server.shutdown()
         self.server.server_close()
+
+    def serving(self) -> set[str]:
+        """Markers whose request is being answered right now."""
+        with self._lock:
+            return set(self.in_flight)
 
     def counts(self) -> Counter[str]:
         with self._lock:

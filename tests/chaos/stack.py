@@ -256,16 +256,18 @@ class Stack:
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     # --- counting ----------------------------------------------------------------------------
-    def dead_markers(self) -> dict[str, str]:
-        """Markers of jobs in ``dead_jobs``, with their error class."""
+    def dead_markers(self) -> dict[str, tuple[str, int]]:
+        """Markers of jobs in ``dead_jobs``, with their error class and attempts."""
         with self.rt.sessions() as session:
-            rows = session.execute(select(DeadJob.envelope, DeadJob.error_class)).all()
+            rows = session.execute(
+                select(DeadJob.envelope, DeadJob.error_class, DeadJob.attempts)
+            ).all()
         found = {}
-        for envelope, error_class in rows:
+        for envelope, error_class, attempts in rows:
             payload = envelope.get("payload") if isinstance(envelope, dict) else None
             query = (payload or {}).get("input", {}).get("query", {})
             if isinstance(query, dict) and query.get("m"):
-                found[str(query["m"])] = str(error_class)
+                found[str(query["m"])] = (str(error_class), int(attempts))
         return found
 
     def settle(self, case: str, timeout: float, **extra: Any) -> Report:

@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 def test_postgres_outage_spends_no_attempt_and_dead_letters_after(stack: Stack) -> None:
     """Good jobs all run after the outage (none dead-lettered for it); jobs that must die
-    are all in dead_jobs once PostgreSQL is back; /readyz answers 503 meanwhile."""
+    are all in dead_jobs once PostgreSQL is back, after their one real attempt (the outage
+    spent none); /readyz answers 503 meanwhile."""
     jobs, down_s = (3_000, 60.0) if full_size() else (1_000, 20.0)
     orgs = stack.orgs(3)
     for index in range(jobs):
@@ -39,6 +40,8 @@ def test_postgres_outage_spends_no_attempt_and_dead_letters_after(stack: Stack) 
     report.save()
     assert report.lost == []
     assert wrongly_dead == [], "good jobs were dead-lettered for the outage"
-    assert all(dead[m] for m in stack.ledger.must_die), "a dead job without its reason"
+    assert all(dead[m][0] for m in stack.ledger.must_die), "a dead job without its reason"
+    spent = sorted({dead[m][1] for m in stack.ledger.must_die})
+    assert spent == [1], f"attempts spent on the outage: dead jobs had {spent} attempts"
     assert set(ready) == {503}
     assert api.poll() is None
