@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint typecheck pytest bench install dev clean
+.PHONY: demo test lint typecheck pytest bench chaos install dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test: lint typecheck pytest
 
 bench: dev
 	$(BIN)/python -m tests.benchmarks
+
+# The chaos suite at full size (`make test` runs it small): kills workers, the API, Redis and
+# PostgreSQL of its own and prints each case's counts (also appended to $(CHAOS_REPORT)).
+CHAOS_REPORT ?= /tmp/switchyard-chaos.jsonl
+chaos: dev
+	rm -f $(CHAOS_REPORT)
+	CHAOS_FULL=1 CHAOS_REPORT=$(CHAOS_REPORT) $(BIN)/pytest -q tests/chaos
+	cat $(CHAOS_REPORT)
 
 clean:
 	rm -rf $(VENV) .switchyard .mypy_cache .ruff_cache .pytest_cache

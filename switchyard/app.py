@@ -72,7 +72,6 @@ class Runtime:
         return BrokerOptions(
             namespace=w.namespace,
             heartbeat_timeout_ms=w.heartbeat_timeout_ms,
-            maintenance_chance=w.maintenance_chance,
             time_limit_ms=w.time_limit_ms,
             idle_poll_ms=w.idle_poll_ms,
             log_job_progress=w.log_job_progress,

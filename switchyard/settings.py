@@ -48,15 +48,10 @@ class WorkerSettings(BaseModel):
     max_backoff_ms: int = Field(default=3_600_000, ge=1)
     time_limit_ms: int = Field(default=600_000, ge=1_000)
     heartbeat_timeout_ms: int = Field(
-        default=60_000,
+        default=15_000,
         ge=1_000,
-        description="How long a silent worker's unacked jobs wait before another requeues them.",
-    )
-    maintenance_chance: int = Field(
-        default=1_000,
-        ge=0,
-        le=1_000_000,
-        description="Per-million chance per fetch that a worker runs broker maintenance.",
+        description="A worker silent this long counts as dead: its fetched, unacknowledged "
+        "jobs go back to their queues within 1.25x this (workers beat every quarter of it).",
     )
     namespace: str = Field(default="switchyard", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
     idle_poll_ms: int = Field(

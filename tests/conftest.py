@@ -202,14 +202,12 @@ def org_id(runtime: Runtime) -> str:
 def server_runtime(
     request: pytest.FixtureRequest, tmp_path: Path, namespace: str
 ) -> Iterator[Runtime]:
-    """A runtime on real Redis + PostgreSQL only, tuned so dead workers are noticed in ~1 s."""
+    """A runtime on real Redis + PostgreSQL only (production defaults)."""
     settings = runtime_settings(
         backend="servers",
         tmp_path=tmp_path,
         namespace=namespace,
         request=request,
-        heartbeat_timeout_ms=1_000,
-        maintenance_chance=1_000_000,
     )
     rt = build_runtime(settings)
     yield rt

@@ -18,13 +18,16 @@ from redis import Redis
 from workers.actors import declare_actors
 from workers.admission import Admission
 from workers.context import WorkerContext
+from workers.envelope import Kind
 from workers.lane_broker import LaneFedBroker
 from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
 from workers.middleware.backoff import Backoff
 from workers.middleware.heartbeat import WorkerHeartbeat
+from workers.middleware.leases import HeldLeases
 from workers.middleware.rate_limit import LeaseRelease, RateLimit
 from workers.middleware.sync_runs import DeadSyncRuns
+from workers.recovery import AckRecovery, beat_interval_ms
 
 DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 
@@ -34,8 +37,7 @@ class BrokerOptions:
     """Broker and retry knobs, filled from ``WorkerSettings`` by the composition root."""
 
     namespace: str = "switchyard"
-    heartbeat_timeout_ms: int = 60_000
-    maintenance_chance: int = 1_000
+    heartbeat_timeout_ms: int = 15_000
     time_limit_ms: int = 600_000
     idle_poll_ms: int = 100
     log_job_progress: bool = False
@@ -46,16 +48,26 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
     # Dramatiq runs ``before_*`` hooks in list order and ``after_*`` hooks in reverse:
     # RateLimit admits first (a deferral spends no attempt), Backoff decides right after the
     # actor, and everything that reads its verdict (dead letter, metrics, logs) sits before it.
+    leases = HeldLeases(context.limiter, lease_ms=options.heartbeat_timeout_ms)
     middleware: list[Middleware] = [
         JobLogContext(),  # first: job fields are on every log line from here on
-        WorkerHeartbeat(client, options.namespace),
+        WorkerHeartbeat(
+            client,
+            options.namespace,
+            interval_s=beat_interval_ms(options.heartbeat_timeout_ms) / 1000,
+            recovery=AckRecovery(
+                client, options.namespace, [k.value for k in Kind], options.heartbeat_timeout_ms
+            ),
+            leases=leases,
+        ),
         RateLimit(
             context.limiter,
             context.lanes,
             context.catalog,
             context.accounts,
-            lease_ms=options.time_limit_ms,
+            lease_ms=options.heartbeat_timeout_ms,  # renewed by the heartbeat while it runs
         ),
+        leases,
         AttemptClock(),
         OutcomeLog(progress_level=logging.INFO if options.log_job_progress else logging.DEBUG),
         JobMetrics(),
@@ -73,7 +85,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         client=client,
         namespace=options.namespace,
         heartbeat_timeout=options.heartbeat_timeout_ms,
-        maintenance_chance=options.maintenance_chance,
+        maintenance_chance=0,  # recovery is ours (workers.recovery), on a timer
         dead_message_ttl=DEAD_MESSAGE_TTL_MS,
         middleware=middleware,
     )

@@ -20,13 +20,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import cast
 
-from dramatiq import Message
 from dramatiq.broker import MessageProxy
 from dramatiq.errors import DecodeError
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
+from workers.bodies import decode_body
 from workers.middleware.dead_letter import (
     MESSAGE_LIMIT,
     TRACEBACK_LIMIT,
@@ -98,7 +98,7 @@ def _unrecorded_failure(
 ) -> FailedJob:
     """The row for a message whose own row could not be written when it failed."""
     try:
-        message = MessageProxy(Message.decode(body))
+        message = MessageProxy(decode_body(body, queue))
     except DecodeError:
         logger.error("dead-set message %s cannot be decoded; parked raw", message_id.decode())
         return _undecodable(queue, message_id.decode(), body, failed_at)

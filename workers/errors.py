@@ -12,7 +12,9 @@
 
 Handlers raise these, or let :class:`workers.envelope.InvalidJobError` and the provider
 client's errors (:mod:`providers.errors`) escape: :func:`verdict_for` maps them all to
-retry, defer (rate limited: no attempt spent) or dead-letter. Any other exception is treated
+retry, defer (rate limited: no attempt spent), wait (our own Redis or PostgreSQL is
+unreachable: no attempt spent either, an outage is not the job's fault) or dead-letter. A
+message for an actor this deployment lacks is dead at once. Any other exception is treated
 as transient, because an unknown failure deserves a retry before a human.
 """
 
@@ -21,7 +23,12 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from dramatiq.errors import ActorNotFound
 from dramatiq.middleware import TimeLimitExceeded
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from providers.errors import AuthError, PermanentError, ProviderError, RateLimited
 
@@ -81,12 +88,46 @@ class Verdict(Enum):
     RETRY = "retry"  # transient: back off and try again, while attempts remain
     DEFER = "defer"  # rate limited: wait for the provider, without spending an attempt
     DEAD = "dead"  # permanent: dead-letter now
+    WAIT = "wait"  # our infrastructure is unreachable: try again later, without an attempt
+
+
+OUTAGE_SQLSTATE_CLASSES = ("08", "57")
+"""PostgreSQL error classes of a lost or refused connection (08) and of a server going
+away (57: admin shutdown, crash shutdown, cannot connect now)."""
+
+
+def is_infrastructure_outage(exc: BaseException) -> bool:
+    """Did ``exc`` (or an exception it was raised from) come from Redis or PostgreSQL being
+    unreachable, rather than from the job?"""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the cause chain, bounded
+        if seen is None:
+            return False
+        if _is_outage(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _is_outage(exc: BaseException) -> bool:
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError | PoolTimeoutError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    sqlstate = getattr(exc.orig, "sqlstate", "")
+    return sqlstate is None or str(sqlstate).startswith(OUTAGE_SQLSTATE_CLASSES)
 
 
 def verdict_for(exc: BaseException) -> Verdict:
     """Classify an exception raised by a handler (providers' errors are mapped here)."""
     if isinstance(exc, RateLimited | DeferredJobError):
         return Verdict.DEFER
+    if isinstance(exc, ActorNotFound):
+        return Verdict.DEAD
+    if is_infrastructure_outage(exc):
+        return Verdict.WAIT
     permanent = isinstance(exc, PermanentJobError | PermanentError)
     if permanent or getattr(exc, "error_class", None) == "invalid_job":
         return Verdict.DEAD
@@ -115,6 +156,8 @@ def error_class_of(exc: BaseException) -> str:
         return explicit
     if isinstance(exc, TimeLimitExceeded):
         return "time_limit"
+    if isinstance(exc, ActorNotFound):
+        return "unknown_actor"
     if isinstance(exc, AuthError):
         return "auth"
     if isinstance(exc, ProviderError):

@@ -10,29 +10,46 @@ fetch, and a busy worker never idles.
 Acknowledgements ride on the next fetch instead of costing a round trip each: a finished
 job's id is kept in memory until its consumer fetches again — at once under load, within
 ``idle_poll_ms`` when idle or when long jobs hold its slots — or the worker shuts down. A
-process killed in between leaves those jobs unacknowledged, and Dramatiq's maintenance
-requeues them once the heartbeat lapses: the same at-least-once delivery a kill mid-job
-gives, with a window of one fetch.
+process killed in between leaves those jobs unacknowledged, and the recovery sweep
+(:mod:`workers.recovery`) requeues them once its heartbeat lapses: the same at-least-once
+delivery a kill mid-job gives, with a window of one fetch. Dramatiq's own maintenance (a
+per-command dice roll) is off.
 
-And a consumer whose prefetch slots are all taken waits for finished jobs to free a quarter
-of them (:class:`RoomWaitingConsumer`) rather than backing off blind, so fast jobs never
-leave worker threads idle while the lanes are full.
+A consumer whose prefetch slots are all taken waits for finished jobs to free a quarter of
+them (:class:`RoomWaitingConsumer`) rather than backing off blind, so fast jobs never leave
+worker threads idle while the lanes are full. It also owns what Dramatiq's consumer drops:
+a body that is not a job message is parked in the queue's dead set (imported into the
+dead-letter table as ``undecodable``) instead of crashing the consumer and losing the rest
+of its fetch, and at shutdown the fetched messages no worker thread took go back to the
+queue.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections import defaultdict
 from typing import Any
 
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker, _RedisConsumer
-from dramatiq.common import current_millis
+from dramatiq.common import compute_backoff, current_millis
+from dramatiq.errors import ConnectionClosed, DecodeError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 
+from workers.bodies import decode_body
 from workers.lanes import FetchingConsumer, Lanes
+from workers.scheduling import handed_back
+
+logger = logging.getLogger("switchyard.consumer")
 
 # Dramatiq unpacks fetched ids onto the Lua stack; stay well below its limit.
 MAX_FETCH = 1_000
+
+Fetched = tuple[bytes, bytes | None]
+"""One fetched message: its Redis id and its body (None when the body is missing)."""
 
 
 class RoomWaitingConsumer(_RedisConsumer):
@@ -42,8 +59,12 @@ class RoomWaitingConsumer(_RedisConsumer):
     backoff (5, 10, 20 … ms, up to ``worker_timeout``) — long enough for fast jobs to drain
     the threads' buffer and leave them idle. This one waits until a quarter of the slots are
     free (signalled by each ack), then fetches them in one go; only a fetch that finds the
-    lanes empty backs off.
+    lanes empty backs off. Its cache holds ``(id, body)`` pairs, so a body that is not a
+    message can be parked by id and a shutdown can hand the cache back.
     """
+
+    broker: LaneFedBroker
+    message_cache: list[Fetched]
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)  # type: ignore[no-untyped-call]
@@ -51,7 +72,14 @@ class RoomWaitingConsumer(_RedisConsumer):
         self._low_water = max(1, self.prefetch - max(1, self.prefetch // 4))
 
     def ack(self, message: MessageProxy) -> None:
-        super().ack(message)  # type: ignore[no-untyped-call]
+        if handed_back(message):  # its rescheduling failed: run it again, as fetched
+            try:
+                self.broker.do_requeue(self.queue_name, message.options["redis_message_id"])
+            except RedisConnectionError as exc:  # Dramatiq retries the ack until Redis answers
+                raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+            self.queued_message_ids.discard(message.message_id)
+        else:
+            super().ack(message)  # type: ignore[no-untyped-call]
         self._room.set()
 
     def nack(self, message: MessageProxy) -> None:
@@ -67,8 +95,69 @@ class RoomWaitingConsumer(_RedisConsumer):
                     self.broker.flush_acks(self.queue_name)
                     return None  # the worker loop runs, then asks again
                 self._room.clear()
-        message: MessageProxy | None = super().__next__()  # type: ignore[no-untyped-call]
-        return message
+        try:
+            return self._next_message()
+        except RedisConnectionError as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+
+    def close(self) -> None:
+        """Hand the fetched messages no worker thread took back to the queue."""
+        ids = [redis_id for redis_id, _ in self.message_cache if redis_id]
+        self.message_cache = []
+        if not ids:
+            return
+        try:
+            self.broker.do_requeue(self.queue_name, *ids)
+        except RedisError:  # they stay in our ack set: recovered once our heartbeat lapses
+            logger.warning("could not return %d fetched job(s) to %s", len(ids), self.queue_name)
+
+    def _next_message(self) -> MessageProxy | None:
+        message = self._take_cached()
+        if message is not None:
+            return message
+        fetched = False
+        if self.outstanding_message_count < self.prefetch:
+            room = self.prefetch - self.outstanding_message_count
+            self.message_cache = self.broker.do_fetch(self.queue_name, room)
+            fetched = bool(self.message_cache)
+            message = self._take_cached()
+        if message is not None or fetched:  # a fetch of nothing but poison is no idle one
+            self.misses = 0
+            return message
+        self.misses, backoff_ms = compute_backoff(self.misses, max_backoff=self.timeout)
+        time.sleep(backoff_ms / 1000)
+        return None
+
+    def _take_cached(self) -> MessageProxy | None:
+        while self.message_cache:
+            redis_id, data = self.message_cache.pop(0)
+            message = self._decode(redis_id, data)
+            if message is not None:
+                self.queued_message_ids.add(message.message_id)
+                return message
+        return None
+
+    def _decode(self, redis_id: bytes, data: bytes | None) -> MessageProxy | None:
+        if data is None:
+            logger.warning("fetched id %r on %s has no body; skipped", redis_id, self.queue_name)
+            return None
+        try:
+            message = decode_body(data, self.queue_name)
+        except DecodeError as exc:
+            if not redis_id:  # a delay queue's body (Switchyard never delays there)
+                logger.error("undecodable message on %s dropped", self.queue_name)
+                return None
+            self.broker.park(self.queue_name, redis_id)
+            logger.error(
+                "message %s on %s is not a job message (%s); parked in the dead set",
+                redis_id.decode(errors="replace"),
+                self.queue_name,
+                type(exc.error).__name__,  # never the body: it may hold anything
+            )
+            return None
+        if redis_id:  # the id it is stored under, whatever the body claims
+            message.options["redis_message_id"] = redis_id.decode()
+        return MessageProxy(message)
 
 
 class LaneFedBroker(RedisBroker):
@@ -84,15 +173,16 @@ class LaneFedBroker(RedisBroker):
         self._acks_lock = threading.Lock()
         self._acks: defaultdict[str, list[str]] = defaultdict(list)
 
-    def do_fetch(self, queue_name: str, prefetch: int) -> list[Any]:
+    def do_fetch(self, queue_name: str, prefetch: int) -> list[Fetched]:
         if "." in queue_name:  # delay queues have no lanes (Switchyard never delays there)
-            return self._dispatch_fetch(queue_name, prefetch)
+            return [(b"", data) for data in self._dispatch_fetch(queue_name, prefetch)]
         count = min(prefetch, MAX_FETCH)
-        if self._should_do_maintenance("fetch"):
-            # Dramatiq's fetch carries its maintenance (requeueing dead workers' jobs).
-            self._admit_and_fetch(queue_name, depth=count, fetch=0)
-            return self._dispatch_fetch(queue_name, count)
         return self._admit_and_fetch(queue_name, depth=count, fetch=count)
+
+    def park(self, queue_name: str, redis_id: bytes) -> None:
+        """Move a fetched message from our ack set to the queue's dead set (Dramatiq's nack),
+        where the scheduler's dead-set import turns it into a dead job."""
+        self._dispatch("nack")(queue_name, redis_id.decode())  # type: ignore[no-untyped-call]
 
     def do_ack(self, queue_name: str, message_id: str) -> None:
         """Keep the acknowledgement for the next fetch of this queue (see the module doc)."""
@@ -114,7 +204,7 @@ class LaneFedBroker(RedisBroker):
         self.flush_acks()
         super().close()
 
-    def _admit_and_fetch(self, queue_name: str, *, depth: int, fetch: int) -> list[Any]:
+    def _admit_and_fetch(self, queue_name: str, *, depth: int, fetch: int) -> list[Fetched]:
         with self._acks_lock:
             acked = self._acks.pop(queue_name, [])
         consumer = FetchingConsumer(
@@ -131,6 +221,6 @@ class LaneFedBroker(RedisBroker):
                 self._acks[queue_name][:0] = acked
             raise
 
-    def _dispatch_fetch(self, queue_name: str, count: int) -> list[Any]:
-        fetched: list[Any] = self._dispatch("fetch")(queue_name, count)  # type: ignore[no-untyped-call]
+    def _dispatch_fetch(self, queue_name: str, count: int) -> list[bytes]:
+        fetched: list[bytes] = self._dispatch("fetch")(queue_name, count)  # type: ignore[no-untyped-call]
         return fetched

@@ -180,17 +180,19 @@ class Lanes:
 
     def admit_and_fetch(
         self, queue: str, consumer: FetchingConsumer, *, depth: int, fetch: int
-    ) -> list[Any]:
+    ) -> list[tuple[bytes, bytes | None]]:
         """A consumer's fetch in one round trip: acknowledge ``consumer.acked``, top the queue
         up to ``depth`` (as :meth:`admit`), take up to ``fetch`` ids into the consumer's ack
-        set (as Dramatiq's fetch); returns their message data."""
+        set (as Dramatiq's fetch); returns ``(id, message data)`` pairs (data None when the
+        body is missing)."""
         base = f"{self.namespace}:{queue}"
         fetching: list[str | int] = [consumer.worker_id, consumer.now_ms, max(0, fetch)]
         reply = self._admit(
             keys=[self.prefix(queue), base, base + ".msgs", consumer.ack_set, consumer.heartbeats],
             args=[max(0, depth), MAX_RELANES_PER_ADMIT, *fetching, *consumer.acked],
         )
-        return list(reply[2:])
+        rest = reply[2:]
+        return [(rest[i], rest[i + 1] or None) for i in range(0, len(rest), 2)]
 
     def set_weight(self, queue: str, org: str, weight: int) -> None:
         self.redis.hset(self.prefix(queue) + ":weights", org, weight)

@@ -72,6 +72,12 @@ JOBS_FINISHED = Counter(
     "Job attempts finished, by outcome (succeeded, retried, deferred, dead_lettered).",
     [*JOB_LABELS, "outcome"],
 )
+JOBS_RECOVERED = Counter(
+    "switchyard_jobs_recovered",
+    "Jobs a dead worker had fetched and not acknowledged, put back in their queue by the "
+    "recovery sweep (each runs again: at-least-once).",
+    ["queue"],
+)
 JOB_DURATION = Histogram(
     "switchyard_job_duration_seconds",
     "Time spent running one job attempt.",
@@ -216,6 +222,7 @@ ALL_METRICS: Final = (
     JOBS_REJECTED,
     JOBS_STARTED,
     JOBS_FINISHED,
+    JOBS_RECOVERED,
     JOB_DURATION,
     JOB_QUEUE_WAIT,
     PROVIDER_REQUESTS,

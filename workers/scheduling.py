@@ -11,6 +11,7 @@ from workers.lanes import Lanes
 Outcome = Literal["succeeded", "retried", "deferred", "dead_lettered"]
 _OUTCOME = "_switchyard_outcome"
 _DELAY = "_switchyard_delay_ms"
+_HANDED_BACK = "_switchyard_handed_back"
 
 
 def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outcome) -> None:
@@ -35,3 +36,13 @@ def marked_outcome(message: MessageProxy) -> Outcome | None:
 def marked_delay_ms(message: MessageProxy) -> int | None:
     delay: int | None = message.__dict__.get(_DELAY)
     return delay
+
+
+def hand_back(message: MessageProxy) -> None:
+    """Return the message to its queue, as fetched, instead of acknowledging it: its
+    rescheduling could not be written. The consumer's ack does it once Redis answers."""
+    message.__dict__[_HANDED_BACK] = True
+
+
+def handed_back(message: MessageProxy) -> bool:
+    return bool(message.__dict__.get(_HANDED_BACK))

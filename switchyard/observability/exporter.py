@@ -13,7 +13,9 @@ gauges intact and sets ``switchyard_exporter_probe_success{probe=...}`` to 0.
 Cost per scrape, whatever the queue sizes: two pipelined Redis round trips for all queues
 (``LLEN``/``HLEN``/``ZCARD``/``LRANGE 0 n`` then one ``HMGET`` for the head messages), two
 per queue for its lanes (``SMEMBERS`` of active orgs, then one pipeline of ``ZCARD``), one
-``ZCOUNT``, and two grouped ``SELECT count(*)`` queries. Never ``KEYS`` or ``SCAN``.
+``ZCOUNT``, one ``ZRANGEBYSCORE`` of silent workers (and an ``SCARD`` per silent worker and
+queue, none when all is well), and two grouped ``SELECT count(*)`` queries. Never ``KEYS``
+or ``SCAN``.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from workers.envelope import Kind
 from workers.heartbeat import alive_workers
 from workers.lanes import LaneDepth, Lanes
 from workers.middleware.dead_letter import dead_set_keys
+from workers.recovery import stranded_jobs
 
 logger = logging.getLogger("switchyard.exporter")
 
@@ -54,7 +57,7 @@ class ExporterSources:
     sessions: sessionmaker[Session]
     namespace: str
     queues: Sequence[str] = field(default_factory=lambda: [kind.value for kind in Kind])
-    heartbeat_timeout_s: float = 60.0
+    heartbeat_timeout_s: float = 15.0
     now: Callable[[], float] = time.time
     _queue_state: dict[str, QueueState] | None = field(default=None, repr=False)
     _lane_state: dict[str, LaneDepth] | None = field(default=None, repr=False)
@@ -260,6 +263,19 @@ def connections(src: ExporterSources) -> Iterator[Sample]:
 @probe("switchyard_workers_alive", "Worker processes whose heartbeat is fresh.")
 def workers_alive(src: ExporterSources) -> Iterator[Sample]:
     yield (), alive_workers(src.redis, src.namespace, src.heartbeat_timeout_s, now=src.now())
+
+
+@probe(
+    "switchyard_jobs_stranded",
+    "Jobs held by workers silent for longer than the recovery bound (1.25 x the heartbeat "
+    "timeout): recovery should have requeued them; anything but 0 means it is not running.",
+    ("queue",),
+)
+def jobs_stranded(src: ExporterSources) -> Iterator[Sample]:
+    timeout_ms = int(src.heartbeat_timeout_s * 1000)
+    found = stranded_jobs(src.redis, src.namespace, src.queues, timeout_ms, int(src.now() * 1000))
+    for queue, count in found.items():
+        yield (queue,), count
 
 
 # --- the collector -------------------------------------------------------------------------

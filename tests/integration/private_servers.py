@@ -48,11 +48,13 @@ def wait_for_ping(client: Redis, what: str, timeout: float = 30) -> None:
 
 @dataclass
 class PrivateRedis:
-    """``redis-server`` on a free port (no persistence): kill it, start it again."""
+    """``redis-server`` on a free port: kill it, start it again. No persistence, unless
+    ``aof``: then an append-only file synced every second, as in production."""
 
     directory: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    aof: bool = False
 
     @property
     def url(self) -> str:
@@ -72,7 +74,8 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             [
                 *(binary, "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
+                *("--save", "", "--dir", str(self.directory)),
+                *(("--appendonly", "yes", "--appendfsync", "everysec") if self.aof else ()),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -84,7 +87,8 @@ class PrivateRedis:
             client.close()
 
     def kill(self) -> None:
-        """SIGKILL, as a crashed or OOM-killed server; its data is gone."""
+        """SIGKILL, as a crashed or OOM-killed server; its data is gone (with ``aof``, all
+        but the last second comes back at the next start)."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)

@@ -11,7 +11,7 @@
 -- many to fetch, ARGV[6..] ids the consumer finished since its last fetch. First those are
 -- acknowledged and the heartbeat stamped (as Dramatiq's ack does), then admission runs, then
 -- up to ARGV[5] ids are taken into the ack set (as Dramatiq's fetch does). Returns
--- {moved, still laned, message data...}.
+-- {moved, still laned, id1, data1, id2, data2...} (data false when the body is missing).
 local p, queue, msgs = KEYS[1], KEYS[2], KEYS[3]
 local depth, max_moves = tonumber(ARGV[1]), tonumber(ARGV[2])
 local acks = KEYS[4]
@@ -80,7 +80,10 @@ if acks then
   end
   if #ids > 0 then
     local data = redis.call('HMGET', msgs, unpack(ids))
-    for i = 1, #ids do result[i + 2] = data[i] end
+    for i = 1, #ids do
+      result[2 * i + 1] = ids[i]
+      result[2 * i + 2] = data[i]
+    end
   end
 end
 return result

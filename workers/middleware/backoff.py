@@ -3,16 +3,24 @@
 Replaces Dramatiq's ``Retries``: waiting happens in Redis (the lanes' waiting set), never
 in a worker's memory, and provider errors decide the verdict (:func:`verdict_for`). A rate
 limited job cools its key down for every worker and is deferred without spending an attempt.
+A job that met an outage of our own Redis or PostgreSQL waits a few seconds, also without
+spending an attempt; when the wait cannot be written (Redis itself is down) the message is
+handed back to its queue instead of acknowledged (:func:`workers.scheduling.hand_back`), so
+it runs again once Redis answers. A message that is not a job envelope can be neither
+retried nor deferred: it is dead-lettered at once.
 """
 
 from __future__ import annotations
 
+import logging
+import random
 from collections.abc import Callable
 from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
+from redis.exceptions import RedisError
 
 from workers.backoff import RetryPolicy
 from workers.envelope import Kind
@@ -21,9 +29,12 @@ from workers.lanes import Lanes
 from workers.limiter import Limiter
 from workers.middleware.attempts import ATTEMPTS, attempts_of
 from workers.middleware.rate_limit import rate_key_of
-from workers.scheduling import reschedule
+from workers.scheduling import hand_back, reschedule
 
+logger = logging.getLogger("switchyard.backoff")
 DEFAULT_RATE_LIMITED_WAIT_MS = 1_000
+OUTAGE_WAIT_MS = (2_000, 8_000)
+"""How long a job that met an infrastructure outage waits (uniform: no thundering herd)."""
 KIND_VALUES = frozenset(kind.value for kind in Kind)
 
 
@@ -53,12 +64,20 @@ class Backoff(Middleware):
         if exception is None:
             return
         verdict = verdict_for(exception)
-        if verdict is Verdict.DEAD:
+        if verdict is Verdict.DEAD or not _is_envelope(message):
             message.fail()
-        elif verdict is Verdict.DEFER:
-            self._defer(message, exception)
-        else:
-            self._retry(message, exception)
+            return
+        try:
+            if verdict is Verdict.DEFER:
+                self._defer(message, exception)
+            elif verdict is Verdict.WAIT:
+                message.options[ATTEMPTS] = attempts_of(message) - 1  # not the job's fault
+                reschedule(self.lanes, message, random.randint(*OUTAGE_WAIT_MS), "deferred")
+            else:
+                self._retry(message, exception)
+        except RedisError as exc:
+            logger.warning("cannot reschedule job %s (%s); handed back", message.message_id, exc)
+            hand_back(message)
 
     def _defer(self, message: MessageProxy, exception: BaseException) -> None:
         wait_s = retry_after_of(exception)
@@ -81,3 +100,9 @@ class Backoff(Middleware):
         reschedule(
             self.lanes, message, policy.delay_ms(attempt, retry_after_of(exception)), "retried"
         )
+
+
+def _is_envelope(message: MessageProxy) -> bool:
+    """Only a job envelope (one dict naming its org) can go back to a lane."""
+    args = message.args
+    return len(args) == 1 and isinstance(args[0], dict) and bool(args[0].get("org_id"))

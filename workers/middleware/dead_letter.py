@@ -21,6 +21,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import q_name
+from dramatiq.errors import ActorNotFound
 from dramatiq.middleware import Middleware
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
@@ -51,6 +52,19 @@ class DeadLetter(Middleware):
     ) -> None:
         if exception is None or not message.failed:
             return
+        self._record(message, exception)
+
+    def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        """A message for an actor this deployment lacks never reaches a worker thread:
+        Dramatiq's consumer fails it at once. Record it here, before it is nacked."""
+        exception = message._exception
+        if isinstance(exception, ActorNotFound) and not message.__dict__.get(_RECORDED):
+            try:
+                self._record(message, exception)
+            except Exception:  # logged; the dead-set import writes it later
+                return
+
+    def _record(self, message: MessageProxy, exception: BaseException) -> None:
         failed = failed_job(message, exception)
         try:
             with self.sessions.begin() as session:

@@ -36,6 +36,12 @@ def rate_key_of(message: MessageProxy) -> str | None:
     return key
 
 
+def rate_policy_of(message: MessageProxy) -> RateLimitPolicy | None:
+    """The policy of the key the job was admitted on (set before it ran)."""
+    policy: RateLimitPolicy | None = message.__dict__.get(_POLICY)
+    return policy
+
+
 class _QuietSkips(logging.Filter):
     """Dramatiq warns on every skipped message and prints its arguments; a deferral is
     routine, and OutcomeLog already reports it without the payload."""
@@ -118,7 +124,7 @@ class LeaseRelease(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
-        policy: RateLimitPolicy | None = message.__dict__.get(_POLICY)
+        policy = rate_policy_of(message)
         key = rate_key_of(message)
         if key is not None and policy is not None and policy.concurrency:
             self.limiter.release(key, message.message_id)

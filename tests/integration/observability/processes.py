@@ -35,7 +35,6 @@ def env_of(rt: Runtime) -> dict[str, str]:
         "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": ",".join(s.security.encryption_keys),
         "SWITCHYARD_WORKERS__NAMESPACE": s.workers.namespace,
         "SWITCHYARD_WORKERS__HEARTBEAT_TIMEOUT_MS": str(s.workers.heartbeat_timeout_ms),
-        "SWITCHYARD_WORKERS__MAINTENANCE_CHANCE": str(s.workers.maintenance_chance),
         # These tests follow jobs through the workers' "job started/succeeded" lines.
         "SWITCHYARD_WORKERS__LOG_JOB_PROGRESS": "true",
     }

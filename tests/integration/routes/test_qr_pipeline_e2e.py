@@ -46,8 +46,6 @@ def rt(
         tmp_path=tmp_path,
         namespace=namespace,
         request=request,
-        heartbeat_timeout_ms=1_000,
-        maintenance_chance=1_000_000,
     )
     runtime = build_runtime(settings, sandbox=sandbox)
     yield runtime

@@ -4,7 +4,6 @@ idle consumers look again at the configured pace."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any
 
@@ -98,17 +97,6 @@ def test_acknowledgements_ride_on_the_next_fetch(runtime: Runtime, org_id: str) 
         assert runtime.redis.hlen(f"{ns}:action.msgs") == 0
         acks = runtime.redis.keys(f"{ns}:__acks__.*")
         assert all(runtime.redis.scard(key) == 0 for key in acks)
-
-
-def test_a_fetch_that_runs_maintenance_still_admits(
-    embedded_runtime_with: Callable[..., Runtime],
-) -> None:
-    """When Dramatiq's maintenance rides on a fetch, the fetch still admits from the lanes."""
-    rt = embedded_runtime_with(maintenance_chance=1_000_000)  # maintenance on every fetch
-    job_id = rt.enqueuer.enqueue(_job(new_org(rt))).job_id
-    with consuming(rt, prefetch=4) as consumer:
-        message = next(consumer)
-    assert message is not None and message.args[0]["id"] == job_id
 
 
 def test_a_full_consumer_is_woken_by_an_ack_not_by_a_backoff(runtime: Runtime, org_id: str) -> None:

@@ -161,10 +161,7 @@ def test_concurrency_lease_of_a_killed_worker_is_recovered(
     server_runtime: Runtime, server_org: str, tmp_path: Path
 ) -> None:
     """With a concurrency cap of 1, a job killed mid-run does not block the key for ever."""
-    cap = {
-        "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__CONCURRENCY": "1",
-        "SWITCHYARD_WORKERS__TIME_LIMIT_MS": "3000",
-    }
+    cap = {"SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__CONCURRENCY": "1"}
     held = slow_job(server_runtime, server_org, 2_500)
     first = start_worker(server_runtime, tmp_path / "first.log", env=cap)
     try:

@@ -219,3 +219,16 @@ def test_queue_age_sees_jobs_still_in_lanes(runtime: Runtime) -> None:
     age = scrape(registry, "switchyard_queue_oldest_job_age_seconds", queue="sync")
     assert age is not None and 0.3 <= age < 30
     assert scrape(registry, "switchyard_queue_oldest_job_age_seconds", queue="deliver") == 0
+
+
+def test_stranded_jobs_are_those_of_workers_silent_past_the_recovery_bound(
+    runtime: Runtime,
+) -> None:
+    """Jobs of a worker silent past 1.25 x the heartbeat timeout count; a fresher one's not."""
+    ns, redis = runtime.settings.workers.namespace, runtime.redis
+    redis.zadd(f"{ns}:__heartbeats__", {"gone": (NOW - 60) * 1000, "quiet": (NOW - 5) * 1000})
+    redis.sadd(f"{ns}:__acks__.gone.action", "a", "b")
+    redis.sadd(f"{ns}:__acks__.quiet.action", "c")
+    registry = exporter_registry(lambda: sources(runtime, heartbeat_timeout_s=15))
+    assert scrape(registry, "switchyard_jobs_stranded", queue="action") == 2
+    assert scrape(registry, "switchyard_jobs_stranded", queue="sync") == 0
