@@ -4,8 +4,9 @@
 may be disabled (dead-letter), or, for an ordered endpoint, an older event may still be on
 its way (defer). ``settle`` logs the attempt and turns its outcome into the job's fate:
 return (delivered), retry (schedule, Retry-After), or dead-letter (410, blocked, failing
-for too long, out of attempts) — disabling the endpoint and publishing
-``webhook.endpoint.disabled`` where the outcome says the endpoint is gone or broken.
+for too long, out of attempts) — disabling the endpoint and publishing (once per disable,
+whichever settle wins the conditional update) ``webhook.endpoint.disabled`` where the
+outcome says the endpoint is gone or broken.
 """
 
 from __future__ import annotations
@@ -175,11 +176,13 @@ def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: 
             error=result.error,
         )
         deliveries.record_attempt(delivery, record, status=verdict.status)
-        if verdict.disable is not None and endpoint.enabled:
-            endpoints.disable(endpoint.id, verdict.disable)
+        disabled_at = None
+        if verdict.disable is not None:
+            disabled_at = endpoints.disable_once(endpoint.id, verdict.disable)
     observe_webhook_attempt(verdict.outcome, result.status, result.seconds)
-    if verdict.disable is not None:
-        _announce_disabled(context, job.org_id, prepared.endpoint_id, verdict.disable, result)
+    if verdict.disable is not None and disabled_at is not None:
+        disable = Disabled(prepared.endpoint_id, verdict.disable, disabled_at, result.status)
+        _announce_disabled(context, job.org_id, disable)
     if verdict.error is not None:
         raise verdict.error
 
@@ -212,18 +215,30 @@ def _verdict(
     return Verdict("retried", "pending", error=retry)
 
 
-def _announce_disabled(
-    context: WorkerContext, org_id: str, endpoint_id: str, reason: str, result: SendResult
-) -> None:
-    WEBHOOK_ENDPOINTS_DISABLED.labels(reason).inc()
-    log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
+@dataclass(frozen=True)
+class Disabled:
+    """One disable of an endpoint: the settle whose conditional update won announces it."""
+
+    endpoint_id: str
+    reason: str
+    at: datetime
+    last_status: int | None
+
+
+def _announce_disabled(context: WorkerContext, org_id: str, disabled: Disabled) -> None:
+    WEBHOOK_ENDPOINTS_DISABLED.labels(disabled.reason).inc()
+    log.warning("webhook endpoint %s disabled: %s", disabled.endpoint_id, disabled.reason)
     if context.events is None:
         return
-    data = {"endpoint_id": endpoint_id, "reason": reason, "last_status": result.status}
+    data = {
+        "endpoint_id": disabled.endpoint_id,
+        "reason": disabled.reason,
+        "last_status": disabled.last_status,
+    }
     context.events.publish(
         org_id,
         DISABLED_EVENT,
         data,
         source="system",
-        idempotency_key=f"{DISABLED_EVENT}:{endpoint_id}:{int(time.time())}",
+        idempotency_key=f"{DISABLED_EVENT}:{disabled.endpoint_id}:{disabled.at.isoformat()}",
     )

@@ -197,6 +197,23 @@ def test_410_disables_the_endpoint_at_once(
     assert "webhook.endpoint.disabled" in types
 
 
+def test_410s_in_flight_together_announce_one_disable(
+    hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """Eight deliveries in flight all answered 410 (over several seconds): one disable, one
+    ``webhook.endpoint.disabled`` event."""
+    receiver.then(*(Answer(410, delay=0.2 + 0.4 * n) for n in range(8)))
+    endpoint(hooks_runtime, hooks_org, receiver.url)
+    for n in range(8):
+        publish(hooks_runtime, hooks_org, n=n)
+    run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, threads=8, timeout_s=60)
+    assert len(receiver.requests) == 8
+    with hooks_runtime.sessions() as session:
+        announced = EventRepository(session, hooks_org).list(type="webhook.endpoint.disabled")
+    assert len(announced) == 1
+    assert announced[0].data["reason"] == "gone"
+
+
 def test_endpoint_failing_for_too_long_is_disabled(
     request: pytest.FixtureRequest, tmp_path: Path, namespace: str
 ) -> None:
