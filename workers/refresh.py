@@ -22,8 +22,9 @@ Order of writes (rotating refresh tokens)
 
 Failures
     ``invalid_grant`` (or no refresh token at all) puts the connection in ``error`` with the
-    reason *inside the locked transaction*, so the workers queued on the lock see it and do
-    not call the provider (no storm); an ``integration.error`` event follows, and queued
+    reason *inside the locked transaction*, and the status is read only once the lock is
+    held, so the workers queued on the lock — in any process — see it and do not call the
+    provider (one token call in total); an ``integration.error`` event follows, and queued
     jobs dead-letter as ``connection_error`` at ``call_provider``'s status check. A transient
     token-endpoint failure leaves the connection alone and is retried with backoff like any
     transient error; it also starts a short cooldown shared in Redis, during which jobs
@@ -142,9 +143,9 @@ def _refresh_locked(
     provider = target.spec.name
     refused: str | None = None
     with context.sessions.begin() as session:
-        _require_connected(session, target)
         repo = CredentialRepository(session, target.org_id, context.keyring)
         current = repo.load_for_refresh(target.connection_id)
+        _require_connected(session, target)  # after the lock: a refusal just committed counts
         if not wanted(current):
             TOKEN_REFRESHES.labels(provider, "lost_race").inc()
             log.info(
