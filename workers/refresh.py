@@ -88,13 +88,15 @@ def is_refreshable(credential: DecryptedCredential) -> bool:
 
 
 def expires_soon(credential: DecryptedCredential, spec: ProviderSpec, now: datetime) -> bool:
-    """True when the access token expires within the catalog's refresh margin."""
+    """True when the access token expires within its refresh margin: the catalog's
+    ``refresh_margin_seconds``, capped at a fraction of the token's own lifetime."""
     auth = spec.auth
     if credential.expires_at is None or not isinstance(
         auth, OAuth2CodeAuth | OAuth2ClientCredentialsAuth
     ):
         return False
-    return credential.expires_at - now <= timedelta(seconds=auth.refresh_margin_seconds)
+    margin = auth.refresh_margin(credential.lifetime_seconds)
+    return credential.expires_at - now <= timedelta(seconds=margin)
 
 
 def ensure_fresh(
