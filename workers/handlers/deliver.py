@@ -24,7 +24,7 @@ def handle(job: JobEnvelope, context: WorkerContext) -> None:
     if outbound is None:
         raise UnsupportedJobError("webhook delivery is not configured in this worker")
     prepared = prepare(job, context)
-    if prepared.already_delivered:
+    if prepared is None:  # delivered already, or parked behind an older event
         return
     gates = EndpointGates(context.redis, context.namespace)
     if prepared.rate_limit_per_second:

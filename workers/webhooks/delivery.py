@@ -2,7 +2,7 @@
 
 ``prepare`` runs in one short transaction and decides whether to send at all: the endpoint
 may be disabled (dead-letter), or, for an ordered endpoint, an older event may still be on
-its way (defer). ``settle`` logs the attempt and turns its outcome into the job's fate:
+its way (park until it ends: :mod:`workers.webhooks.ordered`). ``settle`` logs the attempt and turns its outcome into the job's fate:
 return (delivered), retry (schedule, Retry-After), or dead-letter (410, blocked, failing
 for too long, out of attempts) — disabling the endpoint and publishing (once per disable,
 whichever settle wins the conditional update) ``webhook.endpoint.disabled`` where the
@@ -34,7 +34,12 @@ from storage.types import utcnow
 from workers.context import WorkerContext
 from workers.envelope import DeliverJob
 from workers.errors import DeferredJobError, PermanentJobError, TransientJobError
-from workers.metrics import WEBHOOK_ENDPOINTS_DISABLED, observe_webhook_attempt
+from workers.metrics import (
+    WEBHOOK_ENDPOINTS_DISABLED,
+    WEBHOOK_ORDERED_HANDOVERS,
+    observe_webhook_attempt,
+)
+from workers.webhooks.ordered import parked, wake_next
 from workers.webhooks.sender import SendResult
 from workers.webhooks.signing import message_id, signed_headers
 
@@ -70,7 +75,6 @@ class Prepared:
     secrets: tuple[Secret, ...]
     rate_limit_per_second: int | None
     max_concurrency: int | None
-    already_delivered: bool = False
 
     def headers(self, user_agent: str) -> dict[str, str]:
         """Signed headers for an attempt made now (receivers check the timestamp's age)."""
@@ -89,7 +93,40 @@ def event_body(event: Event) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def prepare(job: DeliverJob, context: WorkerContext) -> Prepared:
+def prepare(job: DeliverJob, context: WorkerContext) -> Prepared | None:
+    """What to send for this job, or None when nothing is to be sent now: the delivery is
+    already done (this job delivered it before a crash), or it is parked behind an older
+    event of an ordered endpoint until that one ends (:mod:`workers.webhooks.ordered`)."""
+    opened = _open(job, context)
+    if isinstance(opened, Prepared):
+        return opened
+    endpoint_id = job.payload.endpoint_id
+    if opened.delivered:
+        wake_next(context, job, endpoint_id, recovering=True)
+        return None
+    if context.jobs is None:  # nobody could enqueue it again: re-check on a timer
+        wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
+        raise DeferredJobError("an older event is still on its way", retry_after=wait)
+    parking = parked(context)
+    parking.park(endpoint_id, opened.delivery_id)
+    with context.sessions() as session:  # re-read after parking: see ordered.py on races
+        deliveries = WebhookDeliveryRepository(session, job.org_id)
+        waiting = deliveries.earlier_pending(deliveries.get(opened.delivery_id))
+    if waiting or not parking.take(endpoint_id, opened.delivery_id):
+        WEBHOOK_ORDERED_HANDOVERS.labels("parked").inc()
+        return None
+    return prepare(job, context)  # the older one ended while this one parked
+
+
+@dataclass(frozen=True)
+class _NotNow:
+    """Nothing to send: ``delivered`` already, else waiting behind an older event."""
+
+    delivery_id: str
+    delivered: bool
+
+
+def _open(job: DeliverJob, context: WorkerContext) -> Prepared | _NotNow:
     """Read endpoint, event and delivery, open this job's round and check it may be sent."""
     org = job.org_id
     with context.sessions() as session:
@@ -99,15 +136,15 @@ def prepare(job: DeliverJob, context: WorkerContext) -> Prepared:
         delivery = deliveries.open_round(deliveries.ensure(endpoint.id, event), job.id)
         if delivery.status == "delivered":  # this job already delivered it (crash before ack)
             session.commit()
-            return _prepared(endpoint, delivery, event, (), already_delivered=True)
+            return _NotNow(delivery.id, delivered=True)
         if not endpoint.enabled:
             deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
             session.commit()
+            wake_next(context, job, endpoint.id)
             raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
         if endpoint.ordered and deliveries.earlier_pending(delivery):
             session.commit()
-            wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
-            raise DeferredJobError("an older event is still on its way", retry_after=wait)
+            return _NotNow(delivery.id, delivered=False)
         secrets = endpoints.signing_secrets(endpoint, utcnow())
         prepared = _prepared(endpoint, delivery, event, secrets)
         session.commit()
@@ -130,8 +167,6 @@ def _prepared(
     delivery: WebhookDelivery,
     event: Event,
     secrets: tuple[Secret, ...],
-    *,
-    already_delivered: bool = False,
 ) -> Prepared:
     return Prepared(
         delivery_id=delivery.id,
@@ -142,7 +177,6 @@ def _prepared(
         secrets=secrets,
         rate_limit_per_second=endpoint.rate_limit_per_second,
         max_concurrency=endpoint.max_concurrency,
-        already_delivered=already_delivered,
     )
 
 
@@ -183,6 +217,8 @@ def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: 
     if verdict.disable is not None and disabled_at is not None:
         disable = Disabled(prepared.endpoint_id, verdict.disable, disabled_at, result.status)
         _announce_disabled(context, job.org_id, disable)
+    if verdict.status != "pending":  # this delivery ended: the next one may start
+        wake_next(context, job, prepared.endpoint_id)
     if verdict.error is not None:
         raise verdict.error
 

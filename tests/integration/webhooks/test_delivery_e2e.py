@@ -252,6 +252,32 @@ def test_ordered_endpoint_delivers_in_event_order(
     assert seen == [events[0]] * 3 + events[1:]
 
 
+def deferred_deliveries() -> float:
+    labels = {"queue": "deliver", "kind": "deliver", "provider": "custom_webhook"}
+    return (
+        REGISTRY.get_sample_value(
+            "switchyard_jobs_finished_total", {**labels, "outcome": "deferred"}
+        )
+        or 0.0
+    )
+
+
+def test_ordered_backlog_hands_over_without_rechecking(
+    hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """A backlog of 20 events to an ordered endpoint drains in order with no deferral: each
+    delivery starts when the previous one ends, not when a re-check timer fires."""
+    before = deferred_deliveries()
+    endpoint(hooks_runtime, hooks_org, receiver.url, max_concurrency=1)
+    events = [publish(hooks_runtime, hooks_org, n=n) for n in range(20)]
+    drain(hooks_runtime)
+    seen = [r.headers["webhook-id"].removeprefix("msg_") for r in receiver.requests]
+    assert seen == events
+    assert receiver.max_in_flight == 1
+    assert deferred_deliveries() == before
+    assert {d.attempts for d in deliveries(hooks_runtime, hooks_org)} == {1}
+
+
 def test_rotation_signs_with_old_and_new_secret(
     hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
 ) -> None:
