@@ -31,6 +31,7 @@ from storage.repositories.webhook_deliveries import (
 )
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
 from storage.types import utcnow
+from workers.backoff import RetryPolicy
 from workers.context import WorkerContext
 from workers.envelope import DeliverJob
 from workers.errors import DeferredJobError, PermanentJobError, TransientJobError
@@ -39,7 +40,7 @@ from workers.metrics import (
     WEBHOOK_ORDERED_HANDOVERS,
     observe_webhook_attempt,
 )
-from workers.webhooks.ordered import parked, wake_next
+from workers.webhooks.ordered import next_delivery, parked, wake, wake_next
 from workers.webhooks.sender import SendResult
 from workers.webhooks.signing import message_id, signed_headers
 
@@ -93,11 +94,12 @@ def event_body(event: Event) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def prepare(job: DeliverJob, context: WorkerContext) -> Prepared | None:
+def prepare(job: DeliverJob, context: WorkerContext, *, oldest: bool = False) -> Prepared | None:
     """What to send for this job, or None when nothing is to be sent now: the delivery is
     already done (this job delivered it before a crash), or it is parked behind an older
-    event of an ordered endpoint until that one ends (:mod:`workers.webhooks.ordered`)."""
-    opened = _open(job, context)
+    event of an ordered endpoint until that one ends (:mod:`workers.webhooks.ordered`).
+    ``oldest``: the caller just read that this is the endpoint's oldest pending delivery."""
+    opened = _open(job, context, oldest=oldest)
     if isinstance(opened, Prepared):
         return opened
     endpoint_id = job.payload.endpoint_id
@@ -126,7 +128,7 @@ class _NotNow:
     delivered: bool
 
 
-def _open(job: DeliverJob, context: WorkerContext) -> Prepared | _NotNow:
+def _open(job: DeliverJob, context: WorkerContext, *, oldest: bool) -> Prepared | _NotNow:
     """Read endpoint, event and delivery, open this job's round and check it may be sent."""
     org = job.org_id
     with context.sessions() as session:
@@ -137,12 +139,16 @@ def _open(job: DeliverJob, context: WorkerContext) -> Prepared | _NotNow:
         if delivery.status == "delivered":  # this job already delivered it (crash before ack)
             session.commit()
             return _NotNow(delivery.id, delivered=True)
+        if delivery.status == "failed":  # this job gave it up already (crash, or handed back)
+            session.commit()
+            wake_next(context, job, endpoint.id, recovering=True)
+            raise DeliveryAbandoned(f"delivery failed: {delivery.last_error}")
         if not endpoint.enabled:
             deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
             session.commit()
             wake_next(context, job, endpoint.id)
             raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
-        if endpoint.ordered and deliveries.earlier_pending(delivery):
+        if endpoint.ordered and not oldest and deliveries.earlier_pending(delivery):
             session.commit()
             return _NotNow(delivery.id, delivered=False)
         secrets = endpoints.signing_secrets(endpoint, utcnow())
@@ -190,18 +196,25 @@ class Verdict:
     error: Exception | None = None
 
 
-def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: SendResult) -> None:
-    """Log the attempt, update endpoint and delivery, then return or raise the job's fate."""
+def settle(
+    job: DeliverJob, context: WorkerContext, prepared: Prepared, result: SendResult
+) -> DeliverJob | None:
+    """Log the attempt, update endpoint and delivery, then return or raise the job's fate.
+
+    Returns the parked job of the endpoint's next delivery when this one was delivered and
+    woke it: the caller runs it next, or enqueues it (:mod:`workers.webhooks.ordered`).
+    """
     outbound = context.webhooks
     assert outbound is not None
-    max_attempts = context.retry_policy_for(job.kind, job.provider).max_attempts
+    policy = context.retry_policy_for(job.kind, job.provider)
     now = utcnow()
+    found = None
     with context.sessions.begin() as session:
         endpoints = WebhookEndpointRepository(session, job.org_id, context.keyring)
         deliveries = WebhookDeliveryRepository(session, job.org_id)
         endpoint = endpoints.get(prepared.endpoint_id)
         delivery = deliveries.get(prepared.delivery_id)
-        verdict = _verdict(result, endpoint, delivery, now, max_attempts, outbound.disable_after)
+        verdict = _verdict(result, endpoint, delivery, now, policy, outbound.disable_after)
         record = AttemptRecord(
             outcome=verdict.outcome,
             status_code=result.status,
@@ -213,14 +226,16 @@ def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: 
         disabled_at = None
         if verdict.disable is not None:
             disabled_at = endpoints.disable_once(endpoint.id, verdict.disable)
+        if verdict.status != "pending":  # this delivery ended: the next one may start
+            found = next_delivery(context, session, job.org_id, endpoint.id, always=False)
     observe_webhook_attempt(verdict.outcome, result.status, result.seconds)
     if verdict.disable is not None and disabled_at is not None:
         disable = Disabled(prepared.endpoint_id, verdict.disable, disabled_at, result.status)
         _announce_disabled(context, job.org_id, disable)
-    if verdict.status != "pending":  # this delivery ended: the next one may start
-        wake_next(context, job, prepared.endpoint_id)
-    if verdict.error is not None:
-        raise verdict.error
+    if verdict.error is None:  # delivered: the caller runs the next one at once
+        return wake(context, job, found, enqueue=False)
+    wake(context, job, found)
+    raise verdict.error
 
 
 def _verdict(
@@ -228,7 +243,7 @@ def _verdict(
     endpoint: WebhookEndpoint,
     delivery: WebhookDelivery,
     now: datetime,
-    max_attempts: int,
+    policy: RetryPolicy,
     disable_after: timedelta,
 ) -> Verdict:
     if result.ok:
@@ -244,10 +259,13 @@ def _verdict(
     if now - since >= disable_after:
         failing = DeliveryAbandoned(f"the endpoint has failed since {since.isoformat()}; disabled")
         return Verdict("failed", "failed", disable="failing", error=failing)
-    if delivery.attempts + 1 >= max_attempts:
-        spent = DeliveryAbandoned(f"{max_attempts} attempts failed, last: {result.error}")
+    attempt = delivery.attempts + 1
+    if attempt >= policy.max_attempts:
+        spent = DeliveryAbandoned(f"{policy.max_attempts} attempts failed, last: {result.error}")
         return Verdict("failed", "failed", error=spent)
-    retry = DeliveryFailed(result.error or "not delivered", retry_after=result.retry_after)
+    # the delay follows the delivery's own attempt log (a round may span several messages)
+    wait_s = policy.delay_ms(attempt, result.retry_after) / 1000
+    retry = DeliveryFailed(result.error or "not delivered", retry_after=wait_s)
     return Verdict("retried", "pending", error=retry)
 
 
