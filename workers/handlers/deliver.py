@@ -12,7 +12,7 @@ from workers.envelope import DeliverJob, JobEnvelope
 from workers.errors import DeferredJobError, UnsupportedJobError
 from workers.webhooks.delivery import prepare, settle
 from workers.webhooks.gates import EndpointGates
-from workers.webhooks.ordered import run_chain
+from workers.webhooks.ordered import Woken, run_chain
 from workers.webhooks.sender import send
 
 SLOT_WAIT_SECONDS = 0.5
@@ -27,11 +27,11 @@ def handle(job: JobEnvelope, context: WorkerContext) -> None:
     run_chain(job, context, deliver_one)
 
 
-def deliver_one(job: DeliverJob, context: WorkerContext, oldest: bool) -> DeliverJob | None:
-    """One attempt of one delivery; returns the next delivery's job it woke, if any."""
+def deliver_one(job: DeliverJob, context: WorkerContext, owner: str) -> Woken | None:
+    """One attempt of one delivery, run by job ``owner``; returns the delivery it woke."""
     outbound = context.webhooks
     assert outbound is not None
-    prepared = prepare(job, context, oldest=oldest)
+    prepared = prepare(job, context, owner=owner)
     if prepared is None:  # delivered already, or parked behind an older event
         return None
     gates = EndpointGates(context.redis, context.namespace)
@@ -50,4 +50,4 @@ def deliver_one(job: DeliverJob, context: WorkerContext, oldest: bool) -> Delive
     finally:
         if limit:
             gates.release(prepared.endpoint_id, job.id)
-    return settle(job, context, prepared, result)
+    return settle(job, context, prepared, result, owner=owner)

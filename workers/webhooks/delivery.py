@@ -40,7 +40,7 @@ from workers.metrics import (
     WEBHOOK_ORDERED_HANDOVERS,
     observe_webhook_attempt,
 )
-from workers.webhooks.ordered import next_delivery, parked, wake, wake_next
+from workers.webhooks.ordered import Woken, next_delivery, parked, recover, wake, wake_next
 from workers.webhooks.sender import SendResult
 from workers.webhooks.signing import message_id, signed_headers
 
@@ -94,17 +94,20 @@ def event_body(event: Event) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def prepare(job: DeliverJob, context: WorkerContext, *, oldest: bool = False) -> Prepared | None:
+def prepare(
+    job: DeliverJob, context: WorkerContext, *, owner: str | None = None
+) -> Prepared | None:
     """What to send for this job, or None when nothing is to be sent now: the delivery is
     already done (this job delivered it before a crash), or it is parked behind an older
     event of an ordered endpoint until that one ends (:mod:`workers.webhooks.ordered`).
-    ``oldest``: the caller just read that this is the endpoint's oldest pending delivery."""
-    opened = _open(job, context, oldest=oldest)
+    ``owner``: the job running this one, when it woke it (it is then the oldest pending)."""
+    owner = owner or job.id
+    opened = _open(job, context, owner=owner)
     if isinstance(opened, Prepared):
         return opened
     endpoint_id = job.payload.endpoint_id
     if opened.delivered:
-        wake_next(context, job, endpoint_id, recovering=True)
+        recover(context, job, endpoint_id)
         return None
     if context.jobs is None:  # nobody could enqueue it again: re-check on a timer
         wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
@@ -114,10 +117,10 @@ def prepare(job: DeliverJob, context: WorkerContext, *, oldest: bool = False) ->
     with context.sessions() as session:  # re-read after parking: see ordered.py on races
         deliveries = WebhookDeliveryRepository(session, job.org_id)
         waiting = deliveries.earlier_pending(deliveries.get(opened.delivery_id))
-    if waiting or not parking.take(endpoint_id, opened.delivery_id):
+    if waiting or not parking.unpark(endpoint_id, opened.delivery_id):
         WEBHOOK_ORDERED_HANDOVERS.labels("parked").inc()
         return None
-    return prepare(job, context)  # the older one ended while this one parked
+    return prepare(job, context, owner=owner)  # the older one ended while this one parked
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ class _NotNow:
     delivered: bool
 
 
-def _open(job: DeliverJob, context: WorkerContext, *, oldest: bool) -> Prepared | _NotNow:
+def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | _NotNow:
     """Read endpoint, event and delivery, open this job's round and check it may be sent."""
     org = job.org_id
     with context.sessions() as session:
@@ -141,14 +144,15 @@ def _open(job: DeliverJob, context: WorkerContext, *, oldest: bool) -> Prepared 
             return _NotNow(delivery.id, delivered=True)
         if delivery.status == "failed":  # this job gave it up already (crash, or handed back)
             session.commit()
-            wake_next(context, job, endpoint.id, recovering=True)
+            recover(context, job, endpoint.id)
             raise DeliveryAbandoned(f"delivery failed: {delivery.last_error}")
         if not endpoint.enabled:
             deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
             session.commit()
-            wake_next(context, job, endpoint.id)
+            wake_next(context, job, endpoint.id, owner=owner)
             raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
-        if endpoint.ordered and not oldest and deliveries.earlier_pending(delivery):
+        woken = owner != job.id  # its waker just read it is the oldest pending
+        if endpoint.ordered and not woken and deliveries.earlier_pending(delivery):
             session.commit()
             return _NotNow(delivery.id, delivered=False)
         secrets = endpoints.signing_secrets(endpoint, utcnow())
@@ -197,13 +201,20 @@ class Verdict:
 
 
 def settle(
-    job: DeliverJob, context: WorkerContext, prepared: Prepared, result: SendResult
-) -> DeliverJob | None:
+    job: DeliverJob,
+    context: WorkerContext,
+    prepared: Prepared,
+    result: SendResult,
+    *,
+    owner: str | None = None,
+) -> Woken | None:
     """Log the attempt, update endpoint and delivery, then return or raise the job's fate.
 
-    Returns the parked job of the endpoint's next delivery when this one was delivered and
-    woke it: the caller runs it next, or enqueues it (:mod:`workers.webhooks.ordered`).
+    Returns the endpoint's next delivery when this one was delivered and woke it, taken for
+    ``owner`` (the job running this one; itself by default): the caller runs it next, or
+    hands it back (:mod:`workers.webhooks.ordered`).
     """
+    owner = owner or job.id
     outbound = context.webhooks
     assert outbound is not None
     policy = context.retry_policy_for(job.kind, job.provider)
@@ -227,14 +238,14 @@ def settle(
         if verdict.disable is not None:
             disabled_at = endpoints.disable_once(endpoint.id, verdict.disable)
         if verdict.status != "pending":  # this delivery ended: the next one may start
-            found = next_delivery(context, session, job.org_id, endpoint.id, always=False)
+            found = next_delivery(context, session, job.org_id, endpoint.id)
     observe_webhook_attempt(verdict.outcome, result.status, result.seconds)
     if verdict.disable is not None and disabled_at is not None:
         disable = Disabled(prepared.endpoint_id, verdict.disable, disabled_at, result.status)
         _announce_disabled(context, job.org_id, disable)
     if verdict.error is None:  # delivered: the caller runs the next one at once
-        return wake(context, job, found, enqueue=False)
-    wake(context, job, found)
+        return wake(context, job, found, owner=owner, enqueue=False)
+    wake(context, job, found, owner=owner)
     raise verdict.error
 
 
