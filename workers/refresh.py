@@ -14,11 +14,13 @@ Order of writes (rotating refresh tokens)
        used and before events or metrics                        -> step ``committed``
     4. hand the new access token to the caller
     Dying before 2 leaves the old pair, still valid. Dying after 3 leaves the new pair.
-    Dying between 2 and 3 leaves the old refresh token the provider has just replaced; a
-    rotating provider accepts its reuse for a grace period (Xero 30 min, Okta, Auth0's reuse
-    interval, modelled by the sandbox's ``TokenPolicy.reuse_grace``), so the next refresh
-    replays it and gets the new pair. Nothing we could write before step 2 would help: the
-    new token does not exist until the provider answers.
+    Dying *during* 2 (the provider rotates when it receives the request, so the window is
+    the whole token call, seconds with a slow provider) or between 2 and 3 leaves the old
+    refresh token the provider has just replaced; a rotating provider accepts its reuse for
+    a grace period (Xero 30 min, Okta, Auth0's reuse interval, modelled by the sandbox's
+    ``TokenPolicy.reuse_grace``), so the next refresh replays it and gets the new pair;
+    without one the connection goes to ``error``. Nothing we could write before step 2
+    would help: the new token does not exist until the provider answers.
 
 Failures
     ``invalid_grant`` (or no refresh token at all) puts the connection in ``error`` with the
