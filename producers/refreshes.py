@@ -1,7 +1,8 @@
 """Proactive token refresh: enqueue a ``refresh`` job ahead of each expiry.
 
 The scheduler calls :func:`enqueue_due_refreshes` every minute or so. A credential is due
-when it expires within its provider's ``refresh_margin_seconds``; its job's idempotency key
+when it expires within its refresh margin (the provider's ``refresh_margin_seconds``, capped
+at a fraction of the token's lifetime); its job's idempotency key
 is derived from the connection and the expiry, so any number of schedulers running at once
 enqueue it once, and the next expiry (after the refresh) gets a key of its own.
 """
@@ -42,18 +43,21 @@ def enqueue_due_refreshes(
 ) -> int:
     """Enqueue refresh jobs for credentials expiring within their margin; return how many
     were new (duplicates of an earlier run are not counted). Every org unless ``org_id``."""
-    margins = _margins(runtime.catalog)
-    if not margins:
+    auths = _refreshable(runtime.catalog)
+    if not auths:
         return 0
-    horizon = now + timedelta(seconds=max(margins.values()))
+    horizon = now + timedelta(seconds=max(a.refresh_margin_seconds for a in auths.values()))
     with runtime.sessions() as session:
         candidates = find_expiring_credentials(
             session, before=horizon, auth_modes=REFRESHABLE_MODES, org_id=org_id
         )
     enqueued = 0
     for due in candidates:
-        margin = margins.get(due.provider)
-        if margin is None or due.expires_at > now + timedelta(seconds=margin):
+        auth = auths.get(due.provider)
+        if auth is None:
+            continue
+        margin = auth.refresh_margin(due.lifetime_seconds)
+        if due.expires_at > now + timedelta(seconds=margin):
             continue
         if not runtime.enqueuer.enqueue(refresh_job(due)).duplicate:
             enqueued += 1
@@ -73,10 +77,10 @@ def refresh_job(due: DueCredential) -> dict[str, object]:
     }
 
 
-def _margins(catalog: Catalog) -> dict[str, int]:
-    """Refresh margin (seconds) of every catalog entry whose tokens can be refreshed."""
+def _refreshable(catalog: Catalog) -> dict[str, OAuth2CodeAuth | OAuth2ClientCredentialsAuth]:
+    """The OAuth settings of every catalog entry whose tokens can be refreshed."""
     return {
-        spec.name: spec.auth.refresh_margin_seconds
+        spec.name: spec.auth
         for spec in catalog
         if isinstance(spec.auth, OAuth2CodeAuth | OAuth2ClientCredentialsAuth)
     }

@@ -56,8 +56,24 @@ class _OAuth2Common(StrictModel):
         default=None, ge=1, description="Access token lifetime; None when tokens do not expire."
     )
     refresh_margin_seconds: int = Field(default=300, ge=0)
+    refresh_margin_fraction: float = Field(
+        default=0.5,
+        gt=0,
+        lt=1,
+        description="Cap of the margin, as a fraction of the lifetime the provider returned.",
+    )
     token_auth_method: TokenAuthMethod = "client_secret_post"  # noqa: S105
     placement: Placement = Field(default_factory=Placement)
+
+    def refresh_margin(self, lifetime_seconds: float | None) -> float:
+        """Seconds before expiry to refresh: ``refresh_margin_seconds``, capped at
+        ``refresh_margin_fraction`` of the token's lifetime when known, so a token living
+        less than the margin is refreshed once per lifetime, not before every use."""
+        if lifetime_seconds is None or lifetime_seconds <= 0:
+            return float(self.refresh_margin_seconds)
+        return min(
+            float(self.refresh_margin_seconds), self.refresh_margin_fraction * lifetime_seconds
+        )
 
 
 class OAuth2CodeAuth(_OAuth2Common):

@@ -171,6 +171,13 @@ WEBHOOK_ENDPOINTS_DISABLED = Counter(
     ["reason"],
 )
 
+WEBHOOK_ORDERED_HANDOVERS = Counter(
+    "switchyard_webhook_ordered_handovers",
+    "Deliveries to ordered endpoints parked behind an older pending one (parked), and "
+    "enqueued again when it ended (woken; recovered after a crash).",
+    ["outcome"],
+)
+
 ACTION_CALL_OUTCOMES: Final = ("performed", "replayed")
 ACTION_CALLS = Counter(
     "switchyard_action_calls",
@@ -238,6 +245,7 @@ ALL_METRICS: Final = (
     WEBHOOK_DELIVERIES,
     WEBHOOK_DELIVERY_DURATION,
     WEBHOOK_ENDPOINTS_DISABLED,
+    WEBHOOK_ORDERED_HANDOVERS,
     ACTION_CALLS,
     ROUTE_STEPS,
     INBOUND_WEBHOOKS,

@@ -14,16 +14,19 @@ Order of writes (rotating refresh tokens)
        used and before events or metrics                        -> step ``committed``
     4. hand the new access token to the caller
     Dying before 2 leaves the old pair, still valid. Dying after 3 leaves the new pair.
-    Dying between 2 and 3 leaves the old refresh token the provider has just replaced; a
-    rotating provider accepts its reuse for a grace period (Xero 30 min, Okta, Auth0's reuse
-    interval, modelled by the sandbox's ``TokenPolicy.reuse_grace``), so the next refresh
-    replays it and gets the new pair. Nothing we could write before step 2 would help: the
-    new token does not exist until the provider answers.
+    Dying *during* 2 (the provider rotates when it receives the request, so the window is
+    the whole token call, seconds with a slow provider) or between 2 and 3 leaves the old
+    refresh token the provider has just replaced; a rotating provider accepts its reuse for
+    a grace period (Xero 30 min, Okta, Auth0's reuse interval, modelled by the sandbox's
+    ``TokenPolicy.reuse_grace``), so the next refresh replays it and gets the new pair;
+    without one the connection goes to ``error``. Nothing we could write before step 2
+    would help: the new token does not exist until the provider answers.
 
 Failures
     ``invalid_grant`` (or no refresh token at all) puts the connection in ``error`` with the
-    reason *inside the locked transaction*, so the workers queued on the lock see it and do
-    not call the provider (no storm); an ``integration.error`` event follows, and queued
+    reason *inside the locked transaction*, and the status is read only once the lock is
+    held, so the workers queued on the lock — in any process — see it and do not call the
+    provider (one token call in total); an ``integration.error`` event follows, and queued
     jobs dead-letter as ``connection_error`` at ``call_provider``'s status check. A transient
     token-endpoint failure leaves the connection alone and is retried with backoff like any
     transient error; it also starts a short cooldown shared in Redis, during which jobs
@@ -87,13 +90,15 @@ def is_refreshable(credential: DecryptedCredential) -> bool:
 
 
 def expires_soon(credential: DecryptedCredential, spec: ProviderSpec, now: datetime) -> bool:
-    """True when the access token expires within the catalog's refresh margin."""
+    """True when the access token expires within its refresh margin: the catalog's
+    ``refresh_margin_seconds``, capped at a fraction of the token's own lifetime."""
     auth = spec.auth
     if credential.expires_at is None or not isinstance(
         auth, OAuth2CodeAuth | OAuth2ClientCredentialsAuth
     ):
         return False
-    return credential.expires_at - now <= timedelta(seconds=auth.refresh_margin_seconds)
+    margin = auth.refresh_margin(credential.lifetime_seconds)
+    return credential.expires_at - now <= timedelta(seconds=margin)
 
 
 def ensure_fresh(
@@ -142,9 +147,9 @@ def _refresh_locked(
     provider = target.spec.name
     refused: str | None = None
     with context.sessions.begin() as session:
-        _require_connected(session, target)
         repo = CredentialRepository(session, target.org_id, context.keyring)
         current = repo.load_for_refresh(target.connection_id)
+        _require_connected(session, target)  # after the lock: a refusal just committed counts
         if not wanted(current):
             TOKEN_REFRESHES.labels(provider, "lost_race").inc()
             log.info(

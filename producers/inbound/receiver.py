@@ -4,10 +4,14 @@ Every refusal is an :class:`InboundRefused` carrying the HTTP status and a messa
 says what was wrong (and never a secret): unknown provider or scheme 404, malformed body
 400, missing / bad / stale signature 401, replayed signature 409, no matching connection
 404. A request is stored once per (org, provider, provider event id); the provider's
-retries are answered 200 as duplicates without a second job.
+retries — re-signed or byte-identical — are answered 200 as duplicates without a second
+job. A signed handshake (Slack ``url_verification``) is answered and neither stored nor
+published.
 
-The replay cache is one Redis ``SET NX`` per signature, kept for the replay window: the
-same signature presented twice is refused even when the scheme carries no timestamp.
+The replay cache is one Redis ``SET NX`` per signature, kept for the replay window, and is
+consulted only for events not already stored: a signature presented again for an event we
+do not hold (an attacker's replay after it was purged, or a race with the first request)
+is refused even when the scheme carries no timestamp.
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ class InboundReceiver:
         except InboundRefused as refused:
             INBOUND_WEBHOOKS.labels(spec.name, refused.outcome).inc()
             raise
-        INBOUND_WEBHOOKS.labels(spec.name, "accepted" if result.accepted else "duplicate").inc()
+        INBOUND_WEBHOOKS.labels(spec.name, _outcome(result)).inc()
         return result
 
     def verify_subscription(self, provider: str, params: Mapping[str, str]) -> str:
@@ -128,14 +132,16 @@ class InboundReceiver:
                 fallback=fallback,
             )
         verified = self._verified(scheme, incoming, found, fallback)
-        self._claim_signature(spec.name, signature)
+        if described.reply is not None:  # a signed handshake: answered, never stored
+            return Received(0, 0, described.reply)
         if not verified:
-            if described.reply is not None:  # a handshake signed with the app's secret
-                return Received(0, 0, described.reply)
             where = (
                 f"connection {connection_id}" if connection_id else f"account {described.account!r}"
             )
             raise InboundRefused(404, f"no {spec.name} connection for {where}", "unrouted")
+        if self._all_held(spec, described, verified):  # a retry, byte-identical or re-signed
+            return Received(0, len(verified))
+        self._claim_signature(spec.name, signature)
         try:
             return self._store(spec, described, verified)
         except Exception:
@@ -172,6 +178,15 @@ class InboundReceiver:
             outcome = "stale_signature" if last.reason == "stale" else "bad_signature"
             raise InboundRefused(401, f"signature {last.reason}: {last}", outcome)
         return [t for t in found if any(s.reveal() in good for s in t.secrets)]
+
+    def _all_held(self, spec: ProviderSpec, described: Description, found: list[Target]) -> bool:
+        """True when every target already stores this provider event (deduplication comes
+        before the replay cache, so a provider's byte-identical retry is a 200 duplicate)."""
+        with self.sessions() as session:
+            return all(
+                InboundWebhookRepository(session, t.org_id).holds(spec.name, described.event_id)
+                for t in found
+            )
 
     def _store(self, spec: ProviderSpec, described: Description, found: list[Target]) -> Received:
         accepted = duplicates = 0
@@ -224,6 +239,12 @@ class InboundReceiver:
 
     def _release_signature(self, provider: str, signature: str) -> None:
         self.redis.delete(self._replay_key(provider, signature))
+
+
+def _outcome(result: Received) -> str:
+    if result.accepted:
+        return "accepted"
+    return "duplicate" if result.duplicates else "handshake"
 
 
 def _signature(scheme: Scheme, incoming: Incoming) -> str:

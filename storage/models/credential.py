@@ -36,6 +36,9 @@ class Credential(Base):
     encrypted_api_key: Mapped[str | None] = mapped_column(Text)
     encrypted_secret: Mapped[str | None] = mapped_column(Text)
     expires_at: Mapped[datetime | None] = mapped_column(index=True)  # the refresh scheduler
+    # How long the access token lived when a refresh stored it (the provider's ``expires_in``;
+    # None until the first refresh): the refresh margin is capped at a fraction of it.
+    lifetime_seconds: Mapped[int | None] = mapped_column(default=None)
     scopes: Mapped[list[str]] = mapped_column(default=list)
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     version: Mapped[int] = mapped_column(default=1)

@@ -22,6 +22,9 @@ from storage.models import CREDENTIAL_SECRET_FIELDS, Connection, Credential
 from storage.repositories.checks import require_aware, require_text
 from storage.types import utcnow
 
+MAX_LIFETIME_SECONDS = 366 * 86_400
+"""Longer lifetimes are stored as this (a year: no margin cap binds that far out)."""
+
 
 def associated_data(org_id: str, connection_id: str, field_name: str) -> str:
     """Context a secret is bound to: its ciphertext decrypts only in this place."""
@@ -42,6 +45,8 @@ class DecryptedCredential:
     expires_at: datetime | None = None
     scopes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    lifetime_seconds: int | None = None
+    """How long the access token lived when a refresh stored it (None: unknown, or no expiry)."""
 
 
 class CredentialRepository:
@@ -89,6 +94,7 @@ class CredentialRepository:
         for name, value in secrets.items():
             setattr(row, f"encrypted_{name}", self._encrypt(connection_id, name, value))
         row.expires_at = expires_at
+        row.lifetime_seconds = None  # known only from a refresh (the provider's expires_in)
         row.scopes = _scope_list(scopes)
         row.extra = dict(extra or {})
         self._session.flush()
@@ -125,6 +131,7 @@ class CredentialRepository:
         values: dict[str, Any] = {
             "encrypted_access_token": self._encrypt(connection_id, "access_token", access_token),
             "expires_at": expires_at,
+            "lifetime_seconds": lifetime_of(expires_at),
             "version": Credential.version + 1,
             "updated_at": utcnow(),
         }
@@ -215,6 +222,7 @@ class CredentialRepository:
             expires_at=row.expires_at,
             scopes=tuple(row.scopes),
             extra=dict(row.extra),
+            lifetime_seconds=row.lifetime_seconds,
             **secrets,
         )
 
@@ -228,6 +236,7 @@ class DueCredential:
     connection_name: str
     provider: str
     expires_at: datetime
+    lifetime_seconds: int | None = None
 
 
 def find_expiring_credentials(
@@ -250,6 +259,7 @@ def find_expiring_credentials(
             Connection.name,
             Connection.provider,
             Credential.expires_at,
+            Credential.lifetime_seconds,
         )
         .join(Connection, Connection.id == Credential.connection_id)
         .where(
@@ -263,8 +273,8 @@ def find_expiring_credentials(
     if org_id is not None:
         query = query.where(Credential.org_id == org_id)
     return [
-        DueCredential(org, connection, name, provider, expires)
-        for org, connection, name, provider, expires in session.execute(query).all()
+        DueCredential(org, connection, name, provider, expires, lifetime)
+        for org, connection, name, provider, expires, lifetime in session.execute(query).all()
         if expires is not None
     ]
 
@@ -306,6 +316,13 @@ def reencrypt_credentials(
             changed += 1
             session.expire(row)
     return changed
+
+
+def lifetime_of(expires_at: datetime | None) -> int | None:
+    """Seconds a token just returned by the provider has to live: its ``expires_in``."""
+    if expires_at is None:
+        return None
+    return min(MAX_LIFETIME_SECONDS, max(1, round((expires_at - utcnow()).total_seconds())))
 
 
 def _scope_list(scopes: Iterable[str]) -> list[str]:

@@ -55,6 +55,10 @@ class InboundWebhookRepository:
             return found, False
         return row, True
 
+    def holds(self, provider: str, provider_event_id: str) -> bool:
+        """True when this provider event is already stored (a provider's retry of it)."""
+        return self._find(provider, provider_event_id[:200]) is not None
+
     def get(self, inbound_id: str) -> InboundWebhook:
         """The org's webhook with this id, or :class:`NotFoundError`."""
         row = self._session.scalars(

@@ -152,6 +152,17 @@ class WebhookDeliveryRepository:
         )
         return bool(self._session.scalar(query))
 
+    def next_pending(self, endpoint_id: str) -> WebhookDelivery | None:
+        """The pending delivery of the oldest event to the endpoint (ordered endpoints send
+        it next), or None."""
+        return self._session.scalars(
+            self._scoped()
+            .join(Event, Event.id == WebhookDelivery.event_id)
+            .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending")
+            .order_by(Event.created_at, Event.id)
+            .limit(1)
+        ).first()
+
     def get(self, delivery_id: str) -> WebhookDelivery:
         """The org's delivery with this id, or :class:`NotFoundError`."""
         found = self._session.scalars(

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from storage.crypto import KeyRing, Secret
@@ -185,6 +185,24 @@ class WebhookEndpointRepository:
         endpoint.disabled_at = utcnow()
         self._session.flush()
         return endpoint
+
+    def disable_once(self, endpoint_id: str, reason: str) -> datetime | None:
+        """Disable the endpoint if it is enabled, in one conditional UPDATE; returns when it
+        was disabled, or None when another writer disabled it first (deliveries settling
+        together must announce one disable, not one each)."""
+        require_choice("reason", reason, DISABLED_REASONS)
+        now = utcnow()
+        result = self._session.execute(
+            update(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.org_id == self._org_id,
+                WebhookEndpoint.id == endpoint_id,
+                WebhookEndpoint.enabled.is_(True),
+            )
+            .values(enabled=False, disabled_reason=reason, disabled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return now if result.rowcount == 1 else None  # type: ignore[attr-defined]
 
     def enable(self, endpoint_id: str) -> WebhookEndpoint:
         """Resume deliveries; the failure streak starts afresh."""

@@ -8,8 +8,9 @@ Each line is an object::
 
 ``org`` is a name or id; ``name``, ``scopes``, ``refresh_token`` and ``expires_at`` are
 optional. Lines are validated one by one: a bad line is refused with its number and the
-field at fault (never its secret values), the others are imported. An existing connection
-is refused rather than overwritten: disconnect it first if the import should win.
+field at fault (never its secret values), the others are imported. A connected connection
+is refused rather than overwritten (disconnect it first if the import should win); one in
+``error`` or ``disconnected`` is reconnected with the imported tokens.
 """
 
 from __future__ import annotations
@@ -128,9 +129,11 @@ def _org(runtime: Runtime, org: Any, provider: str, name: str) -> str:
         except NotFoundError:
             raise ConnectError("org", f"no organization {org!r}") from None
         try:
-            ConnectionRepository(session, org_id).get_by_provider(provider, name)
+            status = ConnectionRepository(session, org_id).get_by_provider(provider, name).status
         except NotFoundError:
             return org_id
+    if status != "connected":  # errored or disconnected: the import reconnects it
+        return org_id
     raise ConnectError("name", f"{provider}/{name} is already connected; disconnect it first")
 
 

@@ -12,20 +12,28 @@ from workers.envelope import DeliverJob, JobEnvelope
 from workers.errors import DeferredJobError, UnsupportedJobError
 from workers.webhooks.delivery import prepare, settle
 from workers.webhooks.gates import EndpointGates
+from workers.webhooks.ordered import Woken, run_chain
 from workers.webhooks.sender import send
 
 SLOT_WAIT_SECONDS = 0.5
 
 
 def handle(job: JobEnvelope, context: WorkerContext) -> None:
-    """Deliver, or raise what the attempt's outcome calls for (retry, defer, dead-letter)."""
+    """Deliver, or raise what the attempt's outcome calls for (retry, defer, dead-letter);
+    then deliver what that woke of an ordered endpoint (:func:`run_chain`)."""
     assert isinstance(job, DeliverJob)
-    outbound = context.webhooks
-    if outbound is None:
+    if context.webhooks is None:
         raise UnsupportedJobError("webhook delivery is not configured in this worker")
-    prepared = prepare(job, context)
-    if prepared.already_delivered:
-        return
+    run_chain(job, context, deliver_one)
+
+
+def deliver_one(job: DeliverJob, context: WorkerContext, owner: str) -> Woken | None:
+    """One attempt of one delivery, run by job ``owner``; returns the delivery it woke."""
+    outbound = context.webhooks
+    assert outbound is not None
+    prepared = prepare(job, context, owner=owner)
+    if prepared is None:  # delivered already, or parked behind an older event
+        return None
     gates = EndpointGates(context.redis, context.namespace)
     if prepared.rate_limit_per_second:
         wait_ms = gates.rate_wait_ms(prepared.endpoint_id, prepared.rate_limit_per_second)
@@ -42,4 +50,4 @@ def handle(job: JobEnvelope, context: WorkerContext) -> None:
     finally:
         if limit:
             gates.release(prepared.endpoint_id, job.id)
-    settle(job, context, prepared, result)
+    return settle(job, context, prepared, result, owner=owner)

@@ -2,10 +2,11 @@
 
 ``prepare`` runs in one short transaction and decides whether to send at all: the endpoint
 may be disabled (dead-letter), or, for an ordered endpoint, an older event may still be on
-its way (defer). ``settle`` logs the attempt and turns its outcome into the job's fate:
+its way (park until it ends: :mod:`workers.webhooks.ordered`). ``settle`` logs the attempt and turns its outcome into the job's fate:
 return (delivered), retry (schedule, Retry-After), or dead-letter (410, blocked, failing
-for too long, out of attempts) — disabling the endpoint and publishing
-``webhook.endpoint.disabled`` where the outcome says the endpoint is gone or broken.
+for too long, out of attempts) — disabling the endpoint and publishing (once per disable,
+whichever settle wins the conditional update) ``webhook.endpoint.disabled`` where the
+outcome says the endpoint is gone or broken.
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ from storage.repositories.webhook_deliveries import (
 )
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
 from storage.types import utcnow
+from workers.backoff import RetryPolicy
 from workers.context import WorkerContext
 from workers.envelope import DeliverJob
 from workers.errors import DeferredJobError, PermanentJobError, TransientJobError
-from workers.metrics import WEBHOOK_ENDPOINTS_DISABLED, observe_webhook_attempt
+from workers.metrics import (
+    WEBHOOK_ENDPOINTS_DISABLED,
+    WEBHOOK_ORDERED_HANDOVERS,
+    observe_webhook_attempt,
+)
+from workers.webhooks.ordered import Woken, next_delivery, parked, recover, wake, wake_next
 from workers.webhooks.sender import SendResult
 from workers.webhooks.signing import message_id, signed_headers
 
@@ -69,7 +76,6 @@ class Prepared:
     secrets: tuple[Secret, ...]
     rate_limit_per_second: int | None
     max_concurrency: int | None
-    already_delivered: bool = False
 
     def headers(self, user_agent: str) -> dict[str, str]:
         """Signed headers for an attempt made now (receivers check the timestamp's age)."""
@@ -88,7 +94,44 @@ def event_body(event: Event) -> bytes:
     return json.dumps(document, separators=(",", ":"), sort_keys=True).encode()
 
 
-def prepare(job: DeliverJob, context: WorkerContext) -> Prepared:
+def prepare(
+    job: DeliverJob, context: WorkerContext, *, owner: str | None = None
+) -> Prepared | None:
+    """What to send for this job, or None when nothing is to be sent now: the delivery is
+    already done (this job delivered it before a crash), or it is parked behind an older
+    event of an ordered endpoint until that one ends (:mod:`workers.webhooks.ordered`).
+    ``owner``: the job running this one, when it woke it (it is then the oldest pending)."""
+    owner = owner or job.id
+    opened = _open(job, context, owner=owner)
+    if isinstance(opened, Prepared):
+        return opened
+    endpoint_id = job.payload.endpoint_id
+    if opened.delivered:
+        recover(context, job, endpoint_id)
+        return None
+    if context.jobs is None:  # nobody could enqueue it again: re-check on a timer
+        wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
+        raise DeferredJobError("an older event is still on its way", retry_after=wait)
+    parking = parked(context)
+    parking.park(endpoint_id, opened.delivery_id)
+    with context.sessions() as session:  # re-read after parking: see ordered.py on races
+        deliveries = WebhookDeliveryRepository(session, job.org_id)
+        waiting = deliveries.earlier_pending(deliveries.get(opened.delivery_id))
+    if waiting or not parking.unpark(endpoint_id, opened.delivery_id):
+        WEBHOOK_ORDERED_HANDOVERS.labels("parked").inc()
+        return None
+    return prepare(job, context, owner=owner)  # the older one ended while this one parked
+
+
+@dataclass(frozen=True)
+class _NotNow:
+    """Nothing to send: ``delivered`` already, else waiting behind an older event."""
+
+    delivery_id: str
+    delivered: bool
+
+
+def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | _NotNow:
     """Read endpoint, event and delivery, open this job's round and check it may be sent."""
     org = job.org_id
     with context.sessions() as session:
@@ -98,15 +141,20 @@ def prepare(job: DeliverJob, context: WorkerContext) -> Prepared:
         delivery = deliveries.open_round(deliveries.ensure(endpoint.id, event), job.id)
         if delivery.status == "delivered":  # this job already delivered it (crash before ack)
             session.commit()
-            return _prepared(endpoint, delivery, event, (), already_delivered=True)
+            return _NotNow(delivery.id, delivered=True)
+        if delivery.status == "failed":  # this job gave it up already (crash, or handed back)
+            session.commit()
+            recover(context, job, endpoint.id)
+            raise DeliveryAbandoned(f"delivery failed: {delivery.last_error}")
         if not endpoint.enabled:
             deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
             session.commit()
+            wake_next(context, job, endpoint.id, owner=owner)
             raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
-        if endpoint.ordered and deliveries.earlier_pending(delivery):
+        woken = owner != job.id  # its waker just read it is the oldest pending
+        if endpoint.ordered and not woken and deliveries.earlier_pending(delivery):
             session.commit()
-            wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
-            raise DeferredJobError("an older event is still on its way", retry_after=wait)
+            return _NotNow(delivery.id, delivered=False)
         secrets = endpoints.signing_secrets(endpoint, utcnow())
         prepared = _prepared(endpoint, delivery, event, secrets)
         session.commit()
@@ -129,8 +177,6 @@ def _prepared(
     delivery: WebhookDelivery,
     event: Event,
     secrets: tuple[Secret, ...],
-    *,
-    already_delivered: bool = False,
 ) -> Prepared:
     return Prepared(
         delivery_id=delivery.id,
@@ -141,7 +187,6 @@ def _prepared(
         secrets=secrets,
         rate_limit_per_second=endpoint.rate_limit_per_second,
         max_concurrency=endpoint.max_concurrency,
-        already_delivered=already_delivered,
     )
 
 
@@ -155,18 +200,32 @@ class Verdict:
     error: Exception | None = None
 
 
-def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: SendResult) -> None:
-    """Log the attempt, update endpoint and delivery, then return or raise the job's fate."""
+def settle(
+    job: DeliverJob,
+    context: WorkerContext,
+    prepared: Prepared,
+    result: SendResult,
+    *,
+    owner: str | None = None,
+) -> Woken | None:
+    """Log the attempt, update endpoint and delivery, then return or raise the job's fate.
+
+    Returns the endpoint's next delivery when this one was delivered and woke it, taken for
+    ``owner`` (the job running this one; itself by default): the caller runs it next, or
+    hands it back (:mod:`workers.webhooks.ordered`).
+    """
+    owner = owner or job.id
     outbound = context.webhooks
     assert outbound is not None
-    max_attempts = context.retry_policy_for(job.kind, job.provider).max_attempts
+    policy = context.retry_policy_for(job.kind, job.provider)
     now = utcnow()
+    found = None
     with context.sessions.begin() as session:
         endpoints = WebhookEndpointRepository(session, job.org_id, context.keyring)
         deliveries = WebhookDeliveryRepository(session, job.org_id)
         endpoint = endpoints.get(prepared.endpoint_id)
         delivery = deliveries.get(prepared.delivery_id)
-        verdict = _verdict(result, endpoint, delivery, now, max_attempts, outbound.disable_after)
+        verdict = _verdict(result, endpoint, delivery, now, policy, outbound.disable_after)
         record = AttemptRecord(
             outcome=verdict.outcome,
             status_code=result.status,
@@ -175,13 +234,19 @@ def settle(job: DeliverJob, context: WorkerContext, prepared: Prepared, result: 
             error=result.error,
         )
         deliveries.record_attempt(delivery, record, status=verdict.status)
-        if verdict.disable is not None and endpoint.enabled:
-            endpoints.disable(endpoint.id, verdict.disable)
+        disabled_at = None
+        if verdict.disable is not None:
+            disabled_at = endpoints.disable_once(endpoint.id, verdict.disable)
+        if verdict.status != "pending":  # this delivery ended: the next one may start
+            found = next_delivery(context, session, job.org_id, endpoint.id)
     observe_webhook_attempt(verdict.outcome, result.status, result.seconds)
-    if verdict.disable is not None:
-        _announce_disabled(context, job.org_id, prepared.endpoint_id, verdict.disable, result)
-    if verdict.error is not None:
-        raise verdict.error
+    if verdict.disable is not None and disabled_at is not None:
+        disable = Disabled(prepared.endpoint_id, verdict.disable, disabled_at, result.status)
+        _announce_disabled(context, job.org_id, disable)
+    if verdict.error is None:  # delivered: the caller runs the next one at once
+        return wake(context, job, found, owner=owner, enqueue=False)
+    wake(context, job, found, owner=owner)
+    raise verdict.error
 
 
 def _verdict(
@@ -189,7 +254,7 @@ def _verdict(
     endpoint: WebhookEndpoint,
     delivery: WebhookDelivery,
     now: datetime,
-    max_attempts: int,
+    policy: RetryPolicy,
     disable_after: timedelta,
 ) -> Verdict:
     if result.ok:
@@ -205,25 +270,40 @@ def _verdict(
     if now - since >= disable_after:
         failing = DeliveryAbandoned(f"the endpoint has failed since {since.isoformat()}; disabled")
         return Verdict("failed", "failed", disable="failing", error=failing)
-    if delivery.attempts + 1 >= max_attempts:
-        spent = DeliveryAbandoned(f"{max_attempts} attempts failed, last: {result.error}")
+    attempt = delivery.attempts + 1
+    if attempt >= policy.max_attempts:
+        spent = DeliveryAbandoned(f"{policy.max_attempts} attempts failed, last: {result.error}")
         return Verdict("failed", "failed", error=spent)
-    retry = DeliveryFailed(result.error or "not delivered", retry_after=result.retry_after)
+    # the delay follows the delivery's own attempt log (a round may span several messages)
+    wait_s = policy.delay_ms(attempt, result.retry_after) / 1000
+    retry = DeliveryFailed(result.error or "not delivered", retry_after=wait_s)
     return Verdict("retried", "pending", error=retry)
 
 
-def _announce_disabled(
-    context: WorkerContext, org_id: str, endpoint_id: str, reason: str, result: SendResult
-) -> None:
-    WEBHOOK_ENDPOINTS_DISABLED.labels(reason).inc()
-    log.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
+@dataclass(frozen=True)
+class Disabled:
+    """One disable of an endpoint: the settle whose conditional update won announces it."""
+
+    endpoint_id: str
+    reason: str
+    at: datetime
+    last_status: int | None
+
+
+def _announce_disabled(context: WorkerContext, org_id: str, disabled: Disabled) -> None:
+    WEBHOOK_ENDPOINTS_DISABLED.labels(disabled.reason).inc()
+    log.warning("webhook endpoint %s disabled: %s", disabled.endpoint_id, disabled.reason)
     if context.events is None:
         return
-    data = {"endpoint_id": endpoint_id, "reason": reason, "last_status": result.status}
+    data = {
+        "endpoint_id": disabled.endpoint_id,
+        "reason": disabled.reason,
+        "last_status": disabled.last_status,
+    }
     context.events.publish(
         org_id,
         DISABLED_EVENT,
         data,
         source="system",
-        idempotency_key=f"{DISABLED_EVENT}:{endpoint_id}:{int(time.time())}",
+        idempotency_key=f"{DISABLED_EVENT}:{disabled.endpoint_id}:{disabled.at.isoformat()}",
     )

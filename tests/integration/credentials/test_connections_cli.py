@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from providers.sandbox import Sandbox
+from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime
 from switchyard.cli import _register, app
@@ -117,6 +118,38 @@ def test_import_reports_refused_lines_and_imports_the_rest(
         (9, "name"),
     ]
     assert token.access_token not in result.output and str(token.refresh_token) not in result.output
+    sandboxed.enqueuer.enqueue(proxy_job(org))
+    run_until_idle(sandboxed.worker_broker, sandboxed.lanes, timeout_s=20)
+    assert dead(sandboxed, org) == []
+
+
+def test_errored_or_disconnected_connection_is_reimported(
+    sandboxed: Runtime, env: dict[str, str]
+) -> None:
+    """A connection in ``error`` (revoked grant) or ``disconnected`` takes an import, which
+    reconnects it; only a ``connected`` one is refused as already connected."""
+    assert sandboxed.sandbox is not None
+    name, org = named_org(sandboxed)
+    _, broken = connect(sandboxed, org=org)
+    _, gone = connect(sandboxed, org=org, name="second")
+    with sandboxed.sessions.begin() as session:
+        ConnectionRepository(session, org).set_status(broken, "error", error_message="revoked")
+    assert run(env, "disconnect", "--org", org, "hubspot/second").exit_code == 0
+    token = sandboxed.sandbox.issue_token("hubspot")
+    line = {
+        "org": name,
+        "provider": "hubspot",
+        "account": {"portal_id": "62515"},
+        "access_token": token.access_token,
+        "refresh_token": token.refresh_token,
+    }
+    lines = [json.dumps(line), json.dumps({**line, "name": "second"}), json.dumps(line)]
+    result = run(env, "import", "-", "--json", stdin="\n".join(lines) + "\n")
+    report = json.loads(result.output)
+    assert [r["connection_id"] for r in report["imported"]] == [broken, gone], result.output
+    assert [(r["line"], r["field"]) for r in report["refused"]] == [(3, "name")]
+    assert connection_status(sandboxed, org, broken) == ("connected", None)
+    assert connection_status(sandboxed, org, gone) == ("connected", None)
     sandboxed.enqueuer.enqueue(proxy_job(org))
     run_until_idle(sandboxed.worker_broker, sandboxed.lanes, timeout_s=20)
     assert dead(sandboxed, org) == []

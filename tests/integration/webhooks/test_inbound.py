@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import delete, select
 
+from storage.models import InboundWebhook
 from storage.repositories import EventRepository
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
@@ -132,15 +134,28 @@ def test_stale_signature_is_refused(world: World, case: Case) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)
-def test_replayed_signature_is_refused(world: World, case: Case) -> None:
-    """The very same signed request a second time is a 409; one event only."""
+def test_byte_identical_retry_is_a_duplicate(world: World, case: Case) -> None:
+    """The very same signed request again (a provider retrying) is a 200 duplicate; one event."""
     case = world.case(case)
     body, headers = case.signed()
     assert world.post(case, body, headers).status_code == 200
     again = world.post(case, body, headers)
-    assert again.status_code == 409 and "replayed" in again.json()["detail"]
+    assert again.status_code == 200, again.text
+    assert again.json() == {"accepted": 0, "duplicates": 1}
     run_until_idle(world.runtime.worker_broker, world.runtime.lanes, timeout_s=30)
     assert len(world.events()) == 1
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids)
+def test_replayed_signature_of_an_event_not_held_is_refused(world: World, case: Case) -> None:
+    """A used signature presented for an event we no longer hold is a 409, not a new event."""
+    case = world.case(case)
+    body, headers = case.signed()
+    assert world.post(case, body, headers).status_code == 200
+    with world.runtime.sessions.begin() as session:
+        session.execute(delete(InboundWebhook).where(InboundWebhook.org_id == world.org))
+    again = world.post(case, body, headers)
+    assert again.status_code == 409 and "replayed" in again.json()["detail"]
 
 
 @pytest.mark.parametrize("case", TIMESTAMPED, ids=[c.provider for c in TIMESTAMPED])
@@ -203,13 +218,21 @@ def test_meta_subscription_handshake(world: World) -> None:
 
 
 def test_slack_url_verification_is_answered(world: World) -> None:
-    """Slack's signed url_verification handshake gets its challenge back."""
+    """Slack's signed url_verification handshake gets its challenge back, and is neither
+    stored nor published as an event."""
     challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
     body = json.dumps({"type": "url_verification", "challenge": challenge, "token": "x"})
     case = dataclasses.replace(world.case(CASES[2]), body_of=lambda n, a: body.encode())
     response = world.post(case, *case.signed())
     assert response.status_code == 200
     assert response.json() == {"challenge": challenge}
+    assert world.post(case, *case.signed()).json() == {"challenge": challenge}
+    run_until_idle(world.runtime.worker_broker, world.runtime.lanes, timeout_s=30)
+    with world.runtime.sessions() as session:
+        stored = session.scalars(
+            select(InboundWebhook).where(InboundWebhook.org_id == world.org)
+        ).all()
+    assert (stored, world.events()) == ([], [])
 
 
 def test_secrets_stay_out_of_answers_and_logs(
