@@ -104,7 +104,7 @@ def _client_credentials(
     runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str], app: Any
 ) -> NewCredential:
     transport = runtime.sandbox.transport() if runtime.sandbox else None
-    client = TokenClient(spec, app, account, transport=transport)
+    client = TokenClient(spec, app, account, transport=transport, policy=runtime.outbound_policy)
     try:
         tokens = client.client_credentials()
     except TransientError as exc:

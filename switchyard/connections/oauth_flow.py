@@ -188,7 +188,7 @@ def _token_client(runtime: Runtime, spec: ProviderSpec, account: Mapping[str, st
     except PermanentError as exc:
         raise ConnectError("provider", str(exc), status=409) from None
     transport = runtime.sandbox.transport() if runtime.sandbox else None
-    return TokenClient(spec, app, account, transport=transport)
+    return TokenClient(spec, app, account, transport=transport, policy=runtime.outbound_policy)
 
 
 def _auth(spec: ProviderSpec) -> OAuth2CodeAuth:
