@@ -48,7 +48,9 @@ def connect_direct(
     extra = sorted(set(given) - TAKES.get(spec.auth.mode, frozenset()))
     if extra:
         raise ConnectError(extra[0], f"not used by {spec.name} ({spec.auth.mode} auth)")
-    checked = validated_account(spec, account or {}, require_all=True)
+    checked = validated_account(
+        spec, account or {}, require_all=True, policy=runtime.outbound_policy
+    )
     credential = _credential(runtime, spec, checked, given)
     return save_connection(
         runtime,
