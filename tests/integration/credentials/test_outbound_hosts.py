@@ -13,12 +13,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from providers.outbound import UNREACHABLE
+from storage.repositories.connections import ConnectionRepository
+from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
+from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
 from switchyard.connections.records import NewCredential, save_connection
 from switchyard.settings import OutboundSettings
-from tests.conftest import runtime_settings
+from tests.conftest import runtime_settings, unique
 from tests.integration.credentials.api_helpers import auth, error_field, org_keys
+from workers.inprocess import run_until_idle
 
 BASIC = {"username": "ck_test", "password": "cs_test"}
 INTERNAL_STORE_HOSTS = [
@@ -185,3 +189,29 @@ def test_a_refusal_and_a_closed_port_answer_alike(
     assert [a["ok"] for a in answers] == [False, False]
     assert [a["status"] for a in answers] == [None, None]
     assert {a["detail"].rsplit(": ", 1)[-1] for a in answers} == {UNREACHABLE}
+
+
+def test_a_custom_webhook_action_from_a_worker_never_reaches_loopback(
+    networked: Runtime, listener: socket.socket
+) -> None:
+    """The ``send`` action of a custom_webhook connection whose host is loopback: the
+    worker's call is refused before connecting, and the job is dead-lettered ``blocked``."""
+    port = listener.getsockname()[1]
+    with networked.sessions.begin() as session:
+        org = OrganizationRepository(session).create(unique("hook")).id
+        ConnectionRepository(session, org).create(
+            "custom_webhook", account_identifier={"host": f"127.0.0.1:{port}"}
+        )
+    networked.enqueuer.enqueue(
+        {
+            "kind": "action",
+            "org_id": org,
+            "provider": "custom_webhook",
+            "payload": {"action": "send", "input": {"path": "/in", "body": {"x": 1}}},
+        }
+    )
+    run_until_idle(networked.worker_broker, networked.lanes, timeout_s=30)
+    with networked.sessions() as session:
+        [job] = AdminDeadJobRepository(session).list(DeadJobFilter(org_id=org))
+    assert job.error_class == "blocked" and job.error_message.endswith(UNREACHABLE)
+    assert not _connected(listener)
