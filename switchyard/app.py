@@ -150,7 +150,9 @@ class Runtime:
         hooks = self.settings.webhooks
         timeout = httpx.Timeout(hooks.read_timeout_seconds, connect=hooks.connect_timeout_seconds)
         return Outbound(
-            client=guarded_client(self.outbound_policy, timeout=timeout, max_connections=100),
+            client=guarded_client(
+                self.outbound_policy, timeout=timeout, max_connections=100, max_keepalive=100
+            ),
             disable_after=timedelta(days=hooks.disable_after_days),
             max_response_bytes=hooks.max_response_bytes,
             ordered_recheck_seconds=hooks.ordered_recheck_seconds,

@@ -28,6 +28,7 @@ from providers.outbound.policy import UNREACHABLE, OutboundPolicy, OutboundRefus
 logger = logging.getLogger("switchyard.outbound")
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
 DEFAULT_MAX_CONNECTIONS = 200
+DEFAULT_KEEPALIVE = 50
 
 
 class GuardedBackend(httpcore.SyncBackend):
@@ -74,14 +75,18 @@ class GuardedTransport(httpx.HTTPTransport):
     """An httpx transport over :class:`GuardedBackend` that checks each request's URL first."""
 
     def __init__(
-        self, policy: OutboundPolicy, *, max_connections: int = DEFAULT_MAX_CONNECTIONS
+        self,
+        policy: OutboundPolicy,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        max_keepalive: int = DEFAULT_KEEPALIVE,
     ) -> None:
         super().__init__(trust_env=False)
         self.policy = policy
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl.create_default_context(cafile=certifi.where()),
             max_connections=max_connections,
-            max_keepalive_connections=max_connections // 4 or 1,
+            max_keepalive_connections=min(max_keepalive, max_connections),
             network_backend=GuardedBackend(policy),
         )
 
@@ -101,10 +106,14 @@ def guarded_client(
     *,
     timeout: httpx.Timeout = DEFAULT_TIMEOUT,
     max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    max_keepalive: int = DEFAULT_KEEPALIVE,
 ) -> httpx.Client:
     """An httpx client under ``policy``: no redirects, no proxies from the environment."""
+    transport = GuardedTransport(
+        policy, max_connections=max_connections, max_keepalive=max_keepalive
+    )
     return httpx.Client(
-        transport=GuardedTransport(policy, max_connections=max_connections),
+        transport=transport,
         follow_redirects=False,
         trust_env=False,
         timeout=timeout,
