@@ -133,7 +133,8 @@ class OutboundPolicy:
         reason = address_class(address)
         if reason is None or (reason != "metadata" and in_networks(address, self.allowed_networks)):
             return
-        raise OutboundRefused(reason, f"{host} is {address}, a {reason.replace('_', '-')} address")
+        named = f"{host} is {address}" if host.strip("[]") != str(address) else str(address)
+        raise OutboundRefused(reason, f"{named}, a {reason.replace('_', '-')} address")
 
     def resolve(self, host: str, port: int) -> list[IPAddress]:
         """Resolve ``host`` and check every address; ``OSError`` when it does not resolve."""
