@@ -14,12 +14,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.outbound import OutboundPolicy, OutboundRefused
 from storage.crypto import KeyRing
 from storage.errors import InvalidFieldError
 from storage.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import IssuedEndpoint, WebhookEndpointRepository
 
+MAX_URL_CHARS = 2000
 ENDPOINT_FIELDS = frozenset(
     {"url", "description", "event_types", "rate_limit_per_second", "max_concurrency"}
 )
@@ -81,15 +83,37 @@ def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
+def validate_endpoint_url(policy: OutboundPolicy, url: Any) -> str:
+    """``url`` if deliveries can send to it, else :class:`InvalidFieldError` saying why.
+
+    The URL is parsed by the parser the sender uses (httpx) and put through the outbound
+    policy's save-time checks (scheme, port, host form, IP literals), so a URL accepted here
+    is one a delivery can send: no endpoint is stored only to fail every attempt.
+    """
+    if not isinstance(url, str) or not url:
+        raise InvalidFieldError("url", "required, an http(s) URL")
+    if len(url) > MAX_URL_CHARS:
+        raise InvalidFieldError("url", f"must be at most {MAX_URL_CHARS} characters")
+    try:
+        policy.check_url(url)
+    except OutboundRefused as refusal:
+        raise InvalidFieldError("url", refusal.detail) from None
+    return url
+
+
 def create_endpoint(
-    sessions: sessionmaker[Session], keyring: KeyRing, org_id: str, fields: Mapping[str, Any]
+    sessions: sessionmaker[Session],
+    keyring: KeyRing,
+    org_id: str,
+    fields: Mapping[str, Any],
+    *,
+    policy: OutboundPolicy,
 ) -> dict[str, Any]:
     """Create an endpoint from ``fields``; the answer holds its secret, the only time."""
     unknown = sorted(set(fields) - ENDPOINT_FIELDS)
     if unknown:
         raise InvalidFieldError(unknown[0], "unknown field")
-    if not isinstance(fields.get("url"), str):
-        raise InvalidFieldError("url", "required, an http(s) URL")
+    validate_endpoint_url(policy, fields.get("url"))
     with sessions.begin() as session:
         issued = WebhookEndpointRepository(session, org_id, keyring).create(
             fields["url"],

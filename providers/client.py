@@ -6,15 +6,16 @@ entry's auth strategy, runs the entry's hooks, parses rate-limit feedback from *
 response, and maps every failure into the tree in :mod:`providers.errors`. Nothing above
 this module catches ``httpx`` exceptions.
 
-Connections are pooled per process: clients built without a transport share one
-``httpx.Client`` (HTTP/1.1 keep-alive), recreated after a fork so worker processes never
-share sockets. Tests and the embedded demo pass a transport (the sandbox) instead.
+Every request goes through the outbound policy (:mod:`providers.outbound`): clients built
+without a transport share the process's guarded keep-alive pool for their policy, where the
+host is resolved and every address checked before the socket connects to one of them
+(strict by default; the composition root passes the operator's). Tests and the embedded demo
+pass a transport (the in-process sandbox) instead. A refused destination and a failure to
+connect read the same, so answers cannot map a network.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from providers.auth import Credential, auth_for
 from providers.errors import (
     AuthError,
     ConnectionFailed,
+    DestinationRefused,
     MalformedResponse,
     PermanentError,
     ProviderError,
@@ -35,6 +37,7 @@ from providers.errors import (
     _CallError,
 )
 from providers.hooks import PrepareRequest, load_hooks
+from providers.outbound import UNREACHABLE, OutboundPolicy, OutboundRefused, shared_client
 from providers.ratelimit_feedback import RateLimitFeedback, parse_feedback
 from providers.spec import ProviderSpec
 from providers.templates import render
@@ -43,23 +46,12 @@ if TYPE_CHECKING:
     from providers.pagination import Page
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
-DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 USER_AGENT = "switchyard/0.1 (+https://github.com/switchyard)"
 
-_pool_lock = threading.Lock()
-_pool: tuple[int, httpx.Client] | None = None
 
-
-def shared_http_client() -> httpx.Client:
-    """This process's keep-alive pool, created on first use and again after a fork."""
-    global _pool
-    with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            client = httpx.Client(
-                timeout=DEFAULT_TIMEOUT, limits=DEFAULT_LIMITS, follow_redirects=False
-            )
-            _pool = (os.getpid(), client)
-        return _pool[1]
+def shared_http_client(policy: OutboundPolicy | None = None) -> httpx.Client:
+    """This process's guarded keep-alive pool for ``policy`` (strict when None)."""
+    return shared_client(policy)
 
 
 @dataclass(frozen=True)
@@ -129,6 +121,7 @@ class ProviderClient:
         timeout: httpx.Timeout | float | None = None,
         clock: Callable[[], float] = time.time,
         observe: Observer | None = None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self.spec = spec
         self._observe = observe
@@ -147,7 +140,7 @@ class ProviderClient:
         self._http = (
             httpx.Client(transport=transport, timeout=self._timeout, follow_redirects=False)
             if transport is not None
-            else shared_http_client()
+            else shared_http_client(policy)
         )
 
     def __repr__(self) -> str:
@@ -207,6 +200,16 @@ class ProviderClient:
         started = time.perf_counter()
         try:
             response = self._http.send(request, auth=self._auth)
+        except OutboundRefused:
+            self._observed(None, started)
+            raise DestinationRefused(
+                f"{self.spec.name}: {shown}: {UNREACHABLE}", provider=self.spec.name
+            ) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            self._observed(None, started)
+            raise ConnectionFailed(
+                f"{self.spec.name}: {shown}: {UNREACHABLE}", provider=self.spec.name
+            ) from None
         except httpx.TimeoutException as exc:
             self._observed(None, started)
             raise RequestTimeout(

@@ -12,7 +12,8 @@
     ├── AuthError                  401 / expired or revoked credential: refresh once, retry
     └── PermanentError             other 4xx: retrying will not help; ``status``, ``body``
         ├── InvalidAccountError    an account identifier is missing or malformed (also ValueError)
-        └── InvalidGrant           the token endpoint refused the grant: reconnect needed
+        ├── InvalidGrant           the token endpoint refused the grant: reconnect needed
+        └── DestinationRefused     the outbound policy refused the host (class ``blocked``)
 
 Why one tree: the worker's outcome classification (retry, defer, refresh, dead-letter) is a
 single ``except`` per branch, and raw ``httpx`` exceptions never leak past
@@ -130,6 +131,15 @@ class PermanentError(_CallError):
 
 class InvalidGrant(PermanentError):
     """``invalid_grant`` (revoked, expired or already-used refresh token): the user must reconnect."""
+
+
+class DestinationRefused(PermanentError):
+    """The outbound policy refused where the request would go (:mod:`providers.outbound`).
+
+    Its message reads like a failed connection's, on purpose (no oracle for tenants).
+    """
+
+    error_class = "blocked"
 
 
 class InvalidAccountError(PermanentError, ValueError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import fakeredis
+import httpx
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
 from sqlalchemy import Engine
@@ -28,6 +29,7 @@ from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
 from producers.inbound.receiver import InboundReceiver
+from providers.outbound import OutboundPolicy, guarded_client
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
 from storage.crypto import KeyRing, generate_key_item
@@ -44,8 +46,8 @@ from workers.context import WorkerContext
 from workers.envelope import Kind, Limits
 from workers.lanes import Lanes
 from workers.limiter import Limiter
+from workers.metrics import observe_outbound_refusal
 from workers.webhooks.outbound import Outbound
-from workers.webhooks.ssrf import AddressGuard, guarded_client
 
 logger = logging.getLogger("switchyard")
 SANDBOX_ROOT = "http://sandbox.switchyard.invalid"
@@ -121,6 +123,16 @@ class Runtime:
             kind_overrides=self.kind_overrides,
             webhooks=self.outbound_webhooks,
             sync_lease_seconds=self.settings.syncs.lease_seconds,
+            outbound=self.outbound_policy,
+        )
+
+    @cached_property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where requests made on a tenant's behalf may go (docs/outbound.md)."""
+        outbound = self.settings.outbound
+        networks = [*outbound.allowed_networks, *self.settings.webhooks.allowed_private_networks]
+        return OutboundPolicy.from_config(
+            networks, outbound.allowed_ports, on_refusal=observe_outbound_refusal
         )
 
     @property
@@ -135,12 +147,10 @@ class Runtime:
     def outbound_webhooks(self) -> Outbound:
         """The guarded client and limits of outbound webhook deliveries."""
         hooks = self.settings.webhooks
-        guard = AddressGuard.allowing(hooks.allowed_private_networks)
+        timeout = httpx.Timeout(hooks.read_timeout_seconds, connect=hooks.connect_timeout_seconds)
         return Outbound(
             client=guarded_client(
-                guard,
-                connect_timeout=hooks.connect_timeout_seconds,
-                read_timeout=hooks.read_timeout_seconds,
+                self.outbound_policy, timeout=timeout, max_connections=100, max_keepalive=100
             ),
             disable_after=timedelta(days=hooks.disable_after_days),
             max_response_bytes=hooks.max_response_bytes,

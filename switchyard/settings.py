@@ -20,6 +20,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
+from providers.outbound.policy import DEFAULT_PORTS, parse_ports
+
 ENV_PREFIX = "SWITCHYARD_"
 NESTED_DELIMITER = "__"
 
@@ -167,7 +169,7 @@ class WebhookSettings(BaseModel):
     )
     allowed_private_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
-        description="CIDRs the SSRF guard lets deliveries reach (self-hosted receivers).",
+        description="Deprecated: use outbound.allowed_networks (these are added to it).",
     )
     connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
     read_timeout_seconds: float = Field(default=15, gt=0, le=300)
@@ -210,14 +212,41 @@ class WebhookSettings(BaseModel):
             )
         return self
 
-    @field_validator("allowed_private_networks")
+    _networks = field_validator("allowed_private_networks")(lambda v: _cidrs(v))
+
+
+def _cidrs(value: list[str]) -> list[str]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"{item!r} is not a CIDR network") from None
+    return value
+
+
+class OutboundSettings(BaseModel):
+    """The outbound policy for requests made on a tenant's behalf (provider calls, checks,
+    token requests, webhook deliveries): see docs/outbound.md."""
+
+    allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Non-public CIDRs tenant-driven requests may reach (self-hosted receivers, "
+        "a local sandbox). Cloud metadata addresses stay refused inside them.",
+    )
+    allowed_ports: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(DEFAULT_PORTS),
+        description="Ports and ranges (80, 1024-65535) tenant-driven requests may use.",
+    )
+
+    _split = field_validator("allowed_networks", "allowed_ports", mode="before")(
+        lambda v: _split_csv(v)
+    )
+    _networks = field_validator("allowed_networks")(lambda v: _cidrs(v))
+
+    @field_validator("allowed_ports")
     @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError:
-                raise ValueError(f"{item!r} is not a CIDR network") from None
+    def _ports(cls, value: list[str]) -> list[str]:
+        parse_ports(value)
         return value
 
 
@@ -266,6 +295,7 @@ class Settings(BaseSettings):
     actions: ActionSettings = Field(default_factory=ActionSettings)
     credentials: CredentialSettings = Field(default_factory=CredentialSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     syncs: SyncSettings = Field(default_factory=SyncSettings)
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,

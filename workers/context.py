@@ -15,6 +15,7 @@ import httpx
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from providers.outbound import OutboundPolicy
 from providers.registry import Catalog
 from storage.crypto import KeyRing
 from workers.accounts import AccountDirectory
@@ -62,6 +63,7 @@ class WorkerContext:
     kind_overrides: Mapping[Kind, Mapping[str, Any]] | None = None  # None: KIND_OVERRIDES
     webhooks: Outbound | None = None  # outbound webhook delivery (client, limits)
     sync_lease_seconds: int = 300
+    outbound: OutboundPolicy = field(default_factory=OutboundPolicy)  # where requests may go
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""

@@ -109,6 +109,13 @@ PROVIDER_THROTTLED = Counter(
     ["provider"],
 )
 
+OUTBOUND_REFUSED = Counter(
+    "switchyard_outbound_refused",
+    "Requests on a tenant's behalf refused by the outbound policy, by rule (metadata, "
+    "loopback, private, link_local, port, scheme, url...).",
+    ["reason"],
+)
+
 # --- events ------------------------------------------------------------------------------
 EVENTS_PUBLISHED = Counter(
     "switchyard_events_published",
@@ -235,6 +242,7 @@ ALL_METRICS: Final = (
     PROVIDER_REQUESTS,
     PROVIDER_REQUEST_DURATION,
     PROVIDER_THROTTLED,
+    OUTBOUND_REFUSED,
     EVENTS_PUBLISHED,
     EVENT_FANOUT_JOBS,
     TOKEN_REFRESHES,
@@ -278,6 +286,11 @@ def observe_provider_response(provider: str, status: int | None, seconds: float)
     PROVIDER_REQUEST_DURATION.labels(provider).observe(seconds)
     if status == 429:
         PROVIDER_THROTTLED.labels(provider).inc()
+
+
+def observe_outbound_refusal(reason: str) -> None:
+    """Count one request the outbound policy refused (the policy's ``on_refusal``)."""
+    OUTBOUND_REFUSED.labels(reason).inc()
 
 
 def observe_webhook_attempt(outcome: str, status: int | None, seconds: float) -> None:

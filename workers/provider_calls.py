@@ -103,7 +103,12 @@ def _request(
 ) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
     client = ProviderClient(
-        spec, account, credential, transport=context.transport, observe=observe_provider_response
+        spec,
+        account,
+        credential,
+        transport=context.transport,
+        observe=observe_provider_response,
+        policy=context.outbound,
     )
     try:
         response = client.request(

@@ -196,7 +196,9 @@ def _grant(context: WorkerContext, target: RefreshTarget, current: DecryptedCred
     """One token-endpoint call; transient failures start the shared cooldown."""
     spec = target.spec
     app = app_credentials_from_settings(spec, context.provider_settings.get(spec.name, {}))
-    client = TokenClient(spec, app, target.account, transport=context.transport)
+    client = TokenClient(
+        spec, app, target.account, transport=context.transport, policy=context.outbound
+    )
     try:
         if current.auth_mode == "oauth2_client_credentials":
             return client.client_credentials()

@@ -26,6 +26,7 @@ import httpx
 from providers.errors import (
     AuthError,
     ConnectionFailed,
+    DestinationRefused,
     InvalidAccountError,
     InvalidGrant,
     MalformedResponse,
@@ -33,6 +34,7 @@ from providers.errors import (
     RequestTimeout,
     ServerError,
 )
+from providers.outbound import UNREACHABLE, OutboundPolicy, OutboundRefused, shared_client
 from providers.spec import OAuth2ClientCredentialsAuth, OAuth2CodeAuth, ProviderSpec
 from providers.templates import render
 
@@ -113,6 +115,7 @@ class TokenClient:
         transport: httpx.BaseTransport | None = None,
         *,
         clock: Callable[[], float] = time.time,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         if not isinstance(spec.auth, OAuth2CodeAuth | OAuth2ClientCredentialsAuth):
             raise TypeError(f"{spec.name} does not use OAuth2 ({spec.auth.mode})")
@@ -121,6 +124,7 @@ class TokenClient:
         self._app = app
         self._values = spec.template_values(account or {}, require_all=False)
         self._transport = transport
+        self._policy = policy
         self._clock = clock
 
     def authorize_url(self, redirect_uri: str, state: str, pkce: Pkce | None = None) -> str:
@@ -170,8 +174,15 @@ class TokenClient:
         url = self._render(self._auth.token_url)
         headers = {"Accept": "application/json"}
         try:
-            with httpx.Client(transport=self._transport, timeout=TOKEN_TIMEOUT) as http:
-                response = http.post(url, data=form, auth=auth, headers=headers)
+            response = self._post(url, form, auth, headers)
+        except OutboundRefused:
+            raise DestinationRefused(
+                f"{name}: token endpoint: {UNREACHABLE}", provider=name
+            ) from None
+        except (httpx.ConnectError, httpx.ConnectTimeout):
+            raise ConnectionFailed(
+                f"{name}: token endpoint: {UNREACHABLE}", provider=name
+            ) from None
         except httpx.TimeoutException:
             raise RequestTimeout(f"{name}: token endpoint timed out", provider=name) from None
         except httpx.HTTPError as exc:
@@ -180,6 +191,21 @@ class TokenClient:
         body = _json(response)
         _raise_for_error(name, response.status_code, body)
         return self._token_set(body, previous_refresh)
+
+    def _post(
+        self,
+        url: str,
+        form: dict[str, str],
+        auth: httpx.Auth | httpx._client.UseClientDefault,
+        headers: dict[str, str],
+    ) -> httpx.Response:
+        """POST through the given transport (the sandbox), else the guarded shared pool."""
+        if self._transport is None:
+            return shared_client(self._policy).post(
+                url, data=form, auth=auth, headers=headers, timeout=TOKEN_TIMEOUT
+            )
+        with httpx.Client(transport=self._transport, timeout=TOKEN_TIMEOUT) as http:
+            return http.post(url, data=form, auth=auth, headers=headers)
 
     def _render(self, template: str) -> str:
         try:

@@ -66,7 +66,12 @@ async def create_endpoint(
     org_id = _org(principal, runtime, body.pop("org_id", None))
     with _mapped_errors():
         return await run_in_threadpool(
-            admin.create_endpoint, runtime.sessions, runtime.keyring, org_id, body
+            admin.create_endpoint,
+            runtime.sessions,
+            runtime.keyring,
+            org_id,
+            body,
+            policy=runtime.outbound_policy,
         )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
+import httpx
 import typer
 
+from providers.outbound.addresses import address_class
 from providers.sandbox import Sandbox
 
 app = typer.Typer(help="Run the local provider sandbox (fake provider APIs).")
@@ -14,11 +17,19 @@ LOOPBACK = "127.0.0.1"
 
 
 def env_lines(sandbox: Sandbox, root_url: str) -> list[str]:
-    """``SWITCHYARD_PROVIDERS__...`` assignments pointing each sandboxed provider at ``root_url``."""
+    """``SWITCHYARD_PROVIDERS__...`` assignments pointing each sandboxed provider at ``root_url``,
+    and the outbound policy's allowance for its address when that is not public (loopback)."""
     lines = []
     for provider, values in sorted(sandbox.overrides(root_url).items()):
         for key, value in sorted(values.items()):
             lines.append(f"SWITCHYARD_PROVIDERS__{provider.upper()}__{key.upper()}={value}")
+    host = httpx.URL(root_url).host
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return lines  # a name: the operator allows what it resolves to, if need be
+    if address_class(address) is not None:
+        lines.append(f"SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS={ipaddress.ip_network(address)}")
     return lines
 
 

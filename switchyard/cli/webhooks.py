@@ -121,7 +121,9 @@ def create_endpoint(
         "max_concurrency": 1 if ordered else max_concurrency,
     }
     with _org_runtime(org) as (rt, org_id):
-        view = admin.create_endpoint(rt.sessions, rt.keyring, org_id, fields)
+        view = admin.create_endpoint(
+            rt.sessions, rt.keyring, org_id, fields, policy=rt.outbound_policy
+        )
     _show_secret(view, json_output)
 
 

@@ -48,7 +48,9 @@ def connect_direct(
     extra = sorted(set(given) - TAKES.get(spec.auth.mode, frozenset()))
     if extra:
         raise ConnectError(extra[0], f"not used by {spec.name} ({spec.auth.mode} auth)")
-    checked = validated_account(spec, account or {}, require_all=True)
+    checked = validated_account(
+        spec, account or {}, require_all=True, policy=runtime.outbound_policy
+    )
     credential = _credential(runtime, spec, checked, given)
     return save_connection(
         runtime,
@@ -104,7 +106,7 @@ def _client_credentials(
     runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str], app: Any
 ) -> NewCredential:
     transport = runtime.sandbox.transport() if runtime.sandbox else None
-    client = TokenClient(spec, app, account, transport=transport)
+    client = TokenClient(spec, app, account, transport=transport, policy=runtime.outbound_policy)
     try:
         tokens = client.client_credentials()
     except TransientError as exc:

@@ -109,7 +109,9 @@ def _parse(runtime: Runtime, text: str) -> _Line:
         raise ConnectError("provider", f"{spec.name} uses {spec.auth.mode} auth, not OAuth tokens")
     name = validated_name(data.get("name", "default"))
     org_id = _org(runtime, data.get("org"), spec.name, name)
-    account = validated_account(spec, data.get("account") or {}, require_all=True)
+    account = validated_account(
+        spec, data.get("account") or {}, require_all=True, policy=runtime.outbound_policy
+    )
     credential = NewCredential(
         auth_mode=spec.auth.mode,
         access_token=_token(data, "access_token", required=True),

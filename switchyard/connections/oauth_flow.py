@@ -19,9 +19,11 @@ from typing import Any
 
 from providers.auth.oauth import Pkce, TokenClient, TokenSet, app_credentials_from_settings
 from providers.errors import InvalidAccountError, PermanentError, ProviderError, TransientError
+from providers.outbound import OutboundPolicy
 from providers.spec import OAuth2CodeAuth, ProviderSpec
 from storage.errors import DecryptionError
 from switchyard.app import Runtime
+from switchyard.connections.destinations import check_account_hosts
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.records import NewCredential, save_connection, validated_name
 
@@ -48,7 +50,9 @@ def start_authorization(
 ) -> Started:
     """Begin connecting ``provider`` for ``org_id``; PKCE when the catalog says so."""
     spec = oauth_spec(runtime, provider)
-    account = validated_account(spec, account or {}, require_all=False)
+    account = validated_account(
+        spec, account or {}, require_all=False, policy=runtime.outbound_policy
+    )
     redirect = runtime.settings.credentials.oauth_redirect_url
     pkce = Pkce.new() if _auth(spec).pkce else None
     state = secrets.token_urlsafe(32)
@@ -86,7 +90,12 @@ def complete_authorization(
         raise ConnectError("code", "is required (at most 2048 characters)", status=400)
     binding = _take_state(runtime, state, caller_org)
     spec = oauth_spec(runtime, binding["provider"])
-    merged = validated_account(spec, {**binding["account"], **(account or {})}, require_all=False)
+    merged = validated_account(
+        spec,
+        {**binding["account"], **(account or {})},
+        require_all=False,
+        policy=runtime.outbound_policy,
+    )
     _claim_code(runtime, spec.name, code)
     verifier = binding.get("verifier")
     pkce = Pkce(verifier, "") if verifier else None
@@ -136,9 +145,10 @@ def oauth_spec(runtime: Runtime, provider: str) -> ProviderSpec:
 
 
 def validated_account(
-    spec: ProviderSpec, account: Mapping[str, Any], *, require_all: bool
+    spec: ProviderSpec, account: Mapping[str, Any], *, require_all: bool, policy: OutboundPolicy
 ) -> dict[str, str]:
-    """Account identifiers checked against the catalog's patterns (422 naming the field)."""
+    """Account identifiers checked against the catalog's patterns, and hosts they put into
+    the entry's URLs against the outbound ``policy`` (422 naming the field)."""
     if not isinstance(account, Mapping):
         raise ConnectError("account", "must be an object of identifier names to values")
     unknown = sorted(set(account) - spec.identifier_names())
@@ -148,9 +158,11 @@ def validated_account(
     if any(not isinstance(v, str) for v in account.values()):
         raise ConnectError("account", "identifier values must be strings")
     try:
-        return spec.validate_account(account, require_all=require_all)
+        values = spec.validate_account(account, require_all=require_all)
     except InvalidAccountError as exc:
         raise ConnectError(f"account.{exc.identifier}", str(exc)) from None
+    check_account_hosts(policy, spec, values)
+    return values
 
 
 def _take_state(runtime: Runtime, state: str, caller_org: str | None) -> dict[str, Any]:
@@ -188,7 +200,7 @@ def _token_client(runtime: Runtime, spec: ProviderSpec, account: Mapping[str, st
     except PermanentError as exc:
         raise ConnectError("provider", str(exc), status=409) from None
     transport = runtime.sandbox.transport() if runtime.sandbox else None
-    return TokenClient(spec, app, account, transport=transport)
+    return TokenClient(spec, app, account, transport=transport, policy=runtime.outbound_policy)
 
 
 def _auth(spec: ProviderSpec) -> OAuth2CodeAuth:

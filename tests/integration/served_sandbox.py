@@ -14,6 +14,7 @@ import uvicorn
 from providers.sandbox import Sandbox
 from providers.sandbox.asgi import create_app
 from switchyard.cli.sandbox import env_lines
+from switchyard.settings import OutboundSettings, Settings
 
 
 @contextmanager
@@ -40,5 +41,13 @@ def served(sandbox: Sandbox) -> Iterator[str]:
 
 
 def sandbox_env(sandbox: Sandbox, root: str) -> dict[str, str]:
-    """The ``SWITCHYARD_PROVIDERS__...`` variables pointing a process at the served sandbox."""
+    """The ``SWITCHYARD_PROVIDERS__...`` variables pointing a process at the served sandbox,
+    and the outbound allowance for its loopback address (what ``switchyard sandbox`` prints)."""
     return dict(line.split("=", 1) for line in env_lines(sandbox, root))
+
+
+def allowing_sandbox(settings: Settings) -> Settings:
+    """``settings`` with the served sandbox's loopback address allowed, as an operator would
+    (production defaults refuse loopback)."""
+    allowance = OutboundSettings(allowed_networks=["127.0.0.1/32"])
+    return settings.model_copy(update={"outbound": allowance})

@@ -2,7 +2,7 @@
 
 Thin on purpose: :mod:`workers.webhooks.delivery` prepares and settles the attempt, the
 endpoint gates (:mod:`workers.webhooks.gates`) keep its rate and concurrency, and the
-guarded client (:mod:`workers.webhooks.ssrf`) decides where the request may go.
+guarded client (the outbound policy, :mod:`providers.outbound`) decides where it may go.
 """
 
 from __future__ import annotations

@@ -9,14 +9,14 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
-from workers.webhooks.ssrf import BlockedDestination
+from providers.outbound import UNREACHABLE, OutboundRefused
 
 EXCERPT_BYTES = 1_024
 
 
 @dataclass(frozen=True)
 class SendResult:
-    """What came back: a status and an excerpt, or an error; ``blocked`` by the SSRF guard."""
+    """What came back: a status and an excerpt, or an error; ``blocked`` by the outbound policy."""
 
     status: int | None
     seconds: float
@@ -46,8 +46,10 @@ def send(
                 error=None if 200 <= response.status_code < 300 else _status_error(response),
                 retry_after=parse_retry_after(response.headers.get("retry-after")),
             )
-    except BlockedDestination as exc:
-        return SendResult(None, time.perf_counter() - started, error=str(exc), blocked=True)
+    except OutboundRefused:
+        return SendResult(None, time.perf_counter() - started, error=UNREACHABLE, blocked=True)
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        return SendResult(None, time.perf_counter() - started, error=UNREACHABLE)
     except httpx.TimeoutException as exc:
         return SendResult(None, time.perf_counter() - started, error=f"timeout: {exc!r}")
     except httpx.HTTPError as exc:

@@ -21,7 +21,7 @@ from switchyard.app import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.credentials.helpers import ACCOUNTS, connect, connection_status, credential
 from tests.integration.observability.processes import env_of
-from tests.integration.served_sandbox import sandbox_env, served
+from tests.integration.served_sandbox import allowing_sandbox, sandbox_env, served
 from workers.errors import ConnectionUnusable
 from workers.refresh import RefreshTarget, refresh
 
@@ -48,7 +48,7 @@ def served_runtime(
             request=request,
             providers=sandbox.overrides(root),
         )
-        rt = build_runtime(settings)
+        rt = build_runtime(allowing_sandbox(settings))
         yield rt, sandbox, root
         rt.close()
 
@@ -89,7 +89,10 @@ def target(rt: Runtime, org: str, conn: str) -> RefreshTarget:
 
 def api_status(rt: Runtime, access_token: str) -> int:
     client = ProviderClient(
-        rt.catalog.get("quickbooks"), ACCOUNTS["quickbooks"], BearerToken(access_token)
+        rt.catalog.get("quickbooks"),
+        ACCOUNTS["quickbooks"],
+        BearerToken(access_token),
+        policy=rt.outbound_policy,
     )
     try:
         return client.request("GET", f"/companyinfo/{REALM}").status_code

@@ -117,7 +117,7 @@ def deployment(server_runtime: Runtime, tmp_path: Path) -> Iterator[dict[str, An
 
 
 LOOPBACK_WEBHOOKS = {
-    "SWITCHYARD_WEBHOOKS__ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32",
+    "SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS": "127.0.0.1/32",
     "SWITCHYARD_WEBHOOKS__RETRY_SCHEDULE_SECONDS": "0,0.2",
 }
 
@@ -183,11 +183,12 @@ def prometheus(deployment: dict[str, Any], tmp_path: Path) -> Iterator[str]:
 def make_load(deployment: dict[str, Any], server_runtime: Runtime) -> None:
     """Something for every capability: jobs through the API (good, refused, dead-lettering),
     a routed event (provider calls, a 429), a refresh, webhook deliveries (one endpoint
-    answers 410), an unsigned inbound webhook, and a DLQ row."""
+    answers 410, one names a metadata address the outbound policy refuses), an unsigned
+    inbound webhook, and a DLQ row."""
     api = f"http://127.0.0.1:{deployment['ports']['api']}"
     headers = {"Authorization": f"Bearer {deployment['key']}"}
     rt: Runtime = deployment["runtime"]
-    for url in deployment["receivers"]:
+    for url in [*deployment["receivers"], "http://169.254.169.254/latest/meta-data/"]:
         with rt.sessions.begin() as session:
             WebhookEndpointRepository(session, deployment["org"], rt.keyring).create(url)
     deployment["sandbox"].inject("slack", Scripted(statuses=[429, 500]))

@@ -13,7 +13,8 @@ import uvicorn
 
 from providers.auth import AdminSecrets, BearerToken
 from providers.client import ProviderClient, shared_http_client
-from providers.errors import RateLimited, RequestTimeout, ServerError
+from providers.errors import DestinationRefused, RateLimited, RequestTimeout, ServerError
+from providers.outbound import OutboundPolicy
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
 from providers.sandbox.asgi import create_app
@@ -41,6 +42,10 @@ def served() -> Iterator[tuple[Sandbox, str]]:
     thread.join(timeout=5)
 
 
+#: What an operator running the sandbox on loopback allows (production allows nothing).
+LOOPBACK = OutboundPolicy.from_config(["127.0.0.1/32"])
+
+
 @pytest.fixture
 def catalog(served: tuple[Sandbox, str]) -> Catalog:
     sandbox, root = served
@@ -53,19 +58,38 @@ def test_pages_over_the_network_with_the_shared_pool(
 ) -> None:
     """A client with no transport uses the process pool and pages to the end."""
     client = ProviderClient(
-        catalog.get("shopify"), {"shop": "acme"}, AdminSecrets({"access_token": "shpat_sandbox"})
+        catalog.get("shopify"),
+        {"shop": "acme"},
+        AdminSecrets({"access_token": "shpat_sandbox"}),
+        policy=LOOPBACK,
     )
     pages = list(client.paginate("/customers.json", page_size=10))
     assert [len(p.items) for p in pages] == [10, 10, 5]
     assert pages[-1].response.feedback.limit == 40
-    assert shared_http_client() is shared_http_client()
+    assert shared_http_client(LOOPBACK) is shared_http_client(LOOPBACK)
+
+
+def test_the_shared_pool_refuses_loopback_unless_the_policy_allows_it(
+    served: tuple[Sandbox, str], catalog: Catalog
+) -> None:
+    """With no policy given, the pool is strict: the loopback sandbox is not reached."""
+    sandbox, _ = served
+    before = sum(sandbox.requests.values())
+    client = ProviderClient(
+        catalog.get("shopify"), {"shop": "acme"}, AdminSecrets({"access_token": "shpat_sandbox"})
+    )
+    with pytest.raises(DestinationRefused, match="destination not allowed or unreachable"):
+        client.get("/customers.json")
+    assert sum(sandbox.requests.values()) == before
 
 
 def test_faults_over_the_network(served: tuple[Sandbox, str], catalog: Catalog) -> None:
     """5xx bursts, rate limits and timeouts reach a real client as our error classes."""
     sandbox, root = served
     token = BearerToken(sandbox.issue_token("hubspot").access_token)
-    client = ProviderClient(catalog.get("hubspot"), {"portal_id": "1"}, token, timeout=0.5)
+    client = ProviderClient(
+        catalog.get("hubspot"), {"portal_id": "1"}, token, timeout=0.5, policy=LOOPBACK
+    )
     httpx.post(f"{root}/_sandbox/faults/hubspot", json={"server_errors": 1}).raise_for_status()
     with pytest.raises(ServerError):
         client.get("/crm/v3/objects/contacts")

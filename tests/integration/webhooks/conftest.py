@@ -1,4 +1,5 @@
-"""A runtime whose SSRF guard allows loopback receivers, with a compressed retry schedule."""
+"""A runtime whose outbound policy allows loopback receivers (as an operator running them
+would configure), with a compressed retry schedule."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import pytest
 
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
-from switchyard.settings import WebhookSettings
+from switchyard.settings import OutboundSettings, WebhookSettings
 from tests.conftest import runtime_settings, unique
 from tests.integration.webhooks.receiver import Receiver, serving
 
 FAST_SCHEDULE = [0.0, 0.05, 0.05, 0.05]
+LOOPBACK = ["127.0.0.1/32", "::1/128"]
 
 
 def webhook_runtime(
@@ -36,10 +38,12 @@ def webhook_runtime(
         "retry_schedule_seconds": FAST_SCHEDULE,
         "retry_jitter": 0.0,
         "ordered_recheck_seconds": 0.2,
-        "allowed_private_networks": ["127.0.0.1/32", "::1/128"],
         **hooks,
     }
-    return build_runtime(settings.model_copy(update={"webhooks": WebhookSettings(**options)}))
+    outbound = OutboundSettings(allowed_networks=LOOPBACK)
+    return build_runtime(
+        settings.model_copy(update={"webhooks": WebhookSettings(**options), "outbound": outbound})
+    )
 
 
 @pytest.fixture(params=["embedded", "servers"])

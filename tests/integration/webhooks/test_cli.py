@@ -25,6 +25,7 @@ def env(hooks_runtime: Runtime, clean_env: Path) -> dict[str, str]:
     found = {
         "SWITCHYARD_DATA_DIR": str(s.data_dir),
         "SWITCHYARD_WORKERS__NAMESPACE": s.workers.namespace,
+        "SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS": ",".join(s.outbound.allowed_networks),
     }
     if not s.embedded:
         assert s.redis_url and s.database_url

@@ -75,14 +75,17 @@ def test_validate_file_and_corrupt_file(tmp_path: Path) -> None:
 
 
 def test_sandbox_prints_overrides_that_load(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`sandbox --print-env` prints loopback overrides that settings and the catalog accept."""
+    """`sandbox --print-env` prints loopback overrides that settings and the catalog accept,
+    and the outbound allowance for exactly the sandbox's loopback address."""
     result = runner.invoke(sandbox_cli.app, ["--print-env", "--port", "9100"])
     assert result.exit_code == 0
     lines = [line for line in result.output.splitlines() if line.startswith("SWITCHYARD_")]
     assert "SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL=http://127.0.0.1:9100/hubspot" in lines
+    assert "SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS=127.0.0.1/32" in lines
     for line in lines:
         name, _, value = line.partition("=")
         monkeypatch.setenv(name, value)
+    assert load_settings().outbound.allowed_networks == ["127.0.0.1/32"]
     catalog = load_catalog(overrides=load_settings().providers)
     shopify = catalog.get("shopify")
     assert shopify.base_url_for({"shop": "acme"}).startswith("http://127.0.0.1:9100/shopify/acme/")
