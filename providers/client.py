@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
 USER_AGENT = "switchyard/0.1 (+https://github.com/switchyard)"
+#: Form fields; a sequence value repeats its key (Twilio's ``MediaUrl``).
+FormData = Mapping[str, str | Sequence[str]]
 
 _pool_lock = threading.Lock()
 _pool: tuple[int, httpx.Client] | None = None
@@ -190,7 +192,7 @@ class ProviderClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
-        data: Mapping[str, str] | None = None,
+        data: FormData | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ProviderResponse:
         """Send one request; success returns a :class:`ProviderResponse`, failure raises."""

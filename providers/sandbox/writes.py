@@ -38,14 +38,22 @@ class WriteRoute:
 
 
 def body_of(call: Call) -> dict[str, Any]:
-    """The request body as a dict: JSON, or form fields (``a[b]=c`` kept flat)."""
+    """The request body as a dict: JSON, or form fields (``a[b]=c`` kept flat, a repeated key
+    as a list)."""
     raw = call.request.content
     if not raw:
         return {}
     if "json" in call.request.headers.get("content-type", ""):
         decoded = json.loads(raw)
         return decoded if isinstance(decoded, dict) else {"_": decoded}
-    return dict(parse_qsl(raw.decode()))
+    fields: dict[str, Any] = {}
+    for name, value in parse_qsl(raw.decode()):
+        if name in fields:  # a repeated key (Twilio's MediaUrl) becomes a list
+            earlier = fields[name]
+            fields[name] = [*earlier, value] if isinstance(earlier, list) else [earlier, value]
+        else:
+            fields[name] = value
+    return fields
 
 
 class WriteStore:

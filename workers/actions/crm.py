@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +25,28 @@ class HubSpotContact(ActionInput):
     properties: dict[str, PropertyValue] = Field(default_factory=dict)
 
 
+def hubspot_properties(values: Mapping[str, PropertyValue]) -> dict[str, str]:
+    """Property values as HubSpot's CRM API takes them: every value is a string.
+
+    Booleans are ``"true"``/``"false"``, numbers their plain decimal text (no ``.0`` on a
+    whole number), and ``None`` the empty string (which clears the property).
+    """
+    return {name: _hubspot_text(value) for name, value in values.items()}
+
+
+def _hubspot_text(value: PropertyValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _hubspot_upsert(params: HubSpotContact, env: ActionEnv) -> dict[str, Any]:
     named = params.model_dump(include={"firstname", "lastname", "phone"}, exclude_none=True)
-    properties = {**params.properties, **named, "email": params.email}
+    properties = hubspot_properties({**params.properties, **named, "email": params.email})
     return {"inputs": [{"idProperty": "email", "id": params.email, "properties": properties}]}
 
 
@@ -49,8 +68,11 @@ def _association(contact_id: str | None, type_id: int) -> list[dict[str, Any]]:
 
 
 def _hubspot_deal(params: HubSpotDeal, env: ActionEnv) -> dict[str, Any]:
-    properties = params.model_dump(exclude={"contact_id"}, exclude_none=True)
-    return {"properties": properties, "associations": _association(params.contact_id, 3)}
+    values = params.model_dump(exclude={"contact_id"}, exclude_none=True)
+    return {
+        "properties": hubspot_properties(values),
+        "associations": _association(params.contact_id, 3),
+    }
 
 
 class HubSpotNote(ActionInput):

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from providers.client import ProviderResponse
 from providers.hooks.discord import WEBHOOK_TOKEN_MARKER
-from workers.actions.spec import E164, EMAIL, Action, ActionEnv, ActionInput, Declared
+from workers.actions.spec import (
+    E164,
+    EMAIL,
+    Action,
+    ActionEnv,
+    ActionInput,
+    Declared,
+    HttpCall,
+    pick_outputs,
+)
 
 
 class SlackMessage(ActionInput):
@@ -37,22 +49,55 @@ class DiscordWebhookMessage(ActionInput):
     embeds: list[dict[str, Any]] | None = Field(default=None, max_length=10)
 
 
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2_048)]
+
+
 class TwilioMessage(ActionInput):
-    """One SMS (or WhatsApp message) from a Twilio number to an E.164 number."""
+    """One SMS/MMS from a Twilio number to an E.164 number, with up to 10 media URLs.
+
+    ``media_url`` takes one URL or a list; each is sent as its own ``MediaUrl`` field, as
+    Twilio's Messages resource documents (https://www.twilio.com/docs/messaging/api/message-resource).
+    """
 
     to: str = Field(pattern=E164)
     from_: str = Field(alias="from", pattern=E164)
     body: str = Field(min_length=1, max_length=1_600)
-    media_url: str | None = Field(default=None, pattern=r"^https://")
+    media_url: list[HttpsUrl] = Field(default_factory=list, max_length=10)
+
+    @field_validator("media_url", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
-def _twilio_form(params: TwilioMessage, env: ActionEnv, channel: str = "") -> dict[str, Any]:
-    form = {"To": channel + params.to, "From": channel + params.from_, "Body": params.body}
-    return {**form, "MediaUrl": params.media_url} if params.media_url else form
+class TwilioWhatsAppMessage(TwilioMessage):
+    """A WhatsApp message through Twilio: WhatsApp takes one media item per message."""
+
+    media_url: list[HttpsUrl] = Field(default_factory=list, max_length=1)
 
 
-def _whatsapp_form(params: TwilioMessage, env: ActionEnv) -> dict[str, Any]:
-    return _twilio_form(params, env, "whatsapp:")
+@dataclass(frozen=True)
+class TwilioSend(Action):
+    """``POST /Messages.json`` as form fields; every media URL repeats the ``MediaUrl`` key."""
+
+    provider: str = "twilio"
+    name: str = "send_sms"
+    input: type[ActionInput] = TwilioMessage
+    channel: str = ""
+    description: str = ""
+
+    def calls(self, params: TwilioMessage, env: ActionEnv) -> Sequence[HttpCall]:
+        form: dict[str, str | list[str]] = {
+            "To": self.channel + params.to,
+            "From": self.channel + params.from_,
+            "Body": params.body,
+        }
+        if params.media_url:
+            form["MediaUrl"] = list(params.media_url)
+        return [HttpCall("POST", "/Messages.json", data=form)]
+
+    def output(self, responses: Sequence[ProviderResponse]) -> dict[str, Any]:
+        return pick_outputs(responses[-1], {"sid": "sid", "status": "status"})
 
 
 class TelegramMessage(ActionInput):
@@ -111,24 +156,15 @@ ACTIONS: list[Action] = [
         outputs={"id": "id", "channel_id": "channel_id"},
         description="Post through a Discord incoming webhook (the seed's Discord integration).",
     ),
-    Declared(
-        provider="twilio",
+    TwilioSend(
         name="send_sms",
         input=TwilioMessage,
-        path="/Messages.json",
-        body=_twilio_form,
-        form=True,
-        outputs={"sid": "sid", "status": "status"},
-        description="Send an SMS through Twilio.",
+        description="Send an SMS (or MMS, up to 10 media URLs) through Twilio.",
     ),
-    Declared(
-        provider="twilio",
+    TwilioSend(
         name="send_whatsapp",
-        input=TwilioMessage,
-        path="/Messages.json",
-        body=_whatsapp_form,
-        form=True,
-        outputs={"sid": "sid", "status": "status"},
+        input=TwilioWhatsAppMessage,
+        channel="whatsapp:",
         description="Send a WhatsApp message through Twilio (numbers get the whatsapp: prefix).",
     ),
     Declared(
