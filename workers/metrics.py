@@ -198,6 +198,12 @@ INBOUND_WEBHOOKS = Counter(
     "Inbound provider webhooks by outcome (accepted, duplicate, bad_signature, replayed...).",
     ["provider", "outcome"],
 )
+CONNECTION_ACCOUNTS = Counter(
+    "switchyard_connection_accounts",
+    "Connects by what became of the routing account: proven, unproven (typed only), "
+    "missing (a required identifier absent) or conflict (another connection holds it).",
+    ["provider", "outcome"],
+)
 
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
@@ -222,6 +228,7 @@ ALL_METRICS: Final = (
     ACTION_CALLS,
     ROUTE_STEPS,
     INBOUND_WEBHOOKS,
+    CONNECTION_ACCOUNTS,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 
