@@ -247,6 +247,18 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute("POST", _P(r"/api/v10/webhooks/(?P<webhook_id>[0-9]+)/[^/]+"), _discord_webhook),
     ],
     "telegram": [WriteRoute("POST", _P(r"/sendMessage"), _telegram_send)],
+    "facebook_messenger": [
+        WriteRoute(
+            "POST",
+            _P(r"/v[0-9.]+/(?P<page>[0-9]+)/messages"),
+            _recorded(
+                "facebook_messenger",
+                "message",
+                200,
+                lambda o: {"recipient_id": o["recipient"]["id"], "message_id": f"m_{o['id']}"},
+            ),
+        ),
+    ],
     "sendgrid": [WriteRoute("POST", _P(r"/v3/mail/send"), _sendgrid_send)],
     "mailchimp": [
         WriteRoute(

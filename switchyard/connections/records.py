@@ -139,7 +139,11 @@ def _claim_account(
 
 
 def disconnect(runtime: Runtime, org_id: str, connection_id: str, *, actor: str) -> dict[str, Any]:
-    """Mark the connection disconnected and forget its secrets; its jobs then park."""
+    """Mark the connection disconnected and forget its secrets; its jobs then park.
+
+    Its proven account is released too: the account's owner may connect it elsewhere, and
+    reconnecting proves it again.
+    """
     with runtime.sessions.begin() as session:
         connections = ConnectionRepository(session, org_id)
         row = _get(connections, connection_id)
@@ -147,6 +151,7 @@ def disconnect(runtime: Runtime, org_id: str, connection_id: str, *, actor: str)
         with contextlib.suppress(NotFoundError):
             credentials.delete(row.id)
         connections.set_status(row.id, "disconnected")
+        connections.set_account_proof(row.id, None, None)
         audit = AuditRepository(session, org_id).record(
             actor,
             "connection.disconnected",

@@ -1,12 +1,12 @@
-"""Messaging actions: Slack, Discord, Twilio (SMS and WhatsApp), Telegram, SendGrid."""
+"""Messaging actions: Slack, Discord, Twilio (SMS and WhatsApp), Messenger, Telegram, SendGrid."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from providers.client import ProviderResponse
 from providers.hooks.discord import WEBHOOK_TOKEN_MARKER
@@ -100,6 +100,34 @@ class TwilioSend(Action):
         return pick_outputs(responses[-1], {"sid": "sid", "status": "status"})
 
 
+class MessengerMessage(ActionInput):
+    """A Send API text message from the connected Page to a person (page-scoped id).
+
+    Follows https://developers.facebook.com/docs/messenger-platform/reference/send-api/:
+    outside the 24-hour window a ``MESSAGE_TAG`` type with its ``tag`` is required.
+    """
+
+    recipient_id: str = Field(pattern=r"^[0-9]{5,25}$")
+    text: str = Field(min_length=1, max_length=2_000)
+    messaging_type: Literal["RESPONSE", "UPDATE", "MESSAGE_TAG"] = "RESPONSE"
+    tag: str | None = Field(default=None, pattern=r"^[A-Z_]{3,40}$")
+
+    @model_validator(mode="after")
+    def _tag_with_message_tag(self) -> MessengerMessage:
+        if (self.messaging_type == "MESSAGE_TAG") != (self.tag is not None):
+            raise ValueError("tag is required with messaging_type MESSAGE_TAG, and only then")
+        return self
+
+
+def _messenger_body(params: MessengerMessage, env: ActionEnv) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "recipient": {"id": params.recipient_id},
+        "messaging_type": params.messaging_type,
+        "message": {"text": params.text},
+    }
+    return {**body, "tag": params.tag} if params.tag else body
+
+
 class TelegramMessage(ActionInput):
     """``sendMessage`` to a chat id (or ``@channelusername``)."""
 
@@ -166,6 +194,15 @@ ACTIONS: list[Action] = [
         input=TwilioWhatsAppMessage,
         channel="whatsapp:",
         description="Send a WhatsApp message through Twilio (numbers get the whatsapp: prefix).",
+    ),
+    Declared(
+        provider="facebook_messenger",
+        name="send_message",
+        input=MessengerMessage,
+        path="/{page_id}/messages",
+        body=_messenger_body,
+        outputs={"message_id": "message_id", "recipient_id": "recipient_id"},
+        description="Send a Messenger message from the connected Page.",
     ),
     Declared(
         provider="telegram",

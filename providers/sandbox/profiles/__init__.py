@@ -7,7 +7,7 @@ from providers.sandbox.profiles.commerce import QuickBooks, Shopify, Stripe
 from providers.sandbox.profiles.crm import HubSpot, Klaviyo, Salesforce
 from providers.sandbox.profiles.generic import Generic
 from providers.sandbox.profiles.lists import Airtable, Mailchimp, Pipedrive, Square
-from providers.sandbox.profiles.messaging import Slack, Twilio
+from providers.sandbox.profiles.messaging import FacebookMessenger, Slack, Twilio
 from providers.sandbox.profiles.outbound import (
     CalCom,
     CustomWebhook,
@@ -30,6 +30,7 @@ def default_profiles() -> list[Profile]:
         QuickBooks(),
         Slack(),
         Twilio(),
+        FacebookMessenger(),
         GoogleCalendar(),
         Calendly(),
         Generic(),

@@ -1,4 +1,4 @@
-"""Slack and Twilio as their APIs really behave (headers, bodies, paging)."""
+"""Slack, Twilio and Messenger as their APIs really behave (headers, bodies, paging)."""
 
 from __future__ import annotations
 
@@ -148,3 +148,23 @@ class Twilio(Profile):
             }
             body["next_page_uri"] = f"{uri}?{urlencode(query)}"
         return json_response(200, body)
+
+
+class FacebookMessenger(Profile):
+    """Graph API Send API under a Page: the operator's page token as a bearer token."""
+
+    name = catalog_name = "facebook_messenger"
+    token = None
+    static_secret = "EAAsandboxPageToken"  # noqa: S105 - a fake token the sandbox accepts
+    rate_limit = 200
+    rate_window = 3600.0
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + "/{api_version}"}
+
+    def secrets(self) -> dict[str, str]:
+        return {"page_access_token": self.static_secret or ""}
+
+    def unauthorized(self, reason: str) -> httpx.Response:
+        error = {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}
+        return json_response(401, {"error": error})

@@ -24,6 +24,7 @@ ACCOUNTS: dict[str, dict[str, str]] = {
     "custom_webhook": {"host": "hooks.example.com"},
     "discord": {"guild_id": "197038439483310086"},
     "stripe": {"account_id": "acct_1032D82eZvKYlo2C"},
+    "facebook_messenger": {"page_id": "104928371234567"},
 }
 API_KEYS = {
     "discord": "discord-sandbox-bot",
@@ -32,7 +33,12 @@ API_KEYS = {
     "stripe": "sk_test_sandbox",
     "telegram": TELEGRAM_TOKEN,
 }
-OPERATOR_KEYED = {"klaviyo", "shopify", "custom_webhook"}  # admin credential or none
+OPERATOR_KEYED = {
+    "klaviyo",
+    "shopify",
+    "custom_webhook",
+    "facebook_messenger",
+}  # admin credential or none
 
 
 def connect(rt: Runtime, org_id: str, provider: str, name: str = "default") -> None:

@@ -43,6 +43,11 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
         "message",
         "sid",
     ),
+    ("facebook_messenger", "send_message"): (
+        {"recipient_id": "24092018123456789", "text": "Your table is ready"},
+        "message",
+        "message_id",
+    ),
     ("telegram", "send_message"): ({"chat_id": "-1001234", "text": "hi"}, "message", "message_id"),
     ("sendgrid", "send_email"): (
         {

@@ -101,13 +101,17 @@ def _connect_stripe(client: TestClient, key: str, **body: Any):  # type: ignore[
 def test_a_second_org_cannot_hold_another_orgs_proven_account(
     client: TestClient, keys: dict[str, str]
 ) -> None:
-    """Org B proves acct_X; org A claiming acct_X is refused (409) naming account.account_id."""
+    """Org B proves acct_X; org A claiming it gets 409 account.account_id until B disconnects."""
     acct = "acct_1" + uuid.uuid4().hex[:16]
     owner = _connect_stripe(client, keys["key_b"], account={"account_id": acct})
     assert owner.status_code == 201, owner.text
     assert owner.json()["account_proof"] == {"value": acct, "how": "api"}
     claim = _connect_stripe(client, keys["key_a"], account={"account_id": acct})
     assert claim.status_code == 409 and error_field(claim) == "account.account_id"
+    released = client.delete(f"/v1/connections/{owner.json()['id']}", headers=auth(keys["key_b"]))
+    assert released.status_code == 200 and released.json()["account_proof"] is None
+    again = _connect_stripe(client, keys["key_a"], account={"account_id": acct})
+    assert again.status_code == 201, again.text  # a disconnected holder releases the account
 
 
 def test_an_account_the_credential_cannot_reach_is_not_connected(
