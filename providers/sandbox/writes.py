@@ -215,6 +215,12 @@ def _stripe_object(kind: str, prefix: str) -> Handler:
     return _recorded("stripe", kind, 200, shape)
 
 
+def _chat_completion(obj: dict[str, Any]) -> dict[str, Any]:
+    reply = {"role": "assistant", "content": f"sandbox reply {obj['id']}"}
+    choice = {"index": 0, "message": reply, "finish_reason": "stop"}
+    return {"id": f"chatcmpl-{obj['id']}", "object": "chat.completion", "choices": [choice]}
+
+
 _P = re.compile
 WRITE_ROUTES: dict[str, list[WriteRoute]] = {
     "hubspot": [
@@ -247,6 +253,37 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute("POST", _P(r"/api/v10/webhooks/(?P<webhook_id>[0-9]+)/[^/]+"), _discord_webhook),
     ],
     "telegram": [WriteRoute("POST", _P(r"/sendMessage"), _telegram_send)],
+    "openai": [
+        WriteRoute(
+            "POST",
+            _P(r"/v1/chat/completions"),
+            _recorded("openai", "completion", 200, _chat_completion),
+        )
+    ],
+    "mailgun": [
+        WriteRoute(
+            "POST",
+            _P(r"/v3/(?P<domain>[a-z0-9.-]+)/messages"),
+            _recorded(
+                "mailgun",
+                "message",
+                200,
+                lambda o: {"id": f"<{o['id']}@{o['domain']}>", "message": "Queued. Thank you."},
+            ),
+        )
+    ],
+    "activecampaign": [
+        WriteRoute(
+            "POST",
+            _P(r"/api/3/contact/sync"),
+            _recorded(
+                "activecampaign",
+                "contact",
+                201,
+                lambda o: {"contact": {**o["contact"], "id": o["id"]}},
+            ),
+        )
+    ],
     "facebook_messenger": [
         WriteRoute(
             "POST",

@@ -148,6 +148,28 @@ def _klaviyo_profile(params: KlaviyoProfile, env: ActionEnv) -> dict[str, Any]:
     return {"data": {"type": "profile", "attributes": attributes}}
 
 
+class ActiveCampaignContact(ActionInput):
+    """Create or update a contact by email (``POST /contact/sync``), with custom field values.
+
+    Follows https://developers.activecampaign.com/reference/sync-a-contacts-data.
+    """
+
+    email: str = Field(pattern=EMAIL)
+    first_name: str | None = Field(default=None, max_length=255)
+    last_name: str | None = Field(default=None, max_length=255)
+    phone: str | None = Field(default=None, max_length=40)
+    field_values: dict[str, str] = Field(default_factory=dict, max_length=100)
+
+
+def _activecampaign_contact(params: ActiveCampaignContact, env: ActionEnv) -> dict[str, Any]:
+    names = {"email": "email", "first_name": "firstName", "last_name": "lastName", "phone": "phone"}
+    values = params.model_dump(exclude={"field_values"}, exclude_none=True)
+    contact: dict[str, Any] = {names[k]: v for k, v in values.items()}
+    if params.field_values:
+        contact["fieldValues"] = [{"field": k, "value": v} for k, v in params.field_values.items()]
+    return {"contact": contact}
+
+
 class MailchimpMember(ActionInput):
     """Add or update a list member, with merge fields and tags."""
 
@@ -256,4 +278,13 @@ ACTIONS: list[Action] = [
         description="Create or update a Klaviyo profile.",
     ),
     MailchimpUpsertMember(),
+    Declared(
+        provider="activecampaign",
+        name="sync_contact",
+        input=ActiveCampaignContact,
+        path="/contact/sync",
+        body=_activecampaign_contact,
+        outputs={"id": "contact.id"},
+        description="Create or update an ActiveCampaign contact by email.",
+    ),
 ]

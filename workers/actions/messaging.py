@@ -128,6 +128,53 @@ def _messenger_body(params: MessengerMessage, env: ActionEnv) -> dict[str, Any]:
     return {**body, "tag": params.tag} if params.tag else body
 
 
+class MailgunMessage(ActionInput):
+    """A plain-text (optionally HTML) email sent from one of the account's Mailgun domains.
+
+    Follows https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/messages
+    (form fields ``from``, ``to``, ``subject``, ``text``, ``html``, ``o:tag``).
+    """
+
+    domain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+$", max_length=253)
+    from_: str = Field(alias="from", min_length=3, max_length=500)
+    to: list[Annotated[str, Field(pattern=EMAIL)]] = Field(min_length=1, max_length=1_000)
+    subject: str = Field(min_length=1, max_length=998)
+    text: str = Field(min_length=1, max_length=1_000_000)
+    html: str | None = Field(default=None, max_length=1_000_000)
+    tags: list[str] = Field(default_factory=list, max_length=3)
+
+
+def _mailgun_form(params: MailgunMessage, env: ActionEnv) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "from": params.from_,
+        "to": list(params.to),
+        "subject": params.subject,
+        "text": params.text,
+    }
+    if params.html:
+        form["html"] = params.html
+    if params.tags:
+        form["o:tag"] = list(params.tags)
+    return form
+
+
+@dataclass(frozen=True)
+class MailgunSend(Action):
+    """``POST /{domain}/messages`` as form fields; recipients and tags repeat their key."""
+
+    provider: str = "mailgun"
+    name: str = "send_email"
+    input: type[ActionInput] = MailgunMessage
+    description: str = "Send an email through Mailgun (bulk sends from QR data, seed 000)."
+
+    def calls(self, params: MailgunMessage, env: ActionEnv) -> Sequence[HttpCall]:
+        path = f"/{params.domain}/messages"
+        return [HttpCall("POST", path, data=_mailgun_form(params, env))]
+
+    def output(self, responses: Sequence[ProviderResponse]) -> dict[str, Any]:
+        return pick_outputs(responses[-1], {"id": "id", "message": "message"})
+
+
 class TelegramMessage(ActionInput):
     """``sendMessage`` to a chat id (or ``@channelusername``)."""
 
@@ -204,6 +251,7 @@ ACTIONS: list[Action] = [
         outputs={"message_id": "message_id", "recipient_id": "recipient_id"},
         description="Send a Messenger message from the connected Page.",
     ),
+    MailgunSend(),
     Declared(
         provider="telegram",
         name="send_message",

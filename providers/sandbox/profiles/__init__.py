@@ -9,10 +9,13 @@ from providers.sandbox.profiles.generic import Generic
 from providers.sandbox.profiles.lists import Airtable, Mailchimp, Pipedrive, Square
 from providers.sandbox.profiles.messaging import FacebookMessenger, Slack, Twilio
 from providers.sandbox.profiles.outbound import (
+    ActiveCampaign,
     CalCom,
     CustomWebhook,
     Discord,
     GoogleSheets,
+    Mailgun,
+    OpenAI,
     SendGrid,
     Telegram,
 )
@@ -31,6 +34,9 @@ def default_profiles() -> list[Profile]:
         Slack(),
         Twilio(),
         FacebookMessenger(),
+        OpenAI(),
+        Mailgun(),
+        ActiveCampaign(),
         GoogleCalendar(),
         Calendly(),
         Generic(),

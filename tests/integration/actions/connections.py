@@ -25,6 +25,7 @@ ACCOUNTS: dict[str, dict[str, str]] = {
     "discord": {"guild_id": "197038439483310086"},
     "stripe": {"account_id": "acct_1032D82eZvKYlo2C"},
     "facebook_messenger": {"page_id": "104928371234567"},
+    "activecampaign": {"account": "mycompany"},
 }
 API_KEYS = {
     "discord": "discord-sandbox-bot",
@@ -32,8 +33,10 @@ API_KEYS = {
     "cal_com": "cal_sandbox",
     "stripe": "sk_test_sandbox",
     "telegram": TELEGRAM_TOKEN,
+    "activecampaign": "ac-sandbox-token",
 }
 OPERATOR_KEYED = {
+    "openai",
     "klaviyo",
     "shopify",
     "custom_webhook",
@@ -60,6 +63,8 @@ def connect(rt: Runtime, org_id: str, provider: str, name: str = "default") -> N
                 "secret": TWILIO_TOKEN,
                 "extra": {"username": TWILIO_SID},
             }
+        elif provider == "mailgun":
+            secret = {"auth_mode": "basic", "secret": "key-sandbox", "extra": {"username": "api"}}
         else:
             token = rt.sandbox.issue_token(provider)
             secret = {

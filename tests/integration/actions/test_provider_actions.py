@@ -48,6 +48,27 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
         "message",
         "message_id",
     ),
+    ("openai", "create_chat_completion"): (
+        {"prompt": "Summarise this scan", "system": "Be brief"},
+        "completion",
+        "text",
+    ),
+    ("mailgun", "send_email"): (
+        {
+            "domain": "mg.example.com",
+            "from": "Team <team@example.com>",
+            "to": ["ada@example.com", "grace@example.com"],
+            "subject": "Thanks for scanning",
+            "text": "Hello",
+        },
+        "message",
+        "id",
+    ),
+    ("activecampaign", "sync_contact"): (
+        {"email": "ada@example.com", "first_name": "Ada", "field_values": {"1": "QR"}},
+        "contact",
+        "id",
+    ),
     ("telegram", "send_message"): ({"chat_id": "-1001234", "text": "hi"}, "message", "message_id"),
     ("sendgrid", "send_email"): (
         {
