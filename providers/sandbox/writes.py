@@ -221,6 +221,15 @@ def _chat_completion(obj: dict[str, Any]) -> dict[str, Any]:
     return {"id": f"chatcmpl-{obj['id']}", "object": "chat.completion", "choices": [choice]}
 
 
+def _zap(obj: dict[str, Any]) -> dict[str, Any]:
+    return {"attempt": obj["id"], "id": obj["id"], "request_id": obj["id"], "status": "success"}
+
+
+def _make_hook(store: WriteStore, call: Call, match: re.Match[str]) -> httpx.Response:
+    store.add("make", "trigger", {"id": str(store.next_id()), **body_of(call)})
+    return httpx.Response(200, text="Accepted")
+
+
 _P = re.compile
 WRITE_ROUTES: dict[str, list[WriteRoute]] = {
     "hubspot": [
@@ -270,6 +279,15 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
                 200,
                 lambda o: {"id": f"<{o['id']}@{o['domain']}>", "message": "Queued. Thank you."},
             ),
+        )
+    ],
+    "zapier": [WriteRoute("POST", _P(r"/?"), _recorded("zapier", "trigger", 200, _zap))],
+    "make": [WriteRoute("POST", _P(r"/?"), _make_hook)],
+    "n8n": [
+        WriteRoute(
+            "POST",
+            _P(r"/webhook/[A-Za-z0-9_-]+"),
+            _recorded("n8n", "trigger", 200, lambda o: {"message": "Workflow was started"}),
         )
     ],
     "activecampaign": [

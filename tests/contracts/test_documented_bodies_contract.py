@@ -74,3 +74,13 @@ def test_activecampaign_sync_wraps_the_contact() -> None:
             "fieldValues": [{"field": "1", "value": "QR"}],
         }
     }
+
+
+def test_catch_hooks_receive_the_data_at_the_hook_url(catalog: Catalog) -> None:
+    """Zapier's trigger POSTs the data as JSON to hooks.zapier.com/hooks/catch/{user}/{hook}."""
+    call = _call("zapier", "trigger", {"data": {"email": "ada@example.com"}})
+    client = ProviderClient(
+        catalog.get("zapier"), {"user_id": "1234567", "hook_id": "abc1de2"}, None
+    )
+    assert client.url_for(call.path) == "https://hooks.zapier.com/hooks/catch/1234567/abc1de2"
+    assert (call.method, call.json) == ("POST", {"email": "ada@example.com"})

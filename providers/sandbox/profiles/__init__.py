@@ -15,9 +15,12 @@ from providers.sandbox.profiles.outbound import (
     Discord,
     GoogleSheets,
     Mailgun,
+    Make,
+    N8n,
     OpenAI,
     SendGrid,
     Telegram,
+    Zapier,
 )
 from providers.sandbox.profiles.scheduling import Calendly, GoogleCalendar
 
@@ -37,6 +40,9 @@ def default_profiles() -> list[Profile]:
         OpenAI(),
         Mailgun(),
         ActiveCampaign(),
+        Zapier(),
+        Make(),
+        N8n(),
         GoogleCalendar(),
         Calendly(),
         Generic(),

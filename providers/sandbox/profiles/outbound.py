@@ -174,3 +174,35 @@ class ActiveCampaign(_StaticKey):
 
     def catalog_overrides(self, root: str) -> dict[str, str]:
         return {"base_url": root + "/{account}/api/{api_version}"}
+
+
+class _CatchHook(Profile):
+    """An automation platform's catch hook: no credential, the hook named in the path."""
+
+    token = None
+    static_secret = "none"  # noqa: S105 - no credential: every request presents this
+    template = ""
+
+    def presented_secret(self, request: httpx.Request) -> str | None:
+        return "none"
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + self.template}
+
+
+class Zapier(_CatchHook):
+    name = catalog_name = "zapier"
+    account_segments = 2
+    template = "/{user_id}/{hook_id}"
+
+
+class Make(_CatchHook):
+    name = catalog_name = "make"
+    account_segments = 2
+    template = "/{region}/{hook_id}"
+
+
+class N8n(_CatchHook):
+    name = catalog_name = "n8n"
+    account_segments = 1
+    template = "/{host}/webhook/{webhook_path}"

@@ -26,6 +26,9 @@ ACCOUNTS: dict[str, dict[str, str]] = {
     "stripe": {"account_id": "acct_1032D82eZvKYlo2C"},
     "facebook_messenger": {"page_id": "104928371234567"},
     "activecampaign": {"account": "mycompany"},
+    "zapier": {"user_id": "1234567", "hook_id": "abc1de2"},
+    "make": {"region": "eu1", "hook_id": "abcdefghijklmnopqrstuvwxyz012345"},
+    "n8n": {"host": "n8n.example.com", "webhook_path": "orders"},
 }
 API_KEYS = {
     "discord": "discord-sandbox-bot",
@@ -36,6 +39,9 @@ API_KEYS = {
     "activecampaign": "ac-sandbox-token",
 }
 OPERATOR_KEYED = {
+    "zapier",
+    "make",
+    "n8n",
     "openai",
     "klaviyo",
     "shopify",

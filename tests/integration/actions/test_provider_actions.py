@@ -69,6 +69,9 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
         "contact",
         "id",
     ),
+    ("zapier", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "id"),
+    ("make", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "status"),
+    ("n8n", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "status"),
     ("telegram", "send_message"): ({"chat_id": "-1001234", "text": "hi"}, "message", "message_id"),
     ("sendgrid", "send_email"): (
         {
