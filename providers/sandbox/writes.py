@@ -99,7 +99,7 @@ class WriteStore:
 
     def serve(self, provider: str, call: Call) -> httpx.Response | None:
         """The response of a write route matching the call, or None to fall through."""
-        for route in WRITE_ROUTES.get(provider, ()):
+        for route in _routes_of(provider):
             match = route.pattern.fullmatch(call.path)
             if match and call.request.method == route.method:
                 return self._idempotently(provider, call, route.handler, match)
@@ -125,7 +125,7 @@ class WriteStore:
         return response
 
 
-def _recorded(
+def recorded(
     provider: str, kind: str, status: int = 200, shape: Callable[[dict[str, Any]], Any] = dict
 ) -> Handler:
     """A handler that records the body with a new id and answers ``shape(obj)``."""
@@ -212,36 +212,21 @@ def _stripe_object(kind: str, prefix: str) -> Handler:
     def shape(obj: dict[str, Any]) -> dict[str, Any]:
         return {**obj, "id": f"{prefix}_{obj['id']}", "object": kind}
 
-    return _recorded("stripe", kind, 200, shape)
-
-
-def _chat_completion(obj: dict[str, Any]) -> dict[str, Any]:
-    reply = {"role": "assistant", "content": f"sandbox reply {obj['id']}"}
-    choice = {"index": 0, "message": reply, "finish_reason": "stop"}
-    return {"id": f"chatcmpl-{obj['id']}", "object": "chat.completion", "choices": [choice]}
-
-
-def _zap(obj: dict[str, Any]) -> dict[str, Any]:
-    return {"attempt": obj["id"], "id": obj["id"], "request_id": obj["id"], "status": "success"}
-
-
-def _make_hook(store: WriteStore, call: Call, match: re.Match[str]) -> httpx.Response:
-    store.add("make", "trigger", {"id": str(store.next_id()), **body_of(call)})
-    return httpx.Response(200, text="Accepted")
+    return recorded("stripe", kind, 200, shape)
 
 
 _P = re.compile
 WRITE_ROUTES: dict[str, list[WriteRoute]] = {
     "hubspot": [
         WriteRoute("POST", _P(r"/crm/v3/objects/contacts/batch/upsert"), _hubspot_upsert),
-        WriteRoute("POST", _P(r"/crm/v3/objects/deals"), _recorded("hubspot", "deal", 201)),
-        WriteRoute("POST", _P(r"/crm/v3/objects/notes"), _recorded("hubspot", "note", 201)),
+        WriteRoute("POST", _P(r"/crm/v3/objects/deals"), recorded("hubspot", "deal", 201)),
+        WriteRoute("POST", _P(r"/crm/v3/objects/notes"), recorded("hubspot", "note", 201)),
     ],
     "salesforce": [
         WriteRoute(
             "POST",
             _P(r"/services/data/v[0-9.]+/sobjects/(?P<sobject>Lead|Contact)"),
-            _recorded("salesforce", "record", 201, lambda o: {"id": o["id"], "success": True}),
+            recorded("salesforce", "record", 201, lambda o: {"id": o["id"], "success": True}),
         ),
     ],
     "klaviyo": [WriteRoute("POST", _P(r"/api/profile-import/"), _klaviyo_import)],
@@ -250,70 +235,18 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/Messages.json"),
-            _recorded("twilio", "message", 201, lambda o: {**o, "sid": f"SM{o['id']}"}),
+            recorded("twilio", "message", 201, lambda o: {**o, "sid": f"SM{o['id']}"}),
         ),
     ],
     "discord": [
         WriteRoute(
             "POST",
             _P(r"/api/v10/channels/(?P<channel_id>[0-9]+)/messages"),
-            _recorded("discord", "message"),
+            recorded("discord", "message"),
         ),
         WriteRoute("POST", _P(r"/api/v10/webhooks/(?P<webhook_id>[0-9]+)/[^/]+"), _discord_webhook),
     ],
     "telegram": [WriteRoute("POST", _P(r"/sendMessage"), _telegram_send)],
-    "openai": [
-        WriteRoute(
-            "POST",
-            _P(r"/v1/chat/completions"),
-            _recorded("openai", "completion", 200, _chat_completion),
-        )
-    ],
-    "mailgun": [
-        WriteRoute(
-            "POST",
-            _P(r"/v3/(?P<domain>[a-z0-9.-]+)/messages"),
-            _recorded(
-                "mailgun",
-                "message",
-                200,
-                lambda o: {"id": f"<{o['id']}@{o['domain']}>", "message": "Queued. Thank you."},
-            ),
-        )
-    ],
-    "zapier": [WriteRoute("POST", _P(r"/?"), _recorded("zapier", "trigger", 200, _zap))],
-    "make": [WriteRoute("POST", _P(r"/?"), _make_hook)],
-    "n8n": [
-        WriteRoute(
-            "POST",
-            _P(r"/webhook/[A-Za-z0-9_-]+"),
-            _recorded("n8n", "trigger", 200, lambda o: {"message": "Workflow was started"}),
-        )
-    ],
-    "activecampaign": [
-        WriteRoute(
-            "POST",
-            _P(r"/api/3/contact/sync"),
-            _recorded(
-                "activecampaign",
-                "contact",
-                201,
-                lambda o: {"contact": {**o["contact"], "id": o["id"]}},
-            ),
-        )
-    ],
-    "facebook_messenger": [
-        WriteRoute(
-            "POST",
-            _P(r"/v[0-9.]+/(?P<page>[0-9]+)/messages"),
-            _recorded(
-                "facebook_messenger",
-                "message",
-                200,
-                lambda o: {"recipient_id": o["recipient"]["id"], "message_id": f"m_{o['id']}"},
-            ),
-        ),
-    ],
     "sendgrid": [WriteRoute("POST", _P(r"/v3/mail/send"), _sendgrid_send)],
     "mailchimp": [
         WriteRoute(
@@ -329,7 +262,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/api/v1/persons"),
-            _recorded("pipedrive", "person", 201, lambda o: {"success": True, "data": o}),
+            recorded("pipedrive", "person", 201, lambda o: {"success": True, "data": o}),
         ),
     ],
     "google_sheets": [
@@ -343,14 +276,14 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/v0/(?P<base>app\w+)/(?P<table>[^/]+)"),
-            _recorded("airtable", "record", 200, lambda o: {"id": f"rec{o['id']}", **o}),
+            recorded("airtable", "record", 200, lambda o: {"id": f"rec{o['id']}", **o}),
         ),
     ],
     "google_calendar": [
         WriteRoute(
             "POST",
             _P(r"/calendar/v3/calendars/(?P<calendar>[^/]+)/events"),
-            _recorded(
+            recorded(
                 "google_calendar",
                 "event",
                 200,
@@ -362,7 +295,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/scheduling_links"),
-            _recorded(
+            recorded(
                 "calendly",
                 "scheduling_link",
                 201,
@@ -374,7 +307,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/v2/bookings"),
-            _recorded(
+            recorded(
                 "cal_com",
                 "booking",
                 201,
@@ -392,7 +325,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/admin/api/[0-9-]+/inventory_levels/set.json"),
-            _recorded("shopify", "inventory_level", 200, lambda o: {"inventory_level": o}),
+            recorded("shopify", "inventory_level", 200, lambda o: {"inventory_level": o}),
         ),
     ],
     "custom_webhook": [
@@ -400,3 +333,11 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         for method in ("POST", "PUT", "PATCH", "GET", "DELETE")
     ],
 }
+
+
+def _routes_of(provider: str) -> list[WriteRoute]:
+    """The provider's write routes, here or in :mod:`.writes_outreach` (imported late: it
+    builds on this module's store and handlers)."""
+    from providers.sandbox.writes_outreach import OUTREACH_ROUTES
+
+    return WRITE_ROUTES.get(provider) or OUTREACH_ROUTES.get(provider, [])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from workers.actions import ai, commerce, crm, messaging, productivity, proxy, webhook
+from workers.actions import ai, commerce, crm, messaging, productivity, proxy, social, webhook
 from workers.actions.spec import Action, ActionEnv, ActionInput, ActionOptions, HttpCall
 
 __all__ = [
@@ -42,6 +42,7 @@ _ACTIONS = _index(
         commerce.ACTIONS,
         webhook.ACTIONS,
         ai.ACTIONS,
+        social.ACTIONS,
     ]
 )
 _GENERIC = {action.name: action for action in proxy.GENERIC}

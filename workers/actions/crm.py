@@ -170,6 +170,45 @@ def _activecampaign_contact(params: ActiveCampaignContact, env: ActionEnv) -> di
     return {"contact": contact}
 
 
+class ConstantContactSignup(ActionInput):
+    """Create or update a contact and add it to lists (``POST /contacts/sign_up_form``).
+
+    Follows https://developer.constantcontact.com/api_guide/contacts_create_or_update.html.
+    """
+
+    email: str = Field(pattern=EMAIL)
+    first_name: str | None = Field(default=None, max_length=50)
+    last_name: str | None = Field(default=None, max_length=50)
+    list_ids: list[str] = Field(min_length=1, max_length=50)
+
+
+def _cc_signup(params: ConstantContactSignup, env: ActionEnv) -> dict[str, Any]:
+    body: dict[str, Any] = {"email_address": params.email, "list_memberships": params.list_ids}
+    names = params.model_dump(include={"first_name", "last_name"}, exclude_none=True)
+    return {**body, **names}
+
+
+class ZohoLead(ActionInput):
+    """A lead (``Last_Name`` and ``Company`` as Zoho requires), with extra API-named fields.
+
+    Follows https://www.zoho.com/crm/developer/docs/api/v7/insert-records.html.
+    """
+
+    last_name: str = Field(min_length=1, max_length=80)
+    company: str = Field(min_length=1, max_length=200)
+    first_name: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, pattern=EMAIL)
+    phone: str | None = Field(default=None, max_length=30)
+    fields: dict[str, PropertyValue] = Field(default_factory=dict, max_length=100)
+
+
+def _zoho_lead(params: ZohoLead, env: ActionEnv) -> dict[str, Any]:
+    names = {"last_name": "Last_Name", "company": "Company", "first_name": "First_Name"}
+    names |= {"email": "Email", "phone": "Phone"}
+    values = params.model_dump(exclude={"fields"}, exclude_none=True)
+    return {"data": [{**params.fields, **{names[k]: v for k, v in values.items()}}]}
+
+
 class MailchimpMember(ActionInput):
     """Add or update a list member, with merge fields and tags."""
 
@@ -278,6 +317,24 @@ ACTIONS: list[Action] = [
         description="Create or update a Klaviyo profile.",
     ),
     MailchimpUpsertMember(),
+    Declared(
+        provider="constant_contact",
+        name="sign_up_contact",
+        input=ConstantContactSignup,
+        path="/contacts/sign_up_form",
+        body=_cc_signup,
+        outputs={"id": "contact_id", "action": "action"},
+        description="Create or update a Constant Contact contact on lists.",
+    ),
+    Declared(
+        provider="zoho_crm",
+        name="create_lead",
+        input=ZohoLead,
+        path="/Leads",
+        body=_zoho_lead,
+        outputs={"id": "data.0.details.id"},
+        description="Create a Zoho CRM lead.",
+    ),
     Declared(
         provider="activecampaign",
         name="sync_contact",

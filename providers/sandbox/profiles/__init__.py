@@ -23,6 +23,7 @@ from providers.sandbox.profiles.outbound import (
     Zapier,
 )
 from providers.sandbox.profiles.scheduling import Calendly, GoogleCalendar
+from providers.sandbox.profiles.social import ConstantContact, Facebook, Twitter, ZohoCrm
 
 
 def default_profiles() -> list[Profile]:
@@ -41,6 +42,10 @@ def default_profiles() -> list[Profile]:
         Mailgun(),
         ActiveCampaign(),
         Zapier(),
+        Twitter(),
+        Facebook(),
+        ConstantContact(),
+        ZohoCrm(),
         Make(),
         N8n(),
         GoogleCalendar(),

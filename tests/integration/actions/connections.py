@@ -27,6 +27,7 @@ ACCOUNTS: dict[str, dict[str, str]] = {
     "facebook_messenger": {"page_id": "104928371234567"},
     "activecampaign": {"account": "mycompany"},
     "zapier": {"user_id": "1234567", "hook_id": "abc1de2"},
+    "zoho_crm": {"dc": "eu"},
     "make": {"region": "eu1", "hook_id": "abcdefghijklmnopqrstuvwxyz012345"},
     "n8n": {"host": "n8n.example.com", "webhook_path": "orders"},
 }

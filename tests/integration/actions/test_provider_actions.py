@@ -72,6 +72,22 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
     ("zapier", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "id"),
     ("make", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "status"),
     ("n8n", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "status"),
+    ("twitter", "create_post"): ({"text": "Scan the code at the door"}, "post", "id"),
+    ("facebook", "create_page_post"): (
+        {"page_id": "104928371234567", "message": "Open late tonight"},
+        "post",
+        "id",
+    ),
+    ("constant_contact", "sign_up_contact"): (
+        {"email": "ada@example.com", "first_name": "Ada", "list_ids": ["07936f78-662a-11eb"]},
+        "contact",
+        "id",
+    ),
+    ("zoho_crm", "create_lead"): (
+        {"last_name": "Lovelace", "company": "Analytical", "email": "ada@example.com"},
+        "lead",
+        "id",
+    ),
     ("telegram", "send_message"): ({"chat_id": "-1001234", "text": "hi"}, "message", "message_id"),
     ("sendgrid", "send_email"): (
         {
