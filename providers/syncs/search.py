@@ -44,13 +44,18 @@ def search_request(
 def next_search_request(
     current: PageRequest, body: Any, largest_seen: str | None, *, result_cap: int
 ) -> PageRequest | None:
-    """The request after ``current``: the next page, a fresh query past the cap, or None."""
+    """The request after ``current``: the next page, a fresh query past the cap, or None.
+
+    HubSpot's ``after`` is the offset into the query's results; one that is not a number
+    is passed on as is (the cap cannot be foreseen, and the provider's 400 then says so).
+    """
     after = dig(body, "paging.next.after")
     if after in (None, ""):
         return None
     query = current["json"]
-    if int(str(after)) + query["limit"] <= result_cap:
-        return {**current, "json": {**query, "after": str(after)}}
+    position = str(after)
+    if not position.isdigit() or int(position) + query["limit"] <= result_cap:
+        return {**current, "json": {**query, "after": position}}
     return _requery(current, largest_seen)
 
 
