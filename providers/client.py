@@ -17,7 +17,7 @@ connect read the same, so answers cannot map a network.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0, pool=5.0)
 USER_AGENT = "switchyard/0.1 (+https://github.com/switchyard)"
+#: Form fields; a sequence value repeats its key (Twilio's ``MediaUrl``).
+FormData = Mapping[str, str | Sequence[str]]
 
 
 def shared_http_client(policy: OutboundPolicy | None = None) -> httpx.Client:
@@ -183,7 +185,7 @@ class ProviderClient:
         *,
         params: Mapping[str, str | int] | None = None,
         json: Any = None,
-        data: Mapping[str, str] | None = None,
+        data: FormData | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ProviderResponse:
         """Send one request; success returns a :class:`ProviderResponse`, failure raises."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -36,6 +36,7 @@ from providers.spec_auth import (
     QueryInjection,
     StrictModel,
 )
+from providers.spec_identity import IdentitySource
 from providers.spec_pagination import (
     CursorPagination,
     LinkHeaderPagination,
@@ -63,6 +64,7 @@ __all__ = [
     "CursorPagination",
     "FeedbackParserName",
     "HeaderInjection",
+    "IdentitySource",
     "LinkHeaderPagination",
     "NextUrlPagination",
     "NoAuth",
@@ -140,6 +142,9 @@ class AccountIdentifier(StrictModel):
     example: str = Field(min_length=1)
     description: str = ""
     required: bool = True
+    source: IdentitySource | None = Field(
+        default=None, description="Where the provider returns it (None: typed by the org)."
+    )
 
     @model_validator(mode="after")
     def _example_matches(self) -> AccountIdentifier:
@@ -197,6 +202,11 @@ class ProviderSpec(StrictModel):
     display_name: str = Field(min_length=1)
     categories: list[Category] = Field(min_length=1)
     docs_url: str = Field(pattern=r"^https://")
+    reference_docs: list[Annotated[str, Field(pattern=r"^https://")]] = Field(
+        default_factory=list,
+        description="Reference pages the actions and syncs follow, where no package ships the "
+        "provider's machine-readable spec; tests/contracts checks calls against their examples.",
+    )
     aliases: list[str] = Field(default_factory=list)
     auth: AuthSpec
     account_identifiers: list[AccountIdentifier] = Field(default_factory=list)

@@ -103,6 +103,11 @@ class CredentialSettings(BaseModel):
         "upstream app's page that relays code and state to it).",
     )
     oauth_state_ttl_seconds: int = Field(default=600, ge=30, le=3600)
+    shared_account_providers: list[str] = Field(
+        default_factory=list,
+        description="Providers whose proven account may be held by several connections "
+        "(e.g. an agency's orgs sharing one Slack workspace); each then gets its webhooks.",
+    )
 
 
 class ApiSettings(BaseModel):

@@ -218,6 +218,12 @@ INBOUND_WEBHOOKS = Counter(
     "Inbound provider webhooks by outcome (accepted, duplicate, bad_signature, replayed...).",
     ["provider", "outcome"],
 )
+CONNECTION_ACCOUNTS = Counter(
+    "switchyard_connection_accounts",
+    "Connects by what became of the routing account: proven, unproven (typed only), "
+    "missing (a required identifier absent) or conflict (another connection holds it).",
+    ["provider", "outcome"],
+)
 
 # --- API -----------------------------------------------------------------------------------
 API_UNAVAILABLE = Counter(
@@ -259,6 +265,7 @@ ALL_METRICS: Final = (
     INBOUND_WEBHOOKS,
     API_UNAVAILABLE,
     LOG_RECORDS_SUPPRESSED,
+    CONNECTION_ACCOUNTS,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

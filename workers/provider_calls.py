@@ -22,7 +22,7 @@ from providers.auth.credentials import (
     BearerToken,
     admin_secrets_from_settings,
 )
-from providers.client import ProviderClient, ProviderResponse
+from providers.client import FormData, ProviderClient, ProviderResponse
 from providers.errors import AuthError, ProviderError
 from providers.spec import ProviderSpec
 from storage.errors import NotFoundError
@@ -57,7 +57,7 @@ class _Call:
     path: str
     params: Mapping[str, Any] | None
     json: Any
-    data: Mapping[str, str] | None
+    data: FormData | None
     headers: Mapping[str, str] | None
 
 
@@ -69,7 +69,7 @@ def call_provider(
     *,
     params: Mapping[str, Any] | None = None,
     json: Any = None,
-    data: Mapping[str, str] | None = None,
+    data: FormData | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> ProviderResponse:
     """One authenticated request for the job's connection; feedback goes to the limiter.

@@ -1,8 +1,9 @@
 """Routing an inbound webhook to the connection(s) it belongs to, and their secrets.
 
 A webhook names a provider account (a shop domain, a Stripe account, a Slack team...), not
-an org: :func:`find_connections_by_account` looks across orgs for connections holding that
-account under the provider's first account identifier. Providers whose payload names no
+an org: :func:`find_connections_by_proven_account` looks across orgs for connections whose
+first account identifier the provider itself proved (issue #17: a value an org merely typed
+routes nothing, or one org could receive another's events by claiming its account id). Providers whose payload names no
 account (Calendly, Standard Webhooks senders) are routed by the connection id in the URL
 (``/webhooks/{provider}/{connection_id}``).
 
@@ -22,7 +23,7 @@ from providers.spec import ProviderSpec
 from storage.crypto import KeyRing, Secret
 from storage.errors import NotFoundError
 from storage.models import Connection
-from storage.repositories.connections import find_connections_by_account
+from storage.repositories.connections import find_connections_by_proven_account
 from storage.repositories.credentials import CredentialRepository
 
 
@@ -59,8 +60,7 @@ def targets(
             return []
         found: Sequence[Connection] = [connection]
     elif account and spec.account_identifiers:
-        key = spec.account_identifiers[0].name
-        found = find_connections_by_account(session, spec.name, {key: account})
+        found = find_connections_by_proven_account(session, spec.name, account)
     else:
         return []
     return [

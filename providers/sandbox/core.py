@@ -10,6 +10,7 @@ authentication, rate limit, the provider's routes.
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 from collections import Counter
@@ -42,6 +43,9 @@ class Sandbox:
         self.clock = clock
         self.sleep = sleep
         self.profiles = {p.name: p for p in (profiles or default_profiles())}
+        tag = secrets.token_hex(4).upper()  # each sandbox is its own set of provider accounts
+        for profile in self.profiles.values():
+            profile.account_tag = tag
         self.tokens = TokenStore()
         self.requests: Counter[str] = Counter()
         self._faults: dict[str, FaultPlan] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -60,6 +61,44 @@ def after_cursor(endpoint: Endpoint, call: Call, data: Dataset) -> httpx.Respons
     if nxt is not None:
         body["paging"] = {"next": {"after": str(nxt)}}
     return json_response(200, body)
+
+
+SEARCH_RESULT_CAP = 10_000
+
+
+def hubspot_search(endpoint: Endpoint, call: Call, data: Dataset) -> httpx.Response:
+    """HubSpot CRM search: a JSON body with one GT/GTE filter on the modification time,
+    sorted ascending, ``after`` in the body, ``limit`` up to 200, at most 10,000 results."""
+    try:
+        query = json.loads(call.request.content or b"{}")
+        (condition,) = query["filterGroups"][0]["filters"]
+        limit, after = int(query.get("limit", 10)), int(query.get("after", 0))
+        floor = _iso_of_millis(int(condition["value"]))
+        inclusive = {"GT": False, "GTE": True}[condition["operator"]]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return json_response(400, {"status": "error", "category": "VALIDATION_ERROR"})
+    if not 1 <= limit <= 200 or after + limit > SEARCH_RESULT_CAP:
+        return json_response(400, {"status": "error", "category": "VALIDATION_ERROR"})
+    stamped = [(_stamp(endpoint, r), r) for r in data.records()]
+    chosen = [(s, r) for s, r in stamped if s > floor or (inclusive and s == floor)]
+    ordered = [r for _, r in sorted(chosen, key=lambda pair: pair[0])]
+    chunk, nxt = page_slice(ordered, after, limit)
+    body: dict[str, Any] = {"total": len(ordered), "results": chunk}
+    if nxt is not None:
+        body["paging"] = {"next": {"after": str(nxt)}}
+    return json_response(200, body)
+
+
+def _stamp(endpoint: Endpoint, record: dict[str, Any]) -> str:
+    node: Any = record
+    for part in endpoint.stamp_path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, str) else ""
+
+
+def _iso_of_millis(value: int) -> str:
+    moment = datetime.fromtimestamp(value / 1000, UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def link_header(endpoint: Endpoint, call: Call, data: Dataset) -> httpx.Response:

@@ -90,6 +90,9 @@ class Profile:
     static_secret: str | None = None
     #: Path (after the provider prefix) of the token endpoint, if the provider has one.
     grant_path: str | None = "/oauth/token"
+    #: Distinguishes the accounts this sandbox's tokens belong to (Slack team, HubSpot
+    #: portal...) from another sandbox's: set per :class:`Sandbox`, 8 upper-case hex digits.
+    account_tag: str = "0000CAFE"
 
     def split(self, path: str) -> tuple[str, str]:
         """(account, rest of the path): the first ``account_segments`` segments name it."""

@@ -38,14 +38,22 @@ class WriteRoute:
 
 
 def body_of(call: Call) -> dict[str, Any]:
-    """The request body as a dict: JSON, or form fields (``a[b]=c`` kept flat)."""
+    """The request body as a dict: JSON, or form fields (``a[b]=c`` kept flat, a repeated key
+    as a list)."""
     raw = call.request.content
     if not raw:
         return {}
     if "json" in call.request.headers.get("content-type", ""):
         decoded = json.loads(raw)
         return decoded if isinstance(decoded, dict) else {"_": decoded}
-    return dict(parse_qsl(raw.decode()))
+    fields: dict[str, Any] = {}
+    for name, value in parse_qsl(raw.decode()):
+        if name in fields:  # a repeated key (Twilio's MediaUrl) becomes a list
+            earlier = fields[name]
+            fields[name] = [*earlier, value] if isinstance(earlier, list) else [earlier, value]
+        else:
+            fields[name] = value
+    return fields
 
 
 class WriteStore:
@@ -91,7 +99,7 @@ class WriteStore:
 
     def serve(self, provider: str, call: Call) -> httpx.Response | None:
         """The response of a write route matching the call, or None to fall through."""
-        for route in WRITE_ROUTES.get(provider, ()):
+        for route in _routes_of(provider):
             match = route.pattern.fullmatch(call.path)
             if match and call.request.method == route.method:
                 return self._idempotently(provider, call, route.handler, match)
@@ -117,7 +125,7 @@ class WriteStore:
         return response
 
 
-def _recorded(
+def recorded(
     provider: str, kind: str, status: int = 200, shape: Callable[[dict[str, Any]], Any] = dict
 ) -> Handler:
     """A handler that records the body with a new id and answers ``shape(obj)``."""
@@ -204,21 +212,21 @@ def _stripe_object(kind: str, prefix: str) -> Handler:
     def shape(obj: dict[str, Any]) -> dict[str, Any]:
         return {**obj, "id": f"{prefix}_{obj['id']}", "object": kind}
 
-    return _recorded("stripe", kind, 200, shape)
+    return recorded("stripe", kind, 200, shape)
 
 
 _P = re.compile
 WRITE_ROUTES: dict[str, list[WriteRoute]] = {
     "hubspot": [
         WriteRoute("POST", _P(r"/crm/v3/objects/contacts/batch/upsert"), _hubspot_upsert),
-        WriteRoute("POST", _P(r"/crm/v3/objects/deals"), _recorded("hubspot", "deal", 201)),
-        WriteRoute("POST", _P(r"/crm/v3/objects/notes"), _recorded("hubspot", "note", 201)),
+        WriteRoute("POST", _P(r"/crm/v3/objects/deals"), recorded("hubspot", "deal", 201)),
+        WriteRoute("POST", _P(r"/crm/v3/objects/notes"), recorded("hubspot", "note", 201)),
     ],
     "salesforce": [
         WriteRoute(
             "POST",
             _P(r"/services/data/v[0-9.]+/sobjects/(?P<sobject>Lead|Contact)"),
-            _recorded("salesforce", "record", 201, lambda o: {"id": o["id"], "success": True}),
+            recorded("salesforce", "record", 201, lambda o: {"id": o["id"], "success": True}),
         ),
     ],
     "klaviyo": [WriteRoute("POST", _P(r"/api/profile-import/"), _klaviyo_import)],
@@ -227,14 +235,14 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/Messages.json"),
-            _recorded("twilio", "message", 201, lambda o: {**o, "sid": f"SM{o['id']}"}),
+            recorded("twilio", "message", 201, lambda o: {**o, "sid": f"SM{o['id']}"}),
         ),
     ],
     "discord": [
         WriteRoute(
             "POST",
             _P(r"/api/v10/channels/(?P<channel_id>[0-9]+)/messages"),
-            _recorded("discord", "message"),
+            recorded("discord", "message"),
         ),
         WriteRoute("POST", _P(r"/api/v10/webhooks/(?P<webhook_id>[0-9]+)/[^/]+"), _discord_webhook),
     ],
@@ -254,7 +262,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/api/v1/persons"),
-            _recorded("pipedrive", "person", 201, lambda o: {"success": True, "data": o}),
+            recorded("pipedrive", "person", 201, lambda o: {"success": True, "data": o}),
         ),
     ],
     "google_sheets": [
@@ -268,14 +276,14 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/v0/(?P<base>app\w+)/(?P<table>[^/]+)"),
-            _recorded("airtable", "record", 200, lambda o: {"id": f"rec{o['id']}", **o}),
+            recorded("airtable", "record", 200, lambda o: {"id": f"rec{o['id']}", **o}),
         ),
     ],
     "google_calendar": [
         WriteRoute(
             "POST",
             _P(r"/calendar/v3/calendars/(?P<calendar>[^/]+)/events"),
-            _recorded(
+            recorded(
                 "google_calendar",
                 "event",
                 200,
@@ -287,7 +295,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/scheduling_links"),
-            _recorded(
+            recorded(
                 "calendly",
                 "scheduling_link",
                 201,
@@ -299,7 +307,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/v2/bookings"),
-            _recorded(
+            recorded(
                 "cal_com",
                 "booking",
                 201,
@@ -317,7 +325,7 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute(
             "POST",
             _P(r"/admin/api/[0-9-]+/inventory_levels/set.json"),
-            _recorded("shopify", "inventory_level", 200, lambda o: {"inventory_level": o}),
+            recorded("shopify", "inventory_level", 200, lambda o: {"inventory_level": o}),
         ),
     ],
     "custom_webhook": [
@@ -325,3 +333,11 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         for method in ("POST", "PUT", "PATCH", "GET", "DELETE")
     ],
 }
+
+
+def _routes_of(provider: str) -> list[WriteRoute]:
+    """The provider's write routes, here or in :mod:`.writes_outreach` (imported late: it
+    builds on this module's store and handlers)."""
+    from providers.sandbox.writes_outreach import OUTREACH_ROUTES
+
+    return WRITE_ROUTES.get(provider) or OUTREACH_ROUTES.get(provider, [])

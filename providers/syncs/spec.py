@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from providers.errors import CatalogError
+from providers.spec import RateLimitPolicy
 from providers.spec_auth import StrictModel
 from providers.spec_pagination import PaginationSpec
 
@@ -32,15 +33,27 @@ class Incremental(StrictModel):
     ``updated_since``: the largest updated-at seen by the last successful run is sent in
     ``param``, rendered through ``template`` (``{value}``). ``sync_token``: the token the
     last page returned at ``token_path`` is sent back in ``param``; an answer of
-    ``gone_status`` means the token expired and a full resync follows.
+    ``gone_status`` means the token expired and a full resync follows. ``search``: changes
+    are asked of a search endpoint (``search_path``) filtering on the property ``param``,
+    with its own result cap and rate limit (:mod:`providers.syncs.search`).
     """
 
-    style: Literal["updated_since", "sync_token"] = "updated_since"
+    style: Literal["updated_since", "sync_token", "search"] = "updated_since"
     param: str = Field(min_length=1)
     template: str = "{value}"
     token_path: str | None = None
     gone_status: int = 410
     drop_params: tuple[str, ...] = ()
+    search_path: str | None = None
+    search_page_size: int = Field(default=100, ge=1, le=1_000)
+    result_cap: int = Field(default=10_000, ge=1)
+    rate_limit: RateLimitPolicy | None = None
+
+    @model_validator(mode="after")
+    def _search_needs_a_path(self) -> Incremental:
+        if (self.style == "search") != (self.search_path is not None):
+            raise ValueError("search_path is required with style search, and only with it")
+        return self
 
 
 class DeletedWhen(StrictModel):

@@ -124,6 +124,21 @@ class ConnectionRepository:
         self._session.flush()
         return connection
 
+    def set_account_proof(
+        self, connection_id: str, value: str | None, how: str | None, *, shared: bool = False
+    ) -> Connection:
+        """Record the routing account the provider proved (None: unproven, not routable).
+
+        Raises :class:`ConflictError` when another connection holds the same proven account
+        of this provider and sharing is not allowed (the unique index decides races).
+        """
+        connection = self.get(connection_id)
+        connection.proven_account = value
+        connection.account_proof = how if value is not None else None
+        connection.account_shared = shared
+        flush_unique(self._session, "connection", "proven account", value or "")
+        return connection
+
     def mark_synced(self, connection_id: str, at: datetime | None = None) -> Connection:
         """Record the end of a successful sync."""
         connection = self.get(connection_id)
@@ -143,6 +158,34 @@ class ConnectionRepository:
         return self._session.scalars(
             self._scoped().where(Connection.provider == provider, Connection.name == name)
         ).one_or_none()
+
+
+def proven_account_holder(
+    session: Session, provider: str, value: str, *, other_than: str | None = None
+) -> Connection | None:
+    """The connection (of any org) holding ``value`` as its proven, unshared account."""
+    query = select(Connection).where(
+        Connection.provider == provider,
+        Connection.proven_account == value,
+        Connection.account_shared.is_(False),
+    )
+    if other_than is not None:
+        query = query.where(Connection.id != other_than)
+    return session.scalars(query.limit(1)).first()
+
+
+def find_connections_by_proven_account(
+    session: Session, provider: str, value: str
+) -> Sequence[Connection]:
+    """Connections of any org whose proven routing account is ``value``.
+
+    Deliberately unscoped, like :func:`find_connections_by_account`; only accounts the
+    provider proved route, so an org typing another org's account id receives nothing.
+    """
+    query = select(Connection).where(
+        Connection.provider == provider, Connection.proven_account == value
+    )
+    return session.scalars(query.order_by(Connection.created_at, Connection.id)).all()
 
 
 def find_connections_by_account(

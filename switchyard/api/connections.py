@@ -25,7 +25,9 @@ from workers.envelope import FieldError
 
 router = APIRouter(prefix="/v1/connections", tags=["connections"])
 START_FIELDS = frozenset({"org_id", "provider", "name", "account"})
-CALLBACK_FIELDS = frozenset({"state", "code", "account"})
+CALLBACK_FIELDS = frozenset({"state", "code", "account", "callback"})
+#: Query parameters of the browser redirect that are not extra account data.
+REDIRECT_OWN = frozenset({"state", "code", "error", "error_description", "scope"})
 CONNECT_FIELDS = frozenset({"org_id", "provider", "name", "account", *direct.SECRET_FIELDS})
 T = TypeVar("T")
 OrgQuery = Annotated[str | None, Query()]
@@ -67,11 +69,13 @@ async def oauth_callback(
         caller_org=principal.org_id,
         actor=principal.actor,
         account=data.get("account") or {},
+        callback=data.get("callback") or {},
     )
 
 
 @router.get("/oauth/callback", status_code=status.HTTP_201_CREATED)
 async def oauth_redirect(
+    request: Request,
     runtime: CurrentRuntime,
     state: Annotated[str, Query()] = "",
     code: Annotated[str, Query()] = "",
@@ -87,6 +91,7 @@ async def oauth_redirect(
         code,
         caller_org=None,
         actor="oauth-redirect",
+        callback={k: v for k, v in request.query_params.items() if k not in REDIRECT_OWN},
     )
 
 
@@ -107,6 +112,7 @@ async def connect(
         name=data.get("name", "default"),
         account=data.get("account") or {},
         secrets={k: data[k] for k in direct.SECRET_FIELDS if k in data},
+        operator=principal.is_admin,
     )
 
 

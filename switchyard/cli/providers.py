@@ -10,8 +10,11 @@ import typer
 from providers.errors import CatalogError, UnknownProviderError
 from providers.registry import Catalog, load_catalog, load_entry
 from providers.spec import ProviderSpec
+from providers.syncs.spec import load_sync_models
 from switchyard.cli.common import console, fail, print_json, print_table
+from switchyard.provider_table import markdown_table
 from switchyard.settings import SettingsError, load_settings
+from workers.actions import all_actions
 
 app = typer.Typer(help="Inspect and validate the provider catalog.", no_args_is_help=True)
 
@@ -42,11 +45,23 @@ def summary(spec: ProviderSpec) -> dict[str, Any]:
     }
 
 
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", help="table, json or markdown (the docs/providers.md table)."),
+]
+
+
 @app.command("list")
-def list_providers(as_json: JsonFlag = False) -> None:
+def list_providers(as_json: JsonFlag = False, fmt: FormatOption = "table") -> None:
     """List every provider with its auth mode and rate-limit policy."""
+    if fmt not in ("table", "json", "markdown"):
+        fail(f"--format must be table, json or markdown, not {fmt!r}", code=2)
+    if fmt == "markdown":
+        catalog = load_catalog()  # the shipped catalog: the doc describes the code
+        typer.echo(markdown_table(catalog, all_actions(), load_sync_models()), nl=False)
+        return
     catalog = _catalog()
-    if as_json:
+    if as_json or fmt == "json":
         print_json([summary(spec) for spec in catalog])
         return
     rows = []

@@ -20,6 +20,7 @@ from providers.errors import PermanentError, ProviderError, TransientError
 from providers.spec import BasicAuth, ProviderSpec
 from switchyard.app import Runtime
 from switchyard.connections.errors import ConnectError
+from switchyard.connections.identity import prove_account
 from switchyard.connections.oauth_flow import token_credential, validated_account
 from switchyard.connections.records import NewCredential, save_connection, validated_name
 
@@ -41,8 +42,14 @@ def connect_direct(
     name: str = "default",
     account: Mapping[str, Any] | None = None,
     secrets: Mapping[str, Any] | None = None,
+    operator: bool = False,
 ) -> dict[str, Any]:
-    """Connect ``provider`` for the org with what its auth mode needs; returns the view."""
+    """Connect ``provider`` for the org with what its auth mode needs; returns the view.
+
+    Typed identifiers are confirmed with the provider where its catalog entry says how
+    (Stripe ``GET /account``, Twilio's account resource); ``operator`` (an admin key or the
+    CLI) attests the typed values itself.
+    """
     spec = _spec(runtime, provider)
     given = {k: v for k, v in (secrets or {}).items() if v is not None}
     extra = sorted(set(given) - TAKES.get(spec.auth.mode, frozenset()))
@@ -52,14 +59,16 @@ def connect_direct(
         spec, account or {}, require_all=True, policy=runtime.outbound_policy
     )
     credential = _credential(runtime, spec, checked, given)
+    proof = prove_account(runtime, spec, checked, credential, operator=operator)
     return save_connection(
         runtime,
         org_id,
         spec.name,
         name=validated_name(name),
-        account=checked,
+        account=proof.account,
         credential=credential,
         actor=actor,
+        proof=proof,
     )
 
 

@@ -25,6 +25,7 @@ from storage.errors import DecryptionError
 from switchyard.app import Runtime
 from switchyard.connections.destinations import check_account_hosts
 from switchyard.connections.errors import ConnectError
+from switchyard.connections.identity import prove_account
 from switchyard.connections.records import NewCredential, save_connection, validated_name
 
 STATE_PREFIX = "oauth-state"
@@ -80,14 +81,21 @@ def complete_authorization(
     caller_org: str | None,
     actor: str,
     account: Mapping[str, str] | None = None,
+    callback: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Exchange the code and store the token pair; returns the connection's view.
 
     ``caller_org`` is the org of an org-scoped API key (None for an admin key or the
-    browser redirect, where the state alone binds the org).
+    browser redirect, where the state alone binds the org). ``callback`` holds the other
+    query parameters of the provider's redirect (QuickBooks ``realmId``); the account is
+    then learned from the provider (:mod:`switchyard.connections.identity`).
     """
     if not code or len(code) > 2048:
         raise ConnectError("code", "is required (at most 2048 characters)", status=400)
+    if not isinstance(callback or {}, Mapping) or not all(
+        isinstance(v, str) for v in (callback or {}).values()
+    ):
+        raise ConnectError("callback", "must be an object of the redirect's query parameters")
     binding = _take_state(runtime, state, caller_org)
     spec = oauth_spec(runtime, binding["provider"])
     merged = validated_account(
@@ -106,14 +114,24 @@ def complete_authorization(
         raise ConnectError("code", f"the provider is unavailable, try again: {exc}", 502) from None
     except ProviderError as exc:
         raise ConnectError("code", f"the provider refused the code: {exc}", status=400) from None
+    credential = token_credential("oauth2_code", tokens, spec)
+    proof = prove_account(
+        runtime,
+        spec,
+        merged,
+        credential,
+        token_fields=tokens.extra,
+        callback={str(k): str(v) for k, v in (callback or {}).items()},
+    )
     return save_connection(
         runtime,
         binding["org_id"],
         spec.name,
         name=binding["name"],
-        account=merged,
-        credential=token_credential("oauth2_code", tokens, spec),
+        account=proof.account,
+        credential=credential,
         actor=actor,
+        proof=proof,
     )
 
 

@@ -17,14 +17,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFoundError
+from storage.errors import ConflictError, NotFoundError
 from storage.models import Connection
 from storage.repositories.audit import AuditRepository
 from storage.repositories.checks import SLUG_PATTERN
-from storage.repositories.connections import ConnectionRepository
+from storage.repositories.connections import ConnectionRepository, proven_account_holder
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from switchyard.app import Runtime
 from switchyard.connections.errors import ConnectError, not_found
+from workers.metrics import CONNECTION_ACCOUNTS
 
 log = logging.getLogger("switchyard.connections")
 
@@ -43,6 +44,30 @@ class NewCredential:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class AccountProof:
+    """What the provider said about the account (see :mod:`.identity`): the identifiers to
+    save, how each proven one was learned, the proven routing value, and what is missing."""
+
+    account: dict[str, str]
+    proofs: dict[str, str]
+    routing: str | None = None
+    routing_value: str | None = None
+    routing_proof: str | None = None
+    missing: tuple[str, ...] = ()
+    shared: bool = False
+
+    def problem(self, provider: str) -> str | None:
+        """Why the connection cannot be ``connected`` (a required identifier is missing)."""
+        if not self.missing:
+            return None
+        names = ", ".join(repr(name) for name in self.missing)
+        return (
+            f"account identifier(s) {names} required by {provider} missing: the provider "
+            "did not return them; reconnect, or supply them when connecting"
+        )
+
+
 def save_connection(
     runtime: Runtime,
     org_id: str,
@@ -52,16 +77,26 @@ def save_connection(
     account: Mapping[str, str],
     credential: NewCredential | None,
     actor: str,
+    proof: AccountProof | None = None,
 ) -> dict[str, Any]:
-    """Create the connection, or reconnect an existing one (status back to connected)."""
+    """Create the connection, or reconnect an existing one.
+
+    With a ``proof`` the status is ``connected`` only when no required identifier is
+    missing (else ``error``, naming them), and the proven routing account is claimed:
+    another connection holding it unshared is a 409.
+    """
+    account = proof.account if proof is not None else account
+    problem = proof.problem(provider) if proof is not None else None
     with runtime.sessions.begin() as session:
         connections = ConnectionRepository(session, org_id)
         try:
             row = connections.get_by_provider(provider, name)
             connections.update(row.id, account_identifier=dict(account))
-            connections.set_status(row.id, "connected")
         except NotFoundError:
             row = connections.create(provider, name=name, account_identifier=dict(account))
+        connections.set_status(row.id, "error" if problem else "connected", error_message=problem)
+        if proof is not None:
+            _claim_account(session, connections, row, proof)
         stored = _store(session, runtime, org_id, row.id, credential)
         audit = AuditRepository(session, org_id).record(
             actor,
@@ -75,8 +110,40 @@ def save_connection(
     return view
 
 
+def _claim_account(
+    session: Session, connections: ConnectionRepository, row: Connection, proof: AccountProof
+) -> None:
+    """Record the proven routing account, refusing one another connection holds unshared."""
+    value = proof.routing_value
+    holder = (
+        proven_account_holder(session, row.provider, value, other_than=row.id)
+        if value is not None and not proof.shared
+        else None
+    )
+    refused = ConnectError(
+        f"account.{proof.routing}",
+        "is already connected (and proven) by another connection; the operator may allow "
+        f"shared accounts for {row.provider} (credentials.shared_account_providers)",
+        status=409,
+    )
+    if holder is not None:
+        CONNECTION_ACCOUNTS.labels(row.provider, "conflict").inc()
+        raise refused
+    try:
+        connections.set_account_proof(row.id, value, proof.routing_proof, shared=proof.shared)
+    except ConflictError:
+        CONNECTION_ACCOUNTS.labels(row.provider, "conflict").inc()
+        raise refused from None
+    outcome = "missing" if proof.missing else "proven" if value is not None else "unproven"
+    CONNECTION_ACCOUNTS.labels(row.provider, outcome).inc()
+
+
 def disconnect(runtime: Runtime, org_id: str, connection_id: str, *, actor: str) -> dict[str, Any]:
-    """Mark the connection disconnected and forget its secrets; its jobs then park."""
+    """Mark the connection disconnected and forget its secrets; its jobs then park.
+
+    Its proven account is released too: the account's owner may connect it elsewhere, and
+    reconnecting proves it again.
+    """
     with runtime.sessions.begin() as session:
         connections = ConnectionRepository(session, org_id)
         row = _get(connections, connection_id)
@@ -84,6 +151,7 @@ def disconnect(runtime: Runtime, org_id: str, connection_id: str, *, actor: str)
         with contextlib.suppress(NotFoundError):
             credentials.delete(row.id)
         connections.set_status(row.id, "disconnected")
+        connections.set_account_proof(row.id, None, None)
         audit = AuditRepository(session, org_id).record(
             actor,
             "connection.disconnected",
@@ -133,6 +201,11 @@ def connection_view(row: Connection, stored: DecryptedCredential | None) -> dict
         "status": row.status,
         "error_message": row.error_message,
         "account_identifier": dict(row.account_identifier or {}),
+        "account_proof": (
+            {"value": row.proven_account, "how": row.account_proof}
+            if row.proven_account is not None
+            else None
+        ),
         "last_synced_at": _iso(row.last_synced_at),
         "created_at": _iso(row.created_at),
         "updated_at": _iso(row.updated_at),
@@ -214,6 +287,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 __all__ = [
+    "AccountProof",
     "ConnectError",
     "NewCredential",
     "connection_view",

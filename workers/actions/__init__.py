@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from workers.actions import commerce, crm, messaging, productivity, proxy, webhook
+from workers.actions import ai, commerce, crm, messaging, productivity, proxy, social, webhook
 from workers.actions.spec import Action, ActionEnv, ActionInput, ActionOptions, HttpCall
 
 __all__ = [
@@ -35,7 +35,15 @@ def _index(groups: Iterable[list[Action]]) -> dict[tuple[str, str], Action]:
 
 
 _ACTIONS = _index(
-    [messaging.ACTIONS, crm.ACTIONS, productivity.ACTIONS, commerce.ACTIONS, webhook.ACTIONS]
+    [
+        messaging.ACTIONS,
+        crm.ACTIONS,
+        productivity.ACTIONS,
+        commerce.ACTIONS,
+        webhook.ACTIONS,
+        ai.ACTIONS,
+        social.ACTIONS,
+    ]
 )
 _GENERIC = {action.name: action for action in proxy.GENERIC}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,9 +25,28 @@ class HubSpotContact(ActionInput):
     properties: dict[str, PropertyValue] = Field(default_factory=dict)
 
 
+def hubspot_properties(values: Mapping[str, PropertyValue]) -> dict[str, str]:
+    """Property values as HubSpot's CRM API takes them: every value is a string.
+
+    Booleans are ``"true"``/``"false"``, numbers their plain decimal text (no ``.0`` on a
+    whole number), and ``None`` the empty string (which clears the property).
+    """
+    return {name: _hubspot_text(value) for name, value in values.items()}
+
+
+def _hubspot_text(value: PropertyValue) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _hubspot_upsert(params: HubSpotContact, env: ActionEnv) -> dict[str, Any]:
     named = params.model_dump(include={"firstname", "lastname", "phone"}, exclude_none=True)
-    properties = {**params.properties, **named, "email": params.email}
+    properties = hubspot_properties({**params.properties, **named, "email": params.email})
     return {"inputs": [{"idProperty": "email", "id": params.email, "properties": properties}]}
 
 
@@ -49,8 +68,11 @@ def _association(contact_id: str | None, type_id: int) -> list[dict[str, Any]]:
 
 
 def _hubspot_deal(params: HubSpotDeal, env: ActionEnv) -> dict[str, Any]:
-    properties = params.model_dump(exclude={"contact_id"}, exclude_none=True)
-    return {"properties": properties, "associations": _association(params.contact_id, 3)}
+    values = params.model_dump(exclude={"contact_id"}, exclude_none=True)
+    return {
+        "properties": hubspot_properties(values),
+        "associations": _association(params.contact_id, 3),
+    }
 
 
 class HubSpotNote(ActionInput):
@@ -124,6 +146,67 @@ class KlaviyoProfile(ActionInput):
 def _klaviyo_profile(params: KlaviyoProfile, env: ActionEnv) -> dict[str, Any]:
     attributes = params.model_dump(exclude_none=True)
     return {"data": {"type": "profile", "attributes": attributes}}
+
+
+class ActiveCampaignContact(ActionInput):
+    """Create or update a contact by email (``POST /contact/sync``), with custom field values.
+
+    Follows https://developers.activecampaign.com/reference/sync-a-contacts-data.
+    """
+
+    email: str = Field(pattern=EMAIL)
+    first_name: str | None = Field(default=None, max_length=255)
+    last_name: str | None = Field(default=None, max_length=255)
+    phone: str | None = Field(default=None, max_length=40)
+    field_values: dict[str, str] = Field(default_factory=dict, max_length=100)
+
+
+def _activecampaign_contact(params: ActiveCampaignContact, env: ActionEnv) -> dict[str, Any]:
+    names = {"email": "email", "first_name": "firstName", "last_name": "lastName", "phone": "phone"}
+    values = params.model_dump(exclude={"field_values"}, exclude_none=True)
+    contact: dict[str, Any] = {names[k]: v for k, v in values.items()}
+    if params.field_values:
+        contact["fieldValues"] = [{"field": k, "value": v} for k, v in params.field_values.items()]
+    return {"contact": contact}
+
+
+class ConstantContactSignup(ActionInput):
+    """Create or update a contact and add it to lists (``POST /contacts/sign_up_form``).
+
+    Follows https://developer.constantcontact.com/api_guide/contacts_create_or_update.html.
+    """
+
+    email: str = Field(pattern=EMAIL)
+    first_name: str | None = Field(default=None, max_length=50)
+    last_name: str | None = Field(default=None, max_length=50)
+    list_ids: list[str] = Field(min_length=1, max_length=50)
+
+
+def _cc_signup(params: ConstantContactSignup, env: ActionEnv) -> dict[str, Any]:
+    body: dict[str, Any] = {"email_address": params.email, "list_memberships": params.list_ids}
+    names = params.model_dump(include={"first_name", "last_name"}, exclude_none=True)
+    return {**body, **names}
+
+
+class ZohoLead(ActionInput):
+    """A lead (``Last_Name`` and ``Company`` as Zoho requires), with extra API-named fields.
+
+    Follows https://www.zoho.com/crm/developer/docs/api/v7/insert-records.html.
+    """
+
+    last_name: str = Field(min_length=1, max_length=80)
+    company: str = Field(min_length=1, max_length=200)
+    first_name: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, pattern=EMAIL)
+    phone: str | None = Field(default=None, max_length=30)
+    fields: dict[str, PropertyValue] = Field(default_factory=dict, max_length=100)
+
+
+def _zoho_lead(params: ZohoLead, env: ActionEnv) -> dict[str, Any]:
+    names = {"last_name": "Last_Name", "company": "Company", "first_name": "First_Name"}
+    names |= {"email": "Email", "phone": "Phone"}
+    values = params.model_dump(exclude={"fields"}, exclude_none=True)
+    return {"data": [{**params.fields, **{names[k]: v for k, v in values.items()}}]}
 
 
 class MailchimpMember(ActionInput):
@@ -234,4 +317,31 @@ ACTIONS: list[Action] = [
         description="Create or update a Klaviyo profile.",
     ),
     MailchimpUpsertMember(),
+    Declared(
+        provider="constant_contact",
+        name="sign_up_contact",
+        input=ConstantContactSignup,
+        path="/contacts/sign_up_form",
+        body=_cc_signup,
+        outputs={"id": "contact_id", "action": "action"},
+        description="Create or update a Constant Contact contact on lists.",
+    ),
+    Declared(
+        provider="zoho_crm",
+        name="create_lead",
+        input=ZohoLead,
+        path="/Leads",
+        body=_zoho_lead,
+        outputs={"id": "data.0.details.id"},
+        description="Create a Zoho CRM lead.",
+    ),
+    Declared(
+        provider="activecampaign",
+        name="sync_contact",
+        input=ActiveCampaignContact,
+        path="/contact/sync",
+        body=_activecampaign_contact,
+        outputs={"id": "contact.id"},
+        description="Create or update an ActiveCampaign contact by email.",
+    ),
 ]

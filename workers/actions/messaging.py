@@ -1,13 +1,25 @@
-"""Messaging actions: Slack, Discord, Twilio (SMS and WhatsApp), Telegram, SendGrid."""
+"""Messaging actions: Slack, Discord, Twilio (SMS and WhatsApp), Messenger, Telegram, SendGrid."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator, model_validator
 
+from providers.client import ProviderResponse
 from providers.hooks.discord import WEBHOOK_TOKEN_MARKER
-from workers.actions.spec import E164, EMAIL, Action, ActionEnv, ActionInput, Declared
+from workers.actions.spec import (
+    E164,
+    EMAIL,
+    Action,
+    ActionEnv,
+    ActionInput,
+    Declared,
+    HttpCall,
+    pick_outputs,
+)
 
 
 class SlackMessage(ActionInput):
@@ -37,22 +49,130 @@ class DiscordWebhookMessage(ActionInput):
     embeds: list[dict[str, Any]] | None = Field(default=None, max_length=10)
 
 
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s]+$", max_length=2_048)]
+
+
 class TwilioMessage(ActionInput):
-    """One SMS (or WhatsApp message) from a Twilio number to an E.164 number."""
+    """One SMS/MMS from a Twilio number to an E.164 number, with up to 10 media URLs.
+
+    ``media_url`` takes one URL or a list; each is sent as its own ``MediaUrl`` field, as
+    Twilio's Messages resource documents (https://www.twilio.com/docs/messaging/api/message-resource).
+    """
 
     to: str = Field(pattern=E164)
     from_: str = Field(alias="from", pattern=E164)
     body: str = Field(min_length=1, max_length=1_600)
-    media_url: str | None = Field(default=None, pattern=r"^https://")
+    media_url: list[HttpsUrl] = Field(default_factory=list, max_length=10)
+
+    @field_validator("media_url", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
 
-def _twilio_form(params: TwilioMessage, env: ActionEnv, channel: str = "") -> dict[str, Any]:
-    form = {"To": channel + params.to, "From": channel + params.from_, "Body": params.body}
-    return {**form, "MediaUrl": params.media_url} if params.media_url else form
+class TwilioWhatsAppMessage(TwilioMessage):
+    """A WhatsApp message through Twilio: WhatsApp takes one media item per message."""
+
+    media_url: list[HttpsUrl] = Field(default_factory=list, max_length=1)
 
 
-def _whatsapp_form(params: TwilioMessage, env: ActionEnv) -> dict[str, Any]:
-    return _twilio_form(params, env, "whatsapp:")
+@dataclass(frozen=True)
+class TwilioSend(Action):
+    """``POST /Messages.json`` as form fields; every media URL repeats the ``MediaUrl`` key."""
+
+    provider: str = "twilio"
+    name: str = "send_sms"
+    input: type[ActionInput] = TwilioMessage
+    channel: str = ""
+    description: str = ""
+
+    def calls(self, params: TwilioMessage, env: ActionEnv) -> Sequence[HttpCall]:
+        form: dict[str, str | list[str]] = {
+            "To": self.channel + params.to,
+            "From": self.channel + params.from_,
+            "Body": params.body,
+        }
+        if params.media_url:
+            form["MediaUrl"] = list(params.media_url)
+        return [HttpCall("POST", "/Messages.json", data=form)]
+
+    def output(self, responses: Sequence[ProviderResponse]) -> dict[str, Any]:
+        return pick_outputs(responses[-1], {"sid": "sid", "status": "status"})
+
+
+class MessengerMessage(ActionInput):
+    """A Send API text message from the connected Page to a person (page-scoped id).
+
+    Follows https://developers.facebook.com/docs/messenger-platform/reference/send-api/:
+    outside the 24-hour window a ``MESSAGE_TAG`` type with its ``tag`` is required.
+    """
+
+    recipient_id: str = Field(pattern=r"^[0-9]{5,25}$")
+    text: str = Field(min_length=1, max_length=2_000)
+    messaging_type: Literal["RESPONSE", "UPDATE", "MESSAGE_TAG"] = "RESPONSE"
+    tag: str | None = Field(default=None, pattern=r"^[A-Z_]{3,40}$")
+
+    @model_validator(mode="after")
+    def _tag_with_message_tag(self) -> MessengerMessage:
+        if (self.messaging_type == "MESSAGE_TAG") != (self.tag is not None):
+            raise ValueError("tag is required with messaging_type MESSAGE_TAG, and only then")
+        return self
+
+
+def _messenger_body(params: MessengerMessage, env: ActionEnv) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "recipient": {"id": params.recipient_id},
+        "messaging_type": params.messaging_type,
+        "message": {"text": params.text},
+    }
+    return {**body, "tag": params.tag} if params.tag else body
+
+
+class MailgunMessage(ActionInput):
+    """A plain-text (optionally HTML) email sent from one of the account's Mailgun domains.
+
+    Follows https://documentation.mailgun.com/docs/mailgun/api-reference/send/mailgun/messages
+    (form fields ``from``, ``to``, ``subject``, ``text``, ``html``, ``o:tag``).
+    """
+
+    domain: str = Field(pattern=r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9-]+)+$", max_length=253)
+    from_: str = Field(alias="from", min_length=3, max_length=500)
+    to: list[Annotated[str, Field(pattern=EMAIL)]] = Field(min_length=1, max_length=1_000)
+    subject: str = Field(min_length=1, max_length=998)
+    text: str = Field(min_length=1, max_length=1_000_000)
+    html: str | None = Field(default=None, max_length=1_000_000)
+    tags: list[str] = Field(default_factory=list, max_length=3)
+
+
+def _mailgun_form(params: MailgunMessage, env: ActionEnv) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "from": params.from_,
+        "to": list(params.to),
+        "subject": params.subject,
+        "text": params.text,
+    }
+    if params.html:
+        form["html"] = params.html
+    if params.tags:
+        form["o:tag"] = list(params.tags)
+    return form
+
+
+@dataclass(frozen=True)
+class MailgunSend(Action):
+    """``POST /{domain}/messages`` as form fields; recipients and tags repeat their key."""
+
+    provider: str = "mailgun"
+    name: str = "send_email"
+    input: type[ActionInput] = MailgunMessage
+    description: str = "Send an email through Mailgun (bulk sends from QR data, seed 000)."
+
+    def calls(self, params: MailgunMessage, env: ActionEnv) -> Sequence[HttpCall]:
+        path = f"/{params.domain}/messages"
+        return [HttpCall("POST", path, data=_mailgun_form(params, env))]
+
+    def output(self, responses: Sequence[ProviderResponse]) -> dict[str, Any]:
+        return pick_outputs(responses[-1], {"id": "id", "message": "message"})
 
 
 class TelegramMessage(ActionInput):
@@ -111,26 +231,27 @@ ACTIONS: list[Action] = [
         outputs={"id": "id", "channel_id": "channel_id"},
         description="Post through a Discord incoming webhook (the seed's Discord integration).",
     ),
-    Declared(
-        provider="twilio",
+    TwilioSend(
         name="send_sms",
         input=TwilioMessage,
-        path="/Messages.json",
-        body=_twilio_form,
-        form=True,
-        outputs={"sid": "sid", "status": "status"},
-        description="Send an SMS through Twilio.",
+        description="Send an SMS (or MMS, up to 10 media URLs) through Twilio.",
     ),
-    Declared(
-        provider="twilio",
+    TwilioSend(
         name="send_whatsapp",
-        input=TwilioMessage,
-        path="/Messages.json",
-        body=_whatsapp_form,
-        form=True,
-        outputs={"sid": "sid", "status": "status"},
+        input=TwilioWhatsAppMessage,
+        channel="whatsapp:",
         description="Send a WhatsApp message through Twilio (numbers get the whatsapp: prefix).",
     ),
+    Declared(
+        provider="facebook_messenger",
+        name="send_message",
+        input=MessengerMessage,
+        path="/{page_id}/messages",
+        body=_messenger_body,
+        outputs={"message_id": "message_id", "recipient_id": "recipient_id"},
+        description="Send a Messenger message from the connected Page.",
+    ),
+    MailgunSend(),
     Declared(
         provider="telegram",
         name="send_message",

@@ -20,7 +20,7 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
-from providers.client import ProviderResponse
+from providers.client import FormData, ProviderResponse
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 E164 = r"^\+[1-9][0-9]{6,14}$"
@@ -55,7 +55,7 @@ class HttpCall:
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
     json: Any = None
-    data: Mapping[str, str] | None = None
+    data: FormData | None = None
     params: Mapping[str, str] | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
 

@@ -1,4 +1,5 @@
-"""The Custom Webhook action: any method, headers and body template to the connection's host.
+"""Webhook-shaped actions: Custom Webhook (any request to the connection's host) and the
+automation platforms' catch hooks (Zapier, Make, n8n), whose URL the connection names.
 
 The body is whatever the route's mapping renders (a JSON template); the connection names
 the host, so a job cannot steer the request elsewhere. Credential-like headers are refused:
@@ -8,6 +9,7 @@ secrets belong on the connection, never in a job.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -53,4 +55,50 @@ class CustomWebhook(Action):
         return {"status": responses[-1].status_code}
 
 
-ACTIONS: list[Action] = [CustomWebhook()]
+class HookPayload(ActionInput):
+    """The JSON object an automation platform's catch hook receives as the trigger's data."""
+
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HookTrigger(Action):
+    """POST the data to the connection's hook URL (the catalog's base URL, built from the
+    hook's identifiers); the output is the status and the run id where the platform gives
+    one (Zapier answers ``{"id", "status"}``, Make plain ``Accepted``)."""
+
+    provider: str = ""
+    name: str = "trigger"
+    input: type[ActionInput] = HookPayload
+    description: str = ""
+
+    def calls(self, params: HookPayload, env: ActionEnv) -> Sequence[HttpCall]:
+        return [HttpCall("POST", "", json=params.data)]
+
+    def output(self, responses: Sequence[ProviderResponse]) -> dict[str, Any]:
+        response = responses[-1].response
+        body: Any = None
+        if "json" in response.headers.get("content-type", ""):
+            body = response.json()
+        run_id = body.get("id") if isinstance(body, dict) else None
+        return {"status": response.status_code, "id": run_id}
+
+
+ACTIONS: list[Action] = [
+    CustomWebhook(),
+    HookTrigger(
+        provider="zapier",
+        description="Start a Zap through its catch hook "
+        "(https://help.zapier.com/hc/en-us/articles/8496288690317).",
+    ),
+    HookTrigger(
+        provider="make",
+        description="Start a Make scenario through its custom webhook "
+        "(https://www.make.com/en/help/tools/webhooks).",
+    ),
+    HookTrigger(
+        provider="n8n",
+        description="Start an n8n workflow through its Webhook node "
+        "(https://docs.n8n.io/integrations/builtin/core-nodes/n8n-nodes-base.webhook/).",
+    ),
+]

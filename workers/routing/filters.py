@@ -7,55 +7,38 @@ does not fit the mapping, and retrying will not change it).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import phonenumbers
 
 
 class FilterError(ValueError):
     """A filter was given a value it cannot transform."""
 
 
-# Country calling codes and national trunk prefixes for e164(); extend as customers need.
-CALLING_CODES = {
-    "US": "1",
-    "CA": "1",
-    "GB": "44",
-    "IE": "353",
-    "DE": "49",
-    "FR": "33",
-    "ES": "34",
-    "IT": "39",
-    "NL": "31",
-    "AU": "61",
-    "NZ": "64",
-    "IN": "91",
-    "MX": "52",
-    "BR": "55",
-}
-
-
 def e164(value: Any, region: str = "US") -> str | None:
-    """A phone number as ``+<country><number>``; national numbers use ``region``."""
+    """A phone number as ``+<country><number>``; national numbers use ``region``.
+
+    Parsing is Google's libphonenumber (``phonenumbers``): trunk prefixes differ by country
+    (Italy keeps its leading 0: ``06 1234 5678`` is ``+390612345678``), so no hand-made
+    table can get every region right. A leading ``00`` is read as the international prefix.
+    """
     if value is None or value == "":
         return None
     text = str(value).strip()
-    digits = re.sub(r"[^0-9]", "", text)
-    code = CALLING_CODES.get(region.upper())
-    if code is None:
-        raise FilterError(f"unknown region {region!r}; known: {', '.join(sorted(CALLING_CODES))}")
-    if text.startswith("+"):
-        number = digits
-    elif text.startswith("00"):
-        number = digits[2:]
-    elif code == "1" and len(digits) == 11 and digits.startswith("1"):
-        number = digits
-    else:
-        number = code + digits.lstrip("0")
-    if not 8 <= len(number) <= 15 or number.startswith("0"):
-        raise FilterError(f"{text!r} is not a phone number")
-    return "+" + number
+    if region.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise FilterError(f"unknown region {region!r}: expected an ISO 3166 code such as 'US'")
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, region.upper())
+    except phonenumbers.NumberParseException:
+        raise FilterError(f"{str(value)!r} is not a phone number") from None
+    if not phonenumbers.is_possible_number(number):
+        raise FilterError(f"{str(value)!r} is not a phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def date(value: Any, fmt: str = "%Y-%m-%d") -> str | None:

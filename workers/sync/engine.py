@@ -22,6 +22,7 @@ from typing import Any
 from providers.errors import PermanentError
 from providers.pagination import dig, first_request, next_request
 from providers.spec_pagination import PaginationSpec
+from providers.syncs.search import next_search_request, search_request
 from providers.syncs.spec import SyncModelSpec, load_sync_models
 from workers.context import WorkerContext
 from workers.envelope import SyncJob
@@ -103,6 +104,7 @@ class _Walk:
             if spec.items_path is not None
             else getattr(self.pagination, "items_path", "")
         )
+        self.config = config
         self.path = _with_config(spec.path, config)
         self.pacer = PagePacer(context, job)
         self.base_url = self.provider.base_url_for(account)
@@ -111,6 +113,11 @@ class _Walk:
         params = dict(self.spec.params)
         incremental = self.spec.incremental
         if mode == "incremental" and incremental is not None and cursor is not None:
+            if incremental.search_path is not None:
+                path = _with_config(incremental.search_path, self.config)
+                size = incremental.search_page_size
+                request = search_request(path, incremental.param, cursor, page_size=size)
+                return {"request": request, "cursor": cursor}
             for name in incremental.drop_params:
                 params.pop(name, None)
             params[incremental.param] = incremental.template.format(value=cursor)
@@ -139,23 +146,35 @@ class _Walk:
         self, key: runs.RunKey, claim: runs.Claim, checkpoint: runs.Checkpoint, number: int
     ) -> runs.Checkpoint | None:
         request = checkpoint["request"]
-        self.pacer.before_request()
+        searching = "json" in request
+        incremental = self.spec.incremental
+        self.pacer.before_request(incremental.rate_limit if searching and incremental else None)
         response = call_provider(
-            self.context, self.job, "GET", request["url"], params=request.get("params")
+            self.context,
+            self.job,
+            request.get("method", "GET"),
+            request["url"],
+            params=request.get("params"),
+            json=request.get("json"),
         )
         body = response.json()
         items = items_of(self.spec, body, self.items_path, number)
         page = rows_of(self.spec, items, number)
-        following = next_request(
-            self.pagination,
-            request,
-            body,
-            items,
-            next_link=response.response.links.get("next", {}).get("url"),
-            base_url=self.base_url,
-            page_size=self.spec.page_size,
-        )
         cursor = _max(checkpoint.get("cursor"), page.max_updated)
+        if searching and incremental is not None:
+            following = next_search_request(
+                request, body, page.max_updated or cursor, result_cap=incremental.result_cap
+            )
+        else:
+            following = next_request(
+                self.pagination,
+                request,
+                body,
+                items,
+                next_link=response.response.links.get("next", {}).get("url"),
+                base_url=self.base_url,
+                page_size=self.spec.page_size,
+            )
         nxt = None if following is None else {"request": following, "cursor": cursor}
         final = self._final_cursor(body, cursor) if following is None else None
         counts = runs.commit_page(self.context.sessions, key, claim, page, checkpoint, nxt, final)

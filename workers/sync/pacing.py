@@ -13,9 +13,10 @@ import time
 from collections.abc import Callable
 
 from providers.errors import RateLimited
+from providers.spec import RateLimitPolicy
 from workers.context import WorkerContext
 from workers.envelope import SyncJob
-from workers.limiter import rate_key_and_policy
+from workers.limiter import rate_key, rate_key_and_policy
 
 MAX_INLINE_WAIT_MS = 2_000
 LEASE_MS = 600_000
@@ -37,21 +38,38 @@ class PagePacer:
             spec, context.accounts, job.org_id, job.connection
         )
         self.limiter = context.limiter
+        self.org_id, self.connection = job.org_id, job.connection
+        self.account = context.accounts.lookup(job.org_id, job.provider, job.connection).account
         self.job_id = job.id
         self.provider = job.provider
         self.max_wait_ms = max_wait_ms
         self.sleep = sleep
         self.requests = 0
 
-    def before_request(self) -> None:
-        """Return when the attempt's next request may be sent."""
+    def before_request(self, extra: RateLimitPolicy | None = None) -> None:
+        """Return when the attempt's next request may be sent.
+
+        ``extra`` is an endpoint's own limit on top of the provider's (HubSpot search: 5/s
+        per account); its slot is taken before every such request, the first included.
+        """
         self.requests += 1
+        if extra is not None:
+            self._take(self.extra_key(extra), extra)
         if self.requests == 1:
             return  # the slot the job was admitted with
+        self._take(self.key, self.policy)
+
+    def extra_key(self, policy: RateLimitPolicy) -> str:
+        """The key of an endpoint's own limit, filled from this connection's account."""
+        return rate_key(
+            policy, org_id=self.org_id, connection=self.connection, account=self.account
+        )
+
+    def _take(self, key: str, policy: RateLimitPolicy) -> None:
         slot = 0
         while True:
             decision = self.limiter.acquire(
-                self.key, self.policy, job_id=self.job_id, slot_ms=slot, lease_ms=LEASE_MS
+                key, policy, job_id=self.job_id, slot_ms=slot, lease_ms=LEASE_MS
             )
             if decision.run:
                 return

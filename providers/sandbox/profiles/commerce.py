@@ -108,6 +108,10 @@ class Stripe(Profile):
     def route(self, call: Call, records: list[dict[str, Any]]) -> httpx.Response:
         if call.path == "/v1/balance":
             return json_response(200, {"object": "balance", "available": [], "pending": []})
+        if call.path == "/v1/account":  # the connected account named, else the platform's own
+            platform = "acct_1Sandbox" + self.account_tag
+            account = call.request.headers.get("Stripe-Account", platform)
+            return json_response(200, {"id": account, "object": "account"})
         if call.path != "/v1/customers":
             error = {"message": "Unrecognized request URL.", "type": "invalid_request_error"}
             return json_response(404, {"error": error})

@@ -28,6 +28,11 @@ class HubSpot(Profile):
     rate_limit = 110
     rate_window = 10.0
 
+    @property
+    def portal_id(self) -> int:
+        """The portal this sandbox's tokens belong to (the account-info API answers it)."""
+        return int(self.account_tag, 16) % 1_000_000_000
+
     def unauthorized(self, reason: str) -> httpx.Response:
         category = "EXPIRED_AUTHENTICATION" if reason == "expired" else "INVALID_AUTHENTICATION"
         return json_response(
@@ -62,6 +67,8 @@ class HubSpot(Profile):
         return {"id": str(index), "properties": props, "archived": False}
 
     def route(self, call: Call, records: list[dict[str, Any]]) -> httpx.Response:
+        if call.path == "/account-info/v3/details":
+            return json_response(200, {"portalId": self.portal_id, "accountType": "STANDARD"})
         if call.path != "/crm/v3/objects/contacts":
             return self.not_found(call)
         size = min(call.int_param("limit", 10), 100)

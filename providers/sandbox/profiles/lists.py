@@ -7,6 +7,7 @@ the path for Mailchimp's data center and Pipedrive's company domain) and OAuth t
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from providers.sandbox.profile import Profile, TokenPolicy
 
@@ -32,6 +33,10 @@ class Square(Profile):
     grant_path = "/oauth2/token"
     rate_limit = 100
     rate_window = 1.0
+
+    def token_body(self, token: Any, include_refresh: bool) -> dict[str, Any]:
+        merchant = {"merchant_id": "ML" + self.account_tag}  # whose token it is
+        return {**super().token_body(token, include_refresh), **merchant}
 
     def catalog_overrides(self, root: str) -> dict[str, str]:
         return {**super().catalog_overrides(root), "base_url": root + "/v2"}
@@ -62,6 +67,10 @@ class Pipedrive(Profile):
     account_segments = 1
     rate_limit = 200
     rate_window = 2.0
+
+    def token_body(self, token: Any, include_refresh: bool) -> dict[str, Any]:
+        domain = {"api_domain": f"https://co{self.account_tag.lower()}.pipedrive.com"}
+        return {**super().token_body(token, include_refresh), **domain}
 
     def split(self, path: str) -> tuple[str, str]:
         match = re.match(r"/([a-z0-9][a-z0-9-]{0,62})(/api/.*)$", path)

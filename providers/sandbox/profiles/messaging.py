@@ -1,4 +1,4 @@
-"""Slack and Twilio as their APIs really behave (headers, bodies, paging)."""
+"""Slack, Twilio and Messenger as their APIs really behave (headers, bodies, paging)."""
 
 from __future__ import annotations
 
@@ -37,13 +37,18 @@ class Slack(Profile):
             "authorize_url": root + "/oauth/authorize",
         }
 
+    @property
+    def team_id(self) -> str:
+        """The workspace this sandbox's tokens belong to."""
+        return "T" + self.account_tag
+
     def token_body(self, token: Any, include_refresh: bool) -> dict[str, Any]:
         return {
             "ok": True,
             "access_token": token.access_token,
             "token_type": "bot",
             "scope": "chat:write,channels:read,users:read",
-            "team": {"id": "T0123ABCD", "name": "Sandbox"},
+            "team": {"id": self.team_id, "name": "Sandbox"},
         }
 
     def unauthorized(self, reason: str) -> httpx.Response:
@@ -60,7 +65,7 @@ class Slack(Profile):
 
     def route(self, call: Call, records: list[dict[str, Any]]) -> httpx.Response:
         if call.path == "/api/auth.test":
-            return json_response(200, {"ok": True, "team_id": "T0123ABCD", "user_id": "U00000001"})
+            return json_response(200, {"ok": True, "team_id": self.team_id, "user_id": "U00000001"})
         if call.path == "/api/chat.postMessage" and call.request.method == "POST":
             return json_response(200, {"ok": True, "channel": "C1", "ts": "1700000000.000100"})
         if call.path != "/api/users.list":
@@ -115,7 +120,10 @@ class Twilio(Profile):
         }
 
     def route(self, call: Call, records: list[dict[str, Any]]) -> httpx.Response:
-        if call.path == ".json":
+        if call.path == ".json":  # only the account the credential belongs to
+            pair = basic_credentials(call.request)
+            if pair is None or pair[0] != call.account:
+                return json_response(404, self._error(20404, "Not found", 404))
             return json_response(200, {"sid": call.account, "status": "active"})
         if call.path != "/Messages.json":
             return json_response(
@@ -140,3 +148,23 @@ class Twilio(Profile):
             }
             body["next_page_uri"] = f"{uri}?{urlencode(query)}"
         return json_response(200, body)
+
+
+class FacebookMessenger(Profile):
+    """Graph API Send API under a Page: the operator's page token as a bearer token."""
+
+    name = catalog_name = "facebook_messenger"
+    token = None
+    static_secret = "EAAsandboxPageToken"  # noqa: S105 - a fake token the sandbox accepts
+    rate_limit = 200
+    rate_window = 3600.0
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + "/{api_version}"}
+
+    def secrets(self) -> dict[str, str]:
+        return {"page_access_token": self.static_secret or ""}
+
+    def unauthorized(self, reason: str) -> httpx.Response:
+        error = {"message": "Invalid OAuth access token.", "type": "OAuthException", "code": 190}
+        return json_response(401, {"error": error})

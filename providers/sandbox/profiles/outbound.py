@@ -10,7 +10,7 @@ import re
 
 import httpx
 
-from providers.sandbox.profile import Call, Profile, TokenPolicy, json_response
+from providers.sandbox.profile import Call, Profile, TokenPolicy, basic_credentials, json_response
 
 TELEGRAM_TOKEN = "123456:sandbox-bot"  # noqa: S105 - a fake bot token the sandbox accepts
 
@@ -133,3 +133,76 @@ class GoogleSheets(_OAuthProfile):
     def unauthorized(self, reason: str) -> httpx.Response:
         error = {"code": 401, "message": "invalid credentials", "status": "UNAUTHENTICATED"}
         return json_response(401, {"error": error})
+
+
+class OpenAI(_StaticKey):
+    """Chat Completions with the operator's project key (admin credential)."""
+
+    name = catalog_name = "openai"
+    static_secret = "sk-proj-sandbox"  # noqa: S105 - a fake key the sandbox accepts
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + "/v1"}
+
+    def secrets(self) -> dict[str, str]:
+        return {"api_key": self.static_secret or ""}
+
+
+class Mailgun(Profile):
+    """Messages API: HTTP basic ``api:<key>``, form bodies, ``{"id", "message"}`` answers."""
+
+    name = catalog_name = "mailgun"
+    token = None
+    static_secret = "api:key-sandbox"  # noqa: S105 - a fake key the sandbox accepts
+
+    def presented_secret(self, request: httpx.Request) -> str | None:
+        pair = basic_credentials(request)
+        return f"{pair[0]}:{pair[1]}" if pair else None
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + "/{api_version}"}
+
+
+class ActiveCampaign(_StaticKey):
+    """API v3 under the account's host (first path segment here), ``Api-Token`` header."""
+
+    name = catalog_name = "activecampaign"
+    static_secret = "ac-sandbox-token"  # noqa: S105 - a fake key the sandbox accepts
+    header = "Api-Token"
+    prefix = ""
+    account_segments = 1
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + "/{account}/api/{api_version}"}
+
+
+class _CatchHook(Profile):
+    """An automation platform's catch hook: no credential, the hook named in the path."""
+
+    token = None
+    static_secret = "none"  # noqa: S105 - no credential: every request presents this
+    template = ""
+
+    def presented_secret(self, request: httpx.Request) -> str | None:
+        return "none"
+
+    def catalog_overrides(self, root: str) -> dict[str, str]:
+        return {"base_url": root + self.template}
+
+
+class Zapier(_CatchHook):
+    name = catalog_name = "zapier"
+    account_segments = 2
+    template = "/{user_id}/{hook_id}"
+
+
+class Make(_CatchHook):
+    name = catalog_name = "make"
+    account_segments = 2
+    template = "/{region}/{hook_id}"
+
+
+class N8n(_CatchHook):
+    name = catalog_name = "n8n"
+    account_segments = 1
+    template = "/{host}/webhook/{webhook_path}"

@@ -93,9 +93,13 @@ class Calendly(Profile):
         extra={
             "token_type": "Bearer",
             "owner": "https://api.calendly.com/users/AAAAAAAAAAAAAAAA",
-            "organization": "https://api.calendly.com/organizations/AAAAAAAAAAAAAAAA",
         },
     )
+
+    def token_body(self, token: Any, include_refresh: bool) -> dict[str, Any]:
+        organization = f"https://api.calendly.com/organizations/ORG{self.account_tag}"
+        return {**super().token_body(token, include_refresh), "organization": organization}
+
     grant_path = "/oauth/token"
     rate_limit = 240
     rate_window = 60.0

@@ -24,6 +24,12 @@ ACCOUNTS: dict[str, dict[str, str]] = {
     "custom_webhook": {"host": "hooks.example.com"},
     "discord": {"guild_id": "197038439483310086"},
     "stripe": {"account_id": "acct_1032D82eZvKYlo2C"},
+    "facebook_messenger": {"page_id": "104928371234567"},
+    "activecampaign": {"account": "mycompany"},
+    "zapier": {"user_id": "1234567", "hook_id": "abc1de2"},
+    "zoho_crm": {"dc": "eu"},
+    "make": {"region": "eu1", "hook_id": "abcdefghijklmnopqrstuvwxyz012345"},
+    "n8n": {"host": "n8n.example.com", "webhook_path": "orders"},
 }
 API_KEYS = {
     "discord": "discord-sandbox-bot",
@@ -31,8 +37,18 @@ API_KEYS = {
     "cal_com": "cal_sandbox",
     "stripe": "sk_test_sandbox",
     "telegram": TELEGRAM_TOKEN,
+    "activecampaign": "ac-sandbox-token",
 }
-OPERATOR_KEYED = {"klaviyo", "shopify", "custom_webhook"}  # admin credential or none
+OPERATOR_KEYED = {
+    "zapier",
+    "make",
+    "n8n",
+    "openai",
+    "klaviyo",
+    "shopify",
+    "custom_webhook",
+    "facebook_messenger",
+}  # admin credential or none
 
 
 def connect(rt: Runtime, org_id: str, provider: str, name: str = "default") -> None:
@@ -54,6 +70,8 @@ def connect(rt: Runtime, org_id: str, provider: str, name: str = "default") -> N
                 "secret": TWILIO_TOKEN,
                 "extra": {"username": TWILIO_SID},
             }
+        elif provider == "mailgun":
+            secret = {"auth_mode": "basic", "secret": "key-sandbox", "extra": {"username": "api"}}
         else:
             token = rt.sandbox.issue_token(provider)
             secret = {

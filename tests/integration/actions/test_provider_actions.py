@@ -43,6 +43,51 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
         "message",
         "sid",
     ),
+    ("facebook_messenger", "send_message"): (
+        {"recipient_id": "24092018123456789", "text": "Your table is ready"},
+        "message",
+        "message_id",
+    ),
+    ("openai", "create_chat_completion"): (
+        {"prompt": "Summarise this scan", "system": "Be brief"},
+        "completion",
+        "text",
+    ),
+    ("mailgun", "send_email"): (
+        {
+            "domain": "mg.example.com",
+            "from": "Team <team@example.com>",
+            "to": ["ada@example.com", "grace@example.com"],
+            "subject": "Thanks for scanning",
+            "text": "Hello",
+        },
+        "message",
+        "id",
+    ),
+    ("activecampaign", "sync_contact"): (
+        {"email": "ada@example.com", "first_name": "Ada", "field_values": {"1": "QR"}},
+        "contact",
+        "id",
+    ),
+    ("zapier", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "id"),
+    ("make", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "status"),
+    ("n8n", "trigger"): ({"data": {"email": "ada@example.com"}}, "trigger", "status"),
+    ("twitter", "create_post"): ({"text": "Scan the code at the door"}, "post", "id"),
+    ("facebook", "create_page_post"): (
+        {"page_id": "104928371234567", "message": "Open late tonight"},
+        "post",
+        "id",
+    ),
+    ("constant_contact", "sign_up_contact"): (
+        {"email": "ada@example.com", "first_name": "Ada", "list_ids": ["07936f78-662a-11eb"]},
+        "contact",
+        "id",
+    ),
+    ("zoho_crm", "create_lead"): (
+        {"last_name": "Lovelace", "company": "Analytical", "email": "ada@example.com"},
+        "lead",
+        "id",
+    ),
     ("telegram", "send_message"): ({"chat_id": "-1001234", "text": "hi"}, "message", "message_id"),
     ("sendgrid", "send_email"): (
         {

@@ -42,7 +42,10 @@ def test_oauth_code_flow_connects_and_stores_the_pair_encrypted(
     )
     assert answer.status_code == 201, answer.text
     view = answer.json()
-    assert view["status"] == "connected" and view["account_identifier"] == PORTAL
+    assert sandboxed.sandbox is not None
+    portal = str(sandboxed.sandbox.profiles["hubspot"].portal_id)  # type: ignore[attr-defined]
+    assert view["status"] == "connected" and view["account_identifier"] == {"portal_id": portal}
+    assert view["account_proof"] == {"value": portal, "how": "api"}  # the provider's, not typed
     assert view["credential"]["has_refresh_token"] and view["credential"]["expires_at"]
     stored = credential(sandboxed, keys["a"], view["id"])
     assert stored.access_token is not None and stored.access_token.reveal() not in answer.text

@@ -61,7 +61,8 @@ class World:
 
 @pytest.fixture(params=["embedded", "servers"])
 def world(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[World]:
-    """An org with one connection per provider; operator or connection secrets as cased."""
+    """An org with one connection per provider, its account proven by the provider (as a
+    connect flow records it); operator or connection secrets as cased."""
     runtime = webhook_runtime(request, tmp_path, namespace, request.param, providers=OPERATOR)
     token = uuid.uuid4().hex[:10]
     accounts = {case.provider: case.new_account(token) for case in CASES}
@@ -69,9 +70,11 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Ite
         org = OrganizationRepository(session).create(unique("inbound")).id
         connections = {}
         for case in CASES:
-            conn = ConnectionRepository(session, org).create(
+            repo = ConnectionRepository(session, org)
+            conn = repo.create(
                 case.provider, account_identifier={case.key: accounts[case.provider]}
             )
+            repo.set_account_proof(conn.id, accounts[case.provider], "token_response")
             connections[case.provider] = conn.id
             if case.route_by_connection:
                 CredentialRepository(session, org, runtime.keyring).store(
@@ -264,12 +267,36 @@ def test_connection_secret_or_operator_secret_verifies(world: World) -> None:
     assert world.post(case, *case.signed(n=3, secret="neither")).status_code == 401
 
 
-def test_every_org_holding_the_account_gets_the_webhook(world: World) -> None:
-    """Two orgs connected to the same shop each get their own copy (and event)."""
+@pytest.mark.parametrize("index", [0, 1])  # stripe, shopify
+def test_an_org_claiming_another_orgs_account_receives_none_of_its_webhooks(
+    world: World, index: int
+) -> None:
+    """A connection that only typed another org's account id (unproven) gets no events."""
+    case = world.case(CASES[index])
+    with world.runtime.sessions.begin() as session:
+        other = OrganizationRepository(session).create(unique("claimer")).id
+        ConnectionRepository(session, other).create(
+            case.provider, account_identifier=case.identifier
+        )
+    response = world.post(case, *case.signed())
+    assert response.json() == {"accepted": 1, "duplicates": 0}
+    run_until_idle(world.runtime.worker_broker, world.runtime.lanes, timeout_s=30)
+    with world.runtime.sessions() as session:
+        assert list(EventRepository(session, other).list()) == []
+    assert len(world.events()) == 1
+
+
+def test_every_org_sharing_a_proven_account_gets_the_webhook(world: World) -> None:
+    """Where the operator allows a shared account, each proven holder gets its own copy."""
     case = world.case(CASES[1])  # shopify
     with world.runtime.sessions.begin() as session:
+        ConnectionRepository(session, world.org).set_account_proof(
+            world.connections["shopify"], case.account, "operator", shared=True
+        )
         other = OrganizationRepository(session).create(unique("other")).id
-        ConnectionRepository(session, other).create("shopify", account_identifier=case.identifier)
+        repo = ConnectionRepository(session, other)
+        conn = repo.create("shopify", account_identifier=case.identifier)
+        repo.set_account_proof(conn.id, case.account, "operator", shared=True)
     response = world.post(case, *case.signed())
     assert response.json() == {"accepted": 2, "duplicates": 0}
     run_until_idle(world.runtime.worker_broker, world.runtime.lanes, timeout_s=30)

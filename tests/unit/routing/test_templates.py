@@ -58,6 +58,28 @@ def test_e164_understands_international_and_national_forms() -> None:
     assert parse("{{ data.p | e164 }}").render({"data": {"p": "0049 30 123456"}}) == "+4930123456"
 
 
+@pytest.mark.parametrize(
+    ("number", "region", "expected"),
+    [
+        ("06 1234 5678", "IT", "+390612345678"),
+        ("+39 06 1234 5678", "US", "+390612345678"),
+        ("0612 345 678", "NL", "+31612345678"),
+        ("(11) 91234-5678", "BR", "+5511912345678"),
+        ("03-1234-5678", "JP", "+81312345678"),
+    ],
+)
+def test_e164_follows_each_countrys_own_numbering(number: str, region: str, expected: str) -> None:
+    """Trunk prefixes are per country (Italy keeps its 0) and any ISO region is known."""
+    template = parse("{{ data.p | e164('" + region + "') }}")
+    assert template.render({"data": {"p": number}}) == expected
+
+
+def test_e164_refuses_an_unknown_region_by_name() -> None:
+    """A region that is not an ISO 3166 code is an error naming it."""
+    with pytest.raises(TemplateError, match="'ZZ'"):
+        parse("{{ data.p | e164('ZZ') }}").render({"data": {"p": "0612345678"}})
+
+
 def test_a_value_a_filter_cannot_handle_is_a_template_error() -> None:
     """A non-phone for e164 or a non-date for date raises, naming the path and filter."""
     with pytest.raises(TemplateError, match=re.escape("data.email | e164")):
