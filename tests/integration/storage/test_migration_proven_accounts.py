@@ -26,7 +26,7 @@ def _row(org: str, provider: str, name: str, account: dict[str, str]) -> dict[st
 def test_sole_claimants_become_legacy_owners_and_contested_claims_do_not(tmp_path: Path) -> None:
     """A shop held once is marked 'legacy'; a Stripe account two orgs claim is marked for none."""
     url = f"sqlite:///{tmp_path / 'm.db'}"
-    upgrade(url, "0009")
+    upgrade(url, "0010")
     engine = make_engine(url)
     rows = [
         _row("a" * 32, "shopify", "default", {"shop": "alone"}),
@@ -60,5 +60,5 @@ def test_sole_claimants_become_legacy_owners_and_contested_claims_do_not(tmp_pat
         values = dict(db.execute(text("SELECT id, proven_account FROM connections")).all())  # type: ignore[arg-type]
     assert marked[rows[0]["id"]] == "legacy" and values[rows[0]["id"]] == "alone"
     assert [marked[r["id"]] for r in rows[1:]] == [None, None, None]
-    downgrade(url, "0009")
+    downgrade(url, "0010")
     engine.dispose()
