@@ -133,7 +133,7 @@ class OutboundPolicy:
         reason = address_class(address)
         if reason is None or (reason != "metadata" and in_networks(address, self.allowed_networks)):
             return
-        named = f"{host} is {address}" if host.strip("[]") != str(address) else str(address)
+        named = host if _literal(host) == address else f"{host} is {address}"
         raise OutboundRefused(reason, f"{named}, a {reason.replace('_', '-')} address")
 
     def resolve(self, host: str, port: int) -> list[IPAddress]:
