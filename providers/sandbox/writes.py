@@ -247,6 +247,18 @@ WRITE_ROUTES: dict[str, list[WriteRoute]] = {
         WriteRoute("POST", _P(r"/api/v10/webhooks/(?P<webhook_id>[0-9]+)/[^/]+"), _discord_webhook),
     ],
     "telegram": [WriteRoute("POST", _P(r"/sendMessage"), _telegram_send)],
+    "quickbooks": [
+        WriteRoute(
+            "POST",
+            _P(r"/salesreceipt"),
+            recorded(
+                "quickbooks",
+                "sales_receipt",
+                200,
+                lambda o: {"SalesReceipt": {**o, "Id": o["id"], "DocNumber": f"10{o['id']}"}},
+            ),
+        )
+    ],
     "sendgrid": [WriteRoute("POST", _P(r"/v3/mail/send"), _sendgrid_send)],
     "mailchimp": [
         WriteRoute(

@@ -1,4 +1,4 @@
-"""OpenAI, Mailgun and ActiveCampaign requests against their reference pages' examples (no
+"""OpenAI, Mailgun, ActiveCampaign and QuickBooks requests against their reference pages' examples (no
 package ships these providers' specs; the pages are listed in each catalog entry)."""
 
 from __future__ import annotations
@@ -84,3 +84,28 @@ def test_catch_hooks_receive_the_data_at_the_hook_url(catalog: Catalog) -> None:
     )
     assert client.url_for(call.path) == "https://hooks.zapier.com/hooks/catch/1234567/abc1de2"
     assert (call.method, call.json) == ("POST", {"email": "ada@example.com"})
+
+
+def test_quickbooks_sales_receipt_lines_and_references() -> None:
+    """Line[].SalesItemLineDetail.ItemRef, CustomerRef, TxnDate and PaymentRefNum as documented."""
+    params = {
+        "lines": [{"item_id": "1", "amount": 35.5, "quantity": 2, "description": "Lunch"}],
+        "customer_id": "58",
+        "txn_date": "2026-12-01",
+        "payment_ref": "QR-7",
+    }
+    call = _call("quickbooks", "create_sales_receipt", params)
+    assert (call.method, call.path) == ("POST", "/salesreceipt")
+    assert call.json == {
+        "Line": [
+            {
+                "Amount": 35.5,
+                "DetailType": "SalesItemLineDetail",
+                "SalesItemLineDetail": {"ItemRef": {"value": "1"}, "Qty": 2.0},
+                "Description": "Lunch",
+            }
+        ],
+        "CustomerRef": {"value": "58"},
+        "TxnDate": "2026-12-01",
+        "PaymentRefNum": "QR-7",
+    }

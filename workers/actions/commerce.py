@@ -1,4 +1,5 @@
-"""Payments and commerce actions: Stripe (incl. the Connect platform fee) and Shopify.
+"""Payments and commerce actions: Stripe (incl. the Connect platform fee), Shopify and
+QuickBooks sales receipts.
 
 Stripe honours ``Idempotency-Key``: every Stripe call carries ours, so a retried call
 that already succeeded at Stripe is answered from Stripe's record instead of charging twice.
@@ -7,6 +8,7 @@ that already succeeded at Stripe is answered from Stripe's record instead of cha
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -115,6 +117,52 @@ class InventoryLevel(ActionInput):
     available: int = Field(ge=-1_000_000, le=1_000_000_000)
 
 
+class ReceiptLine(ActionInput):
+    """One sold item: its QuickBooks item id, the line amount and optional quantity."""
+
+    item_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    amount: float = Field(ge=0, le=99_999_999_999)
+    quantity: float | None = Field(default=None, gt=0)
+    description: str | None = Field(default=None, max_length=4_000)
+
+
+class SalesReceipt(ActionInput):
+    """A payment already received, recorded as a QuickBooks sales receipt.
+
+    Follows https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt
+    (``Line`` of ``SalesItemLineDetail``, ``CustomerRef``, ``PaymentRefNum``).
+    """
+
+    lines: list[ReceiptLine] = Field(min_length=1, max_length=100)
+    customer_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    txn_date: date | None = None
+    payment_ref: str | None = Field(default=None, max_length=21)
+    note: str | None = Field(default=None, max_length=4_000)
+
+
+def _receipt_line(line: ReceiptLine) -> dict[str, Any]:
+    detail: dict[str, Any] = {"ItemRef": {"value": line.item_id}}
+    if line.quantity is not None:
+        detail["Qty"] = line.quantity
+    row: dict[str, Any] = {
+        "Amount": line.amount,
+        "DetailType": "SalesItemLineDetail",
+        "SalesItemLineDetail": detail,
+    }
+    return {**row, "Description": line.description} if line.description else row
+
+
+def _sales_receipt(params: SalesReceipt, env: ActionEnv) -> dict[str, Any]:
+    body: dict[str, Any] = {"Line": [_receipt_line(line) for line in params.lines]}
+    optional = {
+        "CustomerRef": {"value": params.customer_id} if params.customer_id else None,
+        "TxnDate": params.txn_date.isoformat() if params.txn_date else None,
+        "PaymentRefNum": params.payment_ref,
+        "PrivateNote": params.note,
+    }
+    return {**body, **{k: v for k, v in optional.items() if v is not None}}
+
+
 STRIPE = "Idempotency-Key"
 ACTIONS: list[Action] = [
     Declared(
@@ -150,5 +198,14 @@ ACTIONS: list[Action] = [
         path="/inventory_levels/set.json",
         outputs={"available": "inventory_level.available"},
         description="Set a Shopify inventory level at a location.",
+    ),
+    Declared(
+        provider="quickbooks",
+        name="create_sales_receipt",
+        input=SalesReceipt,
+        path="/salesreceipt",
+        body=_sales_receipt,
+        outputs={"id": "SalesReceipt.Id", "doc_number": "SalesReceipt.DocNumber"},
+        description="Record a received payment as a QuickBooks sales receipt.",
     ),
 ]

@@ -28,6 +28,7 @@ ACCOUNTS: dict[str, dict[str, str]] = {
     "activecampaign": {"account": "mycompany"},
     "zapier": {"user_id": "1234567", "hook_id": "abc1de2"},
     "zoho_crm": {"dc": "eu"},
+    "quickbooks": {"realm_id": "4620816365"},
     "make": {"region": "eu1", "hook_id": "abcdefghijklmnopqrstuvwxyz012345"},
     "n8n": {"host": "n8n.example.com", "webhook_path": "orders"},
 }

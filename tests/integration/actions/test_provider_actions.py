@@ -88,6 +88,11 @@ CASES: dict[tuple[str, str], tuple[dict[str, Any], str, str]] = {
         "lead",
         "id",
     ),
+    ("quickbooks", "create_sales_receipt"): (
+        {"lines": [{"item_id": "1", "amount": 35.5, "quantity": 2}], "payment_ref": "QR-7"},
+        "sales_receipt",
+        "id",
+    ),
     ("telegram", "send_message"): ({"chat_id": "-1001234", "text": "hi"}, "message", "message_id"),
     ("sendgrid", "send_email"): (
         {

@@ -211,6 +211,9 @@ def make_load(deployment: dict[str, Any], server_runtime: Runtime) -> None:
     assert httpx.post(f"{api}/v1/jobs", json=bad, headers=headers).status_code == 422
     unsigned = httpx.post(f"{api}/webhooks/stripe", content=b"{}")
     assert unsigned.status_code == 401
+    stripe = {"provider": "stripe", "name": "prom", "api_key": "sk_test_sandbox"}
+    connected = httpx.post(f"{api}/v1/connections", json=stripe, headers=headers)
+    assert connected.status_code == 201, connected.text  # switchyard_connection_accounts
     with server_runtime.sessions.begin() as session:
         AdminDeadJobRepository(session).add(
             FailedJob(
