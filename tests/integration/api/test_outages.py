@@ -101,7 +101,9 @@ def stripe_connection(runtime: Runtime) -> Case:
     with runtime.sessions.begin() as session:
         org = OrganizationRepository(session).create(unique("inbound")).id
         identifier = {STRIPE.key: account}
-        ConnectionRepository(session, org).create("stripe", account_identifier=identifier)
+        repo = ConnectionRepository(session, org)
+        conn = repo.create("stripe", account_identifier=identifier)
+        repo.set_account_proof(conn.id, account, "token_response")
     return replace(STRIPE, path="/webhooks/stripe", account=account)
 
 

@@ -26,6 +26,7 @@ from tests.integration.credentials.helpers import (
 )
 from tests.integration.credentials.rotating_oauth import RotatingOAuth, serving
 from tests.integration.observability.processes import SWITCHYARD, env_of
+from tests.integration.served_sandbox import allowing_sandbox
 from workers.errors import ConnectionUnusable
 from workers.refresh import RefreshTarget, refresh
 
@@ -48,7 +49,7 @@ def served(
         backend="servers", tmp_path=tmp_path, namespace=namespace, request=request,
         providers=providers,
     )  # fmt: skip
-    rt = build_runtime(settings)
+    rt = build_runtime(allowing_sandbox(settings))
     yield rt
     rt.close()
 

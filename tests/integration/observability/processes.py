@@ -37,6 +37,8 @@ def env_of(rt: Runtime) -> dict[str, str]:
         "SWITCHYARD_WORKERS__HEARTBEAT_TIMEOUT_MS": str(s.workers.heartbeat_timeout_ms),
         # These tests follow jobs through the workers' "job started/succeeded" lines.
         "SWITCHYARD_WORKERS__LOG_JOB_PROGRESS": "true",
+        # The operator's outbound allowance (loopback stand-ins), as the runtime has it.
+        "SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS": ",".join(s.outbound.allowed_networks),
     }
 
 
