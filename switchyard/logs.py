@@ -38,10 +38,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class StartupNoiseFilter(logging.Filter):
+    """Drops Alembic's "Context impl …" / "Will assume … DDL" lines, logged at every schema
+    check each process makes at start; its "Running upgrade" lines stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "alembic.runtime.migration":
+            return True
+        message = str(record.msg)
+        return not message.startswith(("Context impl", "Will assume"))
+
+
 def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     """Records on stderr in the chosen format; library chatter kept at WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    handler.addFilter(StartupNoiseFilter())
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

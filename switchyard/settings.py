@@ -22,6 +22,7 @@ from pydantic_settings import SettingsError as SourceError
 
 ENV_PREFIX = "SWITCHYARD_"
 NESTED_DELIMITER = "__"
+KEYS_VAR = "SWITCHYARD_SECURITY__ENCRYPTION_KEYS"
 
 
 class SettingsError(Exception):
@@ -303,10 +304,10 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        lines = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+        problems = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
     except SourceError as exc:  # a value the source could not even parse (bad JSON...)
         field = str(exc).split('"')[1] if '"' in str(exc) else "?"
         raise SettingsError(
-            f"invalid settings:\n  {env_name((field,))}: {exc.__cause__ or exc}"
+            f"invalid settings: {env_name((field,))}: {exc.__cause__ or exc}"
         ) from None

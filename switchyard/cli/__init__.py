@@ -1,15 +1,55 @@
-"""The ``switchyard`` command: one module per command group, registered here."""
+"""The ``switchyard`` command: one module per command group, registered here.
+
+The root group turns infrastructure failures of any command (database missing or
+unreachable, Redis down, a key ring that cannot open the stored secrets, bad settings) into
+one line saying what failed and what to do; ``--debug`` or ``SWITCHYARD_LOG_LEVEL=DEBUG``
+prints the traceback too.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+
+class _RootGroup(TyperGroup):
+    """Runs a command; an operator mistake surfacing as an exception becomes one line."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, TyperException):
+            raise
+        except Exception as exc:
+            from switchyard.failures import fatal
+            from switchyard.settings import SettingsError, load_settings
+
+            try:
+                settings = load_settings()
+            except SettingsError:
+                settings = None
+            fatal(exc, settings, debug=bool(ctx.params.get("debug")))
+
 
 app = typer.Typer(
     name="switchyard",
     help="Integrations job runner: enqueue, run, inspect and replay per-org provider jobs.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_RootGroup,
 )
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On a failure, print the full traceback too.")
+    ] = False,
+) -> None:
+    """Integrations job runner: enqueue, run, inspect and replay per-org provider jobs."""
 
 
 _registered = False

@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from switchyard.app import Runtime, build_runtime
+from switchyard.failures import check_reachable
 from switchyard.logs import configure_logging
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -51,6 +52,7 @@ def service_runtime(needs_redis_because: str) -> Iterator[Runtime]:
         fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)
     try:
+        check_reachable(rt)
         yield rt
     finally:
         rt.close()

@@ -7,9 +7,10 @@ from typing import Annotated
 import typer
 
 from storage.crypto import generate_key_item
-from storage.errors import CryptoError
+from storage.errors import DecryptionError
 from storage.rotation import rotate_all
 from switchyard.cli.common import fail, print_json, runtime
+from switchyard.failures import explain_decryption
 
 app = typer.Typer(help="Encryption keys for credentials at rest.", no_args_is_help=True)
 
@@ -38,8 +39,8 @@ def rotate(
     with runtime() as rt:
         try:
             reports = rotate_all(rt.sessions, rt.keyring, batch_size=batch_size)
-        except CryptoError as exc:  # a secret under a key this ring lacks: stop, say which
-            fail(f"{exc}; progress so far is kept, fix the key list and run again")
+        except DecryptionError as exc:  # a secret under a key this ring lacks: stop, say which
+            fail(f"{explain_decryption(exc)}; progress so far is kept")
     if json_output:
         print_json([report.as_dict() for report in reports])
         return

@@ -10,9 +10,8 @@ import typer
 from dramatiq.cli import main as dramatiq_main
 from dramatiq.cli import make_argument_parser
 
-from switchyard.cli.common import fail
+from switchyard.cli.common import fail, service_runtime
 from switchyard.observability import metrics
-from switchyard.settings import SettingsError, load_settings
 from workers.envelope import Kind
 
 ALL_QUEUES = [kind.value for kind in Kind]
@@ -47,19 +46,18 @@ def worker(
     ] = None,
 ) -> None:
     """Consume jobs. SIGTERM stops fetching, lets in-flight jobs finish, requeues prefetched."""
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        fail(str(exc))
-    if settings.embedded:
-        fail(
-            "SWITCHYARD_REDIS_URL is not set: worker processes need a shared Redis. "
-            "The embedded default runs workers inside `switchyard demo`."
-        )
+    # Check settings, database, key ring and Redis here, once, so a mistake is one line
+    # instead of a traceback from every worker process.
+    with service_runtime(
+        "worker processes need a shared Redis. "
+        "The embedded default runs workers inside `switchyard demo`."
+    ) as rt:
+        settings = rt.settings
     chosen = queues or settings.workers.queues
     unknown = sorted(set(chosen) - set(ALL_QUEUES))
     if unknown:
-        fail(f"--queues: unknown queue(s) {', '.join(unknown)}; known: {', '.join(ALL_QUEUES)}")
+        source = "--queues" if queues else "SWITCHYARD_WORKERS__QUEUES"
+        fail(f"{source}: unknown queue(s) {', '.join(unknown)}; known: {', '.join(ALL_QUEUES)}")
     args = [
         "switchyard.worker_boot",
         "--processes",
