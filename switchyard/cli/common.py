@@ -17,6 +17,7 @@ from switchyard.logs import configure_logging
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()
+PIPED_WIDTH = 10_000  # piped output (grep, awk) gets each row on one line, nothing elided
 errors = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80
 
 
@@ -63,9 +64,11 @@ def print_json(data: Any) -> None:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A table that never cuts a value: folded in a terminal, full width when piped."""
     table = Table(title=title)
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(table)
+    out = console if console.is_terminal else Console(width=PIPED_WIDTH)
+    out.print(table)
