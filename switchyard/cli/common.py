@@ -10,6 +10,8 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from switchyard.app import Runtime, build_runtime
 from switchyard.failures import check_reachable
@@ -17,6 +19,7 @@ from switchyard.logs import configure_logging
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()
+MIN_PREFIX = 4  # shorter prefixes would match by accident
 PIPED_WIDTH = 10_000  # piped output (grep, awk) gets each row on one line, nothing elided
 errors = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80
 
@@ -57,6 +60,23 @@ def service_runtime(needs_redis_because: str) -> Iterator[Runtime]:
         yield rt
     finally:
         rt.close()
+
+
+def expand_prefix(
+    sessions: sessionmaker[Session], column: InstrumentedAttribute[str], given: str, what: str
+) -> str:
+    """The full id that ``given`` begins, when exactly one does (tables show ids in full, but
+    people type the first characters); ``given`` unchanged when none does, so the caller's
+    not-found message applies; exit 2 when the prefix is ambiguous."""
+    if len(given) < MIN_PREFIX:
+        return given
+    with sessions() as session:
+        found = session.scalars(
+            select(column).where(column.startswith(given, autoescape=True)).limit(2)
+        ).all()
+    if len(found) > 1:
+        fail(f"{what} {given!r}: ambiguous prefix, give more characters")
+    return found[0] if found else given
 
 
 def print_json(data: Any) -> None:

@@ -16,7 +16,9 @@ OUTCOMES = ("succeeded", "retried", "deferred", "dead_lettered")
 
 def demo(
     json_output: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
-    jobs_per_org: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    jobs_per_org: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Jobs each demo organization submits.")
+    ] = 100,
     seed: Annotated[int, typer.Option(help="Seed for the job mix.")] = 7,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show every job's log line.")] = False,
 ) -> None:

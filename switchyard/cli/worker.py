@@ -21,8 +21,26 @@ def worker(
     queues: Annotated[
         list[str] | None, typer.Option("--queues", "-Q", help="Queues to consume (default all).")
     ] = None,
-    processes: Annotated[int | None, typer.Option("--processes", "-p", min=1)] = None,
-    threads: Annotated[int | None, typer.Option("--threads", "-t", min=1)] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            "-p",
+            min=1,
+            help="Worker processes on this host (default SWITCHYARD_WORKERS__PROCESSES, 2); "
+            "about one per CPU core.",
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            "-t",
+            min=1,
+            help="Jobs run at once per process (default SWITCHYARD_WORKERS__THREADS, 8); "
+            "jobs mostly wait on provider APIs, so more threads than cores is normal.",
+        ),
+    ] = None,
     shutdown_timeout_ms: Annotated[
         int, typer.Option(help="On SIGTERM, how long in-flight jobs may take to finish.")
     ] = 30_000,
