@@ -6,9 +6,9 @@ options into a selection, errors into exit code 2 naming the option, and results
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,6 +17,7 @@ from storage.models.dead_job import DeadJob
 from switchyard.app import Runtime
 from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
+from switchyard.cli.progress import progress
 
 app = typer.Typer(help="The dead-letter queue: list, show, replay, purge.", no_args_is_help=True)
 
@@ -166,7 +167,17 @@ def replay(
             )
         dlq.require_scope(selection, everything=everything, verb="replay")
         _require_broker(rt)
-        report = dlq.replay(rt.sessions, rt.enqueuer.enqueue, selection, actor=ACTOR)
+        total = dlq.list_dead_jobs(rt.sessions, selection).total
+        if selection.limit is not None:
+            total = min(total, selection.limit)
+        with progress("replaying", total) as advance:
+
+            def enqueue(job: Mapping[str, Any]) -> Any:
+                result = rt.enqueuer.enqueue(job)
+                advance(1)
+                return result
+
+            report = dlq.replay(rt.sessions, enqueue, selection, actor=ACTOR)
     if json_output:
         print_json(report.as_dict())
     else:
