@@ -25,4 +25,5 @@ def api(
             host=host or settings.api.host,
             port=port or settings.api.port,
             log_level=settings.log_level.lower(),
+            log_config=None,  # access and error lines through our handler, in our format
         )
