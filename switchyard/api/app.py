@@ -17,12 +17,14 @@ from switchyard.api import (
     webhooks,
 )
 from switchyard.app import Runtime
+from switchyard.observability.api_requests import RequestMetrics
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     """An API app serving ``runtime``; the caller owns the runtime's lifetime."""
     app = FastAPI(title="Switchyard", version=switchyard.__version__)
     app.state.runtime = runtime
+    app.add_middleware(RequestMetrics)
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(dlq.router)
