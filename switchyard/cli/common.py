@@ -83,9 +83,15 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, sort_keys=True))
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A table that never cuts a value: folded in a terminal, full width when piped."""
-    table = Table(title=title)
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    caption: str | None = None,
+) -> None:
+    """A table that never cuts a value: folded in a terminal, full width when piped;
+    ``caption`` (under it) says in one line what its columns mean."""
+    table = Table(title=title, caption=caption, caption_justify="left")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
