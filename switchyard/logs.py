@@ -86,3 +86,6 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     for noisy in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for server in ("uvicorn", "uvicorn.access", "uvicorn.error"):  # through our handler only
+        logging.getLogger(server).handlers.clear()
+        logging.getLogger(server).propagate = True

@@ -132,7 +132,11 @@ def test_payload_text_is_opt_in_at_debug(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_api_access_lines_follow_the_json_format(capsys: pytest.CaptureFixture[str]) -> None:
-    """uvicorn's access line becomes a JSON object with method, path and status fields."""
+    """uvicorn's access line becomes a JSON object with method, path and status fields, even
+    after uvicorn's own logging config gave its loggers handlers of their own."""
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(logging.NullHandler())
+    access.propagate = False
     configure_logging("INFO", "json")
     logging.getLogger("uvicorn.access").info(
         '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/healthz", "1.1", 200
