@@ -37,7 +37,7 @@ from storage.db import make_engine, make_session_factory
 from storage.errors import KeyRingError, NotFoundError
 from storage.migrate import current, head_revision, upgrade
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.settings import Settings, SettingsError, load_settings
+from switchyard.settings import KEYS_VAR, Settings, SettingsError, load_settings
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
 from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
@@ -51,7 +51,6 @@ from workers.webhooks.outbound import Outbound
 
 logger = logging.getLogger("switchyard")
 SANDBOX_ROOT = "http://sandbox.switchyard.invalid"
-KEYS_VAR = "SWITCHYARD_SECURITY__ENCRYPTION_KEYS"
 
 
 @dataclass
@@ -252,8 +251,11 @@ def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None =
     if settings.database_url is None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         upgrade(url)
-    elif not is_up_to_date(url):
-        raise SettingsError("the database schema is not current: run `switchyard db upgrade`")
+    elif (found := current(url)) != (needed := head_revision()):
+        raise SettingsError(
+            f"the database schema is at revision {found or '(none: empty database)'}, this "
+            f"version needs {needed}: run `switchyard db upgrade`"
+        )
     engine = make_engine(url)
     # The embedded default talks to the built-in provider sandbox, in process.
     if sandbox is None and settings.embedded:

@@ -13,19 +13,19 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.syncs import SyncRepository
 from switchyard.app import Runtime
-from switchyard.routes_demo import demo_route_summary, start_demo_route
+from switchyard.routes_demo import RouteDemo, demo_route_summary, start_demo_route
 from switchyard.webhooks_demo import WebhookDemo, start_webhook_demo, webhook_demo_summary
 
 Start = Callable[[Runtime, dict[str, str]], Any]
 Finish = Callable[[Runtime, dict[str, str], Any], dict[str, Any]]
 
 
-def _start_route(runtime: Runtime, org_ids: dict[str, str]) -> str:
+def _start_route(runtime: Runtime, org_ids: dict[str, str]) -> RouteDemo:
     return start_demo_route(runtime, org_ids["acme"])
 
 
-def _finish_route(runtime: Runtime, org_ids: dict[str, str], event_id: str) -> dict[str, Any]:
-    return demo_route_summary(runtime, org_ids["acme"], event_id)
+def _finish_route(runtime: Runtime, org_ids: dict[str, str], fired: RouteDemo) -> dict[str, Any]:
+    return demo_route_summary(runtime, org_ids["acme"], fired)
 
 
 REFRESH_JOBS = 12

@@ -9,6 +9,7 @@ Two halves so the demo can run its own workers in between: :func:`start_demo_rou
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from producers.routes import create_route, show_route
@@ -61,10 +62,19 @@ DEMO_SCAN = {
     "phone": "415 555 0100",
 }
 PROVIDERS = ("hubspot", "slack", "google_sheets")
+SLACK_SCRIPT = (429, 500)  # what the sandbox answers the next Slack calls, then 200
 
 
-def start_demo_route(runtime: Runtime, org_id: str) -> str:
-    """Connect the org to the sandbox, save the demo route, publish one scan; the event id."""
+@dataclass(frozen=True)
+class RouteDemo:
+    """A fired demo route: its event, and the script of Slack answers it plays."""
+
+    event_id: str
+    slack: Scripted
+
+
+def start_demo_route(runtime: Runtime, org_id: str) -> RouteDemo:
+    """Connect the org to the sandbox, save the demo route, publish one scan."""
     sandbox = runtime.sandbox
     if sandbox is None:
         raise RuntimeError("the route demo needs the built-in sandbox (embedded mode)")
@@ -74,13 +84,16 @@ def start_demo_route(runtime: Runtime, org_id: str) -> str:
         show_route(runtime.sessions, org_id, DEMO_ROUTE["name"])
     except NotFoundError:
         create_route(runtime.sessions, runtime.catalog, org_id, DEMO_ROUTE)
-    sandbox.inject("slack", Scripted(statuses=[429, 500]))
+    slack = Scripted(statuses=list(SLACK_SCRIPT))
+    sandbox.inject("slack", slack)
     published = runtime.event_publisher.publish(org_id, "QR_SCANNED", DEMO_SCAN)
-    return published.event_id
+    return RouteDemo(published.event_id, slack)
 
 
-def demo_route_summary(runtime: Runtime, org_id: str, event_id: str) -> dict[str, Any]:
-    """What the route did for the event: each step's output, and what the sandbox holds."""
+def demo_route_summary(runtime: Runtime, org_id: str, fired: RouteDemo) -> dict[str, Any]:
+    """What the route did for the event: each step's output, what the sandbox holds, and
+    what Slack answered first (429: the limiter defers the call; 500: retried)."""
+    event_id = fired.event_id
     route = show_route(runtime.sessions, org_id, DEMO_ROUTE["name"])
     with runtime.sessions() as session:
         outputs = ActionRunRepository(session, org_id).pipeline_outputs(event_id, route["id"])
@@ -93,14 +106,28 @@ def demo_route_summary(runtime: Runtime, org_id: str, event_id: str) -> dict[str
         f"{p}.{k}": len(writes.created(p, k)) if writes else 0
         for p, k in (("hubspot", "contact"), ("slack", "message"), ("google_sheets", "row"))
     }
-    return {"route": route["name"], "event_id": event_id, "steps": steps, "sandbox": created}
+    return {
+        "route": route["name"],
+        "event_id": event_id,
+        "steps": steps,
+        "sandbox": created,
+        "Slack answered (its first calls)": _slack_answers(runtime, fired.slack),
+    }
+
+
+def _slack_answers(runtime: Runtime, slack: Scripted) -> str:
+    """The scripted answers Slack played, then 200 once a message was posted."""
+    played = [str(s) for s in SLACK_SCRIPT[: len(SLACK_SCRIPT) - len(slack.statuses)]]
+    if runtime.sandbox and runtime.sandbox.writes.created("slack", "message"):
+        played.append("200")
+    return ", then ".join(played) or "no call"
 
 
 def demo_routes(runtime: Runtime, org_id: str, *, timeout_s: float = 60.0) -> dict[str, Any]:
     """Fire the demo route and run in-process workers until it is done; the summary."""
-    event_id = start_demo_route(runtime, org_id)
+    fired = start_demo_route(runtime, org_id)
     run_until_idle(runtime.worker_broker, runtime.lanes, timeout_s=timeout_s)
-    return demo_route_summary(runtime, org_id, event_id)
+    return demo_route_summary(runtime, org_id, fired)
 
 
 def _connect(runtime: Runtime, org_id: str, provider: str) -> None:

@@ -21,9 +21,12 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as SourceError
 
 from providers.outbound.policy import DEFAULT_PORTS, parse_ports
+from switchyard import settings_env
+from switchyard.settings_env import env_name
 
-ENV_PREFIX = "SWITCHYARD_"
-NESTED_DELIMITER = "__"
+ENV_PREFIX = settings_env.PREFIX
+NESTED_DELIMITER = settings_env.DELIMITER
+KEYS_VAR = "SWITCHYARD_SECURITY__ENCRYPTION_KEYS"
 
 
 class SettingsError(Exception):
@@ -41,21 +44,30 @@ class WorkerSettings(BaseModel):
     """Defaults for ``switchyard worker`` and the broker it connects."""
 
     queues: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["refresh", "sync", "action", "deliver", "inbound"]
+        default_factory=lambda: ["refresh", "sync", "action", "deliver", "inbound"],
+        description="Queues `switchyard worker` consumes, comma-separated.",
     )
-    processes: int = Field(default=2, ge=1, le=256)
-    threads: int = Field(default=8, ge=1, le=1024)
-    max_retries: int = Field(default=8, ge=0, le=100)
-    min_backoff_ms: int = Field(default=1_000, ge=1)
-    max_backoff_ms: int = Field(default=3_600_000, ge=1)
-    time_limit_ms: int = Field(default=600_000, ge=1_000)
+    processes: int = Field(
+        default=2, ge=1, le=256, description="Worker processes per `switchyard worker`."
+    )
+    threads: int = Field(default=8, ge=1, le=1024, description="Worker threads per process.")
+    max_retries: int = Field(
+        default=8, ge=0, le=100, description="Retries after the first attempt, transient errors."
+    )
+    min_backoff_ms: int = Field(default=1_000, ge=1, description="Shortest retry backoff.")
+    max_backoff_ms: int = Field(default=3_600_000, ge=1, description="Longest retry backoff.")
+    time_limit_ms: int = Field(default=600_000, ge=1_000, description="Per-attempt time limit.")
     heartbeat_timeout_ms: int = Field(
         default=15_000,
         ge=1_000,
         description="A worker silent this long counts as dead: its fetched, unacknowledged "
         "jobs go back to their queues within 1.25x this (workers beat every quarter of it).",
     )
-    namespace: str = Field(default="switchyard", pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    namespace: str = Field(
+        default="switchyard",
+        pattern=r"^[a-z][a-z0-9_-]{0,31}$",
+        description="Prefix of every Redis key; deployments sharing a Redis need distinct ones.",
+    )
     idle_poll_ms: int = Field(
         default=100,
         ge=5,
@@ -81,14 +93,24 @@ class WorkerSettings(BaseModel):
 class JobSettings(BaseModel):
     """Limits of the job contract enforced at enqueue and again at the worker."""
 
-    max_payload_bytes: int = Field(default=64 * 1024, ge=256, le=8 * 1024 * 1024)
-    idempotency_window_seconds: int = Field(default=24 * 3600, ge=1)
+    max_payload_bytes: int = Field(
+        default=64 * 1024, ge=256, le=8 * 1024 * 1024, description="Largest job payload."
+    )
+    idempotency_window_seconds: int = Field(
+        default=24 * 3600, ge=1, description="How long an idempotency key returns the first job."
+    )
 
 
 class SecuritySettings(BaseModel):
     """Key material. ``encryption_keys`` is ``kid:base64key`` items, newest first."""
 
-    encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    encryption_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="`kid:base64key` items, newest first (`switchyard keys generate`); required "
+        "with a server database, generated under the data dir in embedded mode. Keep it: "
+        "secrets written under a key cannot be read without it.",
+        json_schema_extra={"secret": True},
+    )
 
     _split = field_validator("encryption_keys", mode="before")(lambda v: _split_csv(v))
 
@@ -102,7 +124,9 @@ class CredentialSettings(BaseModel):
         description="Registered redirect URI of our OAuth apps (the callback route, or the "
         "upstream app's page that relays code and state to it).",
     )
-    oauth_state_ttl_seconds: int = Field(default=600, ge=30, le=3600)
+    oauth_state_ttl_seconds: int = Field(
+        default=600, ge=30, le=3600, description="How long a started OAuth flow may take."
+    )
     shared_account_providers: list[str] = Field(
         default_factory=list,
         description="Providers whose proven account may be held by several connections "
@@ -113,9 +137,11 @@ class CredentialSettings(BaseModel):
 class ApiSettings(BaseModel):
     """The HTTP API process."""
 
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
-    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    host: str = Field(default="127.0.0.1", description="Bind address of `switchyard api`.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port of `switchyard api`.")
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest request body the API reads."
+    )
     auth_cache_seconds: float = Field(
         default=10,
         ge=0,
@@ -176,12 +202,24 @@ class WebhookSettings(BaseModel):
         default_factory=list,
         description="Deprecated: use outbound.allowed_networks (these are added to it).",
     )
-    connect_timeout_seconds: float = Field(default=5, gt=0, le=60)
-    read_timeout_seconds: float = Field(default=15, gt=0, le=300)
-    max_response_bytes: int = Field(default=64 * 1024, ge=1024)
-    inbound_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    inbound_tolerance_seconds: int = Field(default=300, ge=1)
-    inbound_replay_window_seconds: int = Field(default=24 * 3600, ge=1)
+    connect_timeout_seconds: float = Field(
+        default=5, gt=0, le=60, description="Delivery connect timeout."
+    )
+    read_timeout_seconds: float = Field(
+        default=15, gt=0, le=300, description="Delivery response timeout."
+    )
+    max_response_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Most of a receiver's response body read."
+    )
+    inbound_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Largest provider webhook accepted."
+    )
+    inbound_tolerance_seconds: int = Field(
+        default=300, ge=1, description="How old a signed provider webhook's timestamp may be."
+    )
+    inbound_replay_window_seconds: int = Field(
+        default=24 * 3600, ge=1, description="How long a provider webhook id is remembered."
+    )
     event_retention_days: int = Field(
         default=30,
         ge=1,
@@ -270,8 +308,12 @@ class SyncSettings(BaseModel):
         le=3650,
         description="How long finished sync runs are kept (a model's last run always is).",
     )
-    scheduler_tick_seconds: float = Field(default=5.0, gt=0, le=3600)
-    scheduler_batch: int = Field(default=500, ge=1, le=10_000)
+    scheduler_tick_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="How often the scheduler looks for due work."
+    )
+    scheduler_batch: int = Field(
+        default=500, ge=1, le=10_000, description="Most items the scheduler handles per tick."
+    )
 
 
 class Settings(BaseSettings):
@@ -286,12 +328,28 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    redis_url: str | None = None
-    database_url: str | None = None
-    data_dir: Path = Path(".switchyard")
-    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis for queues and coordination (`redis://…`); unset: embedded fakeredis.",
+        json_schema_extra={"secret": True},
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="`postgresql+psycopg://…` in production; unset: SQLite under the data dir.",
+        json_schema_extra={"secret": True},
+    )
+    data_dir: Path = Field(
+        default=Path(".switchyard"), description="Embedded SQLite file and local key."
+    )
+    log_level: str = Field(
+        default="INFO",
+        pattern=r"^(DEBUG|INFO|WARNING|ERROR)$",
+        description="DEBUG, INFO, WARNING or ERROR (any case); DEBUG adds tracebacks.",
+    )
     log_format: str = Field(
-        default="text", pattern=r"^(text|json)$", description="json: one JSON object per line."
+        default="text",
+        pattern=r"^(text|json)$",
+        description="`text`, or `json`: one JSON object per line (any case).",
     )
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
@@ -306,6 +364,16 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",
     )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_case(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_case(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("redis_url")
     @classmethod
@@ -337,20 +405,28 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'switchyard.db').resolve()}"
 
 
-def env_name(loc: tuple[int | str, ...]) -> str:
-    """The environment variable that feeds a pydantic error location."""
-    return ENV_PREFIX + NESTED_DELIMITER.join(str(part).upper() for part in loc)
-
-
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from the environment (and ``.env``), or fail naming each bad variable."""
+    """Build settings from the environment (and ``.env``), or fail naming each bad variable.
+
+    Unknown ``SWITCHYARD_*`` names are refused with the closest valid one; any setting may
+    be given as a file instead (``SWITCHYARD_X_FILE``, e.g. a Docker secret).
+    """
+    env_file = overrides.get("_env_file", Settings.model_config.get("env_file"))
+    variables = {**settings_env.dotenv(env_file), **settings_env.environment()}
+    problems = settings_env.unknown_names(sorted(variables), Settings)
+    if problems:
+        raise SettingsError("unknown settings: " + "; ".join(problems))
     try:
-        return Settings(**overrides)
+        from_files = settings_env.file_values(variables, Settings)
+    except ValueError as exc:
+        raise SettingsError(f"invalid settings: {exc}") from None
+    try:
+        return Settings(**{**from_files, **overrides})
     except ValidationError as exc:
-        lines = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+        problems = [f"{env_name(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
     except SourceError as exc:  # a value the source could not even parse (bad JSON...)
         field = str(exc).split('"')[1] if '"' in str(exc) else "?"
         raise SettingsError(
-            f"invalid settings:\n  {env_name((field,))}: {exc.__cause__ or exc}"
+            f"invalid settings: {env_name((field,))}: {exc.__cause__ or exc}"
         ) from None

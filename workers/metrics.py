@@ -38,6 +38,8 @@ ALLOWED_LABELS: Final = frozenset(
         "status",
         "probe",
         "source",
+        "method",
+        "route",
     }
 )
 """Every label name any Switchyard metric may carry (exporter gauges included)."""
@@ -237,6 +239,18 @@ LOG_RECORDS_SUPPRESSED = Counter(
     ["source"],
 )
 
+API_REQUESTS = Counter(
+    "switchyard_api_requests",
+    "HTTP API requests by method, route template (never the concrete path) and status class.",
+    ["method", "route", "status_class"],
+)
+API_REQUEST_DURATION = Histogram(
+    "switchyard_api_request_duration_seconds",
+    "HTTP API request latency, by method and route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
     JOBS_REJECTED,
@@ -266,6 +280,8 @@ ALL_METRICS: Final = (
     API_UNAVAILABLE,
     LOG_RECORDS_SUPPRESSED,
     CONNECTION_ACCOUNTS,
+    API_REQUESTS,
+    API_REQUEST_DURATION,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

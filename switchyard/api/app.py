@@ -19,6 +19,7 @@ from switchyard.api import (
 from switchyard.api.auth import KeyCache
 from switchyard.api.outages import install_outage_handlers
 from switchyard.app import Runtime
+from switchyard.observability.api_requests import RequestMetrics
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -27,6 +28,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     app.state.key_cache = KeyCache(runtime.settings.api.auth_cache_seconds)
     install_outage_handlers(app, retry_after_seconds=runtime.settings.api.retry_after_seconds)
+    app.add_middleware(RequestMetrics)
     app.include_router(jobs.router)
     app.include_router(events.router)
     app.include_router(dlq.router)

@@ -51,7 +51,7 @@ def create(
 @app.command("list")
 def list_keys(
     org: Annotated[str | None, typer.Option(help="Only this organization's keys.")] = None,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List keys (prefix, scope, status; never the key)."""
     with runtime() as rt, rt.sessions() as session:
@@ -84,7 +84,9 @@ def list_keys(
 
 
 @app.command("revoke")
-def revoke(key_id: str) -> None:
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (from api-keys list).")],
+) -> None:
     """Revoke a key by id; it stops authenticating at once."""
     with runtime() as rt, rt.sessions.begin() as session:
         try:

@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         sandbox,
         scheduler,
         serve,
+        settings,
         syncs,
         webhooks,
         worker,
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(connections.app, name="connections")
     app.add_typer(webhooks.app, name="webhooks")
     app.add_typer(syncs.app, name="syncs")
+    app.add_typer(settings.app, name="settings")
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)

@@ -10,13 +10,18 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from switchyard.app import Runtime, build_runtime
+from switchyard.failures import check_reachable
 from switchyard.logs import configure_logging
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()
-errors = Console(stderr=True)
+MIN_PREFIX = 4  # shorter prefixes would match by accident
+PIPED_WIDTH = 10_000  # piped output (grep, awk) gets each row on one line, nothing elided
+errors = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped at 80
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -51,19 +56,45 @@ def service_runtime(needs_redis_because: str) -> Iterator[Runtime]:
         fail(str(exc))
     configure_logging(settings.log_level, settings.log_format)
     try:
+        check_reachable(rt)
         yield rt
     finally:
         rt.close()
+
+
+def expand_prefix(
+    sessions: sessionmaker[Session], column: InstrumentedAttribute[str], given: str, what: str
+) -> str:
+    """The full id that ``given`` begins, when exactly one does (tables show ids in full, but
+    people type the first characters); ``given`` unchanged when none does, so the caller's
+    not-found message applies; exit 2 when the prefix is ambiguous."""
+    if len(given) < MIN_PREFIX:
+        return given
+    with sessions() as session:
+        found = session.scalars(
+            select(column).where(column.startswith(given, autoescape=True)).limit(2)
+        ).all()
+    if len(found) > 1:
+        fail(f"{what} {given!r}: ambiguous prefix, give more characters")
+    return found[0] if found else given
 
 
 def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, indent=2, default=str, sort_keys=True))
 
 
-def print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    table = Table(title=title)
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    caption: str | None = None,
+) -> None:
+    """A table that never cuts a value: folded in a terminal, full width when piped;
+    ``caption`` (under it) says in one line what its columns mean."""
+    table = Table(title=title, caption=caption, caption_justify="left")
     for column in columns:
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(table)
+    out = console if console.is_terminal else Console(width=PIPED_WIDTH)
+    out.print(table)

@@ -21,6 +21,7 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime
 from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.progress import Advance, progress
 from switchyard.connections import check as checks
 from switchyard.connections import records
 from switchyard.connections.errors import ConnectError
@@ -95,8 +96,8 @@ def import_file(
     json_output: JsonOutput = False,
 ) -> None:
     """Import tokens from another system (see docs/credentials.md); exit 1 if a line is refused."""
-    with runtime() as rt:
-        report = import_lines(rt, _lines(file), actor=f"{ACTOR}:import")
+    with runtime() as rt, progress("importing", _count_lines(file)) as advance:
+        report = import_lines(rt, _counted(_lines(file), advance), actor=f"{ACTOR}:import")
     if json_output:
         print_json(report.as_dict())
     else:
@@ -105,6 +106,22 @@ def import_file(
         typer.echo(f"imported {len(report.imported)}, refused {len(report.refused)}")
     if report.refused:
         raise typer.Exit(1)
+
+
+def _count_lines(file: str) -> int | None:
+    """Lines in FILE (the bar's total), or None for stdin or a missing file."""
+    path = Path(file)
+    if file == "-" or not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def _counted(lines: Iterator[str], advance: Advance) -> Iterator[str]:
+    """``lines``, advancing the progress bar once each line has been handled."""
+    for line in lines:
+        yield line
+        advance(1)
 
 
 def _lines(file: str) -> Iterator[str]:

@@ -22,7 +22,9 @@ def _url() -> str:
 
 
 @app.command("upgrade")
-def upgrade_command(revision: str = typer.Argument("head")) -> None:
+def upgrade_command(
+    revision: str = typer.Argument("head", help="Target revision; head is the newest."),
+) -> None:
     """Migrate the database to REVISION (default: the newest)."""
     url = _url()
     upgrade(url, revision)

@@ -6,16 +6,18 @@ options into a selection, errors into exit code 2 naming the option, and results
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from producers import replay as dlq
+from storage.models.dead_job import DeadJob
 from switchyard.app import Runtime
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
+from switchyard.cli.progress import progress
 
 app = typer.Typer(help="The dead-letter queue: list, show, replay, purge.", no_args_is_help=True)
 
@@ -78,7 +80,7 @@ def list_dead_jobs(
                 error_class=error_class,
                 since=since,
                 until=until,
-                ids=dead_job_id,
+                ids=_full_ids(rt, dead_job_id),
                 limit=limit,
             )
         page = dlq.list_dead_jobs(rt.sessions, selection, offset=offset)
@@ -114,9 +116,13 @@ def list_dead_jobs(
 
 
 @app.command("show")
-def show(dead_job_id: str, json_output: JsonOutput = False) -> None:
+def show(
+    dead_job_id: Annotated[str, typer.Argument(help="Dead job id, or a unique prefix of it.")],
+    json_output: JsonOutput = False,
+) -> None:
     """Show one dead job in full: envelope, error, traceback summary, attempts, times."""
     with runtime() as rt, _bad_input():
+        dead_job_id = expand_prefix(rt.sessions, DeadJob.id, dead_job_id, "DEAD_JOB_ID")
         data = dlq.show_dead_job(rt.sessions, dead_job_id)
     if json_output:
         print_json(data)
@@ -156,12 +162,22 @@ def replay(
                 error_class=error_class,
                 since=since,
                 until=until,
-                ids=dead_job_id,
+                ids=_full_ids(rt, dead_job_id),
                 limit=limit,
             )
         dlq.require_scope(selection, everything=everything, verb="replay")
         _require_broker(rt)
-        report = dlq.replay(rt.sessions, rt.enqueuer.enqueue, selection, actor=ACTOR)
+        total = dlq.list_dead_jobs(rt.sessions, selection).total
+        if selection.limit is not None:
+            total = min(total, selection.limit)
+        with progress("replaying", total) as advance:
+
+            def enqueue(job: Mapping[str, Any]) -> Any:
+                result = rt.enqueuer.enqueue(job)
+                advance(1)
+                return result
+
+            report = dlq.replay(rt.sessions, enqueue, selection, actor=ACTOR)
     if json_output:
         print_json(report.as_dict())
     else:
@@ -201,7 +217,7 @@ def purge(
                 error_class=error_class,
                 since=since,
                 until=until,
-                ids=dead_job_id,
+                ids=_full_ids(rt, dead_job_id),
                 limit=limit,
             )
         dlq.require_scope(selection, everything=everything, verb="purge")
@@ -217,6 +233,13 @@ def purge(
     typer.echo(f"purged {len(report.purged)} dead job(s)")
     for purged_id in report.purged:
         typer.echo(f"  {purged_id}")
+
+
+def _full_ids(rt: Runtime, ids: list[str] | None) -> list[str] | None:
+    """``--id`` values, each a full id or a unique prefix of one."""
+    if not ids:
+        return ids
+    return [expand_prefix(rt.sessions, DeadJob.id, given, "--id") for given in ids]
 
 
 def _require_broker(rt: Runtime) -> None:

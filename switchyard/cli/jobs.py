@@ -28,7 +28,9 @@ def enqueue(
     idempotency_key: Annotated[str | None, typer.Option(help="Same key, same job.")] = None,
     priority: Annotated[int, typer.Option(help="0 (lowest) to 9.")] = 5,
     not_before: Annotated[str | None, typer.Option(help="ISO 8601 time with offset.")] = None,
-    correlation_id: Annotated[str | None, typer.Option()] = None,
+    correlation_id: Annotated[
+        str | None, typer.Option(help="Your id for tracing this job through the logs.")
+    ] = None,
 ) -> None:
     """Validate and enqueue one job; prints its id (the first job's id for a repeated key)."""
     try:

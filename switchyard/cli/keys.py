@@ -7,9 +7,12 @@ from typing import Annotated
 import typer
 
 from storage.crypto import generate_key_item
-from storage.errors import CryptoError
-from storage.rotation import rotate_all
+from storage.errors import DecryptionError
+from storage.rotation import ROTATIONS, RotationReport, rotate_all
+from switchyard.app import Runtime
 from switchyard.cli.common import fail, print_json, runtime
+from switchyard.cli.progress import progress
+from switchyard.failures import explain_decryption
 
 app = typer.Typer(help="Encryption keys for credentials at rest.", no_args_is_help=True)
 
@@ -35,11 +38,17 @@ def rotate(
     Safe while workers run; an interrupted run resumes where it stopped. Give every process
     the new key list first; remove an old key only once ``pending`` is 0 everywhere.
     """
-    with runtime() as rt:
+    with runtime() as rt, progress("re-encrypting", _pending(rt)) as advance:
+        done: dict[str, int] = {}
+
+        def on_batch(report: RotationReport) -> None:
+            advance(report.changed - done.get(report.target, 0))
+            done[report.target] = report.changed
+
         try:
-            reports = rotate_all(rt.sessions, rt.keyring, batch_size=batch_size)
-        except CryptoError as exc:  # a secret under a key this ring lacks: stop, say which
-            fail(f"{exc}; progress so far is kept, fix the key list and run again")
+            reports = rotate_all(rt.sessions, rt.keyring, batch_size=batch_size, on_batch=on_batch)
+        except DecryptionError as exc:  # a secret under a key this ring lacks: stop, say which
+            fail(f"{explain_decryption(exc)}; progress so far is kept")
     if json_output:
         print_json([report.as_dict() for report in reports])
         return
@@ -49,3 +58,9 @@ def rotate(
             f"{report.target}: {report.changed} re-encrypted to {report.kid} in "
             f"{report.batches} batches{resumed}; {report.pending} still under older keys"
         )
+
+
+def _pending(rt: Runtime) -> int:
+    """Secrets not yet under the newest key: the progress bar's total."""
+    with rt.sessions() as session:
+        return sum(rotation.pending(session, rt.keyring) for rotation in ROTATIONS)

@@ -16,7 +16,7 @@ app = typer.Typer(help="Organizations.", no_args_is_help=True)
 
 @app.command("create")
 def create(
-    name: str,
+    name: Annotated[str, typer.Argument(help="A slug: lowercase letters, digits, dashes.")],
     weight: Annotated[int, typer.Option(min=1, max=1000, help="Fair-admission weight.")] = 1,
 ) -> None:
     """Create an organization and print its id."""
@@ -37,7 +37,9 @@ def create(
 
 
 @app.command("list")
-def list_orgs(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+def list_orgs(
+    json_output: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """List organizations."""
     with runtime() as rt, rt.sessions() as session:
         orgs = OrganizationRepository(session).list()

@@ -86,7 +86,10 @@ def list_providers(as_json: JsonFlag = False, fmt: FormatOption = "table") -> No
 
 
 @app.command("show")
-def show(name: str, as_json: JsonFlag = False) -> None:
+def show(
+    name: Annotated[str, typer.Argument(help="Provider name (providers list).")],
+    as_json: JsonFlag = False,
+) -> None:
     """Show one provider's full catalog entry (name or alias)."""
     try:
         spec = _catalog().get(name)

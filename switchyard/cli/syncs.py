@@ -127,9 +127,9 @@ def trigger(
 @app.command()
 def runs(
     org: Org,
-    provider: Annotated[str | None, typer.Option("--provider")] = None,
-    model: Annotated[str | None, typer.Option("--model")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 20,
+    provider: Annotated[str | None, typer.Option("--provider", help="Only this provider.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Only this model.")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="Most runs to show.")] = 20,
     as_json: JsonOutput = False,
 ) -> None:
     """Run history, newest first: status, counts, pages, duration, error."""

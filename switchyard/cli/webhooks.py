@@ -32,6 +32,7 @@ app.add_typer(deliveries, name="deliveries", no_args_is_help=True)
 
 Org = Annotated[str, typer.Option("--org", help="Organization name or id.")]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+EndpointId = Annotated[str, typer.Argument(help="Endpoint id (from webhooks endpoints list).")]
 SECRET_NOTE = "Store this secret now: it will not be shown again."  # noqa: S105
 
 
@@ -100,7 +101,9 @@ def create_endpoint(
     event_type: Annotated[
         list[str] | None, typer.Option("--event-type", help="Only this type (repeatable).")
     ] = None,
-    description: Annotated[str, typer.Option("--description")] = "",
+    description: Annotated[
+        str, typer.Option("--description", help="A note for people; not sent anywhere.")
+    ] = "",
     rate_limit: Annotated[
         int | None, typer.Option("--rate-limit", help="Most deliveries per second.")
     ] = None,
@@ -128,7 +131,7 @@ def create_endpoint(
 
 
 @endpoints.command("disable")
-def disable_endpoint(endpoint_id: str, org: Org, json_output: JsonOutput = False) -> None:
+def disable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput = False) -> None:
     """Stop deliveries to an endpoint."""
     with _org_runtime(org) as (rt, org_id):
         view = admin.set_enabled(rt.sessions, rt.keyring, org_id, endpoint_id, False)
@@ -136,7 +139,7 @@ def disable_endpoint(endpoint_id: str, org: Org, json_output: JsonOutput = False
 
 
 @endpoints.command("enable")
-def enable_endpoint(endpoint_id: str, org: Org, json_output: JsonOutput = False) -> None:
+def enable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput = False) -> None:
     """Resume deliveries to an endpoint."""
     with _org_runtime(org) as (rt, org_id):
         view = admin.set_enabled(rt.sessions, rt.keyring, org_id, endpoint_id, True)
@@ -145,7 +148,7 @@ def enable_endpoint(endpoint_id: str, org: Org, json_output: JsonOutput = False)
 
 @endpoints.command("rotate-secret")
 def rotate_secret(
-    endpoint_id: str,
+    endpoint_id: EndpointId,
     org: Org,
     grace_hours: Annotated[
         float | None,
@@ -172,7 +175,9 @@ def list_deliveries(
     since: Annotated[
         str | None, typer.Option("--since", help="ISO 8601 with offset, or 30m, 2h, 7d ago.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=1000, help="Most deliveries to show.")
+    ] = 50,
     json_output: JsonOutput = False,
 ) -> None:
     """List deliveries, most recently changed first."""

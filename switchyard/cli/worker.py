@@ -10,9 +10,8 @@ import typer
 from dramatiq.cli import main as dramatiq_main
 from dramatiq.cli import make_argument_parser
 
-from switchyard.cli.common import fail
+from switchyard.cli.common import fail, service_runtime
 from switchyard.observability import metrics
-from switchyard.settings import SettingsError, load_settings
 from workers.envelope import Kind
 
 ALL_QUEUES = [kind.value for kind in Kind]
@@ -22,8 +21,26 @@ def worker(
     queues: Annotated[
         list[str] | None, typer.Option("--queues", "-Q", help="Queues to consume (default all).")
     ] = None,
-    processes: Annotated[int | None, typer.Option("--processes", "-p", min=1)] = None,
-    threads: Annotated[int | None, typer.Option("--threads", "-t", min=1)] = None,
+    processes: Annotated[
+        int | None,
+        typer.Option(
+            "--processes",
+            "-p",
+            min=1,
+            help="Worker processes on this host (default SWITCHYARD_WORKERS__PROCESSES, 2); "
+            "about one per CPU core.",
+        ),
+    ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            "--threads",
+            "-t",
+            min=1,
+            help="Jobs run at once per process (default SWITCHYARD_WORKERS__THREADS, 8); "
+            "jobs mostly wait on provider APIs, so more threads than cores is normal.",
+        ),
+    ] = None,
     shutdown_timeout_ms: Annotated[
         int, typer.Option(help="On SIGTERM, how long in-flight jobs may take to finish.")
     ] = 30_000,
@@ -47,19 +64,18 @@ def worker(
     ] = None,
 ) -> None:
     """Consume jobs. SIGTERM stops fetching, lets in-flight jobs finish, requeues prefetched."""
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        fail(str(exc))
-    if settings.embedded:
-        fail(
-            "SWITCHYARD_REDIS_URL is not set: worker processes need a shared Redis. "
-            "The embedded default runs workers inside `switchyard demo`."
-        )
+    # Check settings, database, key ring and Redis here, once, so a mistake is one line
+    # instead of a traceback from every worker process.
+    with service_runtime(
+        "worker processes need a shared Redis. "
+        "The embedded default runs workers inside `switchyard demo`."
+    ) as rt:
+        settings = rt.settings
     chosen = queues or settings.workers.queues
     unknown = sorted(set(chosen) - set(ALL_QUEUES))
     if unknown:
-        fail(f"--queues: unknown queue(s) {', '.join(unknown)}; known: {', '.join(ALL_QUEUES)}")
+        source = "--queues" if queues else "SWITCHYARD_WORKERS__QUEUES"
+        fail(f"{source}: unknown queue(s) {', '.join(unknown)}; known: {', '.join(ALL_QUEUES)}")
     args = [
         "switchyard.worker_boot",
         "--processes",

@@ -209,3 +209,23 @@ def test_malformed_filters_exit_2_naming_the_option(
     result = run(env, command, *args, "--yes") if command == "purge" else run(env, command, *args)
     assert result.exit_code == 2, result.output
     assert option in result.stderr
+
+
+def test_show_and_replay_accept_a_unique_id_prefix(
+    env: dict[str, str], runtime: Runtime, org_id: str
+) -> None:
+    """show and --id take the first characters of an id, as people copy them."""
+    dead_id = park(runtime, org_id)
+    shown = run(env, "show", dead_id[:9], "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == dead_id
+    listed = run(env, "list", "--id", dead_id[:9], "--json")
+    assert [item["id"] for item in json.loads(listed.stdout)["items"]] == [dead_id]
+
+
+def test_piped_list_shows_whole_ids(env: dict[str, str], runtime: Runtime, org_id: str) -> None:
+    """Piped (no terminal, default width) the table keeps every id whole."""
+    ids = {park(runtime, org_id) for _ in range(2)}
+    table = run(env, "list", "--org", org_id)
+    assert table.exit_code == 0 and all(i in table.stdout for i in ids)
+    assert "…" not in table.stdout

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import stat
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from storage.crypto import KeyRing
 from switchyard.cli import _register, app
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -120,3 +124,91 @@ def test_prometheus_scrapes_the_ports_the_services_serve() -> None:
     scheduler_command = services()["scheduler"]["command"]
     port = scheduler_command[scheduler_command.index("--metrics-port") + 1]
     assert jobs["switchyard-scheduler"]["static_configs"][0]["targets"] == [f"scheduler:{port}"]
+
+
+def test_only_the_api_is_published_and_on_loopback_by_default() -> None:
+    """Nothing but the API has published ports; its default bind address is 127.0.0.1."""
+    published = {name: svc["ports"] for name, svc in services().items() if svc.get("ports")}
+    assert list(published) == ["api"]
+    assert published["api"] == ["${SWITCHYARD_API_BIND:-127.0.0.1}:8000:8000"]
+
+
+def test_no_credential_is_written_in_the_compose_file() -> None:
+    """Passwords and keys come from Docker secrets files, never literals or variables."""
+    text = COMPOSE.read_text()
+    for literal in ("POSTGRES_PASSWORD:", "GF_SECURITY_ADMIN_PASSWORD:", "ENCRYPTION_KEYS:"):
+        assert literal not in text
+    assert "switchyard:switchyard@" not in text
+    declared = yaml.safe_load(text)["secrets"]
+    assert set(declared) == {
+        "database_url",
+        "encryption_keys",
+        "postgres_password",
+        "grafana_admin_password",
+    }
+    for name in ("api", "worker", "scheduler", "exporter", "migrate"):
+        environment = services()[name]["environment"]
+        assert environment["SWITCHYARD_DATABASE_URL_FILE"] == "/run/secrets/database_url"
+        assert environment["SWITCHYARD_SECURITY__ENCRYPTION_KEYS_FILE"] == (
+            "/run/secrets/encryption_keys"
+        )
+        assert set(services()[name]["secrets"]) == {"database_url", "encryption_keys"}
+
+
+def test_compose_needs_no_dotenv_to_parse() -> None:
+    """No variable is required (${X:?...}): compose works before any .env exists."""
+    assert ":?" not in COMPOSE.read_text()
+
+
+def test_images_are_pinned_to_exact_versions() -> None:
+    """Every third-party image names a full version, never a floating major tag or latest."""
+    for name, service in services().items():
+        image = service.get("image", "")
+        if service.get("build") == ".":
+            continue
+        tag = image.rsplit(":", 1)[-1] if ":" in image else "latest"
+        assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?", tag), f"{name}: {image} floats"
+    assert (ROOT / "Dockerfile").read_text().count("FROM python:3.11.9-slim") == 1
+
+
+def test_workers_scale_with_deploy_replicas() -> None:
+    """deploy.replicas sets the worker count from .env (default 1)."""
+    assert services()["worker"]["deploy"]["replicas"] == "${SWITCHYARD_WORKER_REPLICAS:-1}"
+
+
+def test_the_image_installs_the_lock_file() -> None:
+    """The Dockerfile installs requirements.lock, and it pins every runtime dependency."""
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r requirements.lock" in dockerfile
+    assert "pip install --no-cache-dir --no-deps ." in dockerfile
+    pins = dict(
+        line.split("==", 1)
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if line and not line.startswith("#")
+    )
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for requirement in project["dependencies"]:
+        name = re.split(r"[\[<>=!~ ]", requirement, maxsplit=1)[0].lower()
+        assert any(pin.lower().replace("_", "-") == name for pin in pins), name
+
+
+def test_bootstrap_creates_every_secret_without_docker(tmp_path: Path) -> None:
+    """deploy/bootstrap.sh writes each secret compose mounts; a second run keeps them."""
+    (tmp_path / "deploy").mkdir()
+    script = tmp_path / "deploy" / "bootstrap.sh"
+    script.write_bytes((ROOT / "deploy" / "bootstrap.sh").read_bytes())
+    subprocess.run(
+        ["sh", str(script)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"}
+    )
+    secrets = tmp_path / "secrets"
+    for secret in yaml.safe_load(COMPOSE.read_text())["secrets"].values():
+        assert (tmp_path / secret["file"]).read_text().strip(), secret["file"]
+    keys = (secrets / "encryption_keys").read_text()
+    KeyRing([keys.strip()])
+    password = (secrets / "postgres_password").read_text().strip()
+    assert f"switchyard:{password}@postgres:5432" in (secrets / "database_url").read_text()
+    assert stat.S_IMODE(secrets.stat().st_mode) == 0o700
+    subprocess.run(
+        ["sh", str(script)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert (secrets / "encryption_keys").read_text() == keys

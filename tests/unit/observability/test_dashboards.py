@@ -29,7 +29,11 @@ REQUIRED_ALERTS = {
     "SwitchyardProvider429Storm",
     "SwitchyardNoLiveWorkers",
     "SwitchyardWebhookEndpointDisabled",
+    "SwitchyardJobFailureRatioHigh",
+    "SwitchyardSyncFailureRatioHigh",
+    "SwitchyardWebhookFailureRatioHigh",
 }
+DATASOURCE = {"type": "prometheus", "uid": "${datasource}"}
 
 
 def panels(dashboard: dict[str, Any]) -> list[dict[str, Any]]:
@@ -49,6 +53,8 @@ def dashboard_expressions() -> list[tuple[str, str]]:
             for target in panel.get("targets", []):
                 found.append((f"{path.name}: {panel['title']}", target["expr"]))
         for variable in dashboard.get("templating", {}).get("list", []):
+            if variable.get("type") == "datasource":
+                continue
             query = variable.get("query")
             text = query.get("query", "") if isinstance(query, dict) else str(query or "")
             match = re.fullmatch(r"label_values\((\w+),\s*\w+\)", text)
@@ -81,7 +87,28 @@ def test_dashboard_is_valid_json_with_unique_panel_ids(path: Path) -> None:
     for panel in panels(dashboard):
         if panel["type"] != "row":
             assert panel["targets"], f"{path.name}: panel {panel['title']} has no query"
-            assert panel["datasource"]["uid"] == "prometheus"
+            assert panel["datasource"] == DATASOURCE
+            assert all(target["datasource"] == DATASOURCE for target in panel["targets"])
+
+
+@pytest.mark.parametrize("path", DASHBOARDS, ids=lambda p: p.name)
+def test_dashboards_pick_their_prometheus_from_a_variable(path: Path) -> None:
+    """No hard-coded datasource uid: a ${datasource} variable lets any Grafana import them."""
+    dashboard = json.loads(path.read_text())
+    variables = dashboard["templating"]["list"]
+    assert {"name": "datasource", "type": "datasource", "query": "prometheus"}.items() <= (
+        next(v for v in variables if v["name"] == "datasource").items()
+    )
+    assert '"uid": "prometheus"' not in path.read_text()
+
+
+def test_the_api_row_shows_request_metrics() -> None:
+    """The overview has an HTTP API row reading the API's request rate and latency."""
+    overview = json.loads((ROOT / "dashboards/grafana/dashboards/overview.json").read_text())
+    exprs = " ".join(t["expr"] for p in panels(overview) for t in p.get("targets", []))
+    assert any(p["type"] == "row" and p["title"] == "HTTP API" for p in overview["panels"])
+    assert "switchyard_api_requests_total" in exprs
+    assert "switchyard_api_request_duration_seconds_bucket" in exprs
 
 
 def test_dashboard_uids_are_unique() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import dramatiq
 import pytest
@@ -83,3 +84,73 @@ def test_configure_logging_installs_the_json_formatter() -> None:
     finally:
         root.handlers[:], _ = saved
         root.setLevel(saved[1])
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Tests here reconfigure the root logger; put it back so later tests are unaffected."""
+    handlers, level = logging.root.handlers[:], logging.root.level
+    yield
+    logging.root.handlers[:] = handlers
+    logging.root.setLevel(level)
+
+
+def emitted(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Lines written to stderr by the configured handler."""
+    return [line for line in capsys.readouterr().err.splitlines() if line]
+
+
+def test_expected_job_failures_are_logged_once_without_payload(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Dramatiq's own failure line (holding the payload) is dropped: switchyard.jobs has one."""
+    configure_logging("INFO", "json")
+    message = dramatiq.Message(
+        queue_name="action",
+        actor_name="run",
+        args=({"payload": {"email": "a@b.c"}},),
+        kwargs={},
+        options={},
+    )
+    thread = logging.getLogger("dramatiq.worker.WorkerThread")
+    thread.info("Failed to process message %s with expected exception %s.", message, "Transient")
+    thread.error("Failed to process message %s with unhandled exception.", message)
+    [line] = emitted(capsys)
+    assert "a@b.c" not in line and message.message_id in line
+
+
+def test_payload_text_is_opt_in_at_debug(capsys: pytest.CaptureFixture[str]) -> None:
+    """At DEBUG Dramatiq's lines pass untouched, payload included."""
+    configure_logging("DEBUG", "text")
+    message = dramatiq.Message(
+        queue_name="action", actor_name="run", args=({"email": "a@b.c"},), kwargs={}, options={}
+    )
+    logging.getLogger("dramatiq.worker.WorkerThread").info(
+        "Failed to process message %s with expected exception %s.", message, "Transient"
+    )
+    assert any("a@b.c" in line for line in emitted(capsys))
+
+
+def test_api_access_lines_follow_the_json_format(capsys: pytest.CaptureFixture[str]) -> None:
+    """uvicorn's access line becomes a JSON object with method, path and status fields, even
+    after uvicorn's own logging config gave its loggers handlers of their own."""
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(logging.NullHandler())
+    access.propagate = False
+    configure_logging("INFO", "json")
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/healthz", "1.1", 200
+    )
+    [line] = emitted(capsys)
+    entry = json.loads(line)
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/healthz", 200)
+
+
+def test_alembic_context_lines_are_dropped(capsys: pytest.CaptureFixture[str]) -> None:
+    """Each process's schema check no longer logs Alembic's context lines."""
+    configure_logging("INFO", "text")
+    migration = logging.getLogger("alembic.runtime.migration")
+    migration.info("Context impl PostgresqlImpl.")
+    migration.info("Will assume transactional DDL.")
+    migration.info("Running upgrade 0008 -> 0009")
+    assert [line.split(": ", 1)[1] for line in emitted(capsys)] == ["Running upgrade 0008 -> 0009"]

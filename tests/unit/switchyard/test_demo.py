@@ -34,3 +34,18 @@ def test_demo_json_accounts_for_every_job(clean_env: Path) -> None:
     assert {d["error_class"] for d in report["dead_letters"]} == {"unsupported"}
     # Only the unknown 'teleport' actions (one per org): the demo's sync jobs run since #7.
     assert len(report["dead_letters"]) == jobs["dead_lettered"] == 3
+
+
+def test_demo_tables_explain_their_columns_and_show_slack_faults(clean_env: Path) -> None:
+    """The text report explains each stage, balances in a caption, and shows Slack's 429/500."""
+    _register()
+    result = CliRunner().invoke(app, ["demo", "--jobs-per-org", "2"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "meaning" in text and "attempts put back until the provider's rate limit" in text
+    assert "succeeded + dead_lettered = accepted + internal" in text
+    assert "retried and deferred count attempts, not jobs" in text
+    assert "429, then 500, then 200" in text
+    assert (
+        "Slack (answering 429, then 500)" in (Path(__file__).parents[3] / "README.md").read_text()
+    )
