@@ -1,18 +1,23 @@
 """Calling a provider from a job: the connection's credential in, rate-limit feedback out.
 
-Every handler that talks to a provider goes through :func:`call_provider`, so each response
-(success included) updates the shared limiter for the job's rate key — a provider saying
-"budget spent" slows every worker down at once — and provider errors reach the Backoff
-middleware unchanged (``RateLimited`` defers, ``TransientError`` retries, the rest dead-letter).
-OAuth tokens are refreshed here on demand (see :mod:`workers.refresh`).
+Every handler that talks to a provider goes through :func:`call_provider`, so each request
+takes its rate-limit slot at the moment it is sent (:mod:`workers.send_gate`) and each
+response (success included) updates the shared limiter for the job's rate key — a provider
+saying "budget spent" or stating its real limit slows every worker down at once — and
+provider errors reach the Backoff middleware unchanged (``RateLimited`` defers,
+``TransientError`` retries, the rest dead-letter). OAuth tokens are refreshed here on demand
+(see :mod:`workers.refresh`).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from providers.auth.credentials import (
@@ -23,8 +28,9 @@ from providers.auth.credentials import (
     admin_secrets_from_settings,
 )
 from providers.client import ProviderClient, ProviderResponse
-from providers.errors import AuthError, ProviderError
-from providers.spec import ProviderSpec
+from providers.errors import AuthError, ProviderError, RateLimited
+from providers.ratelimit_feedback import NOTHING, RateLimitFeedback
+from providers.spec import ProviderSpec, RateLimitPolicy
 from storage.errors import NotFoundError
 from storage.models import Connection
 from storage.repositories.connections import ConnectionRepository
@@ -33,8 +39,13 @@ from workers.context import WorkerContext
 from workers.envelope import JobEnvelope
 from workers.errors import AuthRefused, ConnectionUnusable
 from workers.limiter import rate_key_and_policy
-from workers.metrics import observe_provider_response
+from workers.metrics import LIMITER_LEARNED_LIMIT, observe_provider_response
 from workers.refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
+from workers.send_gate import SendGate
+
+logger = logging.getLogger(__name__)
+FEEDBACK_WARNING_EVERY_S = 10.0
+_last_feedback_warning = [0.0]
 
 Credential = BearerToken | ApiKey | BasicCredential | AdminSecrets
 
@@ -102,8 +113,14 @@ def _request(
     call: _Call,
 ) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
+    gate = SendGate(context.limiter, key, policy, job.id, spec.name)
     client = ProviderClient(
-        spec, account, credential, transport=context.transport, observe=observe_provider_response
+        spec,
+        account,
+        credential,
+        transport=context.transport,
+        observe=observe_provider_response,
+        before_send=gate,
     )
     try:
         response = client.request(
@@ -115,13 +132,36 @@ def _request(
             headers=call.headers,
         )
     except ProviderError as exc:
-        if getattr(exc, "feedback", None) is not None:
-            context.limiter.apply_feedback(key, exc.feedback, policy)  # type: ignore[attr-defined]
+        feedback = getattr(exc, "feedback", None) or NOTHING
+        _learn(context, spec.name, key, policy, feedback, throttled=isinstance(exc, RateLimited))
         raise
     finally:
         client.close()
-    context.limiter.apply_feedback(key, response.feedback, policy)
+    _learn(context, spec.name, key, policy, response.feedback)
     return response
+
+
+def _learn(
+    context: WorkerContext,
+    provider: str,
+    key: str,
+    policy: RateLimitPolicy,
+    feedback: RateLimitFeedback,
+    *,
+    throttled: bool = False,
+) -> None:
+    """Tell the limiter what the answer said. The request was sent and answered, so a
+    limiter that cannot be told must not fail the job (a retry would repeat the request)."""
+    try:
+        learned = context.limiter.apply_feedback(key, feedback, policy, throttled=throttled)
+    except RedisError as exc:
+        now = time.monotonic()
+        if now - _last_feedback_warning[0] >= FEEDBACK_WARNING_EVERY_S:
+            _last_feedback_warning[0] = now
+            logger.warning("rate-limit feedback for %s not recorded: %s", provider, exc)
+        return
+    if learned.limit is not None or feedback.limit is not None or throttled:
+        LIMITER_LEARNED_LIMIT.labels(provider).set(learned.limit or policy.limit)
 
 
 def usable_connection(session: Session, job: JobEnvelope, provider: str) -> Connection:
