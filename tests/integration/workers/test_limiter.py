@@ -29,7 +29,7 @@ def policy(**kw: object) -> RateLimitPolicy:
 
 def test_slots_are_reserved_one_interval_apart(any_redis: Redis, namespace: str) -> None:
     """With no burst, the first job runs and each next one reserves the slot one interval
-    ((period + margin) / limit = 201 ms) later."""
+    ((period + margin) / limit = 210 ms) later."""
     limiter = Limiter(any_redis, namespace)
     first = limiter.acquire("k", policy(), job_id="j0")
     later = [limiter.acquire("k", policy(), job_id=f"j{i}") for i in range(1, 4)]
@@ -37,8 +37,8 @@ def test_slots_are_reserved_one_interval_apart(any_redis: Redis, namespace: str)
     assert all(not d.run and d.reserved for d in later)
     delays = [d.delay_ms for d in later]
     assert delays == sorted(delays)
-    assert [b.slot_ms - a.slot_ms for a, b in itertools.pairwise(later)] == [201, 201]
-    assert 150 <= delays[0] <= 201
+    assert [b.slot_ms - a.slot_ms for a, b in itertools.pairwise(later)] == [210, 210]
+    assert 150 <= delays[0] <= 210
 
 
 def test_a_reserved_job_runs_at_its_slot_without_taking_another(
@@ -51,7 +51,7 @@ def test_a_reserved_job_runs_at_its_slot_without_taking_another(
     time.sleep(reserved.delay_ms / 1000 + 0.01)
     assert limiter.acquire("k", policy(), job_id="j1", slot_ms=reserved.slot_ms).run
     nxt = limiter.acquire("k", policy(), job_id="j2")
-    assert not nxt.run and nxt.slot_ms - reserved.slot_ms == 201
+    assert not nxt.run and nxt.slot_ms - reserved.slot_ms == 210
 
 
 def test_burst_lets_that_many_run_at_once(any_redis: Redis, namespace: str) -> None:
@@ -99,7 +99,7 @@ def test_jobs_waiting_through_a_pause_resume_paced_and_in_order(
     assert not any(d.run for d in back)
     assert back[0].delay_ms >= 1_000
     gaps = [b.delay_ms - a.delay_ms for a, b in itertools.pairwise(back)]
-    assert all(190 <= gap <= 210 for gap in gaps), gaps
+    assert all(170 <= gap <= 220 for gap in gaps), gaps  # 210 ms, less the calls' own time
     assert [d.slot_ms for d in back] == [d.slot_ms for d in reserved]
 
 
@@ -108,7 +108,7 @@ def test_pacing_leaves_room_in_the_window_guard(any_redis: Redis, namespace: str
     its slot is never refused by the guard (and never loses its place)."""
     limiter = Limiter(any_redis, namespace)
     decisions = [limiter.acquire("k", policy(), job_id=f"j{i}") for i in range(12)]
-    slots = [decisions[1].slot_ms - 201] + [d.slot_ms for d in decisions[1:]]
+    slots = [decisions[1].slot_ms - 210] + [d.slot_ms for d in decisions[1:]]
     assert all(b - a >= window_ms(policy()) for a, b in zip(slots, slots[5:], strict=False))
 
 
@@ -283,9 +283,10 @@ def test_only_high_rate_burst_policies_batch(extra: dict[str, object], batch: in
 
 
 def test_the_window_guard_covers_send_jitter_beyond_the_period() -> None:
-    """An 'N per period' window is guarded 0.5 % longer than the period, at most 50 ms."""
+    """An 'N per period' window is guarded 50 ms longer than the period, at most 5 % of it."""
     assert window_ms(policy(limit=100, period_seconds=10)) == 10_050
-    assert window_ms(policy(limit=10, period_seconds=1)) == 1_005
+    assert window_ms(policy(limit=10, period_seconds=1)) == 1_050
+    assert window_ms(policy(limit=10, period_seconds=0.2)) == 210
     assert window_ms(policy(limit=600, period_seconds=60)) == 60_050
 
 
@@ -301,7 +302,7 @@ def test_a_tighter_limit_the_provider_states_is_adopted(any_redis: Redis, namesp
     learned = limiter.apply_feedback("k", RateLimitFeedback(limit=2, interval=1.0), policy())
     assert learned.limit == 2
     assert limiter.acquire("k", policy(), job_id="j0").run
-    assert all(gap in (502, 503) for gap in spacing(limiter, "k", policy()))  # 1005 ms / 2
+    assert all(gap == 525 for gap in spacing(limiter, "k", policy()))  # 1050 ms / 2
     ttl = any_redis.pttl(limiter.prefix("k") + ":learned")
     assert 0 < ttl <= LEARNED_TTL_MS
 
@@ -311,7 +312,7 @@ def test_a_looser_stated_limit_never_loosens_the_catalog(any_redis: Redis, names
     limiter = Limiter(any_redis, namespace)
     limiter.apply_feedback("k", RateLimitFeedback(limit=600), policy())
     assert limiter.acquire("k", policy(), job_id="j0").run
-    assert spacing(limiter, "k", policy()) == [201, 201]
+    assert spacing(limiter, "k", policy()) == [210, 210]
 
 
 def test_a_bucket_size_stated_scales_the_leak_rate(any_redis: Redis, namespace: str) -> None:
@@ -334,7 +335,7 @@ def test_a_429_without_a_stated_limit_cuts_the_rate_once_per_period(
     second = limiter.apply_feedback("k", RateLimitFeedback(), p, throttled=True)
     assert first.limit == second.limit == 8
     assert limiter.acquire("k", p, job_id="j0").run
-    assert all(gap in (125, 126) for gap in spacing(limiter, "k", p))  # 1005 ms / 8
+    assert all(gap in (131, 132) for gap in spacing(limiter, "k", p))  # 1050 ms / 8
 
 
 def test_grants_probe_a_cut_rate_back_up_to_the_catalog(any_redis: Redis, namespace: str) -> None:
