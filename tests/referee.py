@@ -58,6 +58,7 @@ class Referee:
     mode: Mode = "observe"
     style: Style = "generic"
     arrivals: list[Arrival] = field(default_factory=list)
+    paused_until: float = 0.0  # enforce mode: refuse everything until then (an outage)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _accepted: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     _buckets: dict[str, _Bucket] = field(default_factory=lambda: defaultdict(_Bucket))
@@ -87,7 +88,7 @@ class Referee:
 
     def transport(self) -> httpx.BaseTransport:
         """An httpx transport sending every request to this referee, path and query kept."""
-        return _ToReferee(self.url)
+        return to_url(self.url)
 
     # -- judging ---------------------------------------------------------------------------
 
@@ -112,6 +113,8 @@ class Referee:
     def _judge(self, key: str, now: float) -> tuple[bool, dict[str, str]]:
         if self.mode == "observe":
             return True, {}
+        if now < self.paused_until:
+            return False, self._paused(now)
         if self.style == "shopify":
             return self._bucket(key, now)
         window = self._accepted[key]
@@ -150,6 +153,30 @@ class Referee:
             headers["Retry-After"] = "1.0"
         return accepted, headers
 
+    def pause(self, seconds: float) -> None:
+        """Refuse every request for ``seconds`` (a provider-side pause), in the style's way."""
+        with self._lock:
+            self.paused_until = time.time() + seconds
+
+    def _paused(self, now: float) -> dict[str, str]:
+        wait = str(max(math.ceil(self.paused_until - now), 1))
+        if self.style == "hubspot":
+            return {
+                "X-HubSpot-RateLimit-Max": str(self.limit),
+                "X-HubSpot-RateLimit-Remaining": "0",
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.period * 1000)),
+            }
+        if self.style == "shopify":
+            return {
+                "X-Shopify-Shop-Api-Call-Limit": f"{self.limit}/{self.limit}",
+                "Retry-After": wait,
+            }
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": "0",
+            "Retry-After": wait,
+        }
+
     def _refusal(self, accepted: bool) -> dict[str, str]:
         if accepted or self.style != "hubspot":
             return {}
@@ -185,6 +212,11 @@ def window_counts(times: list[float], period: float) -> list[int]:
             end += 1
         counts.append(end - start)
     return counts
+
+
+def to_url(url: str) -> httpx.BaseTransport:
+    """An httpx transport sending every request to ``url``'s host and port over loopback."""
+    return _ToReferee(url)
 
 
 class _ToReferee(httpx.BaseTransport):
