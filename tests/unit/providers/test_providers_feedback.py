@@ -94,6 +94,19 @@ def test_hubspot_and_gohighlevel_headers() -> None:
     assert (ghl.limit, ghl.daily_remaining) == (100, 5)
 
 
+def test_hubspot_states_the_window_its_limit_counts_over() -> None:
+    """Interval-Milliseconds gives the window; without it, a 429 body's policyName does."""
+    stated = parse(
+        {"X-HubSpot-RateLimit-Max": "50", "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"},
+        "hubspot",
+    )
+    assert (stated.limit, stated.interval) == (50, 10.0)
+    body = b'{"errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}'
+    named = parse({"X-HubSpot-RateLimit-Max": "50"}, "hubspot", body=body)
+    assert (named.limit, named.interval) == (50, 10.0)
+    assert parse({"X-HubSpot-RateLimit-Max": "50"}, "hubspot").interval is None
+
+
 def test_meta_usage_percentages_and_regain_time() -> None:
     """Meta's usage percentages become what remains of 100 (no request count is stated, so
     no limit); regain minutes become retry_after."""
