@@ -51,12 +51,12 @@ LOCAL_PERMIT_TTL_MS = 100
 # The provider counts arrivals, not our grants. The slot is taken immediately before the
 # request is sent (see workers.send_gate), so grant-to-arrival is the Redis reply, a few
 # Python statements and the network hop: ~2 ms typically, but a thread waiting for the GIL
-# or a CPU adds tens of ms (measured on 2 loaded CPUs, load average 12: p99 47 ms, max
-# 63 ms; see switchyard_limiter_grant_to_send_seconds). The window guard is this much
-# longer than the period (at most 5 % of it) so such jitter never shows as "over", and
-# pacing uses the same window, so the guard never refuses a due job: 100 per 10 s keeps
-# 99 % of the budget.
-WINDOW_MARGIN_MS = 100
+# or a CPU adds tens of ms (measured on 2 CPUs at load average 17: p99 46-54 ms, max
+# 82-138 ms; see switchyard_limiter_grant_to_send_seconds). The window guard is this much
+# longer than the period (at most 5 % of it; settings: workers.rate_limit_margin_ms) so
+# such jitter never shows as "over", and pacing uses the same window, so the guard never
+# refuses a due job: 100 per 10 s keeps 98.5 % of the budget.
+WINDOW_MARGIN_MS = 150
 MAX_LOCAL_PERMITS = 16
 
 
@@ -102,10 +102,10 @@ def rate_key_and_policy(
     return rate_key(policy, org_id=org_id, connection=connection, account=info.account), policy
 
 
-def window_ms(policy: RateLimitPolicy) -> int:
+def window_ms(policy: RateLimitPolicy, margin_ms: int = WINDOW_MARGIN_MS) -> int:
     """The sliding window an "N per period" policy is guarded over (period plus margin)."""
     period_ms = math.ceil(policy.period_seconds * 1000)
-    return period_ms + min(WINDOW_MARGIN_MS, period_ms // 20)
+    return period_ms + min(margin_ms, period_ms // 20)
 
 
 def local_batch(policy: RateLimitPolicy) -> int:
@@ -161,9 +161,10 @@ class Learned:
 class Limiter:
     """Send-time decisions, concurrency leases and provider feedback for rate keys."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, *, margin_ms: int = WINDOW_MARGIN_MS) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.margin_ms = margin_ms
         self.local = LocalPermits()
         scripts = files("workers").joinpath("lua")
         self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
@@ -192,7 +193,7 @@ class Limiter:
                 policy.limit,
                 math.ceil(policy.period_seconds * 1000),
                 policy.burst or 1,
-                window_ms(policy) - math.ceil(policy.period_seconds * 1000),
+                window_ms(policy, self.margin_ms) - math.ceil(policy.period_seconds * 1000),
                 policy.daily_quota or 0,
                 job_id,
                 slot_ms,

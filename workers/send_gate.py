@@ -28,8 +28,8 @@ from workers.errors import LimiterUnavailable, SlotDeferred
 from workers.limiter import Limiter
 from workers.metrics import LIMITER_GRANT_TO_SEND, LIMITER_UNAVAILABLE
 
-MAX_INLINE_WAIT_MS = 500
-EARLY_RETURN_MS = 200
+MAX_INLINE_WAIT_MS = 1_000
+EARLY_RETURN_MS = 300
 MAX_INLINE_WAITS = 20
 UNAVAILABLE_WAIT_S = 2.0
 
