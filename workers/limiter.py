@@ -63,7 +63,8 @@ MAX_LOCAL_PERMITS = 16
 @dataclass(frozen=True)
 class Decision:
     """Run now, or come back after ``delay_ms``; ``slot_ms`` is the slot held for it, if any
-    (Redis time, ms), to be presented when it comes back."""
+    (ms on the key's virtual clock: Redis time less the pauses since), to be presented when
+    it comes back."""
 
     run: bool
     delay_ms: int
