@@ -46,7 +46,7 @@ def test_a_long_wait_defers_the_job_holding_its_slot(any_redis: Redis, namespace
     with pytest.raises(SlotDeferred) as deferred:
         SendGate(limiter, "k", policy(1, 5), "j1", "hubspot")()
     assert admission.slot_ms > 0
-    assert 4.5 <= deferred.value.retry_after + EARLY_RETURN_MS / 1000 <= 5.1
+    assert 4.5 <= deferred.value.retry_after + EARLY_RETURN_MS / 1000 <= 5.15  # 5 s + margin
 
 
 def test_a_limiter_that_raises_stops_the_send(namespace: str) -> None:
