@@ -107,7 +107,9 @@ class _HookedAuth(httpx.Auth):
 
 Observer = Callable[[str, int | None, float], None]
 """Told of every exchange: (provider, HTTP status or None when no answer came, seconds).
-The worker side passes its metrics recorder; ``providers`` imports nothing of ours."""
+The worker side passes its metrics recorder; ``providers`` imports nothing of ours.
+Likewise ``before_send`` (the worker's rate-limit gate) is called right before each send
+and may raise to stop it."""
 
 
 class ProviderClient:
@@ -124,9 +126,11 @@ class ProviderClient:
         clock: Callable[[], float] = time.time,
         observe: Observer | None = None,
         policy: OutboundPolicy | None = None,
+        before_send: Callable[[], None] | None = None,
     ) -> None:
         self.spec = spec
         self._observe = observe
+        self._before_send = before_send
         self._values = spec.template_values(account)
         self.base_url = spec.base_url_for(account)
         self._headers = {"User-Agent": USER_AGENT, **spec.headers_for(account)}
@@ -199,6 +203,8 @@ class ProviderClient:
             timeout=self._timeout,
         )
         shown = f"{method.upper()} {request.url.copy_with(query=None)}"
+        if self._before_send is not None:
+            self._before_send()  # last, so nothing but the send follows a rate-limit slot
         started = time.perf_counter()
         try:
             response = self._http.send(request, auth=self._auth)

@@ -27,7 +27,8 @@ MAX_FEEDBACK_BODY = 16 * 1024
 class RateLimitFeedback:
     """Normalized budget information; ``None`` means the response did not say.
 
-    ``reset_after`` and ``retry_after`` are seconds from the time the response was read.
+    ``reset_after`` and ``retry_after`` are seconds from the time the response was read;
+    ``interval`` is the window ``limit`` counts over, in seconds, when the provider says it.
     ``daily_*`` describe a separate daily allocation (HubSpot, Salesforce, GoHighLevel).
     """
 
@@ -37,6 +38,7 @@ class RateLimitFeedback:
     retry_after: float | None = None
     daily_limit: int | None = None
     daily_remaining: int | None = None
+    interval: float | None = None
 
     def merged(self, other: RateLimitFeedback) -> RateLimitFeedback:
         """This feedback with gaps filled from ``other`` (earlier parsers win)."""
@@ -224,17 +226,31 @@ def body_retry_after(
     return NOTHING
 
 
+#: HubSpot's 429 bodies name the policy that bit; the rolling ones say their window.
+HUBSPOT_POLICY_SECONDS = {"TEN_SECONDLY_ROLLING": 10.0, "SECONDLY": 1.0, "SECONDLY_ROLLING": 1.0}
+
+
 def hubspot(headers: httpx.Headers, body: Callable[[], Any], now: float) -> RateLimitFeedback:
-    """HubSpot's ``X-HubSpot-RateLimit-*`` (GoHighLevel copies it without ``HubSpot-``)."""
+    """HubSpot's ``X-HubSpot-RateLimit-*`` (GoHighLevel copies it without ``HubSpot-``):
+    ``Max`` per ``Interval-Milliseconds`` (or per the window of the 429 body's
+    ``policyName``), and the daily allocation."""
     for prefix in ("x-hubspot-ratelimit-", "x-ratelimit-"):
         if prefix + "max" in headers or prefix + "daily-remaining" in headers:
+            interval_ms = _number(headers.get(prefix + "interval-milliseconds"))
             return RateLimitFeedback(
                 limit=_int(headers.get(prefix + "max")),
                 remaining=_int(headers.get(prefix + "remaining")),
                 daily_limit=_int(_first(headers, prefix + "daily", prefix + "limit-daily")),
                 daily_remaining=_int(headers.get(prefix + "daily-remaining")),
+                interval=interval_ms / 1000 if interval_ms else _policy_seconds(body()),
             )
     return NOTHING
+
+
+def _policy_seconds(data: Any) -> float | None:
+    if not isinstance(data, dict):
+        return None
+    return HUBSPOT_POLICY_SECONDS.get(str(data.get("policyName", "")).upper())
 
 
 def meta_usage(headers: httpx.Headers, body: Callable[[], Any], now: float) -> RateLimitFeedback:
@@ -256,9 +272,8 @@ def meta_usage(headers: httpx.Headers, body: Callable[[], Any], now: float) -> R
     if not percents:
         return NOTHING
     used = min(max(percents), 100.0)
-    return RateLimitFeedback(
-        limit=100, remaining=int(100 - used), retry_after=regain * 60 if regain else None
-    )
+    # Percentages, not a request count: ``limit`` stays unset so nobody adopts "100".
+    return RateLimitFeedback(remaining=int(100 - used), retry_after=regain * 60 if regain else None)
 
 
 def openai(headers: httpx.Headers, body: Callable[[], Any], now: float) -> RateLimitFeedback:

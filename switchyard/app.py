@@ -93,7 +93,8 @@ class Runtime:
 
     @cached_property
     def limiter(self) -> Limiter:
-        return Limiter(self.redis, self.settings.workers.namespace)
+        workers = self.settings.workers
+        return Limiter(self.redis, workers.namespace, margin_ms=workers.rate_limit_margin_ms)
 
     @property
     def limits(self) -> Limits:

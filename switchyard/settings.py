@@ -75,6 +75,15 @@ class WorkerSettings(BaseModel):
         description="Longest an idle consumer sleeps before looking for jobs again: the "
         "pickup latency of a job arriving at an idle worker (Dramatiq's default is 1 s).",
     )
+    rate_limit_margin_ms: int = Field(
+        default=150,
+        ge=0,
+        le=5_000,
+        description="How much longer than its period an 'N per period' limit is guarded and "
+        "paced over (capped at 5 % of the period): it must cover the grant-to-arrival jitter "
+        "(switchyard_limiter_grant_to_send_seconds plus the network), or the provider may "
+        "count N + 1 in a window.",
+    )
     log_job_progress: bool = Field(
         default=False,
         description="Log 'job started' / 'job succeeded' for every job at INFO (else DEBUG). "

@@ -5,6 +5,8 @@
     JobError
     ├── TransientJobError   retry with backoff (provider 5xx, timeouts, lost connections)
     ├── DeferredJobError    wait ``retry_after`` seconds without spending an attempt
+    │   ├── SlotDeferred          no rate-limit slot to send now; the job holds a reserved one
+    │   └── LimiterUnavailable    the limiter could not answer: nothing is sent without a slot
     └── PermanentJobError   dead-letter at once (bad input, no handler, invalid_grant...)
         ├── UnsupportedJobError   no handler for this kind or action in this deployment
         ├── ConnectionUnusable    the connection is missing, disconnected or broken
@@ -56,6 +58,20 @@ class DeferredJobError(JobError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SlotDeferred(DeferredJobError):
+    """The rate limiter has no slot to send now: the job comes back when its reserved one
+    opens. Our own pace, not the provider's word: the key is not paused for anyone else."""
+
+    error_class = "rate_limited"
+
+
+class LimiterUnavailable(DeferredJobError):
+    """The limiter could not be asked (Redis unreachable): a request without a slot could
+    overrun the provider, so the job waits instead; not a provider failure, no attempt."""
+
+    error_class = "limiter_unavailable"
 
 
 class PermanentJobError(JobError):

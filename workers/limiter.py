@@ -1,9 +1,12 @@
 """The distributed rate limiter: GCRA in Redis, shared by every worker process.
 
-One atomic script per admission decides, in order: is the key cooling down after the
-provider said "wait"; is today's quota spent; is the concurrency cap reached; is there a GCRA
-slot now — and if not, it *reserves* the next slot and says when, so a deferred job comes
-back exactly once, at its slot. Clock: Redis ``TIME``, the same for every host.
+One atomic script per request, run immediately before it is sent (:mod:`workers.send_gate`),
+decides, in order: is the key cooling down after the provider said "wait"; is there a GCRA
+slot now (within the window guard) — and if not, it *reserves* the next slot and says when,
+so a deferred job comes back once, at its slot, in line; is today's quota spent.
+Concurrency caps are leases held by the whole job (:meth:`Limiter.lease`). Every answer
+from the provider feeds back (:meth:`Limiter.apply_feedback`): pauses, stated limits and
+429s adjust the pace of every worker. Clock: Redis ``TIME``, the same for every host.
 
 High-rate burst policies would pay one Redis round trip per job for slots that are almost
 never scarce, so for them a process takes a few conforming cells at once and hands them out
@@ -31,6 +34,13 @@ from providers.ratelimit_feedback import RateLimitFeedback
 from providers.spec import ProviderSpec, RateLimitPolicy
 from providers.templates import placeholders, render
 from workers.accounts import AccountDirectory
+from workers.learned_limits import (
+    DECREASE_FACTOR,
+    LEARNED_TTL_MS,
+    StatedLimit,
+    period_ms,
+    stated_limit,
+)
 
 MAX_RESERVE_MS = 15 * 60 * 1000
 # Under a window guard a late reserved job cannot overrun the limit, so it may keep its
@@ -38,17 +48,23 @@ MAX_RESERVE_MS = 15 * 60 * 1000
 GUARDED_LATENESS_MS = 2_000
 _UNSAFE = re.compile(r"[{}\s]")
 LOCAL_PERMIT_TTL_MS = 100
-# The provider counts arrivals, not our admissions: a request admitted at the very end of
-# the window may reach it a few ms after one admitted at its start. The window guard is this
-# much longer than the period (0.5 %, at most 50 ms) so that send jitter never shows as "over".
-WINDOW_MARGIN_MS = 50
+# The provider counts arrivals, not our grants. The slot is taken immediately before the
+# request is sent (see workers.send_gate), so grant-to-arrival is the Redis reply, a few
+# Python statements and the network hop: ~2 ms typically, but a thread waiting for the GIL
+# or a CPU adds tens of ms (measured on 2 CPUs at load average 17: p99 46-54 ms, max
+# 82-138 ms; see switchyard_limiter_grant_to_send_seconds). The window guard is this much
+# longer than the period (at most 5 % of it; settings: workers.rate_limit_margin_ms) so
+# such jitter never shows as "over", and pacing uses the same window, so the guard never
+# refuses a due job: 100 per 10 s keeps 98.5 % of the budget.
+WINDOW_MARGIN_MS = 150
 MAX_LOCAL_PERMITS = 16
 
 
 @dataclass(frozen=True)
 class Decision:
     """Run now, or come back after ``delay_ms``; ``slot_ms`` is the slot held for it, if any
-    (Redis time, ms), to be presented when it comes back."""
+    (ms on the key's virtual clock: Redis time less the pauses since), to be presented when
+    it comes back."""
 
     run: bool
     delay_ms: int
@@ -87,10 +103,10 @@ def rate_key_and_policy(
     return rate_key(policy, org_id=org_id, connection=connection, account=info.account), policy
 
 
-def window_ms(policy: RateLimitPolicy) -> int:
+def window_ms(policy: RateLimitPolicy, margin_ms: int = WINDOW_MARGIN_MS) -> int:
     """The sliding window an "N per period" policy is guarded over (period plus margin)."""
     period_ms = math.ceil(policy.period_seconds * 1000)
-    return period_ms + min(WINDOW_MARGIN_MS, period_ms // 200)
+    return period_ms + min(margin_ms, period_ms // 20)
 
 
 def local_batch(policy: RateLimitPolicy) -> int:
@@ -134,55 +150,56 @@ class LocalPermits:
             self._held.pop(key, None)
 
 
-class Limiter:
-    """Admission decisions and provider feedback for rate keys in one Redis."""
+@dataclass(frozen=True)
+class Learned:
+    """What a response taught the limiter: the key's pause (ms, 0: none) and the limit it now
+    paces at (None: the catalog's)."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    pause_ms: int
+    limit: float | None
+
+
+class Limiter:
+    """Send-time decisions, concurrency leases and provider feedback for rate keys."""
+
+    def __init__(self, redis: Redis, namespace: str, *, margin_ms: int = WINDOW_MARGIN_MS) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.margin_ms = margin_ms
         self.local = LocalPermits()
         scripts = files("workers").joinpath("lua")
         self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
-        self._cooldown = redis.register_script(scripts.joinpath("limiter_cooldown.lua").read_text())
+        self._lease = redis.register_script(scripts.joinpath("limiter_lease.lua").read_text())
+        self._feedback = redis.register_script(scripts.joinpath("limiter_feedback.lua").read_text())
 
     def prefix(self, key: str) -> str:
         return "{" + f"{self.namespace}:rl:{key}" + "}"
 
     def acquire(
-        self,
-        key: str,
-        policy: RateLimitPolicy,
-        *,
-        job_id: str,
-        slot_ms: int = 0,
-        lease_ms: int = 600_000,
+        self, key: str, policy: RateLimitPolicy, *, job_id: str, slot_ms: int = 0
     ) -> Decision:
-        """May this job call the provider now? Takes a slot (and a lease) when it may.
+        """May this job send one request now? Takes the slot when it may, else reserves one.
 
         Policies without a burst mean "at most ``limit`` per ``period``": a sliding-window
         log guards that exactly. With a burst, the policy is a leaky bucket (GCRA alone).
+        A limit learned from the provider (see :meth:`apply_feedback`) replaces the
+        catalog's inside the script.
         """
         batch = local_batch(policy) if slot_ms == 0 else 1
         if batch > 1 and self.local.take(key):
             return Decision(run=True, delay_ms=0, slot_ms=0)
-        interval = math.ceil(policy.period_seconds * 1000 / policy.limit)
-        burst = policy.burst or 1
-        tolerance = interval * (burst - 1)
-        window_limit = policy.limit if burst == 1 else 0
         verdict, delay, slot, *cells = self._acquire(
             keys=[self.prefix(key)],
             args=[
-                interval,
-                tolerance,
+                policy.limit,
+                math.ceil(policy.period_seconds * 1000),
+                policy.burst or 1,
+                window_ms(policy, self.margin_ms) - math.ceil(policy.period_seconds * 1000),
                 policy.daily_quota or 0,
-                policy.concurrency or 0,
                 job_id,
-                lease_ms,
                 slot_ms,
                 MAX_RESERVE_MS,
-                window_ms(policy),
-                window_limit,
-                max(interval, GUARDED_LATENESS_MS) if window_limit else interval,
+                GUARDED_LATENESS_MS,
                 batch,
             ],
         )
@@ -190,20 +207,39 @@ class Limiter:
             self.local.keep(key, int(cells[0]) - 1)
         return Decision(run=bool(verdict), delay_ms=int(delay), slot_ms=int(slot))
 
+    def lease(self, key: str, policy: RateLimitPolicy, *, job_id: str, lease_ms: int) -> Decision:
+        """Hold one of the key's ``policy.concurrency`` leases for the job (no cap: always)."""
+        if not policy.concurrency:
+            return Decision(run=True, delay_ms=0, slot_ms=0)
+        held, delay = self._lease(
+            keys=[self.prefix(key)], args=[policy.concurrency, job_id, lease_ms]
+        )
+        return Decision(run=bool(held), delay_ms=int(delay), slot_ms=0)
+
     def release(self, key: str, job_id: str) -> None:
         """Give back the job's concurrency lease (a no-op without a cap)."""
         self.redis.zrem(self.prefix(key) + ":leases", job_id)
 
-    def cool_down(self, key: str, delay_ms: int) -> None:
-        """Nobody runs on this key for ``delay_ms`` (a 429, or a budget reported spent)."""
+    def cool_down(self, key: str, delay_ms: int, *, shift: bool = True) -> None:
+        """Nobody sends on this key for ``delay_ms`` (a 429, or a budget reported spent).
+
+        With ``shift`` the pause moves every reservation with it, so the jobs waiting on
+        the key resume one interval apart after it, in their order, not all at once.
+        """
         if delay_ms > 0:
             self.local.drop(key)
-            self._cooldown(keys=[self.prefix(key)], args=[int(delay_ms)])
+            self._learn(key, None, int(delay_ms), shift=shift)
 
     def apply_feedback(
-        self, key: str, feedback: RateLimitFeedback, policy: RateLimitPolicy | None = None
-    ) -> int:
-        """Slow every worker down when a response says the budget is spent; returns ms.
+        self,
+        key: str,
+        feedback: RateLimitFeedback,
+        policy: RateLimitPolicy,
+        *,
+        throttled: bool = False,
+    ) -> Learned:
+        """Slow every worker down when a response says the budget is spent, adopt the limit
+        it states, and cut the rate on a 429 (``throttled``) that states none.
 
         A spent budget without a reset time (HubSpot sends only the window length) waits
         one emission interval of ``policy``: the least a provider could need.
@@ -213,11 +249,50 @@ class Limiter:
             delay = feedback.retry_after
         elif feedback.remaining == 0 and feedback.reset_after:
             delay = feedback.reset_after
-        elif feedback.remaining == 0 and policy is not None:
+        elif feedback.remaining == 0:
             delay = policy.period_seconds / policy.limit
         elif feedback.daily_remaining == 0:
             seconds, _ = self.redis.time()
             delay = 86_400 - (int(seconds) % 86_400)
-        delay_ms = int(delay * 1000)
-        self.cool_down(key, delay_ms)
-        return delay_ms
+        stated = stated_limit(feedback, policy)
+        cut = throttled and stated is None
+        # Only a pause the provider asked for moves the reservations; one interval after a
+        # spent budget is what pacing does anyway.
+        shift = bool(feedback.retry_after or feedback.reset_after or throttled)
+        if delay <= 0 and stated is None and not cut:
+            return Learned(0, None)  # nothing to tell: no round trip
+        if delay > 0:
+            self.local.drop(key)
+        return self._learn(key, policy, int(delay * 1000), shift=shift, stated=stated, cut=cut)
+
+    def _learn(
+        self,
+        key: str,
+        policy: RateLimitPolicy | None,
+        delay_ms: int,
+        *,
+        shift: bool,
+        stated: StatedLimit | None = None,
+        cut: bool = False,
+    ) -> Learned:
+        if policy is None and delay_ms <= 0:
+            return Learned(0, None)
+        catalog_limit = policy.limit if policy else 1
+        pause, learned = self._feedback(
+            keys=[self.prefix(key)],
+            args=[
+                delay_ms,
+                int(shift),
+                stated.limit if stated else 0,
+                stated.period_ms if stated else 0,
+                stated.burst if stated else 0,
+                int(cut),
+                catalog_limit,
+                period_ms(policy) if policy else 0,
+                (policy.burst or 0) if policy else 0,
+                DECREASE_FACTOR,
+                LEARNED_TTL_MS,
+            ],
+        )
+        limit = int(learned) / 1000 if int(learned) else None
+        return Learned(int(pause), limit)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 ALLOWED_LABELS: Final = frozenset(
     {
@@ -116,6 +116,26 @@ OUTBOUND_REFUSED = Counter(
     "Requests on a tenant's behalf refused by the outbound policy, by rule (metadata, "
     "loopback, private, link_local, port, scheme, url...).",
     ["reason"],
+)
+GRANT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
+LIMITER_GRANT_TO_SEND = Histogram(
+    "switchyard_limiter_grant_to_send_seconds",
+    "From asking the limiter for the slot it granted to handing the request to the HTTP "
+    "client; the window guard's margin must cover it.",
+    ["provider"],
+    buckets=GRANT_BUCKETS,
+)
+LIMITER_LEARNED_LIMIT = Gauge(
+    "switchyard_limiter_learned_limit",
+    "Requests per period the limiter last paced a key of this provider at: the limit the "
+    "provider stated, or the rate probed after 429s (the catalog's when neither).",
+    ["provider"],
+    multiprocess_mode="mostrecent",
+)
+LIMITER_UNAVAILABLE = Counter(
+    "switchyard_limiter_unavailable",
+    "Provider requests not sent because the limiter could not be asked (job deferred).",
+    ["provider"],
 )
 
 # --- events ------------------------------------------------------------------------------
@@ -263,6 +283,9 @@ ALL_METRICS: Final = (
     PROVIDER_REQUEST_DURATION,
     PROVIDER_THROTTLED,
     OUTBOUND_REFUSED,
+    LIMITER_GRANT_TO_SEND,
+    LIMITER_LEARNED_LIMIT,
+    LIMITER_UNAVAILABLE,
     EVENTS_PUBLISHED,
     EVENT_FANOUT_JOBS,
     TOKEN_REFRESHES,

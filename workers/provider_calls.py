@@ -1,18 +1,23 @@
 """Calling a provider from a job: the connection's credential in, rate-limit feedback out.
 
-Every handler that talks to a provider goes through :func:`call_provider`, so each response
-(success included) updates the shared limiter for the job's rate key — a provider saying
-"budget spent" slows every worker down at once — and provider errors reach the Backoff
-middleware unchanged (``RateLimited`` defers, ``TransientError`` retries, the rest dead-letter).
-OAuth tokens are refreshed here on demand (see :mod:`workers.refresh`).
+Every handler that talks to a provider goes through :func:`call_provider`, so each request
+takes its rate-limit slot at the moment it is sent (:mod:`workers.send_gate`) and each
+response (success included) updates the shared limiter for the job's rate key — a provider
+saying "budget spent" or stating its real limit slows every worker down at once — and
+provider errors reach the Backoff middleware unchanged (``RateLimited`` defers,
+``TransientError`` retries, the rest dead-letter). OAuth tokens are refreshed here on demand
+(see :mod:`workers.refresh`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from providers.auth.credentials import (
@@ -23,8 +28,9 @@ from providers.auth.credentials import (
     admin_secrets_from_settings,
 )
 from providers.client import FormData, ProviderClient, ProviderResponse
-from providers.errors import AuthError, ProviderError
-from providers.spec import ProviderSpec
+from providers.errors import AuthError, ProviderError, RateLimited
+from providers.ratelimit_feedback import NOTHING, RateLimitFeedback
+from providers.spec import ProviderSpec, RateLimitPolicy
 from storage.errors import NotFoundError
 from storage.models import Connection
 from storage.repositories.connections import ConnectionRepository
@@ -32,9 +38,14 @@ from storage.repositories.credentials import CredentialRepository, DecryptedCred
 from workers.context import WorkerContext
 from workers.envelope import JobEnvelope
 from workers.errors import AuthRefused, ConnectionUnusable
-from workers.limiter import rate_key_and_policy
-from workers.metrics import observe_provider_response
+from workers.limiter import rate_key, rate_key_and_policy
+from workers.metrics import LIMITER_LEARNED_LIMIT, observe_provider_response
 from workers.refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
+from workers.send_gate import SendGate
+
+logger = logging.getLogger(__name__)
+FEEDBACK_WARNING_EVERY_S = 10.0
+_last_feedback_warning = [0.0]
 
 Credential = BearerToken | ApiKey | BasicCredential | AdminSecrets
 
@@ -59,6 +70,7 @@ class _Call:
     json: Any
     data: FormData | None
     headers: Mapping[str, str] | None
+    extra_limit: RateLimitPolicy | None = None
 
 
 def call_provider(
@@ -71,15 +83,19 @@ def call_provider(
     json: Any = None,
     data: FormData | None = None,
     headers: Mapping[str, str] | None = None,
+    extra_limit: RateLimitPolicy | None = None,
 ) -> ProviderResponse:
     """One authenticated request for the job's connection; feedback goes to the limiter.
+
+    ``extra_limit`` is an endpoint's own limit on top of the provider's (HubSpot's CRM
+    search: 5/s per account): the request takes a slot of each before it leaves.
 
     A token expiring within the catalog's margin is refreshed first; a 401 refreshes once
     and retries once, and a second 401 is :class:`AuthRefused` (dead letter, class ``auth``).
     """
     spec = context.catalog.get(job.provider)
     link = _connection(context, job, spec)
-    call = _Call(method, path, params, json, data, headers)
+    call = _Call(method, path, params, json, data, headers, extra_limit)
     try:
         return _request(context, job, spec, link.account, link.credential, call)
     except AuthError as exc:
@@ -93,6 +109,29 @@ def call_provider(
         raise AuthRefused(f"{spec.name} refused the credential after a refresh: {exc}") from None
 
 
+def _send_gate(
+    context: WorkerContext,
+    job: JobEnvelope,
+    spec: ProviderSpec,
+    account: dict[str, str],
+    extra_limit: RateLimitPolicy | None,
+) -> Callable[[], None]:
+    """The slot(s) a request takes right before it is sent: the provider's, and first the
+    endpoint's own limit when it has one (a refusal there leaves the provider's slot unused)."""
+    key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
+    gate = SendGate(context.limiter, key, policy, job.id, spec.name)
+    if extra_limit is None:
+        return gate
+    extra_key = rate_key(extra_limit, org_id=job.org_id, connection=job.connection, account=account)
+    extra = SendGate(context.limiter, extra_key, extra_limit, job.id, spec.name)
+
+    def both() -> None:
+        extra()
+        gate()
+
+    return both
+
+
 def _request(
     context: WorkerContext,
     job: JobEnvelope,
@@ -102,6 +141,7 @@ def _request(
     call: _Call,
 ) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
+    gate = _send_gate(context, job, spec, account, call.extra_limit)
     client = ProviderClient(
         spec,
         account,
@@ -109,6 +149,7 @@ def _request(
         transport=context.transport,
         observe=observe_provider_response,
         policy=context.outbound,
+        before_send=gate,
     )
     try:
         response = client.request(
@@ -120,13 +161,36 @@ def _request(
             headers=call.headers,
         )
     except ProviderError as exc:
-        if getattr(exc, "feedback", None) is not None:
-            context.limiter.apply_feedback(key, exc.feedback, policy)  # type: ignore[attr-defined]
+        feedback = getattr(exc, "feedback", None) or NOTHING
+        _learn(context, spec.name, key, policy, feedback, throttled=isinstance(exc, RateLimited))
         raise
     finally:
         client.close()
-    context.limiter.apply_feedback(key, response.feedback, policy)
+    _learn(context, spec.name, key, policy, response.feedback)
     return response
+
+
+def _learn(
+    context: WorkerContext,
+    provider: str,
+    key: str,
+    policy: RateLimitPolicy,
+    feedback: RateLimitFeedback,
+    *,
+    throttled: bool = False,
+) -> None:
+    """Tell the limiter what the answer said. The request was sent and answered, so a
+    limiter that cannot be told must not fail the job (a retry would repeat the request)."""
+    try:
+        learned = context.limiter.apply_feedback(key, feedback, policy, throttled=throttled)
+    except RedisError as exc:
+        now = time.monotonic()
+        if now - _last_feedback_warning[0] >= FEEDBACK_WARNING_EVERY_S:
+            _last_feedback_warning[0] = now
+            logger.warning("rate-limit feedback for %s not recorded: %s", provider, exc)
+        return
+    if learned.limit is not None or feedback.limit is not None or throttled:
+        LIMITER_LEARNED_LIMIT.labels(provider).set(learned.limit or policy.limit)
 
 
 def usable_connection(session: Session, job: JobEnvelope, provider: str) -> Connection:

@@ -1,7 +1,9 @@
 """Worker boot for the execution benchmarks: Switchyard's worker plus one benchmark action.
 
-``ping`` makes one real HTTP request to ``BENCH_ENDPOINT`` (a loopback receiver that
-records arrival times), so the limiter is judged by what a provider would have seen.
+``ping`` makes one real provider request through :func:`workers.provider_calls.call_provider`
+(connection, credential, rate-limit slot at the send, feedback), and every provider request
+of this process goes to ``BENCH_ENDPOINT`` (the referee, or any loopback receiver), so the
+limiter is judged by what a provider would have seen.
 """
 
 from __future__ import annotations
@@ -12,16 +14,22 @@ from typing import Any
 
 import httpx
 
+import providers.client
 from switchyard.worker_boot import broker  # noqa: F401  (Dramatiq's CLI looks it up)
+from tests.referee import to_url
 from workers.context import WorkerContext
 from workers.envelope import ActionJob
 from workers.handlers.action import BUILTIN_ACTIONS
+from workers.provider_calls import call_provider
 
-_client = httpx.Client(timeout=10)
+_pool = httpx.Client(
+    transport=to_url(os.environ["BENCH_ENDPOINT"]), timeout=providers.client.DEFAULT_TIMEOUT
+)
+providers.client.shared_http_client = lambda: _pool  # every provider URL -> the endpoint
 
 
 def ping(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:
-    _client.get(os.environ["BENCH_ENDPOINT"], params={"job": job.id})
+    call_provider(context, job, "GET", "/ping", params={"job": job.id})
     return {"ok": True}
 
 

@@ -1,92 +1,120 @@
--- Admission of one job against one rate-limit key (all keys under the key's hash tag).
--- Order: cooldown (the provider said "wait"), daily quota, concurrency cap, GCRA slot,
--- then, for "N per period" policies, a sliding-window log as the final guard.
--- GCRA with reservation: when no slot is free now, the job *reserves* the next slot and is
--- told to come back exactly then (once) instead of polling. A job that comes back more than
--- late_ms after its slot lost it and competes again: without a window guard (bucket
--- policies) late_ms is one interval, since late jobs would bunch with on-time ones.
--- KEYS[1]: tag prefix "{<ns>:rl:<key>}"
--- ARGV: interval_ms, tolerance_ms, daily_quota (0 none), concurrency (0 none), job_id,
---       lease_ms, reserved_slot_ms (0 none), max_reserve_ms, window_ms, window_limit
---       (window_limit 0: no window guard), late_ms (how late a reserved job may still run),
---       batch (cells wanted at once when a slot is free now; the caller keeps the extra
---       ones for a moment — only for burst policies without quota, cap or window guard)
--- Returns {verdict, delay_ms, reserved_slot_ms, cells}: verdict 1 = run now, 0 = defer;
--- cells = how many slots were taken (1, or up to batch).
+-- May one request be sent on one rate-limit key now? Called at the moment of sending.
+-- Keys, all under the rate key's hash tag KEYS[1] = "{<ns>:rl:<key>}":
+--   <p>:gcra     hash: tat (GCRA theoretical arrival time) and offset, both ms. Slots live
+--                on a virtual clock (real time minus offset): a pause the provider asks for
+--                raises the offset, moving every reservation with it, so deferred jobs
+--                resume at their pace and in their order instead of all at once.
+--   <p>:cooldown real ms until which nobody sends (Retry-After, a spent budget)
+--   <p>:log      sliding-window log of grants (real ms), "N per period" policies only
+--   <p>:learned  hash: limit, period, burst, aimd: the provider's stated or probed limit,
+--                used instead of the catalog's while it lives (see limiter_feedback.lua)
+--   <p>:day:<n>  requests counted today (daily quota)
+-- ARGV: limit, period_ms, burst (<= 1: "limit per period" with a window guard), margin_ms,
+--       daily_quota (0 none), job_id, reserved_slot (virtual ms, 0 none), max_reserve_ms,
+--       late_ms (how late a reserved job may still use its slot, window policies), batch
+-- Pacing and the guard agree: a window policy is paced at one grant per
+-- (period + margin) / limit, exactly what the guard over period + margin allows, so a job
+-- arriving at its slot is never refused by the guard.
+-- Returns {verdict, delay_ms, slot, cells}: verdict 1 = send now (cells slots taken),
+-- 0 = come back in delay_ms holding slot (0: none held).
 local p = KEYS[1]
-local interval, tolerance = tonumber(ARGV[1]), tonumber(ARGV[2])
-local quota, concurrency = tonumber(ARGV[3]), tonumber(ARGV[4])
-local job, lease, slot = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local max_reserve = tonumber(ARGV[8])
-local window, window_limit = tonumber(ARGV[9]), tonumber(ARGV[10])
-local late = tonumber(ARGV[11])
-local batch = tonumber(ARGV[12] or '1')
-if quota > 0 or concurrency > 0 or window_limit > 0 then batch = 1 end
+local limit, period, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local margin, quota, job = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
+local slot, max_reserve, late = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
+local batch = tonumber(ARGV[10])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
-local cooldown = tonumber(redis.call('GET', p .. ':cooldown') or '0')
-if cooldown > now then return {0, cooldown - now, slot} end
+local learned = redis.call('HMGET', p .. ':learned', 'limit', 'period', 'burst', 'aimd')
+local catalog_limit = limit
+if learned[1] then
+  limit = tonumber(learned[1])
+  period = tonumber(learned[2]) or period
+  if learned[3] then burst = tonumber(learned[3]) end
+end
+local guarded = burst <= 1
+local window_limit, window, interval, tolerance = 0, 0, period / limit, 0
+if guarded then
+  window_limit = math.max(1, math.floor(limit))
+  window = period + margin
+  interval = window / window_limit
+  batch = 1
+else
+  tolerance = interval * (burst - 1)
+  late = interval
+end
+if quota > 0 then batch = 1 end
 
-if slot > 0 and now > slot + late then slot = 0 end  -- came back too late: slot lost
+local gcra = p .. ':gcra'
+local state = redis.call('HMGET', gcra, 'tat', 'offset')
+local offset = tonumber(state[2] or '0')
+local vnow = now - offset
+local cooldown = tonumber(redis.call('GET', p .. ':cooldown') or '0')
+local log = p .. ':log'
+
+local function window_wait()  -- ms until the guard has room (0: room now)
+  if not guarded then return 0 end
+  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
+  if redis.call('ZCARD', log) < window_limit then return 0 end
+  local oldest = redis.call('ZRANGE', log, -window_limit, -window_limit, 'WITHSCORES')
+  return math.max(1, math.ceil(tonumber(oldest[2]) + window - now))
+end
+
+local function grant(cells)
+  if guarded then
+    redis.call('ZADD', log, now, job .. ':' .. now)
+    redis.call('PEXPIRE', log, math.ceil(window) + 1000)
+  end
+  if learned[4] == '1' then  -- probing back up after a 429: +1 per window's worth of grants
+    local grown = limit + cells / limit
+    if grown >= catalog_limit then
+      redis.call('DEL', p .. ':learned')
+    else
+      redis.call('HSET', p .. ':learned', 'limit', string.format('%.4f', grown))
+    end
+  end
+  return {1, 0, 0, cells}
+end
+
+if slot > 0 and vnow > slot + late then slot = 0 end  -- came back too late: slot lost
+if slot > 0 then
+  if slot > vnow then return {0, math.ceil(slot - vnow), slot} end
+  if cooldown > now then return {0, cooldown - now, slot} end
+  local wait = window_wait()
+  if wait > 0 then return {0, wait, slot} end  -- keeps its place in line
+  return grant(1)
+end
+
+local tat = tonumber(state[1] or '0')
+if tat < vnow then tat = vnow end
+local allow_at = tat - tolerance
+if allow_at < cooldown - offset then allow_at = cooldown - offset end
+if allow_at <= vnow then
+  local wait = window_wait()
+  if wait > 0 then allow_at = vnow + wait end
+end
+if allow_at - vnow > max_reserve then return {0, math.ceil(allow_at - vnow), 0} end
 
 local day = math.floor(now / 86400000)
 local day_key = p .. ':day:' .. day
-if quota > 0 and slot == 0 then
+if quota > 0 then
   if tonumber(redis.call('GET', day_key) or '0') >= quota then
     return {0, (day + 1) * 86400000 - now, 0}
   end
+  redis.call('INCR', day_key)
+  redis.call('PEXPIRE', day_key, 172800000)
 end
 
-local leases = p .. ':leases'
-if concurrency > 0 then
-  redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
-  if not redis.call('ZSCORE', leases, job) and redis.call('ZCARD', leases) >= concurrency then
-    -- Leases are released when jobs finish; look again soon, at the latest at first expiry.
-    local first = redis.call('ZRANGE', leases, 0, 0, 'WITHSCORES')
-    return {0, math.max(1, math.min(250, tonumber(first[2]) - now)), slot}
-  end
+local cells = 1
+if batch > 1 and allow_at <= vnow then
+  -- Every extra cell must conform now too: at most what the burst tolerance has left.
+  cells = math.min(batch, math.floor((vnow + tolerance - tat) / interval) + 1)
 end
-
-if slot > now then return {0, slot - now, slot} end  -- early: wait for the slot
-
-local log = p .. ':log'
-local function window_full()
-  if window_limit == 0 then return false end
-  redis.call('ZREMRANGEBYSCORE', log, '-inf', now - window)
-  return redis.call('ZCARD', log) >= window_limit
+local new_tat = math.max(tat, allow_at) + interval * cells
+redis.call('HSET', gcra, 'tat', string.format('%.3f', new_tat))
+redis.call('PEXPIRE', gcra, math.ceil(new_tat - vnow + tolerance) + 60000)
+if allow_at > vnow then
+  local reserved = math.ceil(allow_at)
+  return {0, reserved - vnow, reserved}
 end
-
-if slot == 0 then
-  local tat = tonumber(redis.call('GET', p .. ':tat') or '0')
-  if tat < now then tat = now end
-  local allow_at = tat - tolerance
-  if allow_at > now and allow_at - now > max_reserve then return {0, allow_at - now, 0} end
-  if allow_at <= now and window_full() then
-    local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
-    return {0, math.max(1, tonumber(oldest[2]) + window - now), 0}
-  end
-  local cells = 1
-  if batch > 1 and allow_at <= now then
-    -- Every extra cell must conform now too: at most what the burst tolerance has left.
-    cells = math.min(batch, math.floor((now + tolerance - tat) / interval) + 1)
-  end
-  redis.call('SET', p .. ':tat', string.format('%d', tat + interval * cells),
-    'PX', math.ceil(tat + interval * cells - now + tolerance + 1000))
-  if cells > 1 then return {1, 0, 0, cells} end
-  if quota > 0 then
-    redis.call('INCR', day_key)
-    redis.call('PEXPIRE', day_key, 172800000)
-  end
-  if allow_at > now then return {0, allow_at - now, allow_at} end  -- reserved
-elseif window_full() then
-  local oldest = redis.call('ZRANGE', log, 0, 0, 'WITHSCORES')
-  return {0, math.max(1, tonumber(oldest[2]) + window - now), 0}
-end
-
-if window_limit > 0 then
-  redis.call('ZADD', log, now, job .. ':' .. now)
-  redis.call('PEXPIRE', log, window + 1000)
-end
-if concurrency > 0 then redis.call('ZADD', leases, now + lease, job) end
-return {1, 0, 0, 1}
+return grant(cells)

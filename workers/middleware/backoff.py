@@ -22,6 +22,7 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 from redis.exceptions import RedisError
 
+from providers.errors import RateLimited
 from workers.backoff import RetryPolicy
 from workers.envelope import Kind
 from workers.errors import Verdict, retry_after_of, verdict_for
@@ -83,7 +84,9 @@ class Backoff(Middleware):
         wait_s = retry_after_of(exception)
         delay_ms = int(wait_s * 1000) if wait_s else DEFAULT_RATE_LIMITED_WAIT_MS
         key = rate_key_of(message)
-        if key is not None:
+        if key is not None and isinstance(exception, RateLimited):
+            # The provider said wait: pause the key for everyone. Our own deferrals (no
+            # slot yet, limiter unreachable) must not pause the jobs in line before them.
             self.limiter.cool_down(key, delay_ms)
         message.options[ATTEMPTS] = attempts_of(message) - 1  # a deferral is not an attempt
         reschedule(self.lanes, message, delay_ms, "deferred")

@@ -3,7 +3,8 @@
 Memory stays flat in the number of records: one page is held at a time, and delete
 detection is a single UPDATE at the end (records not stamped by this run), not a set of
 ids in RAM. Every page request goes through :func:`workers.provider_calls.call_provider`,
-so it uses the connection's credential and feeds the shared rate limiter.
+so it uses the connection's credential, takes its own rate-limit slot as it is sent, and
+feeds the shared rate limiter.
 
 Outcomes: ``succeeded``; ``coalesced`` (another job's run of the same connection and model
 is live — this trigger joins it instead of running twice); ``failed`` (a permanent error:
@@ -30,7 +31,6 @@ from workers.errors import PermanentJobError, UnsupportedJobError
 from workers.metrics import SYNC_RECORDS, SYNC_RUNS
 from workers.provider_calls import call_provider, usable_connection
 from workers.sync import runs
-from workers.sync.pacing import PagePacer
 from workers.sync.records import items_of, rows_of
 
 logger = logging.getLogger("switchyard.syncs")
@@ -106,7 +106,6 @@ class _Walk:
         )
         self.config = config
         self.path = _with_config(spec.path, config)
-        self.pacer = PagePacer(context, job)
         self.base_url = self.provider.base_url_for(account)
 
     def first_checkpoint(self, mode: str, cursor: str | None) -> runs.Checkpoint:
@@ -148,7 +147,6 @@ class _Walk:
         request = checkpoint["request"]
         searching = "json" in request
         incremental = self.spec.incremental
-        self.pacer.before_request(incremental.rate_limit if searching and incremental else None)
         response = call_provider(
             self.context,
             self.job,
@@ -156,6 +154,7 @@ class _Walk:
             request["url"],
             params=request.get("params"),
             json=request.get("json"),
+            extra_limit=incremental.rate_limit if searching and incremental else None,
         )
         body = response.json()
         items = items_of(self.spec, body, self.items_path, number)

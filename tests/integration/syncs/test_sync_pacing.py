@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from providers.errors import RateLimited
 from storage.repositories.syncs import SyncRepository
 from switchyard.app import Runtime
 from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run, run_sync_job
 from workers.envelope import SyncJob
+from workers.errors import SlotDeferred
 from workers.limiter import Limiter
 from workers.sync import SyncOptions, run_sync
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def test_each_page_after_the_first_takes_a_limiter_slot(
     synced: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A five-page sync asks the limiter five times: admission, then once per later page."""
+    """A five-page sync asks the limiter five times: once per page, as it is sent."""
     assert synced.sandbox is not None
     synced.sandbox.datasets.dataset("hubspot", "deals", seed=450)
     c = connect(synced, "hubspot")
@@ -54,7 +54,7 @@ def slow_limit(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -
 
 
 def test_a_long_wait_pauses_the_run_at_its_checkpoint(slow_limit: Runtime) -> None:
-    """When the next slot is far off the attempt ends RateLimited (a deferral) with the run
+    """When the next slot is far off the attempt ends SlotDeferred (a deferral) with the run
     open at the next page, and the slot's wait as retry_after."""
     assert slow_limit.sandbox is not None
     slow_limit.sandbox.datasets.dataset("hubspot", "deals", seed=250)
@@ -62,10 +62,7 @@ def test_a_long_wait_pauses_the_run_at_its_checkpoint(slow_limit: Runtime) -> No
     job = SyncJob.model_validate(
         {"kind": "sync", "org_id": c.org_id, "provider": "hubspot", "payload": {"model": "deals"}}
     )
-    slow_limit.limiter.acquire(  # the admission slot the middleware would have taken
-        *_key_and_policy(slow_limit, job), job_id=job.id
-    )
-    with pytest.raises(RateLimited) as paused:
+    with pytest.raises(SlotDeferred) as paused:
         run_sync(slow_limit.worker_context, job, SyncOptions())
     assert paused.value.retry_after is not None and paused.value.retry_after > 30
     run = last_run(slow_limit, c, "deals")
@@ -74,11 +71,3 @@ def test_a_long_wait_pauses_the_run_at_its_checkpoint(slow_limit: Runtime) -> No
         state = SyncRepository(session, c.org_id).state(c.connection_id, "deals")
     assert state.page_checkpoint is not None
     assert state.page_checkpoint["request"]["params"]["after"] == "100"
-
-
-def _key_and_policy(rt: Runtime, job: SyncJob) -> tuple[Any, Any]:
-    from workers.limiter import rate_key_and_policy
-
-    return rate_key_and_policy(
-        rt.catalog.get("hubspot"), rt.worker_context.accounts, job.org_id, job.connection
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ from providers.errors import PermanentError, RateLimited
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
+from workers.context import WorkerContext
 from workers.envelope import ActionJob
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.inprocess import run_until_idle
+from workers.limiter import rate_key_and_policy
+from workers.send_gate import SendGate
 
 FAST_HUBSPOT = {"hubspot": {"rate_limit": {"limit": 1000, "period_seconds": 1, "burst": 1000}}}
 
@@ -90,8 +94,9 @@ def test_deferral_does_not_consume_retries(
 def test_a_429_pauses_the_whole_key(
     fast_runtime: Runtime, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """After one job gets 429 + Retry-After, no job on the same key starts before it ends."""
+    """After one job gets 429 + Retry-After, no job on the same key sends before it ends."""
     hits: list[int] = []
+    sent: list[float] = []
 
     def first_429(job: ActionJob, context: object) -> Mapping[str, Any]:
         hits.append(1)
@@ -99,17 +104,24 @@ def test_a_429_pauses_the_whole_key(
             raise RateLimited("slow down", provider="hubspot", status=429, retry_after=0.8)
         return {"ok": True}
 
+    def send(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:
+        spec = context.catalog.get("hubspot")
+        key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
+        SendGate(context.limiter, key, policy, job.id, "hubspot")()  # what call_provider does
+        sent.append(time.time())
+        return {"ok": True}
+
     monkeypatch.setitem(BUILTIN_ACTIONS, "first_429", first_429)
+    monkeypatch.setitem(BUILTIN_ACTIONS, "send", send)
     org = new_org(fast_runtime)
     limited = fast_runtime.enqueuer.enqueue(action(org, "first_429")).job_id
-    others = {fast_runtime.enqueuer.enqueue(action(org, "noop")).job_id for _ in range(3)}
-    # One thread: the 429 job runs first, so the others can only start after it.
+    for _ in range(3):
+        fast_runtime.enqueuer.enqueue(action(org, "send"))
+    # One thread: the 429 job runs first, so the others can only send after it.
     run_until_idle(fast_runtime.worker_broker, fast_runtime.lanes, threads=1, timeout_s=20)
-    seen = events(logs)
-    deferred_at = next(t for o, i, t in seen if o == "deferred" and i == limited)
-    later_starts = [t for o, i, t in seen if o == "started" and i in others and t > deferred_at]
-    assert later_starts, "the other jobs should have waited for the cooldown"
-    assert min(later_starts) - deferred_at >= 0.7
+    deferred_at = next(t for o, i, t in events(logs) if o == "deferred" and i == limited)
+    assert len(sent) == 3
+    assert min(sent) - deferred_at >= 0.7
 
 
 def test_permanent_provider_error_goes_straight_to_the_dlq(

@@ -94,14 +94,28 @@ def test_hubspot_and_gohighlevel_headers() -> None:
     assert (ghl.limit, ghl.daily_remaining) == (100, 5)
 
 
+def test_hubspot_states_the_window_its_limit_counts_over() -> None:
+    """Interval-Milliseconds gives the window; without it, a 429 body's policyName does."""
+    stated = parse(
+        {"X-HubSpot-RateLimit-Max": "50", "X-HubSpot-RateLimit-Interval-Milliseconds": "10000"},
+        "hubspot",
+    )
+    assert (stated.limit, stated.interval) == (50, 10.0)
+    body = b'{"errorType": "RATE_LIMIT", "policyName": "TEN_SECONDLY_ROLLING"}'
+    named = parse({"X-HubSpot-RateLimit-Max": "50"}, "hubspot", body=body)
+    assert (named.limit, named.interval) == (50, 10.0)
+    assert parse({"X-HubSpot-RateLimit-Max": "50"}, "hubspot").interval is None
+
+
 def test_meta_usage_percentages_and_regain_time() -> None:
-    """Meta's usage percentages become a 100-point budget; regain minutes become retry_after."""
+    """Meta's usage percentages become what remains of 100 (no request count is stated, so
+    no limit); regain minutes become retry_after."""
     buc = '{"123":[{"type":"pages","call_count":95,"total_cputime":10,"total_time":20,"estimated_time_to_regain_access":3}]}'
     feedback = parse(
         {"X-App-Usage": '{"call_count":28,"total_time":25}', "X-Business-Use-Case-Usage": buc},
         "meta_usage",
     )
-    assert (feedback.limit, feedback.remaining, feedback.retry_after) == (100, 5, 180.0)
+    assert (feedback.limit, feedback.remaining, feedback.retry_after) == (None, 5, 180.0)
 
 
 def test_openai_bigcommerce_and_lightspeed() -> None:
