@@ -114,6 +114,20 @@ class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_json_depth: int = Field(
+        default=64,
+        ge=8,
+        le=255,
+        description="Deepest nesting of a JSON request body (API and inbound webhooks); "
+        "deeper bodies get 422 before they are parsed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Time a client has to send its whole request body; a stalled body gets "
+        "408 and frees the connection.",
+    )
 
 
 class ActionSettings(BaseModel):

@@ -199,6 +199,14 @@ INBOUND_WEBHOOKS = Counter(
     ["provider", "outcome"],
 )
 
+# --- HTTP API ------------------------------------------------------------------------------
+API_INPUT_REFUSED = Counter(
+    "switchyard_api_input_refused",
+    "Requests the API refused before routing: too_large, too_deep, timeout, media_type, "
+    "control_char.",
+    ["reason"],
+)
+
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
     JOBS_REJECTED,
@@ -222,6 +230,7 @@ ALL_METRICS: Final = (
     ACTION_CALLS,
     ROUTE_STEPS,
     INBOUND_WEBHOOKS,
+    API_INPUT_REFUSED,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 
