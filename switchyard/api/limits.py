@@ -60,16 +60,18 @@ class Refusal(Exception):
         self.status, self.reason, self.field, self.message = status, reason, field, message
 
 
-def json_depth(raw: bytes, limit: int) -> int:
-    """The nesting depth of a JSON text (brackets outside strings), without parsing it."""
+def nested_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether a JSON text nests brackets (outside strings) more than ``limit`` deep,
+    found without parsing it."""
     brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKET)
     if sum(1 for b in brackets if b in _OPENERS) <= limit:
-        return min(limit, len(brackets))
-    depth = deepest = 0
+        return False
+    depth = 0
     for byte in brackets:
         depth += 1 if byte in _OPENERS else -1
-        deepest = max(deepest, depth)
-    return deepest
+        if depth > limit:
+            return True
+    return False
 
 
 class RequestLimitsMiddleware:
@@ -126,9 +128,7 @@ class RequestLimitsMiddleware:
             raise Refusal(
                 415, "media_type", "(header) content-type", "the body must be application/json"
             )
-        if body.lstrip()[:1] in (b"{", b"[") and json_depth(body, self.limits.max_depth) > (
-            self.limits.max_depth
-        ):
+        if body.lstrip()[:1] in (b"{", b"[") and nested_deeper_than(body, self.limits.max_depth):
             message = f"JSON nested deeper than {self.limits.max_depth} levels"
             raise Refusal(422, "too_deep", "(body)", message)
         if not inbound and _ESCAPED_NUL.search(body):
