@@ -34,12 +34,14 @@ from switchyard.connections import direct, oauth_flow, records
 from switchyard.connections.errors import ConnectError
 from workers.envelope import FieldError
 
-router = APIRouter(prefix="/v1/connections", tags=["connections"])
+router = APIRouter(
+    prefix="/v1/connections", tags=["connections"], responses=errors_for(400, 404, 409, 502)
+)
 T = TypeVar("T")
 OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]
 
 
-@router.post("/oauth/start", status_code=status.HTTP_201_CREATED, responses=errors_for(400))
+@router.post("/oauth/start", status_code=status.HTTP_201_CREATED)
 async def start_oauth(
     body: OAuthStartRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> OAuthStarted:
@@ -58,9 +60,7 @@ async def start_oauth(
     )
 
 
-@router.post(
-    "/oauth/callback", status_code=status.HTTP_201_CREATED, responses=errors_for(400, 409, 502)
-)
+@router.post("/oauth/callback", status_code=status.HTTP_201_CREATED)
 async def oauth_callback(
     body: OAuthCallbackRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> Connection:
@@ -77,9 +77,7 @@ async def oauth_callback(
     return Connection.model_validate(view)
 
 
-@router.get(
-    "/oauth/callback", status_code=status.HTTP_201_CREATED, responses=errors_for(400, 409, 502)
-)
+@router.get("/oauth/callback", status_code=status.HTTP_201_CREATED)
 async def oauth_redirect(
     runtime: CurrentRuntime,
     state: Annotated[str, Query(max_length=512)] = "",
@@ -100,7 +98,7 @@ async def oauth_redirect(
     return Connection.model_validate(view)
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=errors_for(400, 409, 502))
+@router.post("", status_code=status.HTTP_201_CREATED)
 async def connect(
     body: ConnectRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> Connection:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from producers import replay as dlq
 from switchyard.api.auth import AdminPrincipal, CurrentRuntime
 from switchyard.api.errors import ApiError, invalid
+from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.dlq import (
     DeadJob,
     DeadJobPage,
@@ -82,7 +83,7 @@ def show_dead_job(dead_job_id: str, principal: AdminPrincipal, runtime: CurrentR
         return DeadJob.model_validate(dlq.show_dead_job(runtime.sessions, dead_job_id))
 
 
-@router.post("/replay", operation_id="replay_dead_jobs")
+@router.post("/replay", operation_id="replay_dead_jobs", responses=errors_for(404))
 async def replay(
     selection: DeadJobSelection, principal: AdminPrincipal, runtime: CurrentRuntime
 ) -> DeadJobsReplayed:
@@ -99,7 +100,7 @@ async def replay(
         return DeadJobsReplayed.model_validate(await run_in_threadpool(run))
 
 
-@router.post("/purge", operation_id="purge_dead_jobs")
+@router.post("/purge", operation_id="purge_dead_jobs", responses=errors_for(404))
 async def purge(
     selection: DeadJobSelection, principal: AdminPrincipal, runtime: CurrentRuntime
 ) -> DeadJobsPurged:

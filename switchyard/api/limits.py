@@ -12,9 +12,10 @@ once, with a size bound and a deadline, and checked before FastAPI, a signature 
   depths past its own limit);
 - **media type**: a non-empty body on an API route that is not ``application/json`` -> 415
   (inbound routes take what providers send: Twilio posts forms);
-- **NUL**: ``\\u0000`` in an API body, or any control character in the path or a query
-  parameter -> 422: PostgreSQL cannot store NUL in text or jsonb, and ids, filters and
-  cursors never contain control characters.
+- **NUL**: ``\\u0000`` in a JSON body (``%00`` in an inbound form), or any control
+  character in the path or a query parameter -> 422: PostgreSQL cannot store NUL in text or
+  jsonb (a webhook accepted with one would fail later, when its event is stored), and ids,
+  filters and cursors never contain control characters.
 
 The checked body is then replayed to the application unchanged.
 """
@@ -39,6 +40,7 @@ _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
 _OPENERS = frozenset(b"[{")
 _ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+_FORM_NUL = re.compile(rb"%00")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -131,7 +133,7 @@ class RequestLimitsMiddleware:
         if body.lstrip()[:1] in (b"{", b"[") and nested_deeper_than(body, self.limits.max_depth):
             message = f"JSON nested deeper than {self.limits.max_depth} levels"
             raise Refusal(422, "too_deep", "(body)", message)
-        if not inbound and _ESCAPED_NUL.search(body):
+        if _ESCAPED_NUL.search(body) or (inbound and _FORM_NUL.search(body)):
             message = "contains a NUL character (\\u0000), which cannot be stored"
             raise Refusal(422, "control_char", "(body)", message)
 

@@ -10,6 +10,7 @@ the end of the module.
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -34,7 +35,8 @@ from switchyard.app import Runtime, build_runtime
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unique
 
 pytestmark = pytest.mark.integration
-FUZZ_EXAMPLES = 15
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+"""Cases per operation and key; raise it for a deeper run (``FUZZ_EXAMPLES=200 make fuzz``)."""
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,

@@ -11,6 +11,7 @@ from switchyard.api.schemas.common import Answer, Item, OrgId, RequestBody
 
 StrictNumber = Annotated[float, Strict()]
 """A JSON number (``true`` is not one)."""
+MAX_GRACE_HOURS = 24 * 366
 
 
 class EndpointRequest(RequestBody):
@@ -40,7 +41,10 @@ class IssuedEndpoint(Endpoint):
 class RotateSecretRequest(RequestBody):
     org_id: OrgId = None
     grace_hours: StrictNumber | None = Field(
-        default=None, ge=0, description="Hours the old secret keeps signing (default: setting)."
+        default=None,
+        ge=0,
+        le=MAX_GRACE_HOURS,
+        description="Hours the old secret keeps signing (default: setting), at most a year.",
     )
 
 

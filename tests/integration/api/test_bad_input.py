@@ -184,3 +184,19 @@ def test_every_error_has_the_one_shape(client: TestClient, keys: dict[str, str])
     for answer in answers:
         error = answer.json()["error"]
         assert set(error) == {"code", "message", "fields"} and error["message"]
+
+
+def test_huge_rotation_grace_is_422_not_an_overflow(
+    client: TestClient, keys: dict[str, str]
+) -> None:
+    """grace_hours past a year (4e16 overflowed timedelta: a 500 found by the fuzz stage)."""
+    created = client.post(
+        "/v1/webhooks/endpoints", json={"url": "https://example.com/h"}, headers=auth(keys["key"])
+    )
+    assert created.status_code == 201, created.text
+    response = client.post(
+        f"/v1/webhooks/endpoints/{created.json()['id']}/rotate-secret",
+        json={"grace_hours": 4.35e16},
+        headers=auth(keys["key"]),
+    )
+    assert response.status_code == 422 and fields(response) == ["grace_hours"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from storage.repositories.connections import ConnectionRepository
+from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
+from tests.conftest import unique
 from tests.integration.webhooks.conftest import webhook_runtime
 from tests.integration.webhooks.inbound_cases import CASES, Case
 
@@ -21,9 +25,18 @@ STRIPE, SLACK = (next(c for c in CASES if c.provider == p) for p in ("stripe", "
 OPERATOR = {c.provider: {"webhook_secret": c.secret} for c in (STRIPE, SLACK)}
 
 
+ACCOUNT = "acct_" + uuid.uuid4().hex[:12]
+
+
 @pytest.fixture(params=["embedded", "servers"])
 def client(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[TestClient]:
+    """The API, with one org holding a Stripe connection for ``ACCOUNT``."""
     runtime = webhook_runtime(request, tmp_path, namespace, request.param, providers=OPERATOR)
+    with runtime.sessions.begin() as session:
+        org = OrganizationRepository(session).create(unique("inbound-input")).id
+        ConnectionRepository(session, org).create(
+            "stripe", account_identifier={STRIPE.key: ACCOUNT}
+        )
     with TestClient(create_app(runtime)) as test_client:
         yield test_client
     runtime.close()
@@ -62,3 +75,18 @@ def test_non_string_account_in_a_signed_body_is_400(
     response = signed_post(client, case, json.dumps(event).encode())
     assert response.status_code == 400, response.text
     assert "account must be a string" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "evt_n1", "type": "invoice.paid", "note": "a\u0000b"},
+        {"id": "evt_n2", "type": "invoice\u0000paid"},
+        {"id": "evt\u0000n3", "type": "invoice.paid"},
+        {"id": "evt_n4", "type": "invoice.paid", "a\u0000": 1},
+    ],
+)
+def test_nul_in_a_signed_body_is_4xx(client: TestClient, event: dict[str, Any]) -> None:
+    """A signed body carrying NUL (which PostgreSQL cannot store) is refused, not a 500."""
+    response = signed_post(client, STRIPE, json.dumps({**event, "account": ACCOUNT}).encode())
+    assert 400 <= response.status_code < 500, response.text

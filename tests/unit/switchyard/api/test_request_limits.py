@@ -109,10 +109,17 @@ def test_non_json_media_type_is_415_on_api_routes_only() -> None:
     assert call("/v1/jobs", [b"{}"], headers={"content-type": "application/json; x=y"})[0] == 200
 
 
-def test_escaped_nul_in_an_api_body_is_422_but_an_escaped_backslash_is_not() -> None:
+@pytest.mark.parametrize("path", ["/v1/events", "/webhooks/stripe"])
+def test_escaped_nul_in_a_json_body_is_422_but_an_escaped_backslash_is_not(path: str) -> None:
     """``\\u0000`` cannot be stored; ``\\\\u0000`` is a backslash followed by text."""
-    assert call(chunks=[b'{"a": "x\\u0000"}'])[0] == 422
-    assert call(chunks=[b'{"a": "x\\\\u0000"}'])[0] == 200
+    assert call(path, [b'{"a": "x\\u0000"}'])[0] == 422
+    assert call(path, [b'{"a": "x\\\\u0000"}'])[0] == 200
+
+
+def test_nul_in_an_inbound_form_is_422() -> None:
+    """A form-encoded webhook (Twilio) carrying %00 is refused like a JSON one."""
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    assert call("/webhooks/twilio", [b"Body=a%00b"], headers=form)[0] == 422
 
 
 @pytest.mark.parametrize("query", [b"provider=a%00b", b"x%0d%0a=1", b"cursor=%ff"])
