@@ -203,7 +203,7 @@ INBOUND_WEBHOOKS = Counter(
 API_INPUT_REFUSED = Counter(
     "switchyard_api_input_refused",
     "Requests the API refused before routing: too_large, too_deep, timeout, media_type, "
-    "control_char.",
+    "encoding, control_char.",
     ["reason"],
 )
 

@@ -11,7 +11,7 @@ once, with a size bound and a deadline, and checked before FastAPI, a signature 
   raise ``RecursionError`` long before a nesting of 5,000, and PostgreSQL's jsonb refuses
   depths past its own limit);
 - **media type**: a non-empty body on an API route that is not ``application/json`` -> 415
-  (inbound routes take what providers send: Twilio posts forms);
+  (inbound routes take what providers send: Twilio posts forms), or not UTF-8 -> 422;
 - **NUL**: ``\\u0000`` in a JSON body (``%00`` in an inbound form), or any control
   character in the path or a query parameter -> 422: PostgreSQL cannot store NUL in text or
   jsonb (a webhook accepted with one would fail later, when its event is stored), and ids,
@@ -130,6 +130,8 @@ class RequestLimitsMiddleware:
             raise Refusal(
                 415, "media_type", "(header) content-type", "the body must be application/json"
             )
+        if not inbound and not _is_utf8(body):
+            raise Refusal(422, "encoding", "(body)", "not valid UTF-8")
         if body.lstrip()[:1] in (b"{", b"[") and nested_deeper_than(body, self.limits.max_depth):
             message = f"JSON nested deeper than {self.limits.max_depth} levels"
             raise Refusal(422, "too_deep", "(body)", message)
@@ -175,6 +177,14 @@ def _header(scope: Scope, name: bytes) -> str:
 def _is_json(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and "+json" in media)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _too_large(limit: int) -> Refusal:

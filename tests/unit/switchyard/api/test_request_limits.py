@@ -149,3 +149,9 @@ def test_control_characters_in_the_path_are_422() -> None:
 def test_depth_counts_structural_brackets_only(text: bytes, limit: int, deeper: bool) -> None:
     """Brackets inside strings (escaped quotes included) do not count."""
     assert nested_deeper_than(text, limit) is deeper
+
+
+def test_a_json_body_that_is_not_utf8_is_422() -> None:
+    """Bytes that are not UTF-8 are refused naming the body (FastAPI answered an undeclared 400)."""
+    status, body = call(chunks=[b'{"a": "\xff\xfe"}'])
+    assert status == 422 and error_of(body)["fields"][0]["field"] == "(body)"
