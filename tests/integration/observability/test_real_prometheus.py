@@ -210,6 +210,8 @@ def make_load(deployment: dict[str, Any], server_runtime: Runtime) -> None:
     assert httpx.post(f"{api}/v1/jobs", json=bad, headers=headers).status_code == 422
     unsigned = httpx.post(f"{api}/webhooks/stripe", content=b"{}")
     assert unsigned.status_code == 401
+    plain = {**headers, "Content-Type": "text/plain"}
+    assert httpx.post(f"{api}/v1/jobs", content=b"{}", headers=plain).status_code == 415
     with server_runtime.sessions.begin() as session:
         AdminDeadJobRepository(session).add(
             FailedJob(
