@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint typecheck pytest bench chaos install dev clean lock
+.PHONY: demo test lint typecheck pytest bench chaos install dev clean lock openapi fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ pytest: dev
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q tests --ignore=tests/benchmarks
 
 test: lint typecheck pytest
+
+# After a reviewed API change: refresh the OpenAPI snapshot the contract test compares with.
+openapi: install
+	$(BIN)/python -m switchyard.api.openapi > tests/fixtures/openapi.json
+
+# The fuzz stage alone (it also runs inside `make test`), with its figures printed.
+fuzz: dev
+	$(BIN)/pytest -q -s tests/fuzz
 
 bench: dev
 	$(BIN)/python -m tests.benchmarks

@@ -165,6 +165,20 @@ class ApiSettings(BaseModel):
         le=3600,
         description="Retry-After of the 503 answered while Redis or the database is unreachable.",
     )
+    max_json_depth: int = Field(
+        default=64,
+        ge=8,
+        le=255,
+        description="Deepest nesting of a JSON request body (API and inbound webhooks); "
+        "deeper bodies get 422 before they are parsed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="Time a client has to send its whole request body; a stalled body gets "
+        "408 and frees the connection.",
+    )
 
 
 class ActionSettings(BaseModel):

@@ -92,6 +92,9 @@ class InboundPayload(_Payload):
     topic: str = Field(min_length=1, max_length=200)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -104,6 +107,23 @@ class _Envelope(BaseModel):
     not_before: AwareDatetime | None = None
     correlation_id: str | None = Field(default=None, min_length=1, max_length=200)
     created_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    @field_validator("priority", mode="before")
+    @classmethod
+    def _priority_not_bool(cls, value: Any) -> Any:
+        # pydantic's lax int takes true as 1; a boolean priority is a client's mistake.
+        if isinstance(value, bool):
+            raise ValueError("must be an integer from 0 to 9, not a boolean")
+        return value
+
+    @field_validator("idempotency_key", "correlation_id")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        # Both travel in Redis keys, logs and outbound headers, where CR/LF or NUL would
+        # split lines or headers.
+        if value is not None and _CONTROL.search(value):
+            raise ValueError("must not contain control characters (CR, LF, NUL...)")
+        return value
 
 
 class RefreshJob(_Envelope):
@@ -194,7 +214,7 @@ def load_envelope(data: Mapping[str, Any], *, providers: Container[str]) -> JobE
     re-checks on every message, since a message may not have come through a producer."""
     if not isinstance(data, Mapping):
         raise InvalidJobError([FieldError("(root)", "a job must be a JSON object")])
-    errors = _check_kind(data)
+    errors = _check_kind(data) + _check_depth(data.get("payload"))
     if errors:
         raise InvalidJobError(errors)
     try:
@@ -223,6 +243,26 @@ def _check_kind(data: Mapping[str, Any]) -> list[FieldError]:
     if not isinstance(kind, str) or kind not in _KINDS:
         return [FieldError("kind", f"unknown kind {kind!r}; one of {_KIND_CHOICES}")]
     return []
+
+
+MAX_PAYLOAD_DEPTH = 128
+"""Deepest nesting a payload may have: pydantic cannot serialize past 255 levels, and no
+provider call needs more than a few dozen."""
+
+
+def _check_depth(payload: Any) -> list[FieldError]:
+    """Measured without recursion, so a payload 100,000 levels deep is refused, not a crash."""
+    level: list[Any] = [payload]
+    for _ in range(MAX_PAYLOAD_DEPTH + 1):
+        level = [
+            child
+            for node in level
+            if isinstance(node, Mapping | list)
+            for child in (node.values() if isinstance(node, Mapping) else node)
+        ]
+        if not level:
+            return []
+    return [FieldError("payload", f"nested deeper than {MAX_PAYLOAD_DEPTH} levels")]
 
 
 def _check_provider(provider: str, providers: Container[str]) -> list[FieldError]:

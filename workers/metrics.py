@@ -271,6 +271,14 @@ API_REQUEST_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+# --- HTTP API ------------------------------------------------------------------------------
+API_INPUT_REFUSED = Counter(
+    "switchyard_api_input_refused",
+    "Requests the API refused before routing: too_large, too_deep, timeout, media_type, "
+    "encoding, control_char.",
+    ["reason"],
+)
+
 ALL_METRICS: Final = (
     JOBS_ENQUEUED,
     JOBS_REJECTED,
@@ -305,6 +313,7 @@ ALL_METRICS: Final = (
     CONNECTION_ACCOUNTS,
     API_REQUESTS,
     API_REQUEST_DURATION,
+    API_INPUT_REFUSED,
 )
 """Every metric of this module, for the label allow-list test and the dashboard checks."""
 

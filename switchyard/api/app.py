@@ -8,6 +8,7 @@ import switchyard
 from switchyard.api import (
     connections,
     dlq,
+    docs,
     events,
     health,
     inbound,
@@ -18,24 +19,42 @@ from switchyard.api import (
 )
 from switchyard.api.auth import KeyCache
 from switchyard.api.outages import install_outage_handlers
+from switchyard.api.errors import install_error_handlers
+from switchyard.api.limits import BodyLimits, RequestLimitsMiddleware
 from switchyard.app import Runtime
 from switchyard.observability.api_requests import RequestMetrics
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     """An API app serving ``runtime``; the caller owns the runtime's lifetime."""
-    app = FastAPI(title="Switchyard", version=switchyard.__version__)
+    app = FastAPI(
+        title="Switchyard",
+        version=switchyard.__version__,
+        description=docs.DESCRIPTION,
+        openapi_tags=docs.TAGS,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.runtime = runtime
     app.state.key_cache = KeyCache(runtime.settings.api.auth_cache_seconds)
+    install_error_handlers(app)
     install_outage_handlers(app, retry_after_seconds=runtime.settings.api.retry_after_seconds)
-    app.add_middleware(RequestMetrics)
-    app.include_router(jobs.router)
-    app.include_router(events.router)
-    app.include_router(dlq.router)
-    app.include_router(connections.router)
-    app.include_router(webhooks.router)
-    app.include_router(inbound.router)
-    app.include_router(syncs.router)
-    app.include_router(health.router)
-    app.include_router(routes.router)
+    app.add_middleware(RequestLimitsMiddleware, limits=_body_limits(runtime))
+    app.add_middleware(RequestMetrics)  # outermost: refusals before routing are counted too
+    routers = [
+        m.router for m in (jobs, events, dlq, connections, webhooks, inbound, syncs, health, routes)
+    ]
+    for router in routers:
+        app.include_router(router)
+    docs.install(app, routers)
     return app
+
+
+def _body_limits(runtime: Runtime) -> BodyLimits:
+    api, hooks = runtime.settings.api, runtime.settings.webhooks
+    return BodyLimits(
+        max_bytes=api.max_body_bytes,
+        inbound_max_bytes=hooks.inbound_max_body_bytes,
+        max_depth=api.max_json_depth,
+        timeout_seconds=api.body_timeout_seconds,
+    )

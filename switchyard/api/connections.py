@@ -13,78 +13,85 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
-from switchyard.api.body import field_errors, read_json_object
+from switchyard.api.errors import ApiError
+from switchyard.api.openapi import errors_for
+from switchyard.api.schemas.common import Page
+from switchyard.api.schemas.connections import (
+    CheckResult,
+    Connection,
+    ConnectRequest,
+    OAuthCallbackRequest,
+    OAuthStarted,
+    OAuthStartRequest,
+)
+from switchyard.api.scope import acting_org
 from switchyard.connections import check as checks
 from switchyard.connections import direct, oauth_flow, records
 from switchyard.connections.errors import ConnectError
 from workers.envelope import FieldError
 
-router = APIRouter(prefix="/v1/connections", tags=["connections"])
-START_FIELDS = frozenset({"org_id", "provider", "name", "account"})
-CALLBACK_FIELDS = frozenset({"state", "code", "account", "callback"})
+router = APIRouter(
+    prefix="/v1/connections", tags=["connections"], responses=errors_for(400, 404, 409, 502)
+)
 #: Query parameters of the browser redirect that are not extra account data.
 REDIRECT_OWN = frozenset({"state", "code", "error", "error_description", "scope"})
-CONNECT_FIELDS = frozenset({"org_id", "provider", "name", "account", *direct.SECRET_FIELDS})
 T = TypeVar("T")
-OrgQuery = Annotated[str | None, Query()]
+OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]
 
 
 @router.post("/oauth/start", status_code=status.HTTP_201_CREATED)
 async def start_oauth(
-    request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    body: OAuthStartRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> OAuthStarted:
     """Begin an authorization-code flow: the URL to send the user to, and its state."""
-    data = await _body(request, runtime.settings.api.max_body_bytes, START_FIELDS)
-    org_id = principal.org_for(data.get("org_id"))
+    org_id = acting_org(principal, runtime, body.org_id)
     started = await _call(
         oauth_flow.start_authorization,
         runtime,
         org_id,
-        _text(data, "provider"),
-        name=data.get("name", "default"),
-        account=data.get("account") or {},
+        body.provider,
+        name=body.name,
+        account=body.account or {},
     )
-    return {
-        "authorize_url": started.authorize_url,
-        "state": started.state,
-        "expires_in": started.expires_in,
-    }
+    return OAuthStarted(
+        authorize_url=started.authorize_url, state=started.state, expires_in=started.expires_in
+    )
 
 
 @router.post("/oauth/callback", status_code=status.HTTP_201_CREATED)
 async def oauth_callback(
-    request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    body: OAuthCallbackRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> Connection:
     """Finish the flow with the code and state the provider sent back."""
-    data = await _body(request, runtime.settings.api.max_body_bytes, CALLBACK_FIELDS)
-    return await _call(
+    view = await _call(
         oauth_flow.complete_authorization,
         runtime,
-        _text(data, "state", status=400),
-        _text(data, "code", status=400),
+        _text(body.state, "state"),
+        _text(body.code, "code"),
         caller_org=principal.org_id,
         actor=principal.actor,
-        account=data.get("account") or {},
-        callback=data.get("callback") or {},
+        account=body.account or {},
+        callback=body.callback or {},
     )
+    return Connection.model_validate(view)
 
 
 @router.get("/oauth/callback", status_code=status.HTTP_201_CREATED)
 async def oauth_redirect(
     request: Request,
     runtime: CurrentRuntime,
-    state: Annotated[str, Query()] = "",
-    code: Annotated[str, Query()] = "",
-    error: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
+    state: Annotated[str, Query(max_length=512)] = "",
+    code: Annotated[str, Query(max_length=4096)] = "",
+    error: Annotated[str | None, Query(max_length=512)] = None,
+) -> Connection:
     """The provider's browser redirect: the state alone says which org and connection."""
     if error is not None:
         raise _http(ConnectError("error", f"the provider reported {error[:100]!r}", 400))
-    return await _call(
+    view = await _call(
         oauth_flow.complete_authorization,
         runtime,
         state,
@@ -93,27 +100,28 @@ async def oauth_redirect(
         actor="oauth-redirect",
         callback={k: v for k, v in request.query_params.items() if k not in REDIRECT_OWN},
     )
+    return Connection.model_validate(view)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def connect(
-    request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    body: ConnectRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> Connection:
     """Connect with an API key, basic credentials, an admin credential's account
     identifier, or our app's client credentials (no browser involved)."""
-    data = await _body(request, runtime.settings.api.max_body_bytes, CONNECT_FIELDS)
-    org_id = principal.org_for(data.get("org_id"))
-    return await _call(
+    org_id = acting_org(principal, runtime, body.org_id)
+    view = await _call(
         direct.connect_direct,
         runtime,
         org_id,
-        data.get("provider"),
+        body.provider,
         actor=principal.actor,
-        name=data.get("name", "default"),
-        account=data.get("account") or {},
-        secrets={k: data[k] for k in direct.SECRET_FIELDS if k in data},
+        name=body.name,
+        account=body.account or {},
+        secrets=body.model_dump(include=set(direct.SECRET_FIELDS), exclude_unset=True),
         operator=principal.is_admin,
     )
+    return Connection.model_validate(view)
 
 
 @router.get("")
@@ -122,11 +130,11 @@ async def list_connections(
     runtime: CurrentRuntime,
     org_id: OrgQuery = None,
     provider: OrgQuery = None,
-) -> dict[str, Any]:
+) -> Page[Connection]:
     """The org's connections (no secrets)."""
-    org = principal.org_for(org_id)
+    org = acting_org(principal, runtime, org_id)
     items = await _call(records.list_connections, runtime, org, provider=provider)
-    return {"items": items}
+    return Page[Connection](items=[Connection.model_validate(i) for i in items])
 
 
 @router.get("/{connection_id}")
@@ -135,9 +143,12 @@ async def show_connection(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
     org_id: OrgQuery = None,
-) -> dict[str, Any]:
+) -> Connection:
     """One connection (no secrets); 404 when it is not the org's."""
-    return await _call(records.show_connection, runtime, principal.org_for(org_id), connection_id)
+    org = acting_org(principal, runtime, org_id)
+    return Connection.model_validate(
+        await _call(records.show_connection, runtime, org, connection_id)
+    )
 
 
 @router.post("/{connection_id}/check")
@@ -146,10 +157,11 @@ async def check_connection(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
     org_id: OrgQuery = None,
-) -> dict[str, Any]:
+) -> CheckResult:
     """Validate the connection with the catalog's cheap authenticated request."""
-    result = await _call(checks.check_connection, runtime, principal.org_for(org_id), connection_id)
-    return result.as_dict()
+    org = acting_org(principal, runtime, org_id)
+    result = await _call(checks.check_connection, runtime, org, connection_id)
+    return CheckResult.model_validate(result.as_dict())
 
 
 @router.delete("/{connection_id}")
@@ -158,29 +170,17 @@ async def disconnect(
     principal: CurrentPrincipal,
     runtime: CurrentRuntime,
     org_id: OrgQuery = None,
-) -> dict[str, Any]:
+) -> Connection:
     """Disconnect: secrets forgotten, status ``disconnected``, jobs park until reconnect."""
-    return await _call(
-        records.disconnect,
-        runtime,
-        principal.org_for(org_id),
-        connection_id,
-        actor=_actor(principal),
-    )
+    org = acting_org(principal, runtime, org_id)
+    view = await _call(records.disconnect, runtime, org, connection_id, actor=_actor(principal))
+    return Connection.model_validate(view)
 
 
-async def _body(request: Request, max_bytes: int, allowed: frozenset[str]) -> dict[str, Any]:
-    data = await read_json_object(request, max_bytes)
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise field_errors([FieldError(name, "unknown field") for name in unknown])
-    return data
-
-
-def _text(data: dict[str, Any], field: str, *, status: int = 422) -> str:
-    value = data.get(field)
-    if not isinstance(value, str) or not value:
-        raise _http(ConnectError(field, "is required", status))
+def _text(value: str | None, field: str) -> str:
+    """The OAuth callback's ``state`` and ``code``: 400 when missing, as providers expect."""
+    if not value:
+        raise _http(ConnectError(field, "is required", 400))
     return value
 
 
@@ -197,8 +197,8 @@ def _mapped() -> Iterator[None]:
         raise _http(exc) from None
 
 
-def _http(exc: ConnectError) -> HTTPException:
-    return HTTPException(exc.status, detail=[{"field": exc.field, "message": exc.message}])
+def _http(exc: ConnectError) -> ApiError:
+    return ApiError(exc.status, exc.message, [FieldError(exc.field, exc.message)])
 
 
 def _actor(principal: Principal) -> str:

@@ -13,20 +13,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from producers import replay as dlq
 from switchyard.api.auth import AdminPrincipal, CurrentRuntime
-from switchyard.api.body import field_errors, read_json_object
+from switchyard.api.errors import ApiError, invalid
+from switchyard.api.openapi import errors_for
+from switchyard.api.schemas.dlq import (
+    DeadJob,
+    DeadJobPage,
+    DeadJobSelection,
+    DeadJobsPurged,
+    DeadJobsReplayed,
+)
 from switchyard.app import Runtime
 from workers.envelope import FieldError
 
 router = APIRouter(prefix="/v1/dlq", tags=["dead-letter queue"])
 FILTER_FIELDS = ("org", "provider", "kind", "error_class", "since", "until")
-BODY_FIELDS = frozenset({"ids", "filter", "limit", "all"})
 
-OptionalText = Annotated[str | None, Query()]
+OptionalText = Annotated[str | None, Query(max_length=200)]
 
 
 @router.get("")
@@ -39,10 +46,10 @@ def list_dead_jobs(
     error_class: OptionalText = None,
     since: OptionalText = None,
     until: OptionalText = None,
-    dead_job_ids: Annotated[list[str] | None, Query(alias="id")] = None,
+    dead_job_ids: Annotated[list[str] | None, Query(alias="id", max_length=1000)] = None,
     limit: OptionalText = None,
     offset: OptionalText = None,
-) -> dict[str, Any]:
+) -> DeadJobPage:
     """A page of dead jobs, most recently dead first, with ``total`` and ``next_offset``."""
     start = _offset(offset)
     with _mapped_errors(), runtime.sessions() as session:
@@ -58,85 +65,59 @@ def list_dead_jobs(
             limit=limit,
         )
     page = dlq.list_dead_jobs(runtime.sessions, selection, offset=start)
-    return {
-        "items": page.items,
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "next_offset": page.next_offset,
-    }
+    next_cursor = None if page.next_offset is None else str(page.next_offset)
+    return DeadJobPage(
+        items=[DeadJob.model_validate(item) for item in page.items],
+        next_cursor=next_cursor,
+        total=page.total,
+        limit=page.limit,
+        offset=page.offset,
+        next_offset=page.next_offset,
+    )
 
 
 @router.get("/{dead_job_id}")
-def show_dead_job(
-    dead_job_id: str, principal: AdminPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+def show_dead_job(dead_job_id: str, principal: AdminPrincipal, runtime: CurrentRuntime) -> DeadJob:
     """One dead job in full (envelope, traceback summary), or 404 naming the id."""
     with _mapped_errors():
-        return dlq.show_dead_job(runtime.sessions, dead_job_id)
+        return DeadJob.model_validate(dlq.show_dead_job(runtime.sessions, dead_job_id))
 
 
-@router.post("/replay")
+@router.post("/replay", operation_id="replay_dead_jobs", responses=errors_for(404))
 async def replay(
-    request: Request, principal: AdminPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    selection: DeadJobSelection, principal: AdminPrincipal, runtime: CurrentRuntime
+) -> DeadJobsReplayed:
     """Replay dead jobs as new jobs: ``replayed`` (dead id -> new job id) and ``refused``."""
-    data = await read_json_object(request, runtime.settings.api.max_body_bytes)
 
     def run() -> dict[str, Any]:
-        selection = _body_selection(runtime, data, verb="replay")
+        chosen = _body_selection(runtime, selection, verb="replay")
         report = dlq.replay(
-            runtime.sessions, runtime.enqueuer.enqueue, selection, actor=principal.actor
+            runtime.sessions, runtime.enqueuer.enqueue, chosen, actor=principal.actor
         )
         return report.as_dict()
 
     with _mapped_errors():
-        return await run_in_threadpool(run)
+        return DeadJobsReplayed.model_validate(await run_in_threadpool(run))
 
 
-@router.post("/purge")
+@router.post("/purge", operation_id="purge_dead_jobs", responses=errors_for(404))
 async def purge(
-    request: Request, principal: AdminPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    selection: DeadJobSelection, principal: AdminPrincipal, runtime: CurrentRuntime
+) -> DeadJobsPurged:
     """Delete dead jobs for good: ``{"purged": [ids], "count": n}``; audited."""
-    data = await read_json_object(request, runtime.settings.api.max_body_bytes)
 
     def run() -> dict[str, Any]:
-        selection = _body_selection(runtime, data, verb="purge")
-        return dlq.purge(runtime.sessions, selection, actor=principal.actor).as_dict()
+        chosen = _body_selection(runtime, selection, verb="purge")
+        return dlq.purge(runtime.sessions, chosen, actor=principal.actor).as_dict()
 
     with _mapped_errors():
-        return await run_in_threadpool(run)
+        return DeadJobsPurged.model_validate(await run_in_threadpool(run))
 
 
-def _body_selection(runtime: Runtime, data: dict[str, Any], *, verb: str) -> dlq.Selection:
+def _body_selection(runtime: Runtime, body: DeadJobSelection, *, verb: str) -> dlq.Selection:
     """The selection a replay/purge body names; 422 naming the field when malformed."""
-    errors = [FieldError(name, "unknown field") for name in sorted(set(data) - BODY_FIELDS)]
-    ids = data.get("ids", [])
-    if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-        errors.append(FieldError("ids", "must be a list of dead job ids"))
-        ids = []
-    where = data.get("filter") or {}
-    if not isinstance(where, dict):
-        errors.append(FieldError("filter", "must be an object"))
-        where = {}
-    errors.extend(
-        FieldError(f"filter.{name}", "unknown field")
-        for name in sorted(set(where) - set(FILTER_FIELDS))
-    )
-    errors.extend(
-        FieldError(f"filter.{name}", "must be a string")
-        for name in FILTER_FIELDS
-        if where.get(name) is not None and not isinstance(where[name], str)
-    )
-    everything = data.get("all", False)
-    if not isinstance(everything, bool):
-        errors.append(FieldError("all", "must be true or false"))
-    limit = data.get("limit")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-        errors.append(FieldError("limit", "must be an integer"))
-    if errors:
-        raise dlq.InvalidSelectionError(errors)
+    where = body.filter.model_dump() if body.filter else {}
+    ids, limit, everything = body.ids, body.limit, body.all
     with runtime.sessions() as session:
         try:
             selection = dlq.parse_selection(
@@ -156,9 +137,9 @@ def _mapped_errors() -> Iterator[None]:
     try:
         yield
     except dlq.InvalidSelectionError as exc:
-        raise field_errors(exc.errors) from None
+        raise invalid(exc.errors) from None
     except dlq.UnknownDeadJobsError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        raise ApiError(404, str(exc)) from None
 
 
 def _body_field(field: str) -> str:
@@ -171,5 +152,5 @@ def _offset(raw: str | None) -> int:
     if raw is None:
         return 0
     if not raw.isdigit():
-        raise field_errors([FieldError("offset", f"{raw!r} must be a non-negative integer")])
+        raise invalid([FieldError("offset", f"{raw!r} must be a non-negative integer")])
     return int(raw)

@@ -18,22 +18,11 @@ from starlette.concurrency import run_in_threadpool
 from producers.inbound.receiver import InboundReceiver, InboundRefused
 from producers.inbound.schemes import Incoming
 from switchyard.api.auth import CurrentRuntime
-from workers.metrics import INBOUND_WEBHOOKS
+from switchyard.api.errors import error_response
+from switchyard.api.openapi import errors_for
 
 router = APIRouter(prefix="/webhooks", tags=["inbound webhooks"])
-
-
-async def _bounded_body(request: Request, limit: int) -> bytes | None:
-    """The body, or None once it exceeds ``limit`` bytes (declared or streamed)."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            return None
-    return bytes(body)
+REFUSALS = errors_for(400, 401, 403, 409)
 
 
 def _public_url(request: Request, origin: str | None) -> str:
@@ -45,7 +34,7 @@ def _public_url(request: Request, origin: str | None) -> str:
 
 
 def _refusal(exc: InboundRefused) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return error_response(exc.status, str(exc), code=exc.outcome)
 
 
 async def _receive(
@@ -57,12 +46,7 @@ async def _receive(
         spec, _ = receiver.spec(provider)
     except InboundRefused as exc:
         return _refusal(exc)
-    body = await _bounded_body(request, hooks.inbound_max_body_bytes)
-    if body is None:
-        INBOUND_WEBHOOKS.labels(spec.name, "too_large").inc()
-        return JSONResponse(
-            {"detail": f"body exceeds {hooks.inbound_max_body_bytes} bytes"}, status_code=413
-        )
+    body = await request.body()  # bounded in size, depth and time by api.limits
     incoming = Incoming(
         method=request.method,
         url=_public_url(request, hooks.inbound_public_url),
@@ -81,13 +65,13 @@ async def _receive(
     return JSONResponse({"accepted": received.accepted, "duplicates": received.duplicates})
 
 
-@router.post("/{provider}")
+@router.post("/{provider}", responses=REFUSALS)
 async def receive(provider: str, request: Request, runtime: CurrentRuntime) -> Response:
     """Receive a provider webhook, routed by the account it names."""
     return await _receive(request, runtime, provider, None)
 
 
-@router.post("/{provider}/{connection_id}")
+@router.post("/{provider}/{connection_id}", responses=REFUSALS)
 async def receive_for_connection(
     provider: str, connection_id: str, request: Request, runtime: CurrentRuntime
 ) -> Response:
@@ -95,7 +79,14 @@ async def receive_for_connection(
     return await _receive(request, runtime, provider, connection_id)
 
 
-@router.get("/{provider}")
+@router.get(
+    "/{provider}",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "The hub.challenge."},
+        **REFUSALS,
+    },
+)
 def verify_subscription(provider: str, request: Request, runtime: CurrentRuntime) -> Response:
     """Meta's subscription check: echo ``hub.challenge`` if ``hub.verify_token`` matches."""
     try:

@@ -3,8 +3,8 @@
 A request that cannot reach Redis or the database is not the caller's fault and not a bug:
 it should be retried once the dependency is back. One exception handler per error family
 (:data:`switchyard.unreachable.UNREACHABLE`) turns what redis-py and SQLAlchemy raise while
-their server is down, restarting or failing over into ``503 {"detail": "..."}`` (the body
-shape of every other API error) with a ``Retry-After`` header, instead of Starlette's
+their server is down, restarting or failing over into a 503 in the one error shape
+(:func:`switchyard.api.errors.error_response`) with a ``Retry-After`` header, instead of Starlette's
 plain-text 500. Nothing was accepted when this answer is sent: enqueue claims and lanes a job
 in one Redis script, so a retried request never makes a second job.
 """
@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from switchyard.api.errors import error_response
 from switchyard.unreachable import DEPENDENCY_NAMES, UNREACHABLE, DependencyUnreachable
 from workers.metrics import API_UNAVAILABLE
 
@@ -36,9 +37,9 @@ def install_outage_handlers(app: FastAPI, *, retry_after_seconds: int) -> None:
 def unavailable(dependency: str, retry_after_seconds: int) -> JSONResponse:
     """The 503 a caller gets while ``dependency`` is unreachable."""
     name = DEPENDENCY_NAMES[dependency]
-    return JSONResponse(
-        {"detail": f"{name} is unreachable; retry in {retry_after_seconds} s"},
-        status_code=503,
+    return error_response(
+        503,
+        f"{name} is unreachable; retry in {retry_after_seconds} s",
         headers={"Retry-After": str(retry_after_seconds)},
     )
 

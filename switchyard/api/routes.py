@@ -8,79 +8,90 @@ templates, inputs the action refuses, missing connections; 409 for a taken name)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from producers import routes
 from storage.errors import ConflictError, NotFoundError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
-from switchyard.api.body import field_errors, read_json_object
-from workers.envelope import FieldError
+from switchyard.api.errors import ApiError, invalid
+from switchyard.api.openapi import errors_for
+from switchyard.api.schemas.common import Page
+from switchyard.api.schemas.routes import Route, RouteDryRun, RouteRequest, RouteTestRequest
+from switchyard.api.scope import acting_org
 
 router = APIRouter(prefix="/v1/routes", tags=["routes"])
+OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]
 
 
 @router.get("")
 def list_routes(
-    principal: CurrentPrincipal, runtime: CurrentRuntime, org_id: str | None = Query(None)
-) -> dict[str, Any]:
+    principal: CurrentPrincipal, runtime: CurrentRuntime, org_id: OrgQuery = None
+) -> Page[Route]:
     """The org's routes by name."""
-    return {"items": routes.list_routes(runtime.sessions, principal.org_for(org_id))}
+    items = routes.list_routes(runtime.sessions, acting_org(principal, runtime, org_id))
+    return Page[Route](items=[Route.model_validate(i) for i in items])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", status_code=status.HTTP_201_CREATED, responses=errors_for(409))
 async def create_route(
-    request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    body: RouteRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> Route:
     """Validate and store a route; 422 lists every problem with its field."""
-    body = await read_json_object(request, runtime.settings.api.max_body_bytes)
-    org_id = principal.org_for(body.pop("org_id", None))
+    org_id = acting_org(principal, runtime, body.org_id)
+    data = body.model_dump(exclude={"org_id"}, exclude_unset=True)
     try:
-        return await run_in_threadpool(
-            routes.create_route, runtime.sessions, runtime.catalog, org_id, body
+        created = await run_in_threadpool(
+            routes.create_route, runtime.sessions, runtime.catalog, org_id, data
         )
     except routes.InvalidRouteError as exc:
-        raise field_errors(exc.errors) from None
+        raise invalid(exc.errors) from None
     except ConflictError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
+        raise ApiError(409, str(exc)) from None
+    return Route.model_validate(created)
 
 
 @router.get("/{ref}")
 def show_route(
-    ref: str, principal: CurrentPrincipal, runtime: CurrentRuntime, org_id: str | None = Query(None)
-) -> dict[str, Any]:
+    ref: str, principal: CurrentPrincipal, runtime: CurrentRuntime, org_id: OrgQuery = None
+) -> Route:
     """One route by name or id."""
+    org = acting_org(principal, runtime, org_id)
     try:
-        return routes.show_route(runtime.sessions, principal.org_for(org_id), ref)
+        return Route.model_validate(routes.show_route(runtime.sessions, org, ref))
     except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        raise ApiError(404, str(exc)) from None
 
 
-@router.delete("/{ref}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{ref}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={204: {"description": "Deleted."}},
+)
 def delete_route(
-    ref: str, principal: CurrentPrincipal, runtime: CurrentRuntime, org_id: str | None = Query(None)
+    ref: str, principal: CurrentPrincipal, runtime: CurrentRuntime, org_id: OrgQuery = None
 ) -> Response:
     """Delete a route; events published afterwards no longer start it."""
+    org = acting_org(principal, runtime, org_id)
     try:
-        routes.delete_route(runtime.sessions, principal.org_for(org_id), ref)
+        routes.delete_route(runtime.sessions, org, ref)
     except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        raise ApiError(404, str(exc)) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/{ref}/test")
 async def test_route(
-    ref: str, request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    ref: str, body: RouteTestRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> RouteDryRun:
     """Dry run against sample event data: does it match, what would each step receive."""
-    body = await read_json_object(request, runtime.settings.api.max_body_bytes)
-    org_id = principal.org_for(body.get("org_id"))
-    data = body.get("data", {})
-    if not isinstance(data, dict):
-        raise field_errors([FieldError("data", "must be a JSON object")])
+    org_id = acting_org(principal, runtime, body.org_id)
     try:
-        return routes.dry_run_route(runtime.sessions, org_id, ref, data)
+        return RouteDryRun.model_validate(
+            routes.dry_run_route(runtime.sessions, org_id, ref, body.data)
+        )
     except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=str(exc)) from None
+        raise ApiError(404, str(exc)) from None

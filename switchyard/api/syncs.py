@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
 from producers.syncs import SyncTarget, SyncTrigger
@@ -26,44 +26,29 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.records import RecordRepository
 from storage.repositories.syncs import SyncRepository
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
-from switchyard.api.body import field_errors, read_json_object
+from switchyard.api.errors import invalid
+from switchyard.api.schemas.common import Page
+from switchyard.api.schemas.syncs import SyncedRecord, SyncRequest, SyncRun, SyncTriggered
+from switchyard.api.scope import acting_org
 from switchyard.sync_views import record_view, run_view
 from workers.envelope import FieldError, InvalidJobError
 
 router = APIRouter(tags=["syncs"])
-TRIGGER_FIELDS = frozenset({"provider", "model", "mode", "connection", "org_id"})
-OptionalText = Annotated[str | None, Query()]
+OptionalText = Annotated[str | None, Query(max_length=200)]
 
 
 @router.post("/v1/syncs", status_code=status.HTTP_202_ACCEPTED)
 async def trigger_sync(
-    request: Request, principal: CurrentPrincipal, runtime: CurrentRuntime
-) -> dict[str, Any]:
+    body: SyncRequest, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> SyncTriggered:
     """Start a sync, or join the one running for the same connection and model."""
-    body = await read_json_object(request, runtime.settings.api.max_body_bytes)
-    org_id = principal.org_for(body.get("org_id"))
-    errors = [FieldError(n, "unknown field") for n in sorted(set(body) - TRIGGER_FIELDS)]
-    for name in ("provider", "model"):
-        if not isinstance(body.get(name), str):
-            errors.append(FieldError(name, "required, a string"))
-    if body.get("mode", "incremental") not in ("incremental", "full"):
-        errors.append(FieldError("mode", "must be incremental or full"))
-    if not isinstance(body.get("connection", "default"), str):
-        errors.append(FieldError("connection", "must be a string"))
-    if errors:
-        raise field_errors(errors)
-    target = SyncTarget(
-        org_id,
-        body["provider"],
-        body["model"],
-        body.get("mode", "incremental"),
-        body.get("connection", "default"),
-    )
+    org_id = acting_org(principal, runtime, body.org_id)
+    target = SyncTarget(org_id, body.provider, body.model, body.mode, body.connection)
     with _mapped():
         done = await run_in_threadpool(
             SyncTrigger(runtime.sessions, runtime.enqueuer).trigger, target
         )
-    return {"result": done.result, "job_id": done.job_id, "run_id": done.run_id}
+    return SyncTriggered(result=done.result, job_id=done.job_id, run_id=done.run_id)
 
 
 @router.get("/v1/syncs/runs")
@@ -74,12 +59,12 @@ def list_runs(
     model: OptionalText = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> dict[str, Any]:
+) -> Page[SyncRun]:
     """Run history of the org, newest first."""
-    org = principal.org_for(org_id)
+    org = acting_org(principal, runtime, org_id)
     with _mapped(), runtime.sessions() as session:
         found = SyncRepository(session, org).runs(model=model, status=status_, limit=limit)
-        return {"runs": [run_view(r) for r in found]}
+        return Page[SyncRun](items=[SyncRun.model_validate(run_view(r)) for r in found])
 
 
 @router.get("/v1/records")
@@ -94,9 +79,9 @@ def list_records(
     include_deleted: bool = False,
     cursor: OptionalText = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
+) -> Page[SyncedRecord]:
     """A page of synced records and the cursor of the next page (null at the end)."""
-    org = principal.org_for(org_id)
+    org = acting_org(principal, runtime, org_id)
     since = _since(updated_since)
     with _mapped(), runtime.sessions() as session:
         connection_id = None
@@ -114,7 +99,8 @@ def list_records(
             cursor=cursor,
             limit=limit,
         )
-        return {"records": [record_view(r) for r in page.records], "next_cursor": page.next_cursor}
+        items = [SyncedRecord.model_validate(record_view(r)) for r in page.records]
+        return Page[SyncedRecord](items=items, next_cursor=page.next_cursor)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -125,7 +111,7 @@ def _since(value: str | None) -> datetime | None:
     except ValueError:
         parsed = None
     if parsed is None or parsed.utcoffset() is None:
-        raise field_errors([FieldError("updated_since", "ISO 8601 time with an offset")])
+        raise invalid([FieldError("updated_since", "ISO 8601 time with an offset")])
     return parsed
 
 
@@ -134,8 +120,8 @@ def _mapped() -> Iterator[None]:
     try:
         yield
     except InvalidJobError as exc:
-        raise field_errors(exc.errors) from None
+        raise invalid(exc.errors) from None
     except InvalidFieldError as exc:
-        raise field_errors([FieldError(exc.field, exc.problem)]) from None
+        raise invalid([FieldError(exc.field, exc.problem)]) from None
     except NotFoundError as exc:
-        raise field_errors([FieldError("provider", str(exc))]) from None
+        raise invalid([FieldError("provider", str(exc))]) from None

@@ -10,7 +10,7 @@ import typer
 from storage.errors import NotFoundError
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.cli.common import fail, print_json, runtime
-from workers.envelope import InvalidJobError
+from workers.envelope import MAX_PAYLOAD_DEPTH, InvalidJobError
 
 EMBEDDED_ENQUEUE = (
     "SWITCHYARD_REDIS_URL is not set: the embedded broker lives inside one process, so a job "
@@ -37,6 +37,11 @@ def enqueue(
         payload_data: Any = json.loads(payload)
     except json.JSONDecodeError as exc:
         fail(f"--payload: not valid JSON: {exc}")
+    except RecursionError:
+        fail(f"--payload: nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+    for name, text in (("--org", org), ("--provider", provider), ("--kind", kind)):
+        if not _is_utf8(text):
+            fail(f"{name}: not valid UTF-8")
     with runtime() as rt:
         if rt.settings.embedded:
             fail(EMBEDDED_ENQUEUE)
@@ -63,5 +68,15 @@ def enqueue(
         try:
             result = rt.enqueuer.enqueue(job)
         except InvalidJobError as exc:
-            fail("\n  ".join(["invalid job:", *(f"{e.field}: {e.message}" for e in exc.errors)]))
+            fail("invalid job: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
     print_json({"id": result.job_id, "duplicate": result.duplicate})
+
+
+def _is_utf8(text: str) -> bool:
+    """False for arguments the shell passed as bytes that are not UTF-8 (Python keeps them
+    as lone surrogates, which no database or Redis key can hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -68,6 +68,16 @@ class Description:
     payload: Any = field(default=None)
     reply: Mapping[str, Any] | None = None  # a handshake answer (Slack url_verification)
 
+    def __post_init__(self) -> None:
+        # Ids come from the sender's JSON: a number or object where a string belongs is a
+        # malformed request (400), not something to route on or store.
+        for name in ("event_id", "topic", "account"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, str):
+                raise PayloadError(f"{name} must be a string, not {type(value).__name__}")
+            if value is not None and "\x00" in value:
+                raise PayloadError(f"{name} must not contain NUL")
+
 
 def hmac_digest(secret: str | bytes, message: bytes, algorithm: str = "sha256") -> bytes:
     key = secret.encode() if isinstance(secret, str) else secret

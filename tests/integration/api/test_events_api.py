@@ -66,7 +66,7 @@ def test_admin_key_must_name_the_org(client: TestClient, keys: dict[str, Any]) -
     )
     assert ok.status_code == 201
     missing = client.post("/v1/events", json={"type": "X"}, headers=auth(keys["admin"]))
-    assert missing.status_code == 422 and missing.json()["detail"][0]["field"] == "org_id"
+    assert missing.status_code == 422 and missing.json()["error"]["fields"][0]["field"] == "org_id"
 
 
 @pytest.mark.parametrize(
@@ -85,7 +85,7 @@ def test_bad_bodies_name_the_field(
     """Missing or malformed fields answer 422 naming them."""
     response = client.post("/v1/events", json=body, headers=auth(keys["key_a"]))
     assert response.status_code == 422
-    assert field in [d["field"] for d in response.json()["detail"]]
+    assert field in [d["field"] for d in response.json()["error"]["fields"]]
 
 
 def test_unauthenticated_is_refused(client: TestClient) -> None:

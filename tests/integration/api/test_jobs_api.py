@@ -89,7 +89,7 @@ def test_admin_key_must_name_the_org(client: TestClient, keys: dict[str, Any]) -
     """An admin key without org_id gets 422 naming org_id; with it, 201."""
     response = client.post("/v1/jobs", json=JOB, headers=auth(keys["admin"]))
     assert response.status_code == 422
-    assert response.json()["detail"] == [
+    assert response.json()["error"]["fields"] == [
         {"field": "org_id", "message": "required with an admin key"}
     ]
     response = client.post(
@@ -118,7 +118,7 @@ def test_invalid_job_is_422_naming_the_field(
     """Each invalid job is refused with 422 and the offending field's name."""
     response = client.post("/v1/jobs", json=body, headers=auth(keys["key_a"]))
     assert response.status_code == 422, response.text
-    assert field in [d["field"] for d in response.json()["detail"]]
+    assert field in [d["field"] for d in response.json()["error"]["fields"]]
 
 
 def test_malformed_json_is_422(client: TestClient, keys: dict[str, Any]) -> None:
@@ -126,7 +126,7 @@ def test_malformed_json_is_422(client: TestClient, keys: dict[str, Any]) -> None
     headers = {**auth(keys["key_a"]), "Content-Type": "application/json"}
     response = client.post("/v1/jobs", content=b"{not json", headers=headers)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == "(body)"
+    assert response.json()["error"]["fields"][0]["field"] == "(body)"
 
 
 def test_oversize_body_is_413(client: TestClient, keys: dict[str, Any], runtime: Runtime) -> None:

@@ -111,7 +111,7 @@ def assert_unavailable(response: Response, dependency: str) -> None:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == RETRY_AFTER
     assert response.headers["content-type"] == "application/json"
-    assert dependency in response.json()["detail"]
+    assert dependency in response.json()["error"]["message"]
 
 
 def unavailable_count(source: str) -> float:

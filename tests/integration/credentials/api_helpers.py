@@ -52,5 +52,6 @@ def start(client: TestClient, key: str, provider: str = "hubspot", **body: Any) 
 
 
 def error_field(response: httpx.Response) -> str:
-    detail = response.json()["detail"]
-    return str(detail[0]["field"]) if isinstance(detail, list) else str(detail)
+    """The first offending field of an error answer, else its message."""
+    error = response.json()["error"]
+    return str(error["fields"][0]["field"]) if error["fields"] else str(error["message"])

@@ -43,7 +43,7 @@ def admin(keys: dict[str, str]) -> dict[str, str]:
 
 def fields_of(response: Any) -> list[str]:
     assert response.status_code == 422, response.text
-    return [d["field"] for d in response.json()["detail"]]
+    return [d["field"] for d in response.json()["error"]["fields"]]
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,7 @@ def test_show_returns_the_envelope_and_404_names_unknown_ids(
     assert shown.status_code == 200
     assert shown.json()["envelope"]["payload"]["action"] == "teleport"
     missing = client.get(f"/v1/dlq/{UNKNOWN}", headers=admin)
-    assert missing.status_code == 404 and UNKNOWN in missing.json()["detail"]
+    assert missing.status_code == 404 and UNKNOWN in missing.json()["error"]["message"]
 
 
 def test_replay_by_ids_lands_again_and_is_audited_with_the_key(
@@ -137,13 +137,15 @@ def test_replay_unknown_or_purged_ids_is_404_naming_them(
     """Unknown ids and purged ones are 404s naming the id; nothing is replayed."""
     dead_id = park(runtime, org_id)
     unknown = client.post("/v1/dlq/replay", json={"ids": [dead_id, UNKNOWN]}, headers=admin)
-    assert unknown.status_code == 404 and UNKNOWN in unknown.json()["detail"]
+    assert unknown.status_code == 404 and UNKNOWN in unknown.json()["error"]["message"]
     assert dead_job(runtime, dead_id).replay_count == 0
     purged = client.post("/v1/dlq/purge", json={"ids": [dead_id]}, headers=admin)
     assert purged.json() == {"purged": [dead_id], "count": 1}
     again = client.post("/v1/dlq/replay", json={"ids": [dead_id]}, headers=admin)
     assert again.status_code == 404
-    assert dead_id in again.json()["detail"] and "purged" in again.json()["detail"]
+    assert (
+        dead_id in again.json()["error"]["message"] and "purged" in again.json()["error"]["message"]
+    )
 
 
 def test_purge_by_filter_returns_the_ids(

@@ -214,6 +214,8 @@ def make_load(deployment: dict[str, Any], server_runtime: Runtime) -> None:
     stripe = {"provider": "stripe", "name": "prom", "api_key": "sk_test_sandbox"}
     connected = httpx.post(f"{api}/v1/connections", json=stripe, headers=headers)
     assert connected.status_code == 201, connected.text  # switchyard_connection_accounts
+    plain = {**headers, "Content-Type": "text/plain"}
+    assert httpx.post(f"{api}/v1/jobs", content=b"{}", headers=plain).status_code == 415
     with server_runtime.sessions.begin() as session:
         AdminDeadJobRepository(session).add(
             FailedJob(

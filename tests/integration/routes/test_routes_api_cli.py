@@ -78,7 +78,7 @@ def test_bad_route_is_422_naming_each_field(rt: Runtime, setup: dict[str, Any]) 
     with TestClient(create_app(rt)) as client:
         response = client.post("/v1/routes", json=bad, headers=setup["key"])
     assert response.status_code == 422
-    fields = {d["field"] for d in response.json()["detail"]}
+    fields = {d["field"] for d in response.json()["error"]["fields"]}
     assert fields == {"steps.0.action", "steps.1.input.channel"}
 
 

@@ -54,7 +54,7 @@ def test_trigger_enqueues_then_reports_duplicate(
     assert again.json()["result"] == "duplicate"
     assert again.json()["job_id"] == first.json()["job_id"]
     run_until_idle(synced.worker_broker, synced.lanes, threads=2)
-    runs = client.get("/v1/syncs/runs", headers=auth(key)).json()["runs"]
+    runs = client.get("/v1/syncs/runs", headers=auth(key)).json()["items"]
     assert [(r["model"], r["status"], r["added"]) for r in runs] == [("deals", "succeeded", 25)]
 
 
@@ -65,15 +65,15 @@ def test_trigger_names_bad_fields(client: TestClient, hub: tuple[Connected, str,
         "/v1/syncs", json={"provider": "hubspot", "model": "nope", "x": 1}, headers=auth(key)
     )
     assert bad.status_code == 422
-    assert [d["field"] for d in bad.json()["detail"]] == ["x"]
+    assert [d["field"] for d in bad.json()["error"]["fields"]] == ["x"]
     unknown = client.post(
         "/v1/syncs", json={"provider": "hubspot", "model": "nope"}, headers=auth(key)
     )
-    assert unknown.json()["detail"][0]["field"] == "payload.model"
+    assert unknown.json()["error"]["fields"][0]["field"] == "payload.model"
     mode = client.post(
         "/v1/syncs", json={"provider": "hubspot", "model": "deals", "mode": "x"}, headers=auth(key)
     )
-    assert mode.json()["detail"][0]["field"] == "mode"
+    assert mode.json()["error"]["fields"][0]["field"] == "mode"
 
 
 def read_all(client: TestClient, key: str, **params: Any) -> list[dict[str, Any]]:
@@ -83,7 +83,7 @@ def read_all(client: TestClient, key: str, **params: Any) -> list[dict[str, Any]
         query = {**params, "limit": 7, **({"cursor": cursor} if cursor else {})}
         page = client.get("/v1/records", params=query, headers=auth(key))
         assert page.status_code == 200, page.text
-        records += page.json()["records"]
+        records += page.json()["items"]
         cursor = page.json()["next_cursor"]
         if cursor is None:
             return records
@@ -119,9 +119,9 @@ def test_records_reject_bad_filters(client: TestClient, hub: tuple[Connected, st
     naive = client.get(
         "/v1/records", params={"updated_since": "2026-01-01T00:00:00"}, headers=auth(key)
     )
-    assert naive.json()["detail"][0]["field"] == "updated_since"
+    assert naive.json()["error"]["fields"][0]["field"] == "updated_since"
     forged = client.get("/v1/records", params={"cursor": "bm9wZQ=="}, headers=auth(key))
-    assert forged.json()["detail"][0]["field"] == "cursor"
+    assert forged.json()["error"]["fields"][0]["field"] == "cursor"
 
 
 def test_deleted_records_are_listed_only_on_request(

@@ -109,7 +109,7 @@ def test_bad_signature_is_refused(world: World, case: Case) -> None:
     if case.provider == "custom_webhook":
         body, headers = case.signed(secret="whsec_" + "A" * 32)
     wrong = world.post(case, body, headers)
-    assert wrong.status_code == 401 and "bad" in wrong.json()["detail"]
+    assert wrong.status_code == 401 and "bad" in wrong.json()["error"]["message"]
     body, headers = case.signed()
     tampered = world.post(case, body.replace(b"1", b"2"), headers)
     assert tampered.status_code == 401
@@ -124,7 +124,7 @@ def test_missing_signature_is_refused(world: World, case: Case) -> None:
     del headers[case.signature_header]
     response = world.post(case, body, headers)
     assert response.status_code == 401
-    assert "missing" in response.json()["detail"].lower()
+    assert "missing" in response.json()["error"]["message"].lower()
 
 
 @pytest.mark.parametrize("case", TIMESTAMPED, ids=[c.provider for c in TIMESTAMPED])
@@ -133,7 +133,10 @@ def test_stale_signature_is_refused(world: World, case: Case) -> None:
     case = world.case(case)
     response = world.post(case, *case.signed(now=time.time() - 600))
     assert response.status_code == 401
-    assert "stale" in response.json()["detail"] or "too old" in response.json()["detail"]
+    assert (
+        "stale" in response.json()["error"]["message"]
+        or "too old" in response.json()["error"]["message"]
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids)
@@ -178,7 +181,7 @@ def test_unknown_unsupported_and_silent_providers_are_404(world: World) -> None:
         ("typeform", "not supported"),
     ):
         response = world.client.post(f"/webhooks/{provider}", content=b"{}")
-        assert response.status_code == 404 and words in response.json()["detail"]
+        assert response.status_code == 404 and words in response.json()["error"]["message"]
 
 
 def test_oversize_body_is_413(world: World) -> None:
@@ -186,7 +189,7 @@ def test_oversize_body_is_413(world: World) -> None:
     case = world.case(CASES[0])
     limit = world.runtime.settings.webhooks.inbound_max_body_bytes
     response = world.client.post(case.path, content=b"x" * (limit + 1))
-    assert response.status_code == 413 and str(limit) in response.json()["detail"]
+    assert response.status_code == 413 and str(limit) in response.json()["error"]["message"]
 
 
 def test_malformed_body_is_400_and_unrouted_account_404(world: World) -> None:
@@ -196,7 +199,7 @@ def test_malformed_body_is_400_and_unrouted_account_404(world: World) -> None:
     assert world.post(case, b"not json", headers).status_code == 400
     other = dataclasses.replace(case, account="acct_nobody12345")
     response = world.post(other, *other.signed())
-    assert response.status_code == 404 and "acct_nobody12345" in response.json()["detail"]
+    assert response.status_code == 404 and "acct_nobody12345" in response.json()["error"]["message"]
     unknown_connection = world.client.post(
         "/webhooks/calendly/" + "f" * 32,
         content=b"{}",

@@ -83,7 +83,7 @@ def test_bad_endpoint_fields_are_named(
     """422 naming the offending field."""
     response = create(client, keys["key_a"], **body)
     assert response.status_code == 422
-    assert response.json()["detail"][0]["field"] == field
+    assert response.json()["error"]["fields"][0]["field"] == field
 
 
 def test_endpoints_are_scoped_to_their_org(client: TestClient, keys: dict[str, Any]) -> None:
@@ -97,7 +97,7 @@ def test_endpoints_are_scoped_to_their_org(client: TestClient, keys: dict[str, A
     named = client.get(f"/v1/webhooks/endpoints?org_id={keys['a']}", headers=auth(keys["admin"]))
     assert [e["id"] for e in named.json()["items"]] == [endpoint_id]
     missing = client.get("/v1/webhooks/endpoints?org_id=nope", headers=auth(keys["admin"]))
-    assert missing.status_code == 422 and missing.json()["detail"][0]["field"] == "org_id"
+    assert missing.status_code == 422 and missing.json()["error"]["fields"][0]["field"] == "org_id"
     cross = client.get(f"/v1/webhooks/endpoints?org_id={keys['b']}", headers=auth(keys["key_a"]))
     assert cross.status_code == 403
 
@@ -111,7 +111,7 @@ def test_rotation_returns_a_new_secret_once(client: TestClient, keys: dict[str, 
     assert rotated.json()["secret"] not in (made["secret"], None)
     assert rotated.json()["previous_secret_expires_at"] is not None
     bad = client.post(path, json={"grace_hours": "soon"}, headers=auth(keys["key_a"]))
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "grace_hours"
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "grace_hours"
     assert client.post(path, headers=auth(keys["key_a"])).status_code == 200
 
 
@@ -152,4 +152,4 @@ def test_deliveries_are_listed_shown_and_replayed(
     bad = client.post(
         "/v1/webhooks/deliveries/replay", json={"since": "yesterday"}, headers=auth(keys["key_a"])
     )
-    assert bad.status_code == 422 and bad.json()["detail"][0]["field"] == "since"
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["field"] == "since"

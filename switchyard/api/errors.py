@@ -1,0 +1,150 @@
+"""One error shape for every refusal the API makes, and the handlers that produce it.
+
+Every 4xx and 503 answers ``{"error": {"code", "message", "fields": [{"field", "message"}]}}``:
+``code`` is a stable machine-readable word (``invalid_input``, ``not_found``...), ``message``
+is for people, ``fields`` names each offending input (empty when no single input is at fault).
+:func:`error_response` builds that answer; routers raise :class:`ApiError` (or FastAPI's
+``HTTPException``) and the handlers installed by :func:`install_error_handlers` map them once.
+Middleware, which runs outside FastAPI's handlers, calls :func:`error_response` directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workers.envelope import FieldError
+
+CODES: Mapping[int, str] = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    502: "bad_gateway",
+    503: "unavailable",
+}
+
+
+class ErrorField(BaseModel):
+    """One offending input: its dotted path (``payload.input.x``, ``query.limit``) and why."""
+
+    field: str = Field(examples=["provider"])
+    message: str = Field(examples=["unknown provider 'myspace'"])
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable reason.", examples=["invalid_input"])
+    message: str = Field(examples=["1 invalid field"])
+    fields: list[ErrorField] = Field(default_factory=list)
+
+
+class ErrorBody(BaseModel):
+    """The body of every 4xx and 503 answer."""
+
+    model_config = ConfigDict(title="Error")
+
+    error: ErrorDetail
+
+
+class ApiError(Exception):
+    """A refusal a router raises; the handler answers it in the one error shape."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        fields: Iterable[FieldError] = (),
+        *,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.fields = list(fields)
+        self.headers = dict(headers or {})
+
+
+def invalid(errors: Sequence[FieldError]) -> ApiError:
+    """422 naming every offending field."""
+    count = len(errors)
+    return ApiError(422, f"{count} invalid field{'s' if count != 1 else ''}", errors)
+
+
+def error_response(
+    status: int,
+    message: str,
+    fields: Iterable[FieldError] = (),
+    *,
+    headers: Mapping[str, str] | None = None,
+    code: str | None = None,
+) -> JSONResponse:
+    """The one error answer: ``{"error": {"code", "message", "fields"}}``."""
+    body = {
+        "error": {
+            "code": code or CODES.get(status, "error"),
+            "message": message,
+            "fields": [{"field": f.field, "message": f.message} for f in fields],
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every refusal to the one error shape, once for the whole app."""
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.message, exc.fields, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException | HTTPException)
+    detail: Any = exc.detail
+    fields: list[FieldError] = []
+    if isinstance(detail, list):
+        fields = [FieldError(str(d["field"]), str(d["message"])) for d in detail]
+        detail = fields[0].message if len(fields) == 1 else f"{len(fields)} invalid fields"
+    return error_response(exc.status_code, str(detail), fields, headers=exc.headers)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    fields = [FieldError(_location(e), _message(e)) for e in exc.errors()]
+    failure = invalid(fields)
+    return error_response(failure.status, failure.message, failure.fields)
+
+
+def _location(error: Mapping[str, Any]) -> str:
+    """``("body", "payload", "action")`` -> ``payload.action``; ``("query", "limit")`` keeps
+    its source so a query parameter is not mistaken for a body field."""
+    if error.get("type") == "json_invalid":
+        return "(body)"
+    parts = [str(p) for p in error["loc"]]
+    if parts and parts[0] == "body":
+        parts = parts[1:]
+    return ".".join(parts) or "(body)"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return "unknown field"
+    if error.get("type") == "json_invalid":
+        return f"not valid JSON: {error.get('ctx', {}).get('error', 'malformed')}"
+    return str(error["msg"])

@@ -1,0 +1,59 @@
+"""``POST /v1/jobs`` and ``POST /v1/events``: what upstream apps send and get back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, StrictInt
+
+from switchyard.api.schemas.common import Answer, OrgId, RequestBody
+from workers.envelope import Kind
+
+_KEY = Field(
+    default=None,
+    min_length=1,
+    max_length=200,
+    pattern=r"^[^\x00-\x1f\x7f]+$",
+    description="No control characters: it travels in Redis keys, logs and headers.",
+)
+
+
+class JobRequest(RequestBody):
+    """One job. The payload is typed per kind and checked by the job contract."""
+
+    kind: Kind = Field(examples=["action"])
+    org_id: OrgId = None
+    provider: str = Field(min_length=1, max_length=64, examples=["hubspot"])
+    connection: str | None = Field(default=None, max_length=64, examples=["default"])
+    payload: dict[str, Any] = Field(
+        default_factory=dict, examples=[{"action": "create_contact", "input": {"email": "a@b"}}]
+    )
+    idempotency_key: str | None = _KEY
+    priority: StrictInt | None = Field(
+        default=None, ge=0, le=9, description="0 lowest, 9 most urgent."
+    )
+    not_before: str | None = Field(default=None, description="ISO 8601 time with an offset.")
+    correlation_id: str | None = _KEY
+
+
+class JobCreated(Answer):
+    """The job's id; for a repeated idempotency key, the first job's id."""
+
+    id: str = Field(examples=["3f2a9c1e0b8d4e6f9a7b5c3d1e0f2a4b"])
+    duplicate: bool
+
+
+class EventRequest(RequestBody):
+    """An event of the org: fanned out to its webhook endpoints and routes."""
+
+    type: str = Field(min_length=1, max_length=200, examples=["order.created"])
+    data: dict[str, Any] = Field(default_factory=dict, examples=[{"order_id": "A-1"}])
+    org_id: OrgId = None
+    idempotency_key: str | None = _KEY
+    correlation_id: str | None = _KEY
+
+
+class EventPublished(Answer):
+    id: str
+    duplicate: bool
+    jobs: int = Field(description="Delivery and route jobs enqueued.")
