@@ -90,6 +90,8 @@ class AckRecovery:
         self._recover = redis.register_script(
             files("workers").joinpath("lua", "recover_acks.lua").read_text()
         )
+        for queue in self.queues:  # a counter at 0, not absent, until something is recovered
+            JOBS_RECOVERED.labels(queue=queue)
 
     def sweep(self, now_ms: int) -> dict[str, int]:
         """Recover every worker silent since before ``now_ms - heartbeat_timeout``.
