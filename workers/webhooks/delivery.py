@@ -113,7 +113,7 @@ def prepare(
         wait = context.webhooks.ordered_recheck_seconds if context.webhooks else 5.0
         raise DeferredJobError("an older event is still on its way", retry_after=wait)
     parking = parked(context)
-    parking.park(endpoint_id, opened.delivery_id)
+    parking.park(endpoint_id, opened.delivery_id, job.id)
     with context.sessions() as session:  # re-read after parking: see ordered.py on races
         deliveries = WebhookDeliveryRepository(session, job.org_id)
         waiting = deliveries.earlier_pending(deliveries.get(opened.delivery_id))
@@ -138,23 +138,26 @@ def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | 
         endpoints = WebhookEndpointRepository(session, org, context.keyring)
         deliveries = WebhookDeliveryRepository(session, org)
         endpoint, event = _load(session, job, endpoints)
-        delivery = deliveries.open_round(deliveries.ensure(endpoint.id, event), job.id)
-        if delivery.status == "delivered":  # this job already delivered it (crash before ack)
+        delivery = deliveries.ensure(endpoint.id, event)
+        mine = delivery.job_id == job.id  # else this job opens a new round (below)
+        if mine and delivery.status == "delivered":  # delivered before a crash, before ack
             session.commit()
             return _NotNow(delivery.id, delivered=True)
-        if delivery.status == "failed":  # this job gave it up already (crash, or handed back)
+        if mine and delivery.status == "failed":  # given up already (crash, or handed back)
             session.commit()
             recover(context, job, endpoint.id)
             raise DeliveryAbandoned(f"delivery failed: {delivery.last_error}")
+        # a woken job's waker has just read that it is the oldest pending delivery
+        may_wait = endpoint.ordered and endpoint.enabled and owner == job.id
+        if may_wait and deliveries.earlier_pending(delivery):  # park; the round opens later
+            session.commit()
+            return _NotNow(delivery.id, delivered=False)
+        deliveries.open_round(delivery, job.id)
         if not endpoint.enabled:
             deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
             session.commit()
             wake_next(context, job, endpoint.id, owner=owner)
             raise DeliveryAbandoned(f"endpoint {endpoint.id} is disabled")
-        woken = owner != job.id  # its waker just read it is the oldest pending
-        if endpoint.ordered and not woken and deliveries.earlier_pending(delivery):
-            session.commit()
-            return _NotNow(delivery.id, delivered=False)
         secrets = endpoints.signing_secrets(endpoint, utcnow())
         prepared = _prepared(endpoint, delivery, event, secrets)
         session.commit()

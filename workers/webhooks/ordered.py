@@ -49,7 +49,6 @@ class NextDelivery:
 
     endpoint_id: str
     delivery_id: str
-    job_id: str
     event_id: str
 
 
@@ -57,13 +56,13 @@ def next_delivery(
     context: WorkerContext, session: Session, org_id: str, endpoint_id: str
 ) -> NextDelivery | None:
     """The oldest pending delivery, read in the caller's transaction; None when nothing is
-    parked (the common case of unordered endpoints costs one ``SCARD``)."""
+    parked (the common case of unordered endpoints costs one ``HLEN``)."""
     if context.jobs is None or parked(context).count(endpoint_id) == 0:
         return None
     found = WebhookDeliveryRepository(session, org_id).next_pending(endpoint_id)
-    if found is None or found.job_id is None:
+    if found is None:
         return None
-    return NextDelivery(endpoint_id, found.id, found.job_id, found.event_id)
+    return NextDelivery(endpoint_id, found.id, found.event_id)
 
 
 @dataclass(frozen=True)
@@ -85,9 +84,12 @@ def wake(
     """Take ``found`` for ``owner`` (the chain's first job) — call after committing — if it is
     parked: enqueue its job, or with ``enqueue=False`` return it for the caller to run at
     once and then :func:`release` (or hand back and release)."""
-    if found is None or not parked(context).take(found.endpoint_id, found.delivery_id, owner):
+    if found is None:
         return None
-    woken = Woken(_job_of(job, found), found.delivery_id)
+    job_id = parked(context).take(found.endpoint_id, found.delivery_id, owner)
+    if job_id is None:
+        return None
+    woken = Woken(_job_of(job, found, job_id), found.delivery_id)
     WEBHOOK_ORDERED_HANDOVERS.labels("woken").inc()
     if enqueue:
         hand_back(context, woken.job)
@@ -107,13 +109,13 @@ def recover(context: WorkerContext, job: DeliverJob, endpoint_id: str) -> None:
     """For a redelivered job that finds its delivery settled: re-enqueue the deliveries it
     took and never handed on (it was killed mid-chain), then wake the next if it never did."""
     parking = parked(context)
-    for delivery_id in parking.taken_by(endpoint_id, job.id):
+    for delivery_id, job_id in parking.taken_by(endpoint_id, job.id):
         with context.sessions() as session:
             row = WebhookDeliveryRepository(session, job.org_id).get(delivery_id)
-            found = NextDelivery(endpoint_id, row.id, row.job_id or "", row.event_id)
-            pending = row.status == "pending" and row.job_id is not None
+            found = NextDelivery(endpoint_id, row.id, row.event_id)
+            pending = row.status == "pending"
         if pending:
-            hand_back(context, _job_of(job, found))
+            hand_back(context, _job_of(job, found, job_id))
             WEBHOOK_ORDERED_HANDOVERS.labels("recovered").inc()
         parking.release(endpoint_id, delivery_id)
     wake_next(context, job, endpoint_id, owner=job.id)
@@ -124,9 +126,9 @@ def release(context: WorkerContext, woken: Woken) -> None:
     parked(context).release(woken.job.payload.endpoint_id, woken.delivery_id)
 
 
-def _job_of(template: DeliverJob, found: NextDelivery) -> DeliverJob:
+def _job_of(template: DeliverJob, found: NextDelivery, job_id: str) -> DeliverJob:
     payload = DeliverPayload(event_id=found.event_id, endpoint_id=found.endpoint_id)
-    update = {"id": found.job_id, "payload": payload, "idempotency_key": None, "not_before": None}
+    update = {"id": job_id, "payload": payload, "idempotency_key": None, "not_before": None}
     return template.model_copy(update=update)
 
 

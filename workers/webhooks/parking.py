@@ -1,23 +1,26 @@
 """Where deliveries of ordered endpoints wait for their predecessor, in Redis.
 
-Per endpoint, under one hash tag: ``parked`` (a set of delivery ids whose job ended
-waiting) and ``taken`` (delivery id -> the job that woke it and owns it until its job is
-running or enqueued again). Taking moves a delivery from one to the other atomically, so
-exactly one waker gets it, and a waker that dies holding one is found by its job id when
-that job is redelivered.
+Per endpoint, under one hash tag: ``parked`` (delivery id -> the id of its job, which ended
+waiting) and ``taken`` (delivery id -> ``<owner job id>|<its job id>``: the job that woke it
+owns it until its job runs or is enqueued again). Taking moves a delivery from one to the
+other atomically, so exactly one waker gets it, and a waker that dies holding one is found
+by its job id when that job is redelivered. Parking writes nothing to the database: a
+backlog of thousands parks without contending with the deliveries under way.
 """
 
 from __future__ import annotations
 
 from redis import Redis
 
-# KEYS[1] parked, KEYS[2] taken; ARGV: delivery id, owner job id. 1 = taken by this owner.
+# KEYS[1] parked, KEYS[2] taken; ARGV: delivery id, owner job id. Returns the delivery's
+# job id when this owner took it, else false.
 _TAKE = """
-if redis.call('SREM', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-  return 1
+local job = redis.call('HGET', KEYS[1], ARGV[1])
+if job then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. job)
 end
-return 0
+return job
 """
 
 
@@ -29,29 +32,36 @@ class ParkedDeliveries:
         self.namespace = namespace
         self._take = redis.register_script(_TAKE)
 
-    def park(self, endpoint_id: str, delivery_id: str) -> None:
-        self.redis.sadd(self._key(endpoint_id, "parked"), delivery_id)
+    def park(self, endpoint_id: str, delivery_id: str, job_id: str) -> None:
+        self.redis.hset(self._key(endpoint_id, "parked"), delivery_id, job_id)
 
     def unpark(self, endpoint_id: str, delivery_id: str) -> bool:
         """True when the delivery was still parked (nobody woke it): its own job goes on."""
-        return bool(self.redis.srem(self._key(endpoint_id, "parked"), delivery_id))
+        return bool(self.redis.hdel(self._key(endpoint_id, "parked"), delivery_id))
 
-    def take(self, endpoint_id: str, delivery_id: str, owner: str) -> bool:
-        """True for the one caller that moves the delivery from parked to taken by ``owner``."""
+    def take(self, endpoint_id: str, delivery_id: str, owner: str) -> str | None:
+        """The parked delivery's job id, for the one caller that moves it to taken by
+        ``owner``; None for everyone else (or when it is not parked)."""
         keys = [self._key(endpoint_id, "parked"), self._key(endpoint_id, "taken")]
-        return bool(self._take(keys=keys, args=[delivery_id, owner]))
+        job = self._take(keys=keys, args=[delivery_id, owner])
+        return None if job is None else _text(job)
 
     def release(self, endpoint_id: str, delivery_id: str) -> None:
         """The taken delivery's job runs or waits in the queue again: forget the owner."""
         self.redis.hdel(self._key(endpoint_id, "taken"), delivery_id)
 
-    def taken_by(self, endpoint_id: str, owner: str) -> list[str]:
-        """Deliveries ``owner`` took and did not release (it died holding them)."""
+    def taken_by(self, endpoint_id: str, owner: str) -> list[tuple[str, str]]:
+        """(delivery id, its job id) of what ``owner`` took and did not release (it died)."""
         held = self.redis.hgetall(self._key(endpoint_id, "taken"))
-        return [_text(delivery) for delivery, by in held.items() if _text(by) == owner]
+        found = []
+        for delivery, value in held.items():
+            by, _, job = _text(value).partition("|")
+            if by == owner:
+                found.append((_text(delivery), job))
+        return found
 
     def count(self, endpoint_id: str) -> int:
-        return int(self.redis.scard(self._key(endpoint_id, "parked")))
+        return int(self.redis.hlen(self._key(endpoint_id, "parked")))
 
     def _key(self, endpoint_id: str, kind: str) -> str:
         return "{" + f"{self.namespace}:webhook:{endpoint_id}" + "}:" + kind

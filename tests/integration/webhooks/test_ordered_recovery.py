@@ -60,7 +60,7 @@ def test_job_killed_holding_the_next_delivery_hands_it_on_when_redelivered(
     woken = deliver_one(first_job, context, first_job.id)  # delivers, takes the second...
     assert woken is not None and woken.job.id == second_job.id  # ...and "dies" holding it
     parking = ParkedDeliveries(context.redis, context.namespace)
-    assert parking.taken_by(endpoint_id, first_job.id) == [woken.delivery_id]
+    assert parking.taken_by(endpoint_id, first_job.id) == [(woken.delivery_id, second_job.id)]
     assert deliver_one(first_job, context, first_job.id) is None  # the redelivery
     run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, threads=2, timeout_s=30)
     seen = [r.headers["webhook-id"].removeprefix("msg_") for r in receiver.requests]
