@@ -18,9 +18,9 @@ from switchyard.api import (
     webhooks,
 )
 from switchyard.api.auth import KeyCache
-from switchyard.api.outages import install_outage_handlers
 from switchyard.api.errors import install_error_handlers
 from switchyard.api.limits import BodyLimits, RequestLimitsMiddleware
+from switchyard.api.outages import install_outage_handlers
 from switchyard.app import Runtime
 from switchyard.observability.api_requests import RequestMetrics
 

@@ -65,7 +65,7 @@ def test_api_refuses_undeliverable_urls_with_the_reason(
     """422 naming ``url`` with a reason; nothing is stored."""
     answer = _create(client, key, url)
     assert answer.status_code == 422, answer.text
-    [error] = answer.json()["detail"]
+    [error] = answer.json()["error"]["fields"]
     assert error["field"] == "url" and error["message"]
     listed = client.get("/v1/webhooks/endpoints", headers={"Authorization": f"Bearer {key}"})
     body = listed.json()

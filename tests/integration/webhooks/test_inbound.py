@@ -161,7 +161,7 @@ def test_replayed_signature_of_an_event_not_held_is_refused(world: World, case: 
     with world.runtime.sessions.begin() as session:
         session.execute(delete(InboundWebhook).where(InboundWebhook.org_id == world.org))
     again = world.post(case, body, headers)
-    assert again.status_code == 409 and "replayed" in again.json()["detail"]
+    assert again.status_code == 409 and "replayed" in again.json()["error"]["message"]
 
 
 @pytest.mark.parametrize("case", TIMESTAMPED, ids=[c.provider for c in TIMESTAMPED])
