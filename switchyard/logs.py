@@ -90,5 +90,10 @@ def configure_logging(level: str = "INFO", log_format: str = "text") -> None:
     for noisy in ("httpx", "httpcore", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for server in ("uvicorn", "uvicorn.access", "uvicorn.error"):  # through our handler only
-        logging.getLogger(server).handlers.clear()
-        logging.getLogger(server).propagate = True
+        logger = logging.getLogger(server)
+        logger.handlers.clear()
+        logger.propagate = True
+        # An earlier dictConfig (uvicorn's own, started in-process) may have disabled or
+        # levelled these loggers; ours decides.
+        logger.disabled = False
+        logger.setLevel(logging.NOTSET)

@@ -141,6 +141,8 @@ class Stack:
             "SWITCHYARD_DATABASE_URL": self.pg.url,
             "SWITCHYARD_DATA_DIR": str(self.directory / "data"),
             "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": generate_key_item("chaos1"),
+            # The stand-in is on loopback, which production refuses: allowed as an operator would.
+            "SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS": "127.0.0.1/32",
             provider + "BASE_URL": f"http://{self.stand_in.host}",
             provider + "RATE_LIMIT__LIMIT": "100000",
             provider + "RATE_LIMIT__PERIOD_SECONDS": "1",

@@ -137,6 +137,7 @@ def test_rate_limit_holds_across_two_worker_processes(
         "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__LIMIT": "10",
         "SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__PERIOD_SECONDS": "2",
         "SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL": referee.url,
+        "SWITCHYARD_OUTBOUND__ALLOWED_NETWORKS": "127.0.0.1/32",  # the referee is on loopback
     }
     with server_runtime.sessions.begin() as session:
         conn = ConnectionRepository(session, server_org).create(

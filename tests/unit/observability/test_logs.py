@@ -154,3 +154,16 @@ def test_alembic_context_lines_are_dropped(capsys: pytest.CaptureFixture[str]) -
     migration.info("Will assume transactional DDL.")
     migration.info("Running upgrade 0008 -> 0009")
     assert [line.split(": ", 1)[1] for line in emitted(capsys)] == ["Running upgrade 0008 -> 0009"]
+
+
+def test_api_access_lines_survive_an_earlier_logging_config(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """An access logger an earlier dictConfig disabled or levelled still logs through ours."""
+    access = logging.getLogger("uvicorn.access")
+    access.setLevel(logging.WARNING)
+    access.disabled = True
+    configure_logging("INFO", "json")
+    access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5000", "GET", "/v1/jobs", "1.1", 201)
+    [line] = emitted(capsys)
+    assert json.loads(line)["path"] == "/v1/jobs"
