@@ -27,7 +27,7 @@ GRACE_S = 600.0
 
 @pytest.fixture
 def oauth() -> Iterator[RotatingOAuth]:
-    rotating = RotatingOAuth(grace_seconds=GRACE_S, delay_seconds=0.3, lifetime=LIFETIME_S)
+    rotating = RotatingOAuth(grace_seconds=GRACE_S, delay_seconds=1.0, lifetime=LIFETIME_S)
     with serving(rotating) as running:
         yield running
 
@@ -91,8 +91,12 @@ def test_killed_refreshes_keep_every_connection(stack: Stack, oauth: RotatingOAu
     steady = stack.worker("steady", threads=4)
     victim = stack.worker("victim", threads=4)
     wait_until(lambda: sum(stack.stand_in.counts().values()) > 0, 60, "first job ran")
+    during_rotation = 0
     for _ in range(kills):
         time.sleep(every_s)
+        oauth.rotated.clear()
+        # the provider has rotated and answers 1 s later: a kill now may lose the new pair
+        during_rotation += oauth.rotated.wait(every_s)
         stack.kill(victim)
         victim = stack.worker("victim", threads=4)
     report = stack.settle("sigkill_during_refreshes", timeout=240)
@@ -100,6 +104,7 @@ def test_killed_refreshes_keep_every_connection(stack: Stack, oauth: RotatingOAu
     report.extra.update(
         connections=count,
         kills=kills,
+        kills_during_a_rotation=during_rotation,
         token_calls=oauth.calls,
         token_reuses=oauth.reuses,
         token_refusals=oauth.refusals,
