@@ -22,16 +22,19 @@ def wait_until(condition: object, timeout: float, what: str, every: float = 0.1)
 
 class StandIn:
     """The provider: a threaded loopback HTTP server counting the marker ``m`` of each
-    request. ``/dead`` answers 400 (a permanent failure); ``ms=<n>`` sleeps n ms first."""
+    request and the arrival time of every request. ``/dead`` answers 400 (a permanent
+    failure); ``ms=<n>`` sleeps n ms first."""
 
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
+        self.arrivals: list[float] = []  # time.time() when each request line was read
         self.in_flight: set[str] = set()
         self._lock = threading.Lock()
         stand_in = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                arrived = time.time()
                 url = urlparse(self.path)
                 query = parse_qs(url.query)
                 marker = query.get("m", [""])[0]
@@ -39,6 +42,7 @@ class StandIn:
                 length = int(self.headers.get("content-length") or 0)
                 self.rfile.read(length)
                 with stand_in._lock:
+                    stand_in.arrivals.append(arrived)
                     stand_in.in_flight.add(marker)
                 if delay_ms:
                     time.sleep(delay_ms / 1000)
@@ -80,6 +84,10 @@ class StandIn:
         """Markers whose request is being answered right now."""
         with self._lock:
             return set(self.in_flight)
+
+    def arrival_times(self) -> list[float]:
+        with self._lock:
+            return sorted(self.arrivals)
 
     def counts(self) -> Counter[str]:
         with self._lock:

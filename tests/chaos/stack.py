@@ -83,12 +83,19 @@ class Ledger:
         self.must_die: set[str] = set()
 
     @staticmethod
-    def job(org_id: str, marker: str, *, path: str = "/hit", delay_ms: int = 0) -> dict[str, Any]:
+    def job(
+        org_id: str,
+        marker: str,
+        *,
+        path: str = "/hit",
+        delay_ms: int = 0,
+        provider: str = PROVIDER,
+    ) -> dict[str, Any]:
         query = {"m": marker, **({"ms": str(delay_ms)} if delay_ms else {})}
         return {
             "kind": "action",
             "org_id": org_id,
-            "provider": PROVIDER,
+            "provider": provider,
             "payload": {
                 "action": "proxy",
                 "input": {"method": "POST", "path": path, "query": query},
@@ -201,10 +208,13 @@ class Stack:
         self.ledger.accept(marker)
         return marker
 
-    def enqueue(self, org_id: str, *, dies: bool = False, delay_ms: int = 0) -> str:
+    def enqueue(
+        self, org_id: str, *, dies: bool = False, delay_ms: int = 0, provider: str = PROVIDER
+    ) -> str:
         marker = uuid.uuid4().hex
         path = "/dead" if dies else "/hit"
-        self.rt.enqueuer.enqueue(Ledger.job(org_id, marker, path=path, delay_ms=delay_ms))
+        job = Ledger.job(org_id, marker, path=path, delay_ms=delay_ms, provider=provider)
+        self.rt.enqueuer.enqueue(job)
         self.ledger.accept(marker, dies=dies)
         return marker
 

@@ -28,6 +28,7 @@ class RotatingOAuth:
     refusals: int = 0
     rotated: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    _families: set[str] = field(default_factory=set)  # live tokens of :meth:`issue`
     _retired: dict[str, tuple[float, dict[str, object]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -35,10 +36,14 @@ class RotatingOAuth:
         """(status, body, seconds to wait before answering) for one refresh request."""
         with self._lock:
             self.calls += 1
-            if refresh_token == self.live:
+            if refresh_token == self.live or refresh_token in self._families:
                 pair = self._pair()
                 self._retired[refresh_token] = (time.monotonic(), pair)
-                self.live = str(pair["refresh_token"])
+                if refresh_token == self.live:
+                    self.live = str(pair["refresh_token"])
+                else:
+                    self._families.discard(refresh_token)
+                    self._families.add(str(pair["refresh_token"]))
                 self.rotated.set()
                 return 200, pair, self.delay_seconds
             retired = self._retired.get(refresh_token)
@@ -47,6 +52,14 @@ class RotatingOAuth:
                 return 200, retired[1], 0.0
             self.refusals += 1
             return 400, {"error": "invalid_grant", "error_description": "token retired"}, 0.0
+
+    def issue(self) -> str:
+        """The first refresh token of a new token family (one per connection), rotated
+        independently of :attr:`live` and of the other families."""
+        token = "rt-" + secrets.token_hex(8)
+        with self._lock:
+            self._families.add(token)
+        return token
 
     def _pair(self) -> dict[str, object]:
         return {
