@@ -18,10 +18,11 @@ from producers import webhook_admin as admin
 from producers.replay import InvalidSelectionError, parse_time
 from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
 from storage.errors import InvalidFieldError, NotFoundError
+from storage.models.webhook import WebhookDelivery, WebhookEndpoint
 from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
 from switchyard.app import Runtime
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 
 app = typer.Typer(help="Outbound webhooks: endpoints and deliveries.", no_args_is_help=True)
@@ -32,7 +33,9 @@ app.add_typer(deliveries, name="deliveries", no_args_is_help=True)
 
 Org = Annotated[str, typer.Option("--org", help="Organization name or id.")]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-EndpointId = Annotated[str, typer.Argument(help="Endpoint id (from webhooks endpoints list).")]
+EndpointId = Annotated[
+    str, typer.Argument(help="Endpoint id (from webhooks endpoints list), or a unique prefix.")
+]
 SECRET_NOTE = "Store this secret now: it will not be shown again."  # noqa: S105
 
 
@@ -55,6 +58,18 @@ def _org_runtime(org: str) -> Iterator[tuple[Runtime, str]]:
             fail("; ".join(f"--{e.field}: {e.message}" for e in exc.errors))
         except ReplayRefusedError as exc:
             fail(str(exc), code=1)
+
+
+def _endpoint_id(rt: Runtime, org_id: str, given: str, what: str = "ENDPOINT_ID") -> str:
+    """The org's endpoint id that ``given`` is, or is a unique prefix of."""
+    scope = WebhookEndpoint.org_id == org_id
+    return expand_prefix(rt.sessions, WebhookEndpoint.id, given, what, scope=scope)
+
+
+def _delivery_id(rt: Runtime, org_id: str, given: str) -> str:
+    """The org's delivery id that ``given`` is, or is a unique prefix of."""
+    scope = WebhookDelivery.org_id == org_id
+    return expand_prefix(rt.sessions, WebhookDelivery.id, given, "DELIVERY_ID", scope=scope)
 
 
 def _show_endpoints(items: list[dict[str, Any]], json_output: bool, title: str) -> None:
@@ -134,7 +149,9 @@ def create_endpoint(
 def disable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput = False) -> None:
     """Stop deliveries to an endpoint."""
     with _org_runtime(org) as (rt, org_id):
-        view = admin.set_enabled(rt.sessions, rt.keyring, org_id, endpoint_id, False)
+        view = admin.set_enabled(
+            rt.sessions, rt.keyring, org_id, _endpoint_id(rt, org_id, endpoint_id), False
+        )
     _show_endpoints([view], json_output, "Endpoint")
 
 
@@ -142,7 +159,9 @@ def disable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput 
 def enable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput = False) -> None:
     """Resume deliveries to an endpoint."""
     with _org_runtime(org) as (rt, org_id):
-        view = admin.set_enabled(rt.sessions, rt.keyring, org_id, endpoint_id, True)
+        view = admin.set_enabled(
+            rt.sessions, rt.keyring, org_id, _endpoint_id(rt, org_id, endpoint_id), True
+        )
     _show_endpoints([view], json_output, "Endpoint")
 
 
@@ -160,7 +179,11 @@ def rotate_secret(
     with _org_runtime(org) as (rt, org_id):
         hours = rt.settings.webhooks.rotation_grace_hours if grace_hours is None else grace_hours
         view = admin.rotate_secret(
-            rt.sessions, rt.keyring, org_id, endpoint_id, grace=timedelta(hours=hours)
+            rt.sessions,
+            rt.keyring,
+            org_id,
+            _endpoint_id(rt, org_id, endpoint_id),
+            grace=timedelta(hours=hours),
         )
     _show_secret(view, json_output)
 
@@ -168,7 +191,9 @@ def rotate_secret(
 @deliveries.command("list")
 def list_deliveries(
     org: Org,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Endpoint id.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Endpoint id, or a unique prefix.")
+    ] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="pending | delivered | failed")
     ] = None,
@@ -183,6 +208,8 @@ def list_deliveries(
     """List deliveries, most recently changed first."""
     with _org_runtime(org) as (rt, org_id):
         start = parse_time("since", since, utcnow()) if since else None
+        if endpoint is not None:
+            endpoint = _endpoint_id(rt, org_id, endpoint, "--endpoint")
         items = admin.list_deliveries(
             rt.sessions, org_id, endpoint_id=endpoint, status=status, since=start, limit=limit
         )
@@ -208,11 +235,15 @@ def list_deliveries(
 @deliveries.command("replay")
 def replay(
     org: Org,
-    delivery_id: Annotated[str | None, typer.Argument(help="One delivery to replay.")] = None,
+    delivery_id: Annotated[
+        str | None, typer.Argument(help="One delivery to replay (id or unique prefix).")
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Replay every failed delivery since then.")
     ] = None,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Endpoint id.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Endpoint id, or a unique prefix.")
+    ] = None,
     json_output: JsonOutput = False,
 ) -> None:
     """Replay one delivery, or every failed one since a time; exits 1 if any is refused."""
@@ -221,7 +252,10 @@ def replay(
     with _org_runtime(org) as (rt, org_id):
         if rt.settings.embedded:
             fail(EMBEDDED_ENQUEUE)
+        if endpoint is not None:
+            endpoint = _endpoint_id(rt, org_id, endpoint, "--endpoint")
         if delivery_id is not None:
+            delivery_id = _delivery_id(rt, org_id, delivery_id)
             job_id = replay_delivery(rt.sessions, rt.enqueuer.enqueue, org_id, delivery_id)
             report: dict[str, Any] = {"replayed": {delivery_id: job_id}, "refused": {}}
         else:

@@ -111,3 +111,26 @@ def test_deliveries_list_and_replay(
     run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
     [done] = as_json(run(env, "deliveries", "list", "--org", hooks_org, "--json"))
     assert done["status"] == "delivered"
+
+
+def test_endpoint_and_delivery_ids_accept_a_unique_prefix(
+    env: dict[str, str], hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """Endpoint commands, --endpoint and a replayed delivery take an id's first characters."""
+    receiver.then(*[Answer(503)] * 4)
+    made = as_json(
+        run(env, "endpoints", "create", "--org", hooks_org, "--url", receiver.url, "--json")
+    )
+    endpoint = made["id"][:8]
+    disabled = as_json(run(env, "endpoints", "disable", endpoint, "--org", hooks_org, "--json"))
+    assert disabled["id"] == made["id"] and disabled["enabled"] is False
+    as_json(run(env, "endpoints", "enable", endpoint, "--org", hooks_org, "--json"))
+    hooks_runtime.event_publisher.publish(hooks_org, "QR_CREATED", {"qr": 1})
+    run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
+    listed = run(env, "deliveries", "list", "--org", hooks_org, "--endpoint", endpoint, "--json")
+    [failed] = as_json(listed)
+    assert failed["endpoint_id"] == made["id"]
+    if hooks_runtime.settings.embedded:
+        return
+    replayed = run(env, "deliveries", "replay", "--org", hooks_org, failed["id"][:8], "--json")
+    assert list(as_json(replayed)["replayed"]) == [failed["id"]]
