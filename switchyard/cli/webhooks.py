@@ -7,16 +7,21 @@ with ``/v1/webhooks``. A secret is printed by ``endpoints create`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 
 from producers import webhook_admin as admin
 from producers.replay import InvalidSelectionError, parse_time
-from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
+from producers.webhook_replay import (
+    MAX_REPLAY,
+    ReplayRefusedError,
+    replay_delivery,
+    replay_failed,
+)
 from storage.errors import InvalidFieldError, NotFoundError
 from storage.models.webhook import WebhookDelivery, WebhookEndpoint
 from storage.repositories.organizations import OrganizationRepository
@@ -24,6 +29,7 @@ from storage.types import utcnow
 from switchyard.app import Runtime
 from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
+from switchyard.cli.progress import progress
 
 app = typer.Typer(help="Outbound webhooks: endpoints and deliveries.", no_args_is_help=True)
 endpoints = typer.Typer(help="Endpoints: list, create, disable, enable, rotate-secret.")
@@ -70,6 +76,31 @@ def _delivery_id(rt: Runtime, org_id: str, given: str) -> str:
     """The org's delivery id that ``given`` is, or is a unique prefix of."""
     scope = WebhookDelivery.org_id == org_id
     return expand_prefix(rt.sessions, WebhookDelivery.id, given, "DELIVERY_ID", scope=scope)
+
+
+def _replay_since(
+    rt: Runtime, org_id: str, since: datetime, endpoint_id: str | None
+) -> dict[str, Any]:
+    """Replay the failed deliveries changed since ``since``, with a progress bar."""
+    total = len(
+        admin.list_deliveries(
+            rt.sessions,
+            org_id,
+            endpoint_id=endpoint_id,
+            status="failed",
+            since=since,
+            limit=MAX_REPLAY,
+        )
+    )
+    with progress("replaying", total) as advance:
+
+        def enqueue(job: Mapping[str, Any]) -> Any:
+            result = rt.enqueuer.enqueue(job)
+            advance(1)
+            return result
+
+        report = replay_failed(rt.sessions, enqueue, org_id, since=since, endpoint_id=endpoint_id)
+    return report.as_dict()
 
 
 def _show_endpoints(items: list[dict[str, Any]], json_output: bool, title: str) -> None:
@@ -260,9 +291,7 @@ def replay(
             report: dict[str, Any] = {"replayed": {delivery_id: job_id}, "refused": {}}
         else:
             start = parse_time("since", since or "", utcnow())
-            report = replay_failed(
-                rt.sessions, rt.enqueuer.enqueue, org_id, since=start, endpoint_id=endpoint
-            ).as_dict()
+            report = _replay_since(rt, org_id, start, endpoint)
     if json_output:
         print_json(report)
     else:
