@@ -205,8 +205,15 @@ def replay(
     return report
 
 
-def purge(sessions: sessionmaker[Session], selection: Selection, *, actor: str) -> PurgeReport:
-    """Delete the selected dead jobs and audit it (``dlq.purged``, one event per org)."""
+def purge(
+    sessions: sessionmaker[Session],
+    selection: Selection,
+    *,
+    actor: str,
+    advance: Callable[[int], None] | None = None,
+) -> PurgeReport:
+    """Delete the selected dead jobs and audit it (``dlq.purged``, one event per org);
+    ``advance(n)`` is told of each page deleted (the CLI's progress bar)."""
     selected = _select(sessions, selection, skip_replayed=False)
     by_org: dict[str, list[str]] = {}
     for dead_job_id, org_id in selected:
@@ -217,7 +224,10 @@ def purge(sessions: sessionmaker[Session], selection: Selection, *, actor: str) 
         audit = AdminAuditRepository(session)
         for org_id, ids in by_org.items():
             for start in range(0, len(ids), _PAGE):
-                repo.purge(DeadJobFilter(ids=tuple(ids[start : start + _PAGE])))
+                page = ids[start : start + _PAGE]
+                repo.purge(DeadJobFilter(ids=tuple(page)))
+                if advance is not None:
+                    advance(len(page))
             audit.record(
                 actor,
                 "dlq.purged",

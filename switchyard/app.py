@@ -257,7 +257,7 @@ def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None =
             f"the database schema is at revision {found or '(none: empty database)'}, this "
             f"version needs {needed}: run `switchyard db upgrade`"
         )
-    engine = make_engine(url)
+    engine = make_engine(url, **_engine_timeouts(settings))
     # The embedded default talks to the built-in provider sandbox, in process.
     if sandbox is None and settings.embedded:
         sandbox = Sandbox(seed=0)
@@ -300,7 +300,20 @@ def _redis_client(settings: Settings) -> Redis:
     if settings.redis_url is None:
         # One fake server per runtime: producer and workers of this process share it.
         return fakeredis.FakeRedis(server=fakeredis.FakeServer())
-    return Redis.from_url(settings.redis_url, health_check_interval=30)
+    timeouts = settings.timeouts
+    return Redis.from_url(
+        settings.redis_url,
+        health_check_interval=30,
+        socket_connect_timeout=timeouts.redis_connect_seconds,
+        socket_timeout=timeouts.redis_socket_seconds,
+    )
+
+
+def _engine_timeouts(settings: Settings) -> dict[str, Any]:
+    """A hung PostgreSQL fails new connections after the connect timeout (SQLite: none)."""
+    if not settings.resolved_database_url.startswith("postgresql"):
+        return {}
+    return {"connect_args": {"connect_timeout": settings.timeouts.database_connect_seconds}}
 
 
 def _keyring(settings: Settings) -> KeyRing:

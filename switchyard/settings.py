@@ -23,6 +23,7 @@ from pydantic_settings import SettingsError as SourceError
 from providers.outbound.policy import DEFAULT_PORTS, parse_ports
 from switchyard import settings_env
 from switchyard.settings_env import env_name
+from switchyard.settings_timeouts import TimeoutSettings
 
 ENV_PREFIX = settings_env.PREFIX
 NESTED_DELIMITER = settings_env.DELIMITER
@@ -383,6 +384,7 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     outbound: OutboundSettings = Field(default_factory=OutboundSettings)
     syncs: SyncSettings = Field(default_factory=SyncSettings)
+    timeouts: TimeoutSettings = Field(default_factory=TimeoutSettings)
     providers: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per-provider catalog overrides, e.g. SWITCHYARD_PROVIDERS__HUBSPOT__BASE_URL.",

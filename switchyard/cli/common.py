@@ -10,7 +10,7 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from switchyard.app import Runtime, build_runtime
@@ -63,19 +63,27 @@ def service_runtime(needs_redis_because: str) -> Iterator[Runtime]:
 
 
 def expand_prefix(
-    sessions: sessionmaker[Session], column: InstrumentedAttribute[str], given: str, what: str
+    sessions: sessionmaker[Session],
+    column: InstrumentedAttribute[str],
+    given: str,
+    what: str,
+    *,
+    scope: ColumnElement[bool] | None = None,
 ) -> str:
     """The full id that ``given`` begins, when exactly one does (tables show ids in full, but
     people type the first characters); ``given`` unchanged when none does, so the caller's
-    not-found message applies; exit 2 when the prefix is ambiguous."""
+    not-found message applies; exit 2 when the prefix is ambiguous. ``scope`` (e.g.
+    ``Model.org_id == org_id``) keeps the lookup to one org's rows."""
     if len(given) < MIN_PREFIX:
         return given
+    query = select(column).where(column.startswith(given, autoescape=True))
+    if scope is not None:
+        query = query.where(scope)
     with sessions() as session:
-        found = session.scalars(
-            select(column).where(column.startswith(given, autoescape=True)).limit(2)
-        ).all()
-    if len(found) > 1:
-        fail(f"{what} {given!r}: ambiguous prefix, give more characters")
+        found = session.scalars(query.limit(2)).all()
+        if len(found) > 1:
+            count = session.scalar(select(func.count()).select_from(query.subquery()))
+            fail(f"{what} {given!r}: ambiguous prefix, {count} ids begin with it; give more")
     return found[0] if found else given
 
 

@@ -17,10 +17,11 @@ from typing import Annotated, Any
 import typer
 
 from storage.errors import NotFoundError
+from storage.models.connection import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.progress import Advance, progress
 from switchyard.connections import check as checks
 from switchyard.connections import records
@@ -31,7 +32,9 @@ app = typer.Typer(help="Connections: list, show, check, disconnect, import.", no
 
 ACTOR = "cli"
 Org = Annotated[str, typer.Option("--org", help="Organization name or id.")]
-Ref = Annotated[str, typer.Argument(help="Connection id, or provider[/name].")]
+Ref = Annotated[
+    str, typer.Argument(help="Connection id (or a unique prefix of it), or provider[/name].")
+]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 COLUMNS = ("id", "provider", "name", "status", "auth", "expires_at", "error")
 
@@ -152,6 +155,9 @@ def _org_id(rt: Runtime, org: str) -> str:
 
 
 def _connection_id(rt: Runtime, org_id: str, ref: str) -> str:
+    """The connection ``ref`` names: its id, a unique prefix of one, or provider[/name]."""
+    scope = Connection.org_id == org_id
+    ref = expand_prefix(rt.sessions, Connection.id, ref, "CONNECTION", scope=scope)
     provider, _, name = ref.partition("/")
     with rt.sessions() as session:
         connections = ConnectionRepository(session, org_id)

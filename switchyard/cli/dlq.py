@@ -167,10 +167,7 @@ def replay(
             )
         dlq.require_scope(selection, everything=everything, verb="replay")
         _require_broker(rt)
-        total = dlq.list_dead_jobs(rt.sessions, selection).total
-        if selection.limit is not None:
-            total = min(total, selection.limit)
-        with progress("replaying", total) as advance:
+        with progress("replaying", _selected_count(rt, selection)) as advance:
 
             def enqueue(job: Mapping[str, Any]) -> Any:
                 result = rt.enqueuer.enqueue(job)
@@ -221,18 +218,23 @@ def purge(
                 limit=limit,
             )
         dlq.require_scope(selection, everything=everything, verb="purge")
+        count = _selected_count(rt, selection)
         if not yes:
-            count = dlq.list_dead_jobs(rt.sessions, selection).total
-            if selection.limit is not None:
-                count = min(count, selection.limit)
             typer.confirm(f"Purge {count} dead job(s) for good?", abort=True)
-        report = dlq.purge(rt.sessions, selection, actor=ACTOR)
+        with progress("purging", count) as advance:
+            report = dlq.purge(rt.sessions, selection, actor=ACTOR, advance=advance)
     if json_output:
         print_json(report.as_dict())
         return
     typer.echo(f"purged {len(report.purged)} dead job(s)")
     for purged_id in report.purged:
         typer.echo(f"  {purged_id}")
+
+
+def _selected_count(rt: Runtime, selection: dlq.Selection) -> int:
+    """How many dead jobs ``selection`` picks: the progress bar's total, the prompt's count."""
+    total = dlq.list_dead_jobs(rt.sessions, selection).total
+    return total if selection.limit is None else min(total, selection.limit)
 
 
 def _full_ids(rt: Runtime, ids: list[str] | None) -> list[str] | None:

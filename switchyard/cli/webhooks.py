@@ -7,22 +7,29 @@ with ``/v1/webhooks``. A secret is printed by ``endpoints create`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 
 from producers import webhook_admin as admin
 from producers.replay import InvalidSelectionError, parse_time
-from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
+from producers.webhook_replay import (
+    MAX_REPLAY,
+    ReplayRefusedError,
+    replay_delivery,
+    replay_failed,
+)
 from storage.errors import InvalidFieldError, NotFoundError
+from storage.models.webhook import WebhookDelivery, WebhookEndpoint
 from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
 from switchyard.app import Runtime
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
+from switchyard.cli.progress import progress
 
 app = typer.Typer(help="Outbound webhooks: endpoints and deliveries.", no_args_is_help=True)
 endpoints = typer.Typer(help="Endpoints: list, create, disable, enable, rotate-secret.")
@@ -32,7 +39,9 @@ app.add_typer(deliveries, name="deliveries", no_args_is_help=True)
 
 Org = Annotated[str, typer.Option("--org", help="Organization name or id.")]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-EndpointId = Annotated[str, typer.Argument(help="Endpoint id (from webhooks endpoints list).")]
+EndpointId = Annotated[
+    str, typer.Argument(help="Endpoint id (from webhooks endpoints list), or a unique prefix.")
+]
 SECRET_NOTE = "Store this secret now: it will not be shown again."  # noqa: S105
 
 
@@ -55,6 +64,43 @@ def _org_runtime(org: str) -> Iterator[tuple[Runtime, str]]:
             fail("; ".join(f"--{e.field}: {e.message}" for e in exc.errors))
         except ReplayRefusedError as exc:
             fail(str(exc), code=1)
+
+
+def _endpoint_id(rt: Runtime, org_id: str, given: str, what: str = "ENDPOINT_ID") -> str:
+    """The org's endpoint id that ``given`` is, or is a unique prefix of."""
+    scope = WebhookEndpoint.org_id == org_id
+    return expand_prefix(rt.sessions, WebhookEndpoint.id, given, what, scope=scope)
+
+
+def _delivery_id(rt: Runtime, org_id: str, given: str) -> str:
+    """The org's delivery id that ``given`` is, or is a unique prefix of."""
+    scope = WebhookDelivery.org_id == org_id
+    return expand_prefix(rt.sessions, WebhookDelivery.id, given, "DELIVERY_ID", scope=scope)
+
+
+def _replay_since(
+    rt: Runtime, org_id: str, since: datetime, endpoint_id: str | None
+) -> dict[str, Any]:
+    """Replay the failed deliveries changed since ``since``, with a progress bar."""
+    total = len(
+        admin.list_deliveries(
+            rt.sessions,
+            org_id,
+            endpoint_id=endpoint_id,
+            status="failed",
+            since=since,
+            limit=MAX_REPLAY,
+        )
+    )
+    with progress("replaying", total) as advance:
+
+        def enqueue(job: Mapping[str, Any]) -> Any:
+            result = rt.enqueuer.enqueue(job)
+            advance(1)
+            return result
+
+        report = replay_failed(rt.sessions, enqueue, org_id, since=since, endpoint_id=endpoint_id)
+    return report.as_dict()
 
 
 def _show_endpoints(items: list[dict[str, Any]], json_output: bool, title: str) -> None:
@@ -134,7 +180,9 @@ def create_endpoint(
 def disable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput = False) -> None:
     """Stop deliveries to an endpoint."""
     with _org_runtime(org) as (rt, org_id):
-        view = admin.set_enabled(rt.sessions, rt.keyring, org_id, endpoint_id, False)
+        view = admin.set_enabled(
+            rt.sessions, rt.keyring, org_id, _endpoint_id(rt, org_id, endpoint_id), False
+        )
     _show_endpoints([view], json_output, "Endpoint")
 
 
@@ -142,7 +190,9 @@ def disable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput 
 def enable_endpoint(endpoint_id: EndpointId, org: Org, json_output: JsonOutput = False) -> None:
     """Resume deliveries to an endpoint."""
     with _org_runtime(org) as (rt, org_id):
-        view = admin.set_enabled(rt.sessions, rt.keyring, org_id, endpoint_id, True)
+        view = admin.set_enabled(
+            rt.sessions, rt.keyring, org_id, _endpoint_id(rt, org_id, endpoint_id), True
+        )
     _show_endpoints([view], json_output, "Endpoint")
 
 
@@ -160,7 +210,11 @@ def rotate_secret(
     with _org_runtime(org) as (rt, org_id):
         hours = rt.settings.webhooks.rotation_grace_hours if grace_hours is None else grace_hours
         view = admin.rotate_secret(
-            rt.sessions, rt.keyring, org_id, endpoint_id, grace=timedelta(hours=hours)
+            rt.sessions,
+            rt.keyring,
+            org_id,
+            _endpoint_id(rt, org_id, endpoint_id),
+            grace=timedelta(hours=hours),
         )
     _show_secret(view, json_output)
 
@@ -168,7 +222,9 @@ def rotate_secret(
 @deliveries.command("list")
 def list_deliveries(
     org: Org,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Endpoint id.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Endpoint id, or a unique prefix.")
+    ] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="pending | delivered | failed")
     ] = None,
@@ -183,6 +239,8 @@ def list_deliveries(
     """List deliveries, most recently changed first."""
     with _org_runtime(org) as (rt, org_id):
         start = parse_time("since", since, utcnow()) if since else None
+        if endpoint is not None:
+            endpoint = _endpoint_id(rt, org_id, endpoint, "--endpoint")
         items = admin.list_deliveries(
             rt.sessions, org_id, endpoint_id=endpoint, status=status, since=start, limit=limit
         )
@@ -208,11 +266,15 @@ def list_deliveries(
 @deliveries.command("replay")
 def replay(
     org: Org,
-    delivery_id: Annotated[str | None, typer.Argument(help="One delivery to replay.")] = None,
+    delivery_id: Annotated[
+        str | None, typer.Argument(help="One delivery to replay (id or unique prefix).")
+    ] = None,
     since: Annotated[
         str | None, typer.Option("--since", help="Replay every failed delivery since then.")
     ] = None,
-    endpoint: Annotated[str | None, typer.Option("--endpoint", help="Endpoint id.")] = None,
+    endpoint: Annotated[
+        str | None, typer.Option("--endpoint", help="Endpoint id, or a unique prefix.")
+    ] = None,
     json_output: JsonOutput = False,
 ) -> None:
     """Replay one delivery, or every failed one since a time; exits 1 if any is refused."""
@@ -221,14 +283,15 @@ def replay(
     with _org_runtime(org) as (rt, org_id):
         if rt.settings.embedded:
             fail(EMBEDDED_ENQUEUE)
+        if endpoint is not None:
+            endpoint = _endpoint_id(rt, org_id, endpoint, "--endpoint")
         if delivery_id is not None:
+            delivery_id = _delivery_id(rt, org_id, delivery_id)
             job_id = replay_delivery(rt.sessions, rt.enqueuer.enqueue, org_id, delivery_id)
             report: dict[str, Any] = {"replayed": {delivery_id: job_id}, "refused": {}}
         else:
             start = parse_time("since", since or "", utcnow())
-            report = replay_failed(
-                rt.sessions, rt.enqueuer.enqueue, org_id, since=start, endpoint_id=endpoint
-            ).as_dict()
+            report = _replay_since(rt, org_id, start, endpoint)
     if json_output:
         print_json(report)
     else:

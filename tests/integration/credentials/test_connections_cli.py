@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from providers.sandbox import Sandbox
+from storage.models.connection import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime
@@ -177,3 +179,47 @@ def test_check_passes_for_a_good_key_and_exits_1_for_a_bad_one(
         bad = run(reachable, "check", "--org", name, "stripe/bad", "--json")
     assert ok.exit_code == 0 and ": ok" in ok.output, ok.output
     assert bad.exit_code == 1 and json.loads(bad.output)["error_class"] == "auth"
+
+
+def test_show_check_and_disconnect_accept_a_unique_id_prefix(
+    sandboxed: Runtime, env: dict[str, str]
+) -> None:
+    """A connection's first characters name it in show, check and disconnect."""
+    name, org = named_org(sandboxed)
+    _, conn = connect(sandboxed, org=org)
+    shown = run(env, "show", "--org", name, conn[:8], "--json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["id"] == conn
+    checked = run(env, "check", "--org", name, conn[:8], "--json")
+    assert checked.exit_code in (0, 1), checked.output
+    assert json.loads(checked.stdout)["connection_id"] == conn
+    gone = run(env, "disconnect", "--org", name, conn[:8])
+    assert gone.exit_code == 0, gone.output
+    assert connection_status(sandboxed, org, conn)[0] == "disconnected"
+
+
+def test_id_prefix_is_looked_up_in_the_org_only(sandboxed: Runtime, env: dict[str, str]) -> None:
+    """Another org's connection is never found by its prefix."""
+    _, other = named_org(sandboxed)
+    _, conn = connect(sandboxed, org=other)
+    name, _ = named_org(sandboxed)
+    missing = run(env, "show", "--org", name, conn[:8])
+    assert missing.exit_code == 2 and "CONNECTION" in missing.stderr
+
+
+def test_ambiguous_id_prefix_exits_2_with_the_candidate_count(
+    sandboxed: Runtime, env: dict[str, str]
+) -> None:
+    """A prefix two of the org's connections share is refused in one line, with the count."""
+    name, org = named_org(sandboxed)
+    prefix = uuid.uuid4().hex[:6]
+    with sandboxed.sessions.begin() as session:
+        for provider in ("hubspot", "stripe"):
+            session.add(
+                Connection(id=prefix + uuid.uuid4().hex[:26], org_id=org, provider=provider)
+            )
+    result = run(env, "show", "--org", name, prefix)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: CONNECTION {prefix!r}: ambiguous prefix, 2 ids begin with it; give more"
+    ]

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from storage.models import Organization
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from switchyard.app import Runtime
-from switchyard.cli import _register, app, common
+from switchyard.cli import _register, app, common, progress
 from tests.integration.dlq.conftest import audit_events, dead_job, dead_jobs, park
 from tests.integration.workers.test_pipeline import drain
 
@@ -229,3 +231,17 @@ def test_piped_list_shows_whole_ids(env: dict[str, str], runtime: Runtime, org_i
     table = run(env, "list", "--org", org_id)
     assert table.exit_code == 0 and all(i in table.stdout for i in ids)
     assert "…" not in table.stdout
+
+
+def test_purge_draws_a_progress_bar_on_a_terminal(
+    env: dict[str, str], runtime: Runtime, org_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """purge on a terminal counts the dead jobs it deletes (done/total) on stderr."""
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "errors", Console(file=screen, force_terminal=True, width=100))
+    for _ in range(3):
+        park(runtime, org_id)
+    result = run(env, "purge", "--org", org_id, "--yes")
+    assert result.exit_code == 0, result.output
+    assert "purging" in screen.getvalue() and "3/3" in screen.getvalue()
+    assert "━" not in result.stdout

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from switchyard.app import Runtime
-from switchyard.cli import _register, app
+from switchyard.cli import _register, app, progress
 from tests.integration.webhooks.receiver import Answer, Receiver
 from workers.inprocess import run_until_idle
 
@@ -111,3 +113,50 @@ def test_deliveries_list_and_replay(
     run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
     [done] = as_json(run(env, "deliveries", "list", "--org", hooks_org, "--json"))
     assert done["status"] == "delivered"
+
+
+def test_endpoint_and_delivery_ids_accept_a_unique_prefix(
+    env: dict[str, str], hooks_runtime: Runtime, hooks_org: str, receiver: Receiver
+) -> None:
+    """Endpoint commands, --endpoint and a replayed delivery take an id's first characters."""
+    receiver.then(*[Answer(503)] * 4)
+    made = as_json(
+        run(env, "endpoints", "create", "--org", hooks_org, "--url", receiver.url, "--json")
+    )
+    endpoint = made["id"][:8]
+    disabled = as_json(run(env, "endpoints", "disable", endpoint, "--org", hooks_org, "--json"))
+    assert disabled["id"] == made["id"] and disabled["enabled"] is False
+    as_json(run(env, "endpoints", "enable", endpoint, "--org", hooks_org, "--json"))
+    hooks_runtime.event_publisher.publish(hooks_org, "QR_CREATED", {"qr": 1})
+    run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
+    listed = run(env, "deliveries", "list", "--org", hooks_org, "--endpoint", endpoint, "--json")
+    [failed] = as_json(listed)
+    assert failed["endpoint_id"] == made["id"]
+    if hooks_runtime.settings.embedded:
+        return
+    replayed = run(env, "deliveries", "replay", "--org", hooks_org, failed["id"][:8], "--json")
+    assert list(as_json(replayed)["replayed"]) == [failed["id"]]
+
+
+def test_replay_since_draws_a_progress_bar_on_a_terminal(
+    env: dict[str, str],
+    hooks_runtime: Runtime,
+    hooks_org: str,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """deliveries replay --since on a terminal counts the deliveries it replays on stderr
+    (embedded mode refuses to replay, before drawing anything)."""
+    screen = io.StringIO()
+    monkeypatch.setattr(progress, "errors", Console(file=screen, force_terminal=True, width=100))
+    receiver.then(*[Answer(503)] * 8)
+    run(env, "endpoints", "create", "--org", hooks_org, "--url", receiver.url, "--json")
+    for number in range(2):
+        hooks_runtime.event_publisher.publish(hooks_org, "QR_CREATED", {"qr": number})
+    run_until_idle(hooks_runtime.worker_broker, hooks_runtime.lanes, timeout_s=60)
+    replayed = run(env, "deliveries", "replay", "--org", hooks_org, "--since", "1h", "--json")
+    if hooks_runtime.settings.embedded:
+        assert replayed.exit_code == 2 and "replaying" not in screen.getvalue()
+        return
+    assert len(as_json(replayed)["replayed"]) == 2
+    assert "replaying" in screen.getvalue() and "2/2" in screen.getvalue()
