@@ -20,12 +20,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
+from storage.crypto import generate_key_item
 from storage.migrate import upgrade
+from switchyard.settings import Settings, load_settings
 
 PG_SYSTEM_USER = "postgres"
 
@@ -176,3 +179,19 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         if server.running:
             server.stop()
         shutil.rmtree(server.directory, ignore_errors=True)
+
+
+def server_settings(
+    redis_url: str, database_url: str, data_dir: Path, namespace: str, **groups: Any
+) -> Settings:
+    """Production defaults on the given Redis and PostgreSQL (private or shared), with a
+    namespace of the test's own and a test key; ``groups`` adds setting groups."""
+    return load_settings(
+        _env_file=None,
+        redis_url=redis_url,
+        database_url=database_url,
+        data_dir=data_dir,
+        workers={"namespace": namespace},
+        security={"encryption_keys": [generate_key_item("test1")]},
+        **groups,
+    )

@@ -14,14 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from storage.crypto import generate_key_item
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
-from switchyard.settings import load_settings
 from tests.conftest import unique
-from tests.integration.private_servers import PrivatePostgres, private_postgres, private_redis
+from tests.integration.private_servers import (
+    PrivatePostgres,
+    private_postgres,
+    private_redis,
+    server_settings,
+)
 
 pytestmark = pytest.mark.integration
 JOB = {"kind": "action", "provider": "hubspot", "payload": {"action": "noop"}}
@@ -32,14 +35,7 @@ HANG_GUARD_SECONDS = 90  # far beyond the default timeouts: only a hang gets thi
 def hung(tmp_path: Path, namespace: str) -> Iterator[tuple[Runtime, TestClient, int, int]]:
     """An API on a private Redis and PostgreSQL; yields the runtime, client and server pids."""
     with private_redis(tmp_path) as redis, private_postgres() as postgres:
-        settings = load_settings(
-            _env_file=None,
-            redis_url=redis.url,
-            database_url=postgres.url,
-            data_dir=tmp_path,
-            workers={"namespace": namespace},
-            security={"encryption_keys": [generate_key_item("test1")]},
-        )
+        settings = server_settings(redis.url, postgres.url, tmp_path, namespace)
         runtime = build_runtime(settings)
         assert redis.process is not None
         try:

@@ -13,19 +13,18 @@ from fastapi.testclient import TestClient
 from httpx import Response
 from prometheus_client import REGISTRY
 
-from storage.crypto import generate_key_item
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
-from switchyard.settings import load_settings
 from tests.conftest import unique
 from tests.integration.private_servers import (
     PrivatePostgres,
     PrivateRedis,
     private_postgres,
     private_redis,
+    server_settings,
 )
 from tests.integration.webhooks.inbound_cases import CASES, Case
 
@@ -68,13 +67,11 @@ def api(
     servers: tuple[PrivateRedis, PrivatePostgres], tmp_path: Path, namespace: str
 ) -> Iterator[Api]:
     redis, postgres = servers
-    settings = load_settings(
-        _env_file=None,
-        redis_url=redis.url,
-        database_url=postgres.url,
-        data_dir=tmp_path,
-        workers={"namespace": namespace},
-        security={"encryption_keys": [generate_key_item("test1")]},
+    settings = server_settings(
+        redis.url,
+        postgres.url,
+        tmp_path,
+        namespace,
         providers={"stripe": {"webhook_secret": STRIPE.secret}},
     )
     runtime = build_runtime(settings)

@@ -22,17 +22,6 @@ from tests.integration.credentials.api_helpers import auth, consent, error_field
 STRIPE_KEY = "sk_test_sandbox"  # the key the sandbox accepts (not a secret)
 
 
-@pytest.fixture
-def client(sandboxed: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(sandboxed)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def keys(sandboxed: Runtime) -> dict[str, str]:
-    return org_keys(sandboxed)
-
-
 def _callback(client: TestClient, rt: Runtime, key: str, started: dict[str, Any], **extra: Any):  # type: ignore[no-untyped-def]
     body = {**consent(rt, started["authorize_url"]), **extra}
     return client.post("/v1/connections/oauth/callback", json=body, headers=auth(key))

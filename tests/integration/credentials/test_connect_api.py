@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from storage.repositories.audit import AuditRepository
-from switchyard.api.app import create_app
 from switchyard.app import Runtime
-from tests.integration.credentials.api_helpers import auth, consent, error_field, org_keys, start
+from tests.integration.credentials.api_helpers import auth, consent, error_field, start
 from tests.integration.credentials.helpers import credential, event_types
 
 PORTAL = {"portal_id": "62515"}
-
-
-@pytest.fixture
-def client(sandboxed: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(sandboxed)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def keys(sandboxed: Runtime) -> dict[str, str]:
-    return org_keys(sandboxed)
 
 
 def test_oauth_code_flow_connects_and_stores_the_pair_encrypted(

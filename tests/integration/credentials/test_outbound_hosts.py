@@ -38,12 +38,6 @@ INTERNAL_STORE_HOSTS = [
 ]
 
 
-@pytest.fixture
-def client(sandboxed: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(sandboxed)) as test_client:
-        yield test_client
-
-
 @pytest.mark.parametrize("host", INTERNAL_STORE_HOSTS)
 def test_connect_refuses_internal_store_hosts_naming_the_field(
     sandboxed: Runtime, client: TestClient, host: str

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.crypto import generate_key_item
 from switchyard.app import Runtime, build_runtime
-from switchyard.settings import load_settings
 from tests.conftest import new_org
 from tests.integration.observability.processes import start, stop
-from tests.integration.private_servers import PrivateRedis, private_redis
+from tests.integration.private_servers import PrivateRedis, private_redis, server_settings
 from tests.integration.workers.test_worker_processes import wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -36,14 +34,7 @@ def rt(
     redis_server: PrivateRedis, pg_url: str, tmp_path: Path, namespace: str
 ) -> Iterator[Runtime]:
     """A runtime on the private Redis and the shared PostgreSQL, production worker defaults."""
-    settings = load_settings(
-        _env_file=None,
-        redis_url=redis_server.url,
-        database_url=pg_url,
-        data_dir=tmp_path,
-        workers={"namespace": namespace},
-        security={"encryption_keys": [generate_key_item("test1")]},
-    )
+    settings = server_settings(redis_server.url, pg_url, tmp_path, namespace)
     runtime = build_runtime(settings)
     yield runtime
     runtime.close()
