@@ -114,11 +114,13 @@ def _send_gate(
     job: JobEnvelope,
     spec: ProviderSpec,
     account: dict[str, str],
+    limit: tuple[str, RateLimitPolicy],
     extra_limit: RateLimitPolicy | None,
 ) -> Callable[[], None]:
-    """The slot(s) a request takes right before it is sent: the provider's, and first the
-    endpoint's own limit when it has one (a refusal there leaves the provider's slot unused)."""
-    key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
+    """The slot(s) a request takes right before it is sent: the provider's (``limit``: its
+    key and policy), and first the endpoint's own limit when it has one (a refusal there
+    leaves the provider's slot unused)."""
+    key, policy = limit
     gate = SendGate(context.limiter, key, policy, job.id, spec.name)
     if extra_limit is None:
         return gate
@@ -141,7 +143,7 @@ def _request(
     call: _Call,
 ) -> ProviderResponse:
     key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
-    gate = _send_gate(context, job, spec, account, call.extra_limit)
+    gate = _send_gate(context, job, spec, account, (key, policy), call.extra_limit)
     client = ProviderClient(
         spec,
         account,
