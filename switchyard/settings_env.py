@@ -146,3 +146,10 @@ def source_of(leaf: Leaf, env: Mapping[str, str], dotenv_vars: Mapping[str, str]
     if leaf.env in dotenv_vars:
         return ".env"
     return "default"
+
+
+def split_csv(value: Any) -> Any:
+    """Lists in the environment are comma-separated (``a,b``), not JSON."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
