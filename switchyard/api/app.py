@@ -22,6 +22,7 @@ from switchyard.api.errors import install_error_handlers
 from switchyard.api.limits import BodyLimits, RequestLimitsMiddleware
 from switchyard.api.outages import install_outage_handlers
 from switchyard.app import Runtime
+from switchyard.console.app import install_console
 from switchyard.observability.api_requests import RequestMetrics
 
 
@@ -47,6 +48,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in routers:
         app.include_router(router)
     docs.install(app, routers)
+    install_console(app, runtime)  # /console: HTML pages, outside the OpenAPI document
     return app
 
 

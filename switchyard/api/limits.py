@@ -11,7 +11,8 @@ once, with a size bound and a deadline, and checked before FastAPI, a signature 
   raise ``RecursionError`` long before a nesting of 5,000, and PostgreSQL's jsonb refuses
   depths past its own limit);
 - **media type**: a non-empty body on an API route that is not ``application/json`` -> 415
-  (inbound routes take what providers send: Twilio posts forms), or not UTF-8 -> 422;
+  (inbound routes take what providers send: Twilio posts forms; console pages post HTML
+  forms, ``application/x-www-form-urlencoded``), or not UTF-8 -> 422;
 - **NUL**: ``\\u0000`` in a JSON body (``%00`` in an inbound form), or any control
   character in the path or a query parameter -> 422: PostgreSQL cannot store NUL in text or
   jsonb (a webhook accepted with one would fail later, when its event is stored), and ids,
@@ -35,6 +36,8 @@ from workers.envelope import FieldError
 from workers.metrics import API_INPUT_REFUSED
 
 INBOUND_PREFIX = "/webhooks/"
+CONSOLE_PREFIX = "/console/"
+FORM_MEDIA = "application/x-www-form-urlencoded"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
@@ -126,16 +129,14 @@ class RequestLimitsMiddleware:
         if not body.strip():
             return
         inbound = scope["path"].startswith(INBOUND_PREFIX)
-        if not inbound and not _is_json(_header(scope, b"content-type")):
-            raise Refusal(
-                415, "media_type", "(header) content-type", "the body must be application/json"
-            )
+        forms = inbound or scope["path"].startswith(CONSOLE_PREFIX)
+        _check_media(scope, inbound)
         if not inbound and not _is_utf8(body):
             raise Refusal(422, "encoding", "(body)", "not valid UTF-8")
         if body.lstrip()[:1] in (b"{", b"[") and nested_deeper_than(body, self.limits.max_depth):
             message = f"JSON nested deeper than {self.limits.max_depth} levels"
             raise Refusal(422, "too_deep", "(body)", message)
-        if _ESCAPED_NUL.search(body) or (inbound and _FORM_NUL.search(body)):
+        if _ESCAPED_NUL.search(body) or (forms and _FORM_NUL.search(body)):
             message = "contains a NUL character (\\u0000), which cannot be stored"
             raise Refusal(422, "control_char", "(body)", message)
 
@@ -147,6 +148,23 @@ async def _next_message(receive: Receive, deadline: float) -> Message:
             return await receive()
     except TimeoutError:
         raise Refusal(408, "timeout", "(body)", "the request body did not arrive in time") from None
+
+
+def _check_media(scope: Scope, inbound: bool) -> None:
+    """JSON on API routes, url-encoded forms on console pages, anything on inbound routes."""
+    media = _header(scope, b"content-type")
+    if inbound:
+        return
+    if scope["path"].startswith(CONSOLE_PREFIX):
+        if media.split(";", 1)[0].strip().lower() != FORM_MEDIA:
+            raise Refusal(
+                415, "media_type", "(header) content-type", f"the body must be {FORM_MEDIA}"
+            )
+        return
+    if not _is_json(media):
+        raise Refusal(
+            415, "media_type", "(header) content-type", "the body must be application/json"
+        )
 
 
 def _check_target(scope: Scope) -> None:

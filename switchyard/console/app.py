@@ -1,0 +1,56 @@
+"""Mount the console on an API app: its routers (outside the OpenAPI), static files, the
+security headers, the session store and the two page-level exception handlers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from switchyard.app import Runtime
+from switchyard.console.guard import OrgRequired, PageProblem, SignInRequired, current_session
+from switchyard.console.headers import ConsoleHeaders
+from switchyard.console.pages import (
+    connections,
+    dead_letters,
+    overview,
+    routes,
+    signin,
+    syncs,
+    webhooks,
+)
+from switchyard.console.sessions import SessionStore
+from switchyard.console.web import STATIC_DIR, render
+from switchyard.services.overview import org_choices
+
+PAGES = (signin, overview, dead_letters, connections, syncs, webhooks, routes)
+
+
+def install_console(app: FastAPI, runtime: Runtime) -> None:
+    """Serve the console at ``/console`` from ``app``."""
+    app.state.console_sessions = SessionStore(runtime.redis, runtime.settings.workers.namespace)
+    for page in PAGES:
+        app.include_router(page.router, prefix="/console", include_in_schema=False)
+    app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
+    app.add_exception_handler(SignInRequired, _to_sign_in)
+    app.add_exception_handler(PageProblem, _problem_page)
+    app.add_exception_handler(OrgRequired, _org_picker)
+    app.add_middleware(ConsoleHeaders)
+
+
+async def _to_sign_in(request: Request, exc: Exception) -> Response:
+    return RedirectResponse("/console/sign-in", status_code=303)
+
+
+async def _problem_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, PageProblem)
+    context = {"title": f"Error {exc.status}", "message": exc.message}
+    return render(request, "error.html", context, session=None, status_code=exc.status)
+
+
+async def _org_picker(request: Request, exc: Exception) -> Response:
+    """Admin sessions act for one org at a time on org pages: list the orgs to choose from."""
+    session = current_session(request)
+    orgs = org_choices(request.app.state.runtime.sessions)
+    context = {"title": "Choose an organization", "orgs": orgs, "path": request.url.path}
+    return render(request, "choose_org.html", context, session=session)

@@ -1,0 +1,106 @@
+"""Dead letters: filter and page through them, inspect one, replay one or a selection,
+purge with a confirmation step. Replays and purges are audited by :mod:`producers.replay`
+itself (``dlq.replayed``, ``dlq.purged``), with the console session as the actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from producers import replay as dlq
+from switchyard.console.guard import CheckedForm, ConsoleRuntime, PageProblem, SignedIn
+from switchyard.console.sessions import ConsoleSession
+from switchyard.console.web import first, render
+from switchyard.services import dead_letters
+
+router = APIRouter(prefix="/dead-letters")
+
+
+@contextmanager
+def _mapped() -> Iterator[None]:
+    """Bad filters -> 422 naming the field; unknown (or another org's) dead jobs -> 404."""
+    try:
+        yield
+    except dlq.InvalidSelectionError as exc:
+        raise PageProblem(422, str(exc)) from None
+    except dlq.UnknownDeadJobsError as exc:
+        raise PageProblem(404, str(exc)) from None
+
+
+@router.get("", response_class=HTMLResponse)
+def list_page(
+    request: Request, session: SignedIn, runtime: ConsoleRuntime, offset: int = 0
+) -> Response:
+    """A page of dead letters matching the filters in the query string."""
+    filters = {name: request.query_params.get(name) for name in dead_letters.FILTERS}
+    with _mapped():
+        chosen = dead_letters.selection(runtime.sessions, session.org_id, filters)
+        found = dead_letters.page(runtime.sessions, chosen, max(0, offset))
+    context = {"title": "Dead letters", "page": found, "filters": filters}
+    return render(request, "dead-letters/list.html", context, session=session)
+
+
+@router.get("/{dead_job_id}", response_class=HTMLResponse)
+def detail_page(
+    dead_job_id: str, request: Request, session: SignedIn, runtime: ConsoleRuntime
+) -> Response:
+    """One dead letter: envelope, error, traceback summary, attempts, replay history."""
+    with _mapped():
+        dead = dead_letters.show(runtime.sessions, session.org_id, dead_job_id)
+    context = {"title": f"Dead letter {dead_job_id}", "dead": dead}
+    return render(request, "dead-letters/detail.html", context, session=session)
+
+
+@router.post("/replay", response_class=HTMLResponse)
+async def replay(
+    request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
+) -> Response:
+    """Replay the checked dead letters (or every one matching the filters)."""
+
+    def run() -> dict[str, Any]:
+        chosen = _chosen(runtime, session, form)
+        return dlq.replay(
+            runtime.sessions, runtime.enqueuer.enqueue, chosen, actor=session.actor
+        ).as_dict()
+
+    with _mapped():
+        report = await run_in_threadpool(run)
+    context = {"title": "Replayed", "report": report}
+    return render(request, "dead-letters/replayed.html", context, session=session)
+
+
+@router.post("/purge", response_class=HTMLResponse)
+async def purge(
+    request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
+) -> Response:
+    """Ask for confirmation (how many, which), then purge for good once confirmed."""
+    with _mapped():
+        chosen = await run_in_threadpool(_chosen, runtime, session, form)
+        if first(form, "confirm") != "yes":
+            count = dead_letters.page(runtime.sessions, chosen, 0).total
+            context = {"title": "Confirm purge", "count": count, "form": form}
+            return render(request, "dead-letters/confirm_purge.html", context, session=session)
+        report = await run_in_threadpool(
+            lambda: dlq.purge(runtime.sessions, chosen, actor=session.actor).as_dict()
+        )
+    context = {"title": "Purged", "count": report["count"]}
+    return render(request, "dead-letters/purged.html", context, session=session)
+
+
+def _chosen(runtime: Any, session: ConsoleSession, form: dict[str, list[str]]) -> dlq.Selection:
+    """What a replay/purge form names: checked ids, or the filters (``scope=filter``)."""
+    ids = [i for i in form.get("id", []) if i.strip()]
+    filters = {name: first(form, name) for name in dead_letters.FILTERS}
+    by_filter = first(form, "scope") == "filter"
+    if not ids and not by_filter:
+        raise PageProblem(422, "id: tick at least one dead letter, or act on the filter.")
+    chosen = dead_letters.selection(
+        runtime.sessions, session.org_id, filters if by_filter else {}, ids=ids
+    )
+    dlq.require_scope(chosen, everything=False, verb=first(form, "verb") or "act on")
+    return chosen

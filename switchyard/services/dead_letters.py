@@ -1,0 +1,60 @@
+"""Dead letters as an org-scoped operator sees them: :mod:`producers.replay` with the org
+forced into every selection, so an org session can list, inspect, replay and purge only its
+own dead jobs (another org's dead job is "not found", like one that never existed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from producers import replay as dlq
+
+FILTERS = ("org", "provider", "kind", "error_class", "since", "until")
+PAGE_SIZE = 50
+
+
+def selection(
+    sessions: sessionmaker[Session],
+    scope_org: str | None,
+    filters: Mapping[str, str | None],
+    *,
+    ids: Iterable[str] = (),
+    limit: int | None = None,
+) -> dlq.Selection:
+    """The dead jobs meant by ``filters`` and ``ids``, within ``scope_org`` (None: all orgs);
+    :class:`~producers.replay.InvalidSelectionError` names any bad field."""
+    wanted = {name: filters.get(name) or None for name in FILTERS}
+    with sessions() as session:
+        chosen = dlq.parse_selection(
+            session,
+            org=wanted["org"],
+            provider=wanted["provider"],
+            kind=wanted["kind"],
+            error_class=wanted["error_class"],
+            since=wanted["since"],
+            until=wanted["until"],
+            ids=list(ids),
+            limit=limit,
+        )
+    if scope_org is None:
+        return chosen
+    return replace(chosen, where=replace(chosen.where, org_id=scope_org))
+
+
+def page(sessions: sessionmaker[Session], chosen: dlq.Selection, offset: int) -> dlq.DeadJobPage:
+    """One page of :data:`PAGE_SIZE` dead jobs, most recently dead first."""
+    return dlq.list_dead_jobs(sessions, replace(chosen, limit=PAGE_SIZE), offset=offset)
+
+
+def show(
+    sessions: sessionmaker[Session], scope_org: str | None, dead_job_id: str
+) -> dict[str, Any]:
+    """One dead job in full; :class:`~producers.replay.UnknownDeadJobsError` when it does not
+    exist or belongs to another org than ``scope_org``."""
+    found = dlq.show_dead_job(sessions, dead_job_id)
+    if scope_org is not None and found["org_id"] != scope_org:
+        raise dlq.UnknownDeadJobsError([dead_job_id])
+    return found
