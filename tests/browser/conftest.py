@@ -1,0 +1,172 @@
+"""A live ``switchyard api`` (uvicorn in a thread) on real Redis and PostgreSQL, seeded with
+two orgs, and headless Chromium driven by Playwright — the system ``/usr/bin/chromium``,
+never a downloaded browser. Without Chromium or Playwright the tests skip, and fail under
+``SWITCHYARD_REQUIRE_SERVICES=1`` (as a missing Redis does)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from producers import webhook_admin
+from producers.routes import create_route
+from providers.sandbox import Sandbox
+from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.api.app import create_app
+from switchyard.app import Runtime, build_runtime
+from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unavailable, unique
+from tests.integration.actions.connections import connect
+from tests.integration.dlq.conftest import park
+from tests.integration.routes.qr_route import QR_ROUTE, connect_qr_providers
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+SLACK_URL = "https://hooks.slack.com/services/T0SECRET/B0SECRET/XyZsecretPart"
+DESKTOP = {"width": 1100, "height": 720}
+
+
+@dataclass
+class Seeded:
+    """What the console serves: the runtime, its URL, two orgs with keys and objects."""
+
+    rt: Runtime
+    url: str
+    admin: str
+    org_a: str
+    key_a: str
+    org_b: str
+    key_b: str
+    objects: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless system Chromium."""
+    if not CHROMIUM.exists():
+        unavailable("Chromium", FileNotFoundError(str(CHROMIUM)))
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        unavailable("Playwright", exc)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def console(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Seeded]:
+    """The API (console included) served on a free loopback port, on real services."""
+    namespace = "t" + uuid.uuid4().hex[:10]
+    _SESSION_NAMESPACES.add(namespace)
+    settings = runtime_settings(
+        backend="servers",
+        tmp_path=tmp_path_factory.mktemp("console"),
+        namespace=namespace,
+        request=request,
+    )
+    rt = build_runtime(settings, sandbox=Sandbox(seed=1))
+    try:
+        with _served(rt) as url:
+            yield _seed(rt, url)
+    finally:
+        rt.close()
+
+
+def _seed(rt: Runtime, url: str) -> Seeded:
+    with rt.sessions.begin() as session:
+        orgs, keys = OrganizationRepository(session), ApiKeyRepository(session)
+        a, b = orgs.create(unique("acme")).id, orgs.create(unique("globex")).id
+        admin = keys.create(None, "ops").key.reveal()
+        key_a, key_b = (
+            keys.create(a, "console").key.reveal(),
+            keys.create(b, "console").key.reveal(),
+        )
+    for org in (a, b):
+        connect(rt, org, "stripe")
+    connect_qr_providers(rt, a)
+    create_route(rt.sessions, rt.catalog, a, QR_ROUTE)
+    endpoint = webhook_admin.create_endpoint(
+        rt.sessions,
+        rt.keyring,
+        a,
+        {"url": SLACK_URL, "description": "ops-alerts"},
+        policy=rt.outbound_policy,
+    )
+    noop = {"kind": "action", "payload": {"action": "noop"}, "idempotency_key": None}
+    objects = {
+        "endpoint": endpoint["id"],
+        "endpoint_secret": endpoint["secret"],
+        "dead_a": park(rt, a, **noop),
+        "dead_b": park(rt, b, **noop),
+        "connection_b": _connection_id(rt, b),
+    }
+    return Seeded(rt, url, admin, a, key_a, b, key_b, objects)
+
+
+def _connection_id(rt: Runtime, org: str) -> str:
+    from switchyard.connections.records import list_connections
+
+    return str(list_connections(rt, org, provider="stripe")[0]["id"])
+
+
+class _Served:
+    def __init__(self, rt: Runtime) -> None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        config = uvicorn.Config(create_app(rt), host="127.0.0.1", port=self.port, log_level="error")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "console server did not start"
+            time.sleep(0.02)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def _served(rt: Runtime) -> _Served:
+    return _Served(rt)
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile (no cookies) at desktop size."""
+    ctx = browser.new_context(viewport=DESKTOP)
+    yield ctx
+    ctx.close()
+
+
+def sign_in(context: Any, console: Seeded, key: str) -> Any:
+    """Sign in through the form; returns the page, on the Overview."""
+    page = context.new_page()
+    page.goto(f"{console.url}/console/sign-in")
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/console/overview")
+    return page
+
+
+def shot(page: Any, name: str) -> None:
+    """Save the page as ``docs/console/<name>.png`` (what the README shows)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
