@@ -16,6 +16,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +120,16 @@ class _OutcomeRecorder(Middleware):
 
 def run_demo(jobs_per_org: int = 100, seed: int = 7, threads: int = 8) -> DemoReport:
     """Run the demo in a temporary data dir and return its report."""
+    with demo_runtime(jobs_per_org, seed, threads) as (_runtime, report):
+        return report
+
+
+@contextmanager
+def demo_runtime(
+    jobs_per_org: int = 100, seed: int = 7, threads: int = 8
+) -> Iterator[tuple[Runtime, DemoReport]]:
+    """Run the demo and keep its runtime open until the block ends (``demo --serve`` browses
+    the data in the console meanwhile)."""
     with tempfile.TemporaryDirectory(prefix="switchyard-demo-") as tmp:
         settings = load_settings(
             redis_url=None,
@@ -128,7 +140,7 @@ def run_demo(jobs_per_org: int = 100, seed: int = 7, threads: int = 8) -> DemoRe
         )
         runtime = build_runtime(settings)
         try:
-            return _run(runtime, jobs_per_org, random.Random(seed), threads)
+            yield runtime, _run(runtime, jobs_per_org, random.Random(seed), threads)
         finally:
             runtime.close()
 

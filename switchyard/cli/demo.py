@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from contextlib import ExitStack
+from typing import Annotated, Any
 
 import typer
 
 from switchyard.cli.common import console, print_json, print_table
-from switchyard.demo import run_demo
+from switchyard.cli.serve import serve_console
+from switchyard.demo import demo_runtime
 from switchyard.logs import configure_logging
 
 OUTCOMES = ("succeeded", "retried", "deferred", "dead_lettered")
@@ -33,14 +35,27 @@ def demo(
     ] = 100,
     seed: Annotated[int, typer.Option(help="Seed for the job mix.")] = 7,
     verbose: Annotated[bool, typer.Option("--verbose", help="Show every job's log line.")] = False,
+    serve: Annotated[
+        bool,
+        typer.Option("--serve", help="Afterwards, serve the API and /console on the demo's data."),
+    ] = False,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port for --serve.")] = 8000,
 ) -> None:
     """Run jobs for several orgs in-process (fakeredis, SQLite) and report what happened."""
     configure_logging("INFO" if verbose else "ERROR")
-    with console.status("running the embedded pipeline...", spinner="dots"):
-        report = run_demo(jobs_per_org=jobs_per_org, seed=seed).as_dict()
-    if json_output:
-        print_json(report)
-        return
+    with ExitStack() as stack:
+        with console.status("running the embedded pipeline...", spinner="dots"):
+            runtime, done = stack.enter_context(demo_runtime(jobs_per_org=jobs_per_org, seed=seed))
+        report = done.as_dict()
+        if json_output:
+            print_json(report)
+        else:
+            _print_report(report)
+        if serve:
+            serve_console(runtime, port)
+
+
+def _print_report(report: dict[str, Any]) -> None:
     jobs = report["jobs"]
     print_table(
         "Jobs",

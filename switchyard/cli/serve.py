@@ -7,7 +7,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
+from switchyard.app import Runtime
 from switchyard.cli.common import service_runtime
 
 
@@ -27,3 +29,18 @@ def api(
             log_level=settings.log_level.lower(),
             log_config=None,  # access and error lines through our handler, in our format
         )
+
+
+def serve_console(runtime: Runtime, port: int) -> None:
+    """Serve ``runtime`` (the demo's, still open) on loopback until Ctrl-C, with a fresh
+    admin key to sign in to the console with — printed once, valid for this run only."""
+    with runtime.sessions.begin() as session:
+        key = ApiKeyRepository(session).create(None, "demo console").key.reveal()
+    typer.echo(f"console: http://127.0.0.1:{port}/console  (sign in with {key}; Ctrl-C stops)")
+    uvicorn.run(
+        create_app(runtime),
+        host="127.0.0.1",
+        port=port,
+        log_level=runtime.settings.log_level.lower(),
+        log_config=None,
+    )
