@@ -21,7 +21,9 @@ from producers import webhook_admin
 from producers.routes import create_route
 from providers.sandbox import Sandbox
 from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.events import EventRepository
 from storage.repositories.organizations import OrganizationRepository
+from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unavailable, unique
@@ -107,6 +109,7 @@ def _seed(rt: Runtime, url: str) -> Seeded:
     )
     noop = {"kind": "action", "payload": {"action": "noop"}, "idempotency_key": None}
     objects = {
+        "delivery": _failed_delivery(rt, a, endpoint["id"]),
         "endpoint": endpoint["id"],
         "endpoint_secret": endpoint["secret"],
         "dead_a": park(rt, a, **noop),
@@ -114,6 +117,21 @@ def _seed(rt: Runtime, url: str) -> Seeded:
         "connection_b": _connection_id(rt, b),
     }
     return Seeded(rt, url, admin, a, key_a, b, key_b, objects)
+
+
+def _failed_delivery(rt: Runtime, org: str, endpoint_id: str) -> str:
+    """A delivery whose two attempts failed (a 503, then a timeout), as a worker logs them."""
+    with rt.sessions.begin() as session:
+        event, _ = EventRepository(session, org).record("order.paid", {"order": "A-1"})
+        deliveries = WebhookDeliveryRepository(session, org)
+        delivery = deliveries.ensure(endpoint_id, event)
+        deliveries.record_attempt(
+            delivery, AttemptRecord("retried", 503, 84, "busy"), status="pending"
+        )
+        deliveries.record_attempt(
+            delivery, AttemptRecord("failed", None, 10_000, error="read timeout"), status="failed"
+        )
+        return delivery.id
 
 
 def _connection_id(rt: Runtime, org: str) -> str:

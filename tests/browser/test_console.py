@@ -107,6 +107,23 @@ def test_an_endpoint_is_disabled_and_enabled_with_its_url_masked(
     assert actions == {"webhook_endpoint.disabled", "webhook_endpoint.enabled"}
 
 
+def test_a_failed_delivery_shows_its_attempts_and_is_replayed(
+    context: Any, console: Seeded
+) -> None:
+    """The delivery page lists each attempt's status and timing; replay queues a new round."""
+    page = sign_in(context, console, console.key_a)
+    nav(page, "Webhooks")
+    page.get_by_role("link", name=console.objects["delivery"][:12]).click()
+    attempts = page.locator("tbody tr")
+    assert attempts.count() == 2
+    assert "503" in attempts.nth(0).inner_text() and "84 ms" in attempts.nth(0).inner_text()
+    assert "read timeout" in attempts.nth(1).inner_text()
+    shot(page, "delivery")
+    page.get_by_role("button", name="Replay delivery").click()
+    assert page.get_by_role("status").inner_text().startswith("Replay queued as job")
+    assert audited(console, "webhook_delivery.replayed")
+
+
 def test_a_connection_is_checked(context: Any, console: Seeded) -> None:
     """Check a Stripe connection from its page: the provider accepts it; no key shows."""
     page = sign_in(context, console, console.key_a)

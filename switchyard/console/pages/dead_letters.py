@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from producers import replay as dlq
+from switchyard.app import Runtime
 from switchyard.console.guard import CheckedForm, ConsoleRuntime, PageProblem, SignedIn
 from switchyard.console.sessions import ConsoleSession
 from switchyard.console.web import first, render
@@ -92,7 +93,7 @@ async def purge(
     return render(request, "dead-letters/purged.html", context, session=session)
 
 
-def _chosen(runtime: Any, session: ConsoleSession, form: dict[str, list[str]]) -> dlq.Selection:
+def _chosen(runtime: Runtime, session: ConsoleSession, form: dict[str, list[str]]) -> dlq.Selection:
     """What a replay/purge form names: checked ids, or the filters (``scope=filter``)."""
     ids = [i for i in form.get("id", []) if i.strip()]
     filters = {name: first(form, name) for name in dead_letters.FILTERS}

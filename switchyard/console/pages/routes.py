@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from producers import routes
 from storage.errors import NotFoundError
+from switchyard.app import Runtime
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
@@ -69,7 +70,7 @@ def test_route(
     return render(request, "routes/detail.html", context, session=session)
 
 
-def _context(runtime: Any, org: str, ref: str) -> dict[str, Any]:
+def _context(runtime: Runtime, org: str, ref: str) -> dict[str, Any]:
     try:
         route = routes.show_route(runtime.sessions, org, ref)
     except NotFoundError as exc:
