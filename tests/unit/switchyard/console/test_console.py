@@ -124,3 +124,19 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(client: TestClient, r
     assert sign_in(client, key) == 303
     answer = client.post("/console/dead-letters/purge", data={"id": "x", "confirm": "yes"})
     assert answer.status_code == 403 and "security token" in answer.text
+
+
+def test_the_session_cookie_is_secure_over_tls(rt: Runtime) -> None:
+    """Served over https the cookie is Secure, besides HttpOnly and SameSite=Strict."""
+    _, key = issue_key(rt, None)
+    with TestClient(create_app(rt), base_url="https://testserver") as tls:
+        form = tls.get("/console/sign-in").text
+        token = re.search(r'name="csrf" value="([^"]+)"', form)
+        assert token is not None
+        answer = tls.post(
+            "/console/sign-in",
+            data={"api_key": key, "csrf": token.group(1)},
+            follow_redirects=False,
+        )
+    cookie = next(v for k, v in answer.headers.multi_items() if v.startswith(f"{COOKIE}="))
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
