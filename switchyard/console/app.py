@@ -6,9 +6,16 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from switchyard.app import Runtime
-from switchyard.console.guard import OrgRequired, PageProblem, SignInRequired, current_session
+from switchyard.console.guard import (
+    OrgRequired,
+    PageProblem,
+    SignInRequired,
+    current_session,
+    optional_session,
+)
 from switchyard.console.headers import ConsoleHeaders
 from switchyard.console.pages import (
     connections,
@@ -45,12 +52,13 @@ async def _to_sign_in(request: Request, exc: Exception) -> Response:
 async def _problem_page(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PageProblem)
     context = {"title": f"Error {exc.status}", "message": exc.message}
-    return render(request, "error.html", context, session=None, status_code=exc.status)
+    session = await run_in_threadpool(optional_session, request)
+    return render(request, "error.html", context, session=session, status_code=exc.status)
 
 
 async def _org_picker(request: Request, exc: Exception) -> Response:
     """Admin sessions act for one org at a time on org pages: list the orgs to choose from."""
-    session = current_session(request)
-    orgs = org_choices(request.app.state.runtime.sessions)
+    session = await run_in_threadpool(current_session, request)
+    orgs = await run_in_threadpool(org_choices, request.app.state.runtime.sessions)
     context = {"title": "Choose an organization", "orgs": orgs, "path": request.url.path}
     return render(request, "choose_org.html", context, session=session)

@@ -53,9 +53,17 @@ def store_of(request: Request) -> SessionStore:
 
 def current_session(request: Request) -> ConsoleSession:
     """The live session of the request's cookie whose key is still active, or redirect."""
+    found = optional_session(request)
+    if found is None:
+        raise SignInRequired
+    return found
+
+
+def optional_session(request: Request) -> ConsoleSession | None:
+    """:func:`current_session`, or None when signed out (error pages keep the navigation)."""
     found = store_of(request).get(request.cookies.get(COOKIE, ""))
     if found is None or not _key_active(runtime_of(request), found.key_id):
-        raise SignInRequired
+        return None
     return found
 
 
@@ -108,6 +116,8 @@ def audit(
         )
 
 
+PostedForm = Annotated[dict[str, list[str]], Depends(form_of)]
+"""A form read before any session exists (sign-in); handlers taking it can stay sync."""
 SignedIn = Annotated[ConsoleSession, Depends(current_session)]
 CheckedForm = Annotated[dict[str, list[str]], Depends(checked_form)]
 ConsoleRuntime = Annotated[Runtime, Depends(runtime_of)]

@@ -69,12 +69,16 @@ class SessionStore:
         """The live session of ``token``, or None (unknown, expired or revoked)."""
         if not token or len(token) > 100:
             return None
-        raw: dict[bytes, bytes] = self._redis.hgetall(session_key(self._namespace, token))  # type: ignore[assignment]
+        raw = self._redis.hgetall(session_key(self._namespace, token))
         if not raw:
             return None
-        data = {k.decode(): v.decode() for k, v in raw.items()}
+        data = {_text(k): _text(v) for k, v in dict(raw).items()}
         return ConsoleSession(data["key_id"], data["org_id"] or None, data["csrf"])
 
     def revoke(self, token: str) -> None:
         """End the session now (sign-out)."""
         self._redis.delete(session_key(self._namespace, token))
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -8,7 +8,6 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from switchyard.connections import check as checks
 from switchyard.connections import records
@@ -27,27 +26,27 @@ router = APIRouter(prefix="/connections")
 T = TypeVar("T")
 
 
-async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a connections function; its errors (404 for another org's) become error pages."""
     try:
-        return await run_in_threadpool(fn, *args, **kwargs)
+        return fn(*args, **kwargs)
     except ConnectError as exc:
         raise PageProblem(exc.status, f"{exc.field}: {exc.message}") from None
 
 
 @router.get("", response_class=HTMLResponse)
-async def list_page(
+def list_page(
     request: Request, session: SignedIn, runtime: ConsoleRuntime, org_id: str | None = None
 ) -> Response:
     """The org's connections."""
     org = scope_org(session, org_id)
-    items = await _call(records.list_connections, runtime, org)
+    items = _call(records.list_connections, runtime, org)
     context = {"title": "Connections", "items": items, "org_id": org}
     return render(request, "connections/list.html", context, session=session)
 
 
 @router.get("/{connection_id}", response_class=HTMLResponse)
-async def detail_page(
+def detail_page(
     connection_id: str,
     request: Request,
     session: SignedIn,
@@ -56,13 +55,13 @@ async def detail_page(
 ) -> Response:
     """One connection; 404 when it is not the org's."""
     org = scope_org(session, org_id)
-    item = await _call(records.show_connection, runtime, org, connection_id)
+    item = _call(records.show_connection, runtime, org, connection_id)
     context = {"title": f"Connection {item['provider']}/{item['name']}", "item": item}
     return render(request, "connections/detail.html", context, session=session)
 
 
 @router.post("/{connection_id}/check", response_class=HTMLResponse)
-async def check(
+def check(
     connection_id: str,
     request: Request,
     session: SignedIn,
@@ -71,8 +70,8 @@ async def check(
 ) -> Response:
     """Call the provider's cheap authenticated request and show the outcome."""
     org = scope_org(session, first(form, "org_id"))
-    item = await _call(records.show_connection, runtime, org, connection_id)
-    result = (await _call(checks.check_connection, runtime, org, connection_id)).as_dict()
+    item = _call(records.show_connection, runtime, org, connection_id)
+    result = (_call(checks.check_connection, runtime, org, connection_id)).as_dict()
     details = {"ok": result["ok"], "status": result["status"]}
     audit(
         runtime,
@@ -91,7 +90,7 @@ async def check(
 
 
 @router.post("/{connection_id}/disconnect", response_class=HTMLResponse)
-async def disconnect(
+def disconnect(
     connection_id: str,
     request: Request,
     session: SignedIn,
@@ -100,7 +99,7 @@ async def disconnect(
 ) -> Response:
     """Forget the secrets; the connection stays listed as ``disconnected`` (audited)."""
     org = scope_org(session, first(form, "org_id"))
-    item = await _call(records.disconnect, runtime, org, connection_id, actor=session.actor)
+    item = _call(records.disconnect, runtime, org, connection_id, actor=session.actor)
     context = {
         "title": f"Connection {item['provider']}/{item['name']}",
         "item": item,

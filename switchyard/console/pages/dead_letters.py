@@ -6,11 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from producers import replay as dlq
 from switchyard.app import Runtime
@@ -58,37 +56,30 @@ def detail_page(
 
 
 @router.post("/replay", response_class=HTMLResponse)
-async def replay(
+def replay(
     request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
 ) -> Response:
     """Replay the checked dead letters (or every one matching the filters)."""
-
-    def run() -> dict[str, Any]:
-        chosen = _chosen(runtime, session, form)
-        return dlq.replay(
-            runtime.sessions, runtime.enqueuer.enqueue, chosen, actor=session.actor
-        ).as_dict()
-
     with _mapped():
-        report = await run_in_threadpool(run)
+        chosen = _chosen(runtime, session, form)
+        enqueue = runtime.enqueuer.enqueue
+        report = dlq.replay(runtime.sessions, enqueue, chosen, actor=session.actor).as_dict()
     context = {"title": "Replayed", "report": report}
     return render(request, "dead-letters/replayed.html", context, session=session)
 
 
 @router.post("/purge", response_class=HTMLResponse)
-async def purge(
+def purge(
     request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
 ) -> Response:
     """Ask for confirmation (how many, which), then purge for good once confirmed."""
     with _mapped():
-        chosen = await run_in_threadpool(_chosen, runtime, session, form)
+        chosen = _chosen(runtime, session, form)
         if first(form, "confirm") != "yes":
             count = dead_letters.page(runtime.sessions, chosen, 0).total
             context = {"title": "Confirm purge", "count": count, "form": form}
             return render(request, "dead-letters/confirm_purge.html", context, session=session)
-        report = await run_in_threadpool(
-            lambda: dlq.purge(runtime.sessions, chosen, actor=session.actor).as_dict()
-        )
+        report = dlq.purge(runtime.sessions, chosen, actor=session.actor).as_dict()
     context = {"title": "Purged", "count": report["count"]}
     return render(request, "dead-letters/purged.html", context, session=session)
 

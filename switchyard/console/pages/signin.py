@@ -19,12 +19,13 @@ from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
     PageProblem,
+    PostedForm,
     SignedIn,
     audit,
     store_of,
 )
 from switchyard.console.sessions import DEFAULT_LIFETIME
-from switchyard.console.web import first, form_of, render
+from switchyard.console.web import first, render
 
 router = APIRouter()
 PRE_COOKIE = "sy_console_signin"
@@ -40,9 +41,8 @@ def sign_in_page(request: Request) -> Response:
 
 
 @router.post("/sign-in")
-async def sign_in(request: Request, runtime: ConsoleRuntime) -> Response:
+def sign_in(request: Request, form: PostedForm, runtime: ConsoleRuntime) -> Response:
     """Exchange the API key for a session, or show the form again with the reason."""
-    form = await form_of(request)
     expected = request.cookies.get(PRE_COOKIE, "")
     if not expected or not hmac.compare_digest(first(form, "csrf") or "", expected):
         raise PageProblem(403, "The sign-in form expired; open it again.")

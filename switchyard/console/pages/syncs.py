@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.concurrency import run_in_threadpool
 
 from producers.syncs import SyncTarget, SyncTrigger
 from providers.syncs.spec import load_sync_models
@@ -40,7 +39,7 @@ def syncs_page(
 
 
 @router.post("/trigger", response_class=HTMLResponse)
-async def trigger(
+def trigger(
     request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
 ) -> Response:
     """Start a sync of one connection's model, or join the one running."""
@@ -54,9 +53,7 @@ async def trigger(
         name or "default",
     )
     try:
-        done = await run_in_threadpool(
-            SyncTrigger(runtime.sessions, runtime.enqueuer).trigger, target
-        )
+        done = SyncTrigger(runtime.sessions, runtime.enqueuer).trigger(target)
     except InvalidJobError as exc:
         raise PageProblem(422, str(exc)) from None
     details = {"provider": provider, "model": target.model, "result": done.result}
