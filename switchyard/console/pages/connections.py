@@ -20,6 +20,7 @@ from switchyard.console.guard import (
     audit,
     scope_org,
 )
+from switchyard.console.sessions import ConsoleSession
 from switchyard.console.web import first, render
 
 router = APIRouter(prefix="/connections")
@@ -56,8 +57,7 @@ def detail_page(
     """One connection; 404 when it is not the org's."""
     org = scope_org(session, org_id)
     item = _call(records.show_connection, runtime, org, connection_id)
-    context = {"title": f"Connection {item['provider']}/{item['name']}", "item": item}
-    return render(request, "connections/detail.html", context, session=session)
+    return _detail(request, session, item)
 
 
 @router.post("/{connection_id}/check", response_class=HTMLResponse)
@@ -71,22 +71,11 @@ def check(
     """Call the provider's cheap authenticated request and show the outcome."""
     org = scope_org(session, first(form, "org_id"))
     item = _call(records.show_connection, runtime, org, connection_id)
-    result = (_call(checks.check_connection, runtime, org, connection_id)).as_dict()
+    result = _call(checks.check_connection, runtime, org, connection_id).as_dict()
     details = {"ok": result["ok"], "status": result["status"]}
-    audit(
-        runtime,
-        session,
-        "connection.checked",
-        org_id=org,
-        subject=("connection", connection_id),
-        details=details,
-    )
-    context = {
-        "title": f"Connection {item['provider']}/{item['name']}",
-        "item": item,
-        "check": result,
-    }
-    return render(request, "connections/detail.html", context, session=session)
+    subject = ("connection", connection_id)
+    audit(runtime, session, "connection.checked", org_id=org, subject=subject, details=details)
+    return _detail(request, session, item, check=result)
 
 
 @router.post("/{connection_id}/disconnect", response_class=HTMLResponse)
@@ -100,9 +89,12 @@ def disconnect(
     """Forget the secrets; the connection stays listed as ``disconnected`` (audited)."""
     org = scope_org(session, first(form, "org_id"))
     item = _call(records.disconnect, runtime, org, connection_id, actor=session.actor)
-    context = {
-        "title": f"Connection {item['provider']}/{item['name']}",
-        "item": item,
-        "done": "Disconnected.",
-    }
+    return _detail(request, session, item, done="Disconnected.")
+
+
+def _detail(
+    request: Request, session: ConsoleSession, item: dict[str, Any], **extra: Any
+) -> Response:
+    """A connection's page, with the outcome of what was just done (``extra``)."""
+    context = {"title": f"Connection {item['provider']}/{item['name']}", "item": item, **extra}
     return render(request, "connections/detail.html", context, session=session)
