@@ -21,14 +21,15 @@ from producers import webhook_admin
 from producers.routes import create_route
 from providers.sandbox import Sandbox
 from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.events import EventRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
+from switchyard.services.dead_letters import PAGE_SIZE
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unavailable, unique
 from tests.integration.actions.connections import connect
-from tests.integration.dlq.conftest import park
 from tests.integration.routes.qr_route import QR_ROUTE, connect_qr_providers
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -107,16 +108,57 @@ def _seed(rt: Runtime, url: str) -> Seeded:
         {"url": SLACK_URL, "description": "ops-alerts"},
         policy=rt.outbound_policy,
     )
-    noop = {"kind": "action", "payload": {"action": "noop"}, "idempotency_key": None}
     objects = {
         "delivery": _failed_delivery(rt, a, endpoint["id"]),
         "endpoint": endpoint["id"],
         "endpoint_secret": endpoint["secret"],
-        "dead_a": park(rt, a, **noop),
-        "dead_b": park(rt, b, **noop),
+        "dead_a": _dead(rt, a, "noop", "transient", "HubSpot answered 503 on 5 attempts"),
+        "dead_b": _dead(rt, b, "noop", "transient", "HubSpot answered 503 on 5 attempts"),
         "connection_b": _connection_id(rt, b),
     }
+    for provider, action, error_class, message in EXTRA_DEAD:
+        _dead(rt, a, action, error_class, message, provider)
+    for n in range(PAGE_SIZE + 5):  # org B's dead letters fill more than one page
+        _dead(rt, b, "noop", "transient", f"Stripe timed out (seeded {n})")
     return Seeded(rt, url, admin, a, key_a, b, key_b, objects)
+
+
+EXTRA_DEAD = [
+    ("hubspot", "upsert_contact", "permanent", "HubSpot refused the contact: 400 INVALID_EMAIL"),
+    ("slack", "post_message", "auth", "Slack answered 401 invalid_auth after a refresh"),
+    ("google_sheets", "append_row", "rate_limited", "Sheets quota exhausted after 5 deferrals"),
+]
+
+
+def _dead(
+    rt: Runtime, org: str, action: str, error_class: str, message: str, provider: str = "hubspot"
+) -> str:
+    """One dead job as the dead-letter middleware writes it; replaying a noop succeeds."""
+    job_id = uuid.uuid4().hex
+    envelope = {
+        "id": job_id,
+        "kind": "action",
+        "org_id": org,
+        "provider": provider,
+        "connection": "default",
+        "payload": {"action": action},
+        "priority": 5,
+        "correlation_id": "order-" + job_id[:6],
+    }
+    failed = FailedJob(
+        job_id=job_id,
+        org_id=org,
+        queue="action",
+        kind="action",
+        provider=provider,
+        envelope=envelope,
+        error_class=error_class,
+        error_message=message,
+        traceback_summary=f"workers.errors.JobError: {message}",
+        attempts=5,
+    )
+    with rt.sessions.begin() as session:
+        return AdminDeadJobRepository(session).add(failed).id
 
 
 def _failed_delivery(rt: Runtime, org: str, endpoint_id: str) -> str:

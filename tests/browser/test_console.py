@@ -73,12 +73,25 @@ def test_a_dead_letter_is_found_replayed_and_succeeds(context: Any, console: See
     assert any(e.subject_id == dead_id for e in audited(console, "dlq.replayed"))
 
 
+def test_dead_letters_page_server_side(context: Any, console: Seeded) -> None:
+    """Fifty per page, newest first; "Older" opens the next page from the server."""
+    page = sign_in(context, console, console.key_b)
+    nav(page, "Dead letters")
+    assert page.locator("p.count").inner_text() == "56 dead letters, showing 1\u201350."
+    assert page.locator("tbody tr").count() == 50
+    page.get_by_role("link", name="Older →").click()
+    assert page.locator("p.count").inner_text() == "56 dead letters, showing 51\u201356."
+    assert page.locator("tbody tr").count() == 6
+    assert "offset=50" in page.url
+
+
 def test_purge_asks_for_confirmation_first(context: Any, console: Seeded) -> None:
     """Purge shows how many would go and does nothing until confirmed."""
     page = sign_in(context, console, console.admin)
     page.goto(f"{console.url}/console/dead-letters/{console.objects['dead_b']}")
     page.get_by_role("button", name="Purge…").click()
     assert "Delete 1 dead letter for good?" in page.get_by_role("alert").inner_text()
+    shot(page, "purge-confirmation")
     page.get_by_role("link", name="Cancel").click()
     with console.rt.sessions() as session:
         assert AdminDeadJobRepository(session).get(console.objects["dead_b"])
