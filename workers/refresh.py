@@ -152,7 +152,6 @@ def _refresh_locked(
     step: StepHook,
 ) -> DecryptedCredential:
     provider = target.spec.name
-    refused: str | None = None
     with context.sessions.begin() as session:
         repo = CredentialRepository(session, target.org_id, context.keyring)
         current = repo.load_for_refresh(target.connection_id)
@@ -168,41 +167,54 @@ def _refresh_locked(
             return current
         _check_cooldown(context, target)
         step(RefreshStep.LOCKED)
-        intents = RefreshIntentRepository(session, target.org_id)
-        refused = _interrupted(intents, target, current)
-        if refused is None:
-            try:
-                tokens = _presented(context, target, current)
-            except InvalidGrant as exc:
-                refused = f"token refresh refused, reconnect needed: {exc}"
-        if refused is not None:
-            intents.settle(target.connection_id, current.version)
-            ConnectionRepository(session, target.org_id).set_status(
-                target.connection_id, "error", error_message=refused[:1000]
-            )
-        else:
-            step(RefreshStep.ANSWERED)
-            intents.settle(target.connection_id, current.version, rotated=_rotated(tokens, current))
-            updated = repo.update_tokens(
-                target.connection_id,
-                expected_version=current.version,
-                access_token=tokens.access_token,
-                refresh_token=tokens.refresh_token,
-                expires_at=_expiry(tokens),
-                scopes=_scopes(tokens, target.spec),
-            )
-    if refused is not None:
-        _connection_broken(context, target, refused, current.version)
-        raise ConnectionUnusable(refused)
+        outcome = _exchange(context, session, target, current, step)
+    if isinstance(outcome, str):
+        _connection_broken(context, target, outcome, current.version)
+        raise ConnectionUnusable(outcome)
     step(RefreshStep.COMMITTED)
     TOKEN_REFRESHES.labels(provider, "succeeded").inc()
     log.info(
         "token refreshed provider=%s connection=%s version=%d",
         provider,
         target.connection_id,
-        updated.version,
+        outcome.version,
     )
-    return updated
+    return outcome
+
+
+def _exchange(
+    context: WorkerContext,
+    session: Session,
+    target: RefreshTarget,
+    current: DecryptedCredential,
+    step: StepHook,
+) -> DecryptedCredential | str:
+    """Present the stored refresh token (unless an interrupted rotation forbids it) and
+    store the outcome in the caller's locked transaction: the new credential, or why the
+    connection now needs a reconnect (its status already set)."""
+    intents = RefreshIntentRepository(session, target.org_id)
+    refused = _interrupted(intents, target, current)
+    if refused is None:
+        try:
+            tokens = _presented(context, target, current)
+        except InvalidGrant as exc:
+            refused = f"token refresh refused, reconnect needed: {exc}"
+    if refused is not None:
+        intents.settle(target.connection_id, current.version)
+        ConnectionRepository(session, target.org_id).set_status(
+            target.connection_id, "error", error_message=refused[:1000]
+        )
+        return refused
+    step(RefreshStep.ANSWERED)
+    intents.settle(target.connection_id, current.version, rotated=_rotated(tokens, current))
+    return CredentialRepository(session, target.org_id, context.keyring).update_tokens(
+        target.connection_id,
+        expected_version=current.version,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=_expiry(tokens),
+        scopes=_scopes(tokens, target.spec),
+    )
 
 
 def _interrupted(
