@@ -154,7 +154,7 @@ EVENT_FANOUT_JOBS = Counter(
 TOKEN_REFRESH_OUTCOMES: Final = ("succeeded", "failed", "invalid_grant", "lost_race")
 TOKEN_REFRESHES = Counter(
     "switchyard_token_refreshes",
-    "OAuth token refreshes by outcome (succeeded, failed, invalid_grant, lost_race).",
+    "OAuth token refreshes by outcome (succeeded, failed, invalid_grant, lost_race, interrupted).",
     ["provider", "outcome"],
 )
 

@@ -5,22 +5,28 @@ Single flight
     SQLite default has no row locks). Across processes the credential row is locked
     (``SELECT ... FOR UPDATE`` on PostgreSQL) and the write is fenced by ``version``. After
     taking the lock the credential is read again: when another worker refreshed meanwhile,
-    its token is used (outcome ``lost_race``) and the provider is not called.
+    its token is used (outcome ``lost_race``) and the provider is not called. A pending
+    refresh intent seen under the lock is therefore one whose refresher died (SQLite serves
+    one worker process, whose local lock plays that part).
 
 Order of writes (rotating refresh tokens)
     1. lock the row; nothing written yet                        -> step ``locked``
-    2. call the token endpoint with the stored refresh token    -> step ``answered``
-    3. write the new pair (version + 1) and COMMIT at once: before the access token is
-       used and before events or metrics                        -> step ``committed``
-    4. hand the new access token to the caller
-    Dying before 2 leaves the old pair, still valid. Dying after 3 leaves the new pair.
-    Dying *during* 2 (the provider rotates when it receives the request, so the window is
-    the whole token call, seconds with a slow provider) or between 2 and 3 leaves the old
-    refresh token the provider has just replaced; a rotating provider accepts its reuse for
-    a grace period (Xero 30 min, Okta, Auth0's reuse interval, modelled by the sandbox's
-    ``TokenPolicy.reuse_grace``), so the next refresh replays it and gets the new pair;
-    without one the connection goes to ``error``. Nothing we could write before step 2
-    would help: the new token does not exist until the provider answers.
+    2. commit a pending *refresh intent* (a second session: :class:`RefreshIntent`)
+    3. call the token endpoint with the stored refresh token    -> step ``answered``
+    4. write the new pair (version + 1), unmark the intent and COMMIT at once: before the
+       access token is used and before events or metrics        -> step ``committed``
+    5. hand the new access token to the caller
+    Dying before 2 leaves the old pair, still valid. Dying after 4 leaves the new pair.
+    Dying *during* 3 (the provider rotates when it receives the request, so the window is
+    the whole token call, seconds with a slow provider) or between 3 and 4 loses the new
+    pair: it existed only in the dead process. The intent is then still pending at the
+    credential's version, and the next refresh, once it holds the lock, does not present
+    the old token again (a single-use token's reuse is refused, or revokes its whole family
+    where the provider detects reuse): it puts the connection in ``error``, "reconnect
+    needed", without calling the provider. Where the provider's last answer showed it does
+    not rotate (``rotates`` false), the old token is still valid and is presented as usual.
+    A request that fails in this process (timeout, reset, 5xx) unmarks the intent and is
+    retried with the same token, as a failure the provider answered is.
 
 Failures
     ``invalid_grant`` (or no refresh token at all) puts the connection in ``error`` with the
@@ -50,6 +56,7 @@ from providers.errors import AuthError, InvalidGrant, RateLimited, TransientErro
 from providers.spec import OAuth2ClientCredentialsAuth, OAuth2CodeAuth, ProviderSpec
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
+from storage.repositories.refresh_intents import RefreshIntentRepository
 from storage.types import utcnow
 from workers.context import WorkerContext
 from workers.errors import AuthRefused, ConnectionUnusable
@@ -145,7 +152,6 @@ def _refresh_locked(
     step: StepHook,
 ) -> DecryptedCredential:
     provider = target.spec.name
-    refused: str | None = None
     with context.sessions.begin() as session:
         repo = CredentialRepository(session, target.org_id, context.keyring)
         current = repo.load_for_refresh(target.connection_id)
@@ -161,35 +167,105 @@ def _refresh_locked(
             return current
         _check_cooldown(context, target)
         step(RefreshStep.LOCKED)
-        try:
-            tokens = _grant(context, target, current)
-        except InvalidGrant as exc:
-            refused = f"token refresh refused, reconnect needed: {exc}"
-            ConnectionRepository(session, target.org_id).set_status(
-                target.connection_id, "error", error_message=refused[:1000]
-            )
-        else:
-            step(RefreshStep.ANSWERED)
-            updated = repo.update_tokens(
-                target.connection_id,
-                expected_version=current.version,
-                access_token=tokens.access_token,
-                refresh_token=tokens.refresh_token,
-                expires_at=_expiry(tokens),
-                scopes=_scopes(tokens, target.spec),
-            )
-    if refused is not None:
-        _connection_broken(context, target, refused, current.version)
-        raise ConnectionUnusable(refused)
+        outcome = _exchange(context, session, target, current, step)
+    if isinstance(outcome, str):
+        _connection_broken(context, target, outcome, current.version)
+        raise ConnectionUnusable(outcome)
     step(RefreshStep.COMMITTED)
     TOKEN_REFRESHES.labels(provider, "succeeded").inc()
     log.info(
         "token refreshed provider=%s connection=%s version=%d",
         provider,
         target.connection_id,
-        updated.version,
+        outcome.version,
     )
-    return updated
+    return outcome
+
+
+def _exchange(
+    context: WorkerContext,
+    session: Session,
+    target: RefreshTarget,
+    current: DecryptedCredential,
+    step: StepHook,
+) -> DecryptedCredential | str:
+    """Present the stored refresh token (unless an interrupted rotation forbids it) and
+    store the outcome in the caller's locked transaction: the new credential, or why the
+    connection now needs a reconnect (its status already set)."""
+    intents = RefreshIntentRepository(session, target.org_id)
+    refused = _interrupted(intents, target, current)
+    if refused is None:
+        try:
+            tokens = _presented(context, target, current)
+        except InvalidGrant as exc:
+            refused = f"token refresh refused, reconnect needed: {exc}"
+    if refused is not None:
+        intents.settle(target.connection_id, current.version)
+        ConnectionRepository(session, target.org_id).set_status(
+            target.connection_id, "error", error_message=refused[:1000]
+        )
+        return refused
+    step(RefreshStep.ANSWERED)
+    intents.settle(target.connection_id, current.version, rotated=_rotated(tokens, current))
+    return CredentialRepository(session, target.org_id, context.keyring).update_tokens(
+        target.connection_id,
+        expected_version=current.version,
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_at=_expiry(tokens),
+        scopes=_scopes(tokens, target.spec),
+    )
+
+
+def _interrupted(
+    intents: RefreshIntentRepository, target: RefreshTarget, current: DecryptedCredential
+) -> str | None:
+    """Why the stored refresh token must not be presented (a request presenting it was
+    interrupted and the provider rotates, or may), or None."""
+    intent = intents.interrupted(target.connection_id, current.version)
+    if intent is None or intent.rotates is False:  # a token that does not rotate stays valid
+        return None
+    TOKEN_REFRESHES.labels(target.spec.name, "interrupted").inc()
+    return (
+        f"a token refresh started at {intent.started_at.isoformat()} was interrupted before "
+        "its answer was stored; the provider may have rotated the single-use refresh token, "
+        "so it is not presented again: reconnect needed"
+    )
+
+
+def _presented(
+    context: WorkerContext, target: RefreshTarget, current: DecryptedCredential
+) -> TokenSet:
+    """:func:`_grant`, with the intent committed first when a refresh token is presented,
+    and unmarked again when the request fails here (its outcome is known: no answer, or
+    an error; ``invalid_grant`` is unmarked with the status it sets)."""
+    if current.auth_mode != "oauth2_code" or current.refresh_token is None:
+        return _grant(context, target, current)
+    with context.sessions.begin() as own:  # committed now, whatever happens to the caller's
+        RefreshIntentRepository(own, target.org_id).begin(target.connection_id, current.version)
+    try:
+        return _grant(context, target, current)
+    except InvalidGrant:
+        raise
+    except Exception:
+        _unmark(context, target, current.version)
+        raise
+
+
+def _unmark(context: WorkerContext, target: RefreshTarget, version: int) -> None:
+    try:
+        with context.sessions.begin() as own:
+            RefreshIntentRepository(own, target.org_id).settle(target.connection_id, version)
+    except Exception:  # the token error is what the caller must see
+        log.exception("could not unmark the refresh intent of %s", target.connection_id)
+
+
+def _rotated(tokens: TokenSet, current: DecryptedCredential) -> bool | None:
+    if current.auth_mode != "oauth2_code" or current.refresh_token is None:
+        return None
+    return tokens.refresh_token is not None and tokens.refresh_token != (
+        current.refresh_token.reveal()
+    )
 
 
 def _grant(context: WorkerContext, target: RefreshTarget, current: DecryptedCredential) -> TokenSet:

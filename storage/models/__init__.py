@@ -4,7 +4,7 @@ from storage.models.action_run import ActionRun
 from storage.models.api_key import API_KEY_SCOPES, ApiKey
 from storage.models.audit_event import AuditEvent
 from storage.models.connection import CONNECTION_STATUSES, Connection
-from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential
+from storage.models.credential import CREDENTIAL_SECRET_FIELDS, Credential, RefreshIntent
 from storage.models.dead_job import DeadJob
 from storage.models.event import EVENT_SOURCES, Event
 from storage.models.inbound_webhook import InboundWebhook
@@ -42,6 +42,7 @@ __all__ = [
     "KeyRotationProgress",
     "Organization",
     "Record",
+    "RefreshIntent",
     "Route",
     "SyncRun",
     "SyncSchedule",

@@ -50,3 +50,34 @@ class Credential(Base):
             f"Credential(id={self.id!r}, connection_id={self.connection_id!r}, "
             f"auth_mode={self.auth_mode!r}, version={self.version!r})"
         )
+
+
+class RefreshIntent(Base):
+    """The last refresh-token request of a connection: marked ``pending`` and committed
+    before the refresh token is presented to the provider, unmarked once the outcome is
+    stored. Pending at the credential's current ``version`` means the refresher died not
+    knowing whether the provider rotated that token: if the provider rotates (``rotates``,
+    learned from the last answer; unknown counts as rotating) it must not be presented
+    again, since a single-use refresh token's reuse is refused or revokes its family."""
+
+    __tablename__ = "credential_refresh_intents"
+
+    # No foreign key to ``credentials``: the refresher writes this row from a second
+    # session while its own transaction holds the credential row lock (a key-share check
+    # against that lock would wait on itself).
+    connection_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("connections.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[str] = mapped_column(
+        String(ID_LENGTH), ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    version: Mapped[int]  # the credential version whose refresh token was presented
+    pending: Mapped[bool] = mapped_column(default=True)
+    rotates: Mapped[bool | None] = mapped_column(default=None)  # did the last answer rotate?
+    started_at: Mapped[datetime] = created_at_column()
+
+    def __repr__(self) -> str:
+        return (
+            f"RefreshIntent(connection_id={self.connection_id!r}, version={self.version!r}, "
+            f"pending={self.pending!r})"
+        )

@@ -72,6 +72,14 @@ class WebhookDelivery(Base):
     __table_args__ = (
         UniqueConstraint("endpoint_id", "event_id"),
         Index("ix_webhook_deliveries_org_status", "org_id", "status", "updated_at"),
+        # ordered endpoints: the oldest pending delivery, by its event's time, in one probe
+        Index(
+            "ix_webhook_deliveries_endpoint_order",
+            "endpoint_id",
+            "status",
+            "event_created_at",
+            "event_id",
+        ),
     )
 
     id: Mapped[str] = id_column()
@@ -85,6 +93,7 @@ class WebhookDelivery(Base):
         String(ID_LENGTH), ForeignKey("events.id", ondelete="CASCADE"), index=True
     )
     event_type: Mapped[str] = mapped_column(String(100))
+    event_created_at: Mapped[datetime]  # the event's, copied: ordered endpoints sort by it
     status: Mapped[str] = mapped_column(String(16), default="pending")
     job_id: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

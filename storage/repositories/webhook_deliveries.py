@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, or_, select, update
+from sqlalchemy import Select, and_, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from storage.errors import NotFoundError
 from storage.models import (
@@ -55,7 +55,11 @@ class WebhookDeliveryRepository:
         if found is not None:
             return found
         delivery = WebhookDelivery(
-            org_id=self._org_id, endpoint_id=endpoint_id, event_id=event.id, event_type=event.type
+            org_id=self._org_id,
+            endpoint_id=endpoint_id,
+            event_id=event.id,
+            event_type=event.type,
+            event_created_at=event.created_at,
         )
         try:
             with self._session.begin_nested():
@@ -66,6 +70,29 @@ class WebhookDeliveryRepository:
                 raise
             return found
         return delivery
+
+    def ensure_with(
+        self, endpoint_id: str, event_id: str
+    ) -> tuple[WebhookEndpoint, Event, WebhookDelivery]:
+        """The endpoint, the event and its delivery to the endpoint (created pending if new),
+        read in one query; :class:`NotFoundError` when the endpoint or event is not the org's."""
+        found = self._session.execute(
+            select(WebhookEndpoint, Event, WebhookDelivery)
+            .select_from(WebhookEndpoint)
+            .join(Event, and_(Event.id == event_id, Event.org_id == self._org_id))
+            .outerjoin(
+                WebhookDelivery,
+                and_(
+                    WebhookDelivery.endpoint_id == WebhookEndpoint.id,
+                    WebhookDelivery.event_id == Event.id,
+                ),
+            )
+            .where(WebhookEndpoint.org_id == self._org_id, WebhookEndpoint.id == endpoint_id)
+        ).one_or_none()
+        if found is None:
+            raise NotFoundError("webhook endpoint or event", f"{endpoint_id}/{event_id}")
+        endpoint, event, delivery = found
+        return endpoint, event, delivery or self.ensure(endpoint.id, event)
 
     def open_round(self, delivery: WebhookDelivery, job_id: str) -> WebhookDelivery:
         """Attach the job to the delivery; a job new to it restarts the attempt count."""
@@ -132,36 +159,42 @@ class WebhookDeliveryRepository:
         self._session.flush()
 
     def earlier_pending(self, delivery: WebhookDelivery) -> bool:
-        """True when an older event's delivery to the same endpoint is still pending."""
-        mine = aliased(Event)
-        other = aliased(Event)
-        me = select(mine.created_at, mine.id).where(mine.id == delivery.event_id).subquery()
-        older = or_(
-            other.created_at < me.c.created_at,
-            and_(other.created_at == me.c.created_at, other.id < me.c.id),
-        )
-        query = select(
-            exists().where(
+        """True when an older event's delivery to the same endpoint is still pending (one
+        probe of the endpoint-order index)."""
+        query = (
+            select(WebhookDelivery.id)
+            .where(
                 WebhookDelivery.org_id == self._org_id,
                 WebhookDelivery.endpoint_id == delivery.endpoint_id,
                 WebhookDelivery.status == "pending",
-                WebhookDelivery.id != delivery.id,
-                other.id == WebhookDelivery.event_id,
-                older,
+                tuple_(WebhookDelivery.event_created_at, WebhookDelivery.event_id)
+                < (delivery.event_created_at, delivery.event_id),
             )
+            .limit(1)
         )
-        return bool(self._session.scalar(query))
+        return self._session.scalar(query) is not None
 
     def next_pending(self, endpoint_id: str) -> WebhookDelivery | None:
         """The pending delivery of the oldest event to the endpoint (ordered endpoints send
         it next), or None."""
         return self._session.scalars(
             self._scoped()
-            .join(Event, Event.id == WebhookDelivery.event_id)
             .where(WebhookDelivery.endpoint_id == endpoint_id, WebhookDelivery.status == "pending")
-            .order_by(Event.created_at, Event.id)
+            .order_by(WebhookDelivery.event_created_at, WebhookDelivery.event_id)
             .limit(1)
         ).first()
+
+    def get_with_endpoint(self, delivery_id: str) -> tuple[WebhookEndpoint, WebhookDelivery]:
+        """The org's delivery and its endpoint, in one query, or :class:`NotFoundError`."""
+        found = self._session.execute(
+            select(WebhookEndpoint, WebhookDelivery)
+            .select_from(WebhookDelivery)
+            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+            .where(WebhookDelivery.org_id == self._org_id, WebhookDelivery.id == delivery_id)
+        ).one_or_none()
+        if found is None:
+            raise NotFoundError("webhook delivery", delivery_id)
+        return found[0], found[1]
 
     def get(self, delivery_id: str) -> WebhookDelivery:
         """The org's delivery with this id, or :class:`NotFoundError`."""

@@ -17,12 +17,9 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from storage.crypto import Secret
 from storage.errors import NotFoundError
 from storage.models import Event, WebhookDelivery, WebhookEndpoint
-from storage.repositories.events import EventRepository
 from storage.repositories.webhook_deliveries import (
     AttemptRecord,
     WebhookDeliveryRepository,
@@ -115,8 +112,7 @@ def prepare(
     parking = parked(context)
     parking.park(endpoint_id, opened.delivery_id, job.id)
     with context.sessions() as session:  # re-read after parking: see ordered.py on races
-        deliveries = WebhookDeliveryRepository(session, job.org_id)
-        waiting = deliveries.earlier_pending(deliveries.get(opened.delivery_id))
+        waiting = WebhookDeliveryRepository(session, job.org_id).earlier_pending(opened.delivery)
     if waiting or not parking.unpark(endpoint_id, opened.delivery_id):
         WEBHOOK_ORDERED_HANDOVERS.labels("parked").inc()
         return None
@@ -127,8 +123,12 @@ def prepare(
 class _NotNow:
     """Nothing to send: ``delivered`` already, else waiting behind an older event."""
 
-    delivery_id: str
+    delivery: WebhookDelivery
     delivered: bool
+
+    @property
+    def delivery_id(self) -> str:
+        return self.delivery.id
 
 
 def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | _NotNow:
@@ -137,12 +137,11 @@ def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | 
     with context.sessions() as session:
         endpoints = WebhookEndpointRepository(session, org, context.keyring)
         deliveries = WebhookDeliveryRepository(session, org)
-        endpoint, event = _load(session, job, endpoints)
-        delivery = deliveries.ensure(endpoint.id, event)
+        endpoint, event, delivery = _load(job, deliveries)
         mine = delivery.job_id == job.id  # else this job opens a new round (below)
         if mine and delivery.status == "delivered":  # delivered before a crash, before ack
             session.commit()
-            return _NotNow(delivery.id, delivered=True)
+            return _NotNow(delivery, delivered=True)
         if mine and delivery.status == "failed":  # given up already (crash, or handed back)
             session.commit()
             recover(context, job, endpoint.id)
@@ -151,7 +150,7 @@ def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | 
         may_wait = endpoint.ordered and endpoint.enabled and owner == job.id
         if may_wait and deliveries.earlier_pending(delivery):  # park; the round opens later
             session.commit()
-            return _NotNow(delivery.id, delivered=False)
+            return _NotNow(delivery, delivered=False)
         deliveries.open_round(delivery, job.id)
         if not endpoint.enabled:
             deliveries.mark(delivery, "failed", f"endpoint disabled ({endpoint.disabled_reason})")
@@ -165,14 +164,13 @@ def _open(job: DeliverJob, context: WorkerContext, *, owner: str) -> Prepared | 
 
 
 def _load(
-    session: Session, job: DeliverJob, endpoints: WebhookEndpointRepository
-) -> tuple[WebhookEndpoint, Event]:
+    job: DeliverJob, deliveries: WebhookDeliveryRepository
+) -> tuple[WebhookEndpoint, Event, WebhookDelivery]:
+    """Endpoint, event and delivery in one round trip (the ordered chain's hot path)."""
     try:
-        endpoint = endpoints.get(job.payload.endpoint_id)
-        event = EventRepository(session, job.org_id).get(job.payload.event_id)
+        return deliveries.ensure_with(job.payload.endpoint_id, job.payload.event_id)
     except NotFoundError as exc:
         raise DeliveryAbandoned(f"{exc}; nothing to deliver") from None
-    return endpoint, event
 
 
 def _prepared(
@@ -226,8 +224,7 @@ def settle(
     with context.sessions.begin() as session:
         endpoints = WebhookEndpointRepository(session, job.org_id, context.keyring)
         deliveries = WebhookDeliveryRepository(session, job.org_id)
-        endpoint = endpoints.get(prepared.endpoint_id)
-        delivery = deliveries.get(prepared.delivery_id)
+        endpoint, delivery = deliveries.get_with_endpoint(prepared.delivery_id)
         verdict = _verdict(result, endpoint, delivery, now, policy, outbound.disable_after)
         record = AttemptRecord(
             outcome=verdict.outcome,

@@ -1,5 +1,7 @@
 """Order of writes for rotating refresh tokens: a refresher SIGKILLed at each step leaves a
-connection whose refresh token still works (real PostgreSQL, sandbox over HTTP)."""
+connection whose refresh token still works, or, killed after the provider rotated, one
+that visibly needs a reconnect and whose retired token is never replayed (real PostgreSQL,
+sandbox over HTTP)."""
 
 from __future__ import annotations
 
@@ -68,12 +70,18 @@ def strict(
 
 
 def kill_refresh_at(
-    rt: Runtime, sandbox: Sandbox, root: str, org: str, conn: str, step: str
+    rt: Runtime,
+    sandbox: Sandbox,
+    root: str,
+    org: str,
+    conn: str,
+    step: str,
+    provider: str = "quickbooks",
 ) -> None:
     """Run a refresh in a child process that SIGKILLs itself at ``step``."""
     module = "tests.integration.credentials.refresh_victim"
     result = subprocess.run(
-        [sys.executable, "-m", module, org, conn, "quickbooks", step],
+        [sys.executable, "-m", module, org, conn, provider, step],
         env={**env_of(rt), **sandbox_env(sandbox, root)},
         cwd=ROOT,
         capture_output=True,
@@ -100,14 +108,12 @@ def api_status(rt: Runtime, access_token: str) -> int:
         client.close()
 
 
-@pytest.mark.parametrize(
-    ("step", "written", "calls"),
-    [("locked", False, 1), ("answered", False, 2), ("committed", True, 2)],
-)
-def test_refresh_killed_at_each_step_leaves_a_usable_refresh_token(
-    grace: tuple[Runtime, Sandbox, str], step: str, written: bool, calls: int
+@pytest.mark.parametrize(("step", "written"), [("locked", False), ("committed", True)])
+def test_refresh_killed_outside_the_token_call_leaves_a_usable_refresh_token(
+    grace: tuple[Runtime, Sandbox, str], step: str, written: bool
 ) -> None:
-    """Whatever step the refresher dies at, the next refresh succeeds and its token works."""
+    """Killed before presenting the token, or after storing the new pair: the next refresh
+    succeeds, presenting a token the provider never retired, and its token works."""
     rt, sandbox, root = grace
     org, conn = connect(rt, "quickbooks", sandbox=sandbox)
     before = credential(rt, org, conn)
@@ -119,21 +125,41 @@ def test_refresh_killed_at_each_step_leaves_a_usable_refresh_token(
     assert renewed.access_token is not None
     assert api_status(rt, renewed.access_token.reveal()) == 200
     assert connection_status(rt, org, conn) == ("connected", None)
-    # the victim's call (unless killed before it) and the survivor's; after a death at
-    # ``answered`` the survivor replays the old token within the grace period
-    assert sandbox.token_calls("quickbooks") == calls
+    assert sandbox.token_calls("quickbooks") == (2 if written else 1)
 
 
-def test_refresh_killed_after_a_strict_rotation_breaks_the_connection_visibly(
-    strict: tuple[Runtime, Sandbox, str],
+@pytest.mark.parametrize("provider", ["grace", "strict"])
+def test_refresh_killed_after_the_provider_rotated_never_replays_the_token(
+    provider: str, request: pytest.FixtureRequest
 ) -> None:
-    """Strict rotation, killed after the answer: the next refresh marks the connection error."""
-    # No client can save a pair it never wrote; without the provider's reuse grace the
-    # connection must visibly need a reconnect rather than retry for ever.
-    rt, sandbox, root = strict
+    """Killed once the provider rotated, before the pair was stored: the next refresh does
+    not present the retired token (with or without a reuse grace); the connection visibly
+    needs a reconnect, and the provider was called once."""
+    rt, sandbox, root = request.getfixturevalue(provider)
     org, conn = connect(rt, "quickbooks", sandbox=sandbox)
     kill_refresh_at(rt, sandbox, root, org, conn, "answered")
-    with pytest.raises(ConnectionUnusable, match="invalid_grant"):
+    with pytest.raises(ConnectionUnusable, match="interrupted"):
         refresh(rt.worker_context, target(rt, org, conn), force=True)
     status, reason = connection_status(rt, org, conn)
-    assert status == "error" and reason is not None and "reconnect" in reason
+    assert status == "error" and reason is not None and "reconnect needed" in reason
+    assert sandbox.token_calls("quickbooks") == 1
+    with pytest.raises(ConnectionUnusable, match="error"):  # later jobs: no call either
+        refresh(rt.worker_context, target(rt, org, conn), force=True)
+    assert sandbox.token_calls("quickbooks") == 1
+
+
+def test_a_provider_known_not_to_rotate_is_asked_again_after_a_kill(
+    grace: tuple[Runtime, Sandbox, str],
+) -> None:
+    """HubSpot answered without rotating before: killed mid-refresh, its token is still
+    valid, so the next refresh presents it and the connection stays connected."""
+    rt, sandbox, root = grace
+    org, conn = connect(rt, "hubspot", sandbox=sandbox)
+    spec = rt.catalog.get("hubspot")
+    hubspot = RefreshTarget(org, conn, "default", spec, ACCOUNTS["hubspot"])
+    refresh(rt.worker_context, hubspot, force=True)  # learns: the token does not rotate
+    kill_refresh_at(rt, sandbox, root, org, conn, "answered", provider="hubspot")
+    renewed = refresh(rt.worker_context, hubspot, force=True)
+    assert renewed.access_token is not None
+    assert connection_status(rt, org, conn) == ("connected", None)
+    assert sandbox.token_calls("hubspot") == 3

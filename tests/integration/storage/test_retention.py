@@ -117,7 +117,11 @@ def _event(
         session.add(endpoint)
         session.flush()
         delivery = WebhookDelivery(
-            org_id=org_id, endpoint_id=endpoint.id, event_id=event.id, event_type=event.type
+            org_id=org_id,
+            endpoint_id=endpoint.id,
+            event_id=event.id,
+            event_type=event.type,
+            event_created_at=event.created_at,
         )
         delivery.status = status
         session.add(delivery)

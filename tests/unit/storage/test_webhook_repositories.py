@@ -134,3 +134,42 @@ def test_deliveries_are_unique_per_event_and_endpoint_and_ordered(sqlite_session
     repo.mark(one, "failed", "gone")
     assert not repo.earlier_pending(two)
     assert repo.claim_replay(one.id, "job-2") and not repo.claim_replay(one.id, "job-3")
+
+
+def test_pending_deliveries_follow_their_events_time(sqlite_session: Session) -> None:
+    """The next pending delivery is the oldest event's, whichever delivery row came first."""
+    org_id = org(sqlite_session).id
+    endpoints = WebhookEndpointRepository(sqlite_session, org_id, keyring())
+    endpoint = endpoints.create("https://e.com/").endpoint
+    events = EventRepository(sqlite_session, org_id)
+    older, _ = events.record("A", {})
+    newer, _ = events.record("A", {})
+    older.created_at = newer.created_at - timedelta(seconds=1)
+    sqlite_session.flush()
+    repo = WebhookDeliveryRepository(sqlite_session, org_id)
+    late = repo.ensure(endpoint.id, newer)
+    early = repo.ensure(endpoint.id, older)
+    found = repo.next_pending(endpoint.id)
+    assert found is not None and found.id == early.id
+    assert repo.earlier_pending(late) and not repo.earlier_pending(early)
+
+
+def test_delivery_reads_stay_in_the_org(sqlite_session: Session) -> None:
+    """ensure_with and get_with_endpoint find the org's own rows and nobody else's."""
+    mine, theirs = org(sqlite_session).id, org(sqlite_session, "other").id
+    endpoint = WebhookEndpointRepository(sqlite_session, mine, keyring()).create("https://e.com/")
+    event, _ = EventRepository(sqlite_session, mine).record("A", {})
+    repo = WebhookDeliveryRepository(sqlite_session, mine)
+    found, same_event, delivery = repo.ensure_with(endpoint.endpoint.id, event.id)
+    assert (found.id, same_event.id, delivery.event_id) == (
+        endpoint.endpoint.id,
+        event.id,
+        event.id,
+    )
+    assert repo.ensure_with(endpoint.endpoint.id, event.id)[2].id == delivery.id
+    assert repo.get_with_endpoint(delivery.id) == (found, delivery)
+    other = WebhookDeliveryRepository(sqlite_session, theirs)
+    with pytest.raises(NotFoundError):
+        other.ensure_with(endpoint.endpoint.id, event.id)
+    with pytest.raises(NotFoundError):
+        other.get_with_endpoint(delivery.id)
