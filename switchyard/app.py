@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,14 +28,14 @@ from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
 from producers.inbound.receiver import InboundReceiver
+from producers.orgs import OrgDirectory
 from providers.outbound import OutboundPolicy, guarded_client
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
 from storage.crypto import KeyRing, generate_key_item
 from storage.db import make_engine, make_session_factory
-from storage.errors import KeyRingError, NotFoundError
+from storage.errors import KeyRingError
 from storage.migrate import current, head_revision, upgrade
-from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import KEYS_VAR, Settings, SettingsError, load_settings
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
@@ -167,7 +166,7 @@ class Runtime:
             lanes=self.lanes,
             catalog=self.catalog,
             limits=self.limits,
-            org_weight=OrgDirectory(self.sessions).weight,
+            orgs=OrgDirectory(self.sessions),
             idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
         )
 
@@ -215,30 +214,6 @@ class _LazyProducers:
 
     def publish(self, org_id: str, type: str, data: Mapping[str, Any], **options: Any) -> object:
         return self.runtime.event_publisher.publish(org_id, type, data, **options)
-
-
-class OrgDirectory:
-    """Answers "does this org exist, with which weight?" for enqueue, caching hits briefly."""
-
-    TTL_SECONDS = 30.0
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-        self._seen: dict[str, tuple[float, int]] = {}
-
-    def weight(self, org_id: str) -> int | None:
-        """The org's fair-admission weight, or None when there is no such org."""
-        now = time.monotonic()
-        hit = self._seen.get(org_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        with self.sessions() as session:
-            try:
-                weight = OrganizationRepository(session).get(org_id).weight
-            except NotFoundError:
-                return None
-        self._seen[org_id] = (now + self.TTL_SECONDS, weight)
-        return weight
 
 
 def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None = None) -> Runtime:

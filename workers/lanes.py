@@ -83,6 +83,27 @@ class Claim:
     ttl_seconds: int
 
 
+@dataclass(frozen=True)
+class Push:
+    """One message for :meth:`Lanes.push_messages_once`, with its optional claim."""
+
+    message: dramatiq.Message[Any]
+    claim: Claim | None
+    org: str
+    priority: int
+    weight: int = 1
+    delay_ms: int = 0
+
+    def args(self) -> list[Any]:
+        """``lanes_push.lua``'s ARGV for a fresh entry of this message."""
+        entry_id, data = _fresh_entry(self.message)
+        args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
+        args.append(self.weight)
+        if self.claim is not None:
+            args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
+        return args
+
+
 class Lanes:
     """The lane store of one Redis (one namespace); thread-safe."""
 
@@ -154,12 +175,22 @@ class Lanes:
         else the id of the job holding the key (the message's own id if an earlier send of
         this very call already went through, e.g. a client-side retry after a lost reply).
         """
-        entry_id, data = _fresh_entry(message)
-        args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
-        if claim is not None:
-            args += [claim.key, claim.owner, claim.ttl_seconds]
-        status, owner = self._run_push(message.queue_name, args)
+        push = Push(message, claim, org=org, priority=priority, weight=weight, delay_ms=delay_ms)
+        status, owner = self._run_push(message.queue_name, push.args())
         return _text(owner) if status == _CLAIMED_BEFORE else None
+
+    def push_messages_once(self, pushes: Sequence[Push]) -> list[str | None]:
+        """:meth:`push_message_once` for many messages in one round trip (pipelined script
+        calls, each atomic and within its queue's hash tag), answered in order. A repeated
+        key within the batch answers the id of the first of them that claimed it. (A pipeline
+        adds one SCRIPT EXISTS round trip, which is why a single push is not pipelined.)"""
+        pipe = self.redis.pipeline(transaction=False)
+        for push in pushes:
+            self._push(keys=[self.prefix(push.message.queue_name)], args=push.args(), client=pipe)
+        replies = pipe.execute()
+        return [
+            _text(owner) if int(status) == _CLAIMED_BEFORE else None for status, owner in replies
+        ]
 
     def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
