@@ -94,13 +94,16 @@ class Push:
     weight: int = 1
     delay_ms: int = 0
 
-    def args(self) -> list[Any]:
-        """``lanes_push.lua``'s ARGV for a fresh entry of this message."""
+    def args(self, *, padded: bool = False) -> list[Any]:
+        """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
+        nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
         entry_id, data = _fresh_entry(self.message)
         args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
         args.append(self.weight)
         if self.claim is not None:
             args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
+        elif padded:
+            args += ["", "", 0]
         return args
 
 
@@ -111,6 +114,7 @@ class Lanes:
         self.redis = redis
         self.namespace = namespace
         self._push = redis.register_script(_script("lanes_push.lua"))
+        self._push_many = redis.register_script(_script("lanes_push_many.lua"))
         self._admit = redis.register_script(_script("lanes_admit.lua"))
 
     def prefix(self, queue: str) -> str:
@@ -180,17 +184,19 @@ class Lanes:
         return _text(owner) if status == _CLAIMED_BEFORE else None
 
     def push_messages_once(self, pushes: Sequence[Push]) -> list[str | None]:
-        """:meth:`push_message_once` for many messages in one round trip (pipelined script
-        calls, each atomic and within its queue's hash tag), answered in order. A repeated
-        key within the batch answers the id of the first of them that claimed it. (A pipeline
-        adds one SCRIPT EXISTS round trip, which is why a single push is not pipelined.)"""
-        pipe = self.redis.pipeline(transaction=False)
-        for push in pushes:
-            self._push(keys=[self.prefix(push.message.queue_name)], args=push.args(), client=pipe)
-        replies = pipe.execute()
-        return [
-            _text(owner) if int(status) == _CLAIMED_BEFORE else None for status, owner in replies
-        ]
+        """:meth:`push_message_once` for many messages: one ``lanes_push_many.lua`` call per
+        queue (each atomic, within its queue's hash tag), answered in the pushes' order. A
+        key repeated within the batch answers the id of the first job that claimed it."""
+        by_queue: dict[str, list[int]] = {}
+        for index, push in enumerate(pushes):
+            by_queue.setdefault(push.message.queue_name, []).append(index)
+        owners: list[str | None] = [None] * len(pushes)
+        for queue, indexes in by_queue.items():
+            args = [arg for index in indexes for arg in pushes[index].args(padded=True)]
+            reply = self._push_many(keys=[self.prefix(queue)], args=args)
+            for index, status, owner in zip(indexes, reply[::2], reply[1::2], strict=True):
+                owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
+        return owners
 
     def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
@@ -253,9 +259,12 @@ class Lanes:
 
 
 def _fresh_entry(message: dramatiq.Message[Any] | MessageProxy) -> tuple[str, bytes]:
-    """A new entry id and the message data carrying it as its Redis message id."""
+    """A new entry id and the message data carrying it as its Redis message id (encoded by
+    Dramatiq's encoder, from the message's fields: no intermediate copy of the message)."""
     entry_id = uuid.uuid4().hex
-    return entry_id, message.copy(options={"redis_message_id": entry_id}).encode()
+    data = message.asdict()
+    data["options"] = {**data["options"], "redis_message_id": entry_id}
+    return entry_id, dramatiq.get_encoder().encode(data)
 
 
 def _text(value: Any) -> str:
