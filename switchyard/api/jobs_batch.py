@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from producers.enqueue import BatchResult, Enqueued
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
-from switchyard.api.errors import CODES, ApiError, ErrorDetail, ErrorField, invalid
+from switchyard.api.errors import CODES, ApiError, ErrorDetail, ErrorField, fields_of, invalid
 from switchyard.api.schemas.jobs import JobRequest
 from switchyard.api.schemas.jobs_batch import JobBatchItem, JobBatchRequest, JobBatchResult
 from switchyard.api.scope import acting_org
@@ -34,7 +35,7 @@ async def create_jobs(
 
 
 def _enqueue_batch(
-    jobs: list[JobRequest], principal: Principal, runtime: Runtime
+    jobs: list[dict[str, Any]], principal: Principal, runtime: Runtime
 ) -> JobBatchResult:
     scoped: list[dict[str, Any] | ApiError] = [_scoped(j, principal, runtime) for j in jobs]
     sendable = [item for item in scoped if not isinstance(item, ApiError)]
@@ -47,8 +48,14 @@ def _enqueue_batch(
     return JobBatchResult(accepted=accepted, rejected=len(items) - accepted, items=items)
 
 
-def _scoped(job: JobRequest, principal: Principal, runtime: Runtime) -> dict[str, Any] | ApiError:
+def _scoped(
+    raw: dict[str, Any], principal: Principal, runtime: Runtime
+) -> dict[str, Any] | ApiError:
     """The job as the enqueuer takes it, for the org the key may act on (or its refusal)."""
+    try:
+        job = JobRequest.model_validate(raw)
+    except ValidationError as exc:
+        return invalid(fields_of(exc.errors(include_url=False)))
     data = job.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     try:
         data["org_id"] = acting_org(principal, runtime, job.org_id)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from producers.enqueue import MAX_BATCH
 from switchyard.api.errors import ErrorDetail
 from switchyard.api.schemas.common import Answer, RequestBody
-from switchyard.api.schemas.jobs import JobRequest
 
 
 class JobBatchRequest(RequestBody):
-    """Up to 1,000 jobs (and the API's body size limit); each is checked on its own."""
+    """Up to 1,000 jobs (and the API's body size limit); each is checked on its own, so one
+    malformed job is refused alone (as ``JobRequest``, in its item), not the whole batch."""
 
-    jobs: list[JobRequest] = Field(
+    jobs: list[dict[str, Any]] = Field(
         min_length=1,
         max_length=MAX_BATCH,
         description=f"At most {MAX_BATCH} jobs, each as for `POST /v1/jobs`.",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/JobRequest"}},
     )
 
 
