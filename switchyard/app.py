@@ -32,7 +32,7 @@ from producers.orgs import OrgDirectory
 from providers.outbound import OutboundPolicy, guarded_client
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
-from storage.crypto import KeyRing, generate_key_item
+from storage.crypto import KeyRing, Secret, generate_key_item
 from storage.db import make_engine, make_session_factory
 from storage.errors import KeyRingError
 from storage.migrate import current, head_revision, upgrade
@@ -216,11 +216,18 @@ class _LazyProducers:
         return self.runtime.event_publisher.publish(org_id, type, data, **options)
 
 
-def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    sandbox: Sandbox | None = None,
+    producer_only: bool = False,
+) -> Runtime:
     """Build a process's runtime; the embedded default migrates its SQLite file itself.
 
     Provider calls go to the built-in sandbox in embedded mode, or to ``sandbox`` when one
     is given (tests on real servers); otherwise to the providers themselves.
+    ``producer_only``: a process that only enqueues and publishes may go without the key
+    ring (see :func:`bootstrap_producer`).
     """
     settings = settings or load_settings()
     url = settings.resolved_database_url
@@ -243,7 +250,11 @@ def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None =
         engine=engine,
         sessions=make_session_factory(engine),
         catalog=load_catalog(overrides=overrides),
-        keyring=_keyring(settings),
+        keyring=(
+            NoKeyRing()
+            if producer_only and not settings.security.encryption_keys
+            else _keyring(settings)
+        ),
         provider_settings=overrides,
         sandbox=sandbox,
     )
@@ -269,6 +280,29 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     runtime = build_runtime(settings)
     producers.configure(runtime.enqueuer, runtime.event_publisher)
     return runtime
+
+
+def bootstrap_producer(settings: Settings | None = None) -> Runtime:
+    """:func:`bootstrap` for an app that shares the deployment but only enqueues jobs and
+    publishes events: it needs Redis and the database (organizations, events), not the key
+    ring — nothing a producer does decrypts a credential (were it asked to, it would refuse)."""
+    runtime = build_runtime(settings, producer_only=True)
+    producers.configure(runtime.enqueuer, runtime.event_publisher)
+    return runtime
+
+
+class NoKeyRing(KeyRing):
+    """The key ring of a producer-only runtime: holds no key, refuses to encrypt or decrypt."""
+
+    def __init__(self) -> None:
+        self._keys = {}
+        self._primary_kid = ""
+
+    def encrypt(self, plaintext: str | Secret, *, associated_data: str) -> str:
+        raise KeyRingError("this runtime was built to enqueue only and holds no key ring")
+
+    def decrypt(self, ciphertext: str, *, associated_data: str) -> Secret:
+        raise KeyRingError("this runtime was built to enqueue only and holds no key ring")
 
 
 def _redis_client(settings: Settings) -> Redis:
