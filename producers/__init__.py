@@ -1,7 +1,8 @@
 """Producers: the enqueue API upstream apps call (Python and HTTP).
 
 ``producers.enqueue(...)`` uses the process's :class:`Enqueuer`, installed by the composition
-root (``switchyard.app.bootstrap()``) so that settings are read in one place only.
+root (``switchyard.app.bootstrap_producer()`` or ``bootstrap()``) so that settings are read
+in one place only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ __all__ = [
     "publish_event",
 ]
 
+NOT_CONFIGURED = (
+    "Switchyard is not configured: call switchyard.app.bootstrap_producer() (or bootstrap()) first"
+)
 _enqueuer: Enqueuer | None = None
 _publisher: EventPublisher | None = None
 
@@ -74,7 +78,7 @@ def enqueue_many(jobs: Sequence[Mapping[str, Any]]) -> list[BatchResult]:
 
 def _configured() -> Enqueuer:
     if _enqueuer is None:
-        raise RuntimeError("Switchyard is not configured: call switchyard.app.bootstrap() first")
+        raise RuntimeError(NOT_CONFIGURED)
     return _enqueuer
 
 
@@ -84,5 +88,5 @@ def publish_event(org_id: str, type: str, data: dict[str, Any], **options: Any) 
     Options: ``idempotency_key``, ``correlation_id``. Fans out to webhook endpoints and routes.
     """
     if _publisher is None:
-        raise RuntimeError("Switchyard is not configured: call switchyard.app.bootstrap() first")
+        raise RuntimeError(NOT_CONFIGURED)
     return _publisher.publish(org_id, type, data, **options)
