@@ -28,6 +28,7 @@ from dramatiq.broker import MessageProxy
 from redis import Redis
 
 MAX_RELANES_PER_ADMIT = 1_000
+MAX_PUSHES_PER_CALL = 1_000  # lanes_push_many.lua's bound (Lua's unpack limit)
 _LANED, _CLAIMED_BEFORE = 1, 2  # lanes_push.lua's statuses (0: waiting)
 
 
@@ -185,17 +186,19 @@ class Lanes:
 
     def push_messages_once(self, pushes: Sequence[Push]) -> list[str | None]:
         """:meth:`push_message_once` for many messages: one ``lanes_push_many.lua`` call per
-        queue (each atomic, within its queue's hash tag), answered in the pushes' order. A
+        queue and 1,000 messages (each atomic, within its queue's hash tag), answered in the pushes' order. A
         key repeated within the batch answers the id of the first job that claimed it."""
         by_queue: dict[str, list[int]] = {}
         for index, push in enumerate(pushes):
             by_queue.setdefault(push.message.queue_name, []).append(index)
         owners: list[str | None] = [None] * len(pushes)
         for queue, indexes in by_queue.items():
-            args = [arg for index in indexes for arg in pushes[index].args(padded=True)]
-            reply = self._push_many(keys=[self.prefix(queue)], args=args)
-            for index, status, owner in zip(indexes, reply[::2], reply[1::2], strict=True):
-                owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
+            for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
+                chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
+                args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
+                reply = self._push_many(keys=[self.prefix(queue)], args=args)
+                for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):
+                    owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
         return owners
 
     def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:

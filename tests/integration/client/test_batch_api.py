@@ -98,3 +98,23 @@ def test_enqueue_many_refuses_more_than_the_limit(runtime: Runtime, org_id: str)
     with pytest.raises(ValueError, match="at most 1000"):
         runtime.enqueuer.enqueue_many([{**NOOP, "org_id": org_id}] * 1001)
     assert runtime.lanes.depth("action").laned == 0
+
+
+def test_a_batch_across_orgs_is_admitted_and_run(runtime: Runtime, org_id: str) -> None:
+    """Jobs of two orgs laned by one batch are all admitted and run, none dead-lettered."""
+    from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
+    from workers.inprocess import run_until_idle
+
+    with runtime.sessions.begin() as session:
+        other = OrganizationRepository(session).create(unique("other")).id
+    jobs = [
+        {**NOOP, "org_id": org, "priority": n % 10} for n in range(30) for org in (org_id, other)
+    ]
+    results = runtime.enqueuer.enqueue_many(jobs)
+    assert not any(isinstance(r, InvalidJobError) for r in results)
+    assert runtime.lanes.depth("action").orgs == 2
+    run_until_idle(runtime.worker_broker, runtime.lanes, timeout_s=30)
+    assert runtime.lanes.depth("action").total == 0
+    with runtime.sessions() as session:
+        dead = AdminDeadJobRepository(session)
+        assert [dead.list(DeadJobFilter(org_id=org)) for org in (org_id, other)] == [[], []]
