@@ -1,17 +1,22 @@
 """Producers: the enqueue API upstream apps call (Python and HTTP).
 
 ``producers.enqueue(...)`` uses the process's :class:`Enqueuer`, installed by the composition
-root (``switchyard.app.bootstrap()``) so that settings are read in one place only.
+root (``switchyard.app.bootstrap_producer()`` or ``bootstrap()``) so that settings are read
+in one place only.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from producers.enqueue import Enqueued, Enqueuer
+from producers.enqueue import MAX_BATCH, BatchResult, Enqueued, Enqueuer
 from producers.events import EventPublisher, InvalidEventError, Published
 
 __all__ = [
+    "MAX_BATCH",
+    "BatchResult",
     "Enqueued",
     "Enqueuer",
     "EventPublisher",
@@ -19,9 +24,13 @@ __all__ = [
     "Published",
     "configure",
     "enqueue",
+    "enqueue_many",
     "publish_event",
 ]
 
+NOT_CONFIGURED = (
+    "Switchyard is not configured: call switchyard.app.bootstrap_producer() (or bootstrap()) first"
+)
 _enqueuer: Enqueuer | None = None
 _publisher: EventPublisher | None = None
 
@@ -33,11 +42,44 @@ def configure(enqueuer: Enqueuer | None, publisher: EventPublisher | None = None
     _publisher = publisher
 
 
-def enqueue(**job: Any) -> Enqueued:
-    """Enqueue one job: ``enqueue(kind="action", org_id=..., provider=..., payload={...})``."""
+def enqueue(
+    *,
+    kind: str,
+    org_id: str,
+    provider: str,
+    payload: Mapping[str, Any] | None = None,
+    connection: str | None = None,
+    idempotency_key: str | None = None,
+    priority: int | None = None,
+    not_before: datetime | str | None = None,
+    correlation_id: str | None = None,
+) -> Enqueued:
+    """Enqueue one job; ``org_id`` is the org's id or unique name. Raises
+    :class:`workers.envelope.InvalidJobError` naming each field at fault."""
+    job = {
+        "kind": kind,
+        "org_id": org_id,
+        "provider": provider,
+        "payload": dict(payload or {}),
+        "connection": connection,
+        "idempotency_key": idempotency_key,
+        "priority": priority,
+        "not_before": not_before,
+        "correlation_id": correlation_id,
+    }
+    return _configured().enqueue({k: v for k, v in job.items() if v is not None})
+
+
+def enqueue_many(jobs: Sequence[Mapping[str, Any]]) -> list[BatchResult]:
+    """Enqueue up to :data:`MAX_BATCH` jobs (dicts shaped as :func:`enqueue`'s arguments) in
+    one round trip; per job, in order, :class:`Enqueued` or the ``InvalidJobError``."""
+    return _configured().enqueue_many(jobs)
+
+
+def _configured() -> Enqueuer:
     if _enqueuer is None:
-        raise RuntimeError("Switchyard is not configured: call switchyard.app.bootstrap() first")
-    return _enqueuer.enqueue(job)
+        raise RuntimeError(NOT_CONFIGURED)
+    return _enqueuer
 
 
 def publish_event(org_id: str, type: str, data: dict[str, Any], **options: Any) -> Published:
@@ -46,5 +88,5 @@ def publish_event(org_id: str, type: str, data: dict[str, Any], **options: Any) 
     Options: ``idempotency_key``, ``correlation_id``. Fans out to webhook endpoints and routes.
     """
     if _publisher is None:
-        raise RuntimeError("Switchyard is not configured: call switchyard.app.bootstrap() first")
+        raise RuntimeError(NOT_CONFIGURED)
     return _publisher.publish(org_id, type, data, **options)

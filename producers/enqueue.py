@@ -14,13 +14,15 @@ Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting se
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
 
+from producers.door import door_errors
+from producers.orgs import OrgRef, OrgResolver, require_org
 from providers.registry import Catalog
 from workers.actors import actor_name, queue_for
 from workers.envelope import (
@@ -31,8 +33,11 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
-from workers.lanes import Claim, Lanes
+from workers.lanes import Claim, Lanes, Push
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
+
+MAX_BATCH = 1_000
+"""Most jobs one :meth:`Enqueuer.enqueue_many` call (and ``POST /v1/jobs:batch``) takes."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,10 @@ class Enqueued:
 
     job_id: str
     duplicate: bool
+
+
+BatchResult = Enqueued | InvalidJobError
+"""One item of :meth:`Enqueuer.enqueue_many`: the job accepted (or deduplicated), or why not."""
 
 
 class Enqueuer:
@@ -52,40 +61,70 @@ class Enqueuer:
         lanes: Lanes,
         catalog: Catalog,
         limits: Limits,
-        org_weight: Callable[[str], int | None],
+        orgs: OrgResolver,
         idempotency_window_seconds: int,
+        door: Callable[[JobEnvelope], list[FieldError]] = door_errors,
     ) -> None:
         self.lanes = lanes
         self.catalog = catalog
         self.limits = limits
-        self.org_weight = org_weight
+        self.orgs = orgs
         self.window = idempotency_window_seconds
+        self.door = door
+
+    def org_id(self, org: str) -> str:
+        """The id of the org with this id or unique name; :class:`InvalidJobError` naming
+        ``org_id`` when there is none or the name is ambiguous."""
+        return require_org(self.orgs, org).id
 
     def enqueue(self, data: Mapping[str, Any]) -> Enqueued:
         """Validate and enqueue one job; raises :class:`InvalidJobError` naming the fields."""
-        job, weight = self._validate(data)
-        labels = (queue_for(job.kind), job.kind.value, job.provider)
-        first = self._send(job, weight)
-        if first is not None and first != job.id:
-            JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
-            return Enqueued(job_id=first, duplicate=True)
-        JOBS_ENQUEUED.labels(*labels, "accepted").inc()
-        return Enqueued(job_id=job.id, duplicate=False)
+        job, org = self._validate(data)
+        first = self.lanes.push_message_once(
+            _message(job), self._claim(job), **_placement(job, org)
+        )
+        return _counted(job, first)
 
-    def _validate(self, data: Mapping[str, Any]) -> tuple[JobEnvelope, int]:
+    def enqueue_many(self, items: Sequence[Mapping[str, Any]]) -> list[BatchResult]:
+        """Validate every job, enqueue the valid ones in one pipelined round trip; answers
+        per item, in order: :class:`Enqueued`, or the :class:`InvalidJobError` refusing it.
+        More than :data:`MAX_BATCH` items is refused as a whole (``ValueError``)."""
+        if len(items) > MAX_BATCH:
+            raise ValueError(f"a batch holds at most {MAX_BATCH} jobs, not {len(items)}")
+        results: list[BatchResult | None] = []
+        valid: list[tuple[int, JobEnvelope, Push]] = []
+        for index, data in enumerate(items):
+            try:
+                job, org = self._validate(data)
+            except InvalidJobError as exc:
+                results.append(exc)
+                continue
+            results.append(None)
+            valid.append(
+                (index, job, Push(_message(job), self._claim(job), **_placement(job, org)))
+            )
+        owners = self.lanes.push_messages_once([push for _, _, push in valid]) if valid else []
+        for (index, job, _), first in zip(valid, owners, strict=True):
+            results[index] = _counted(job, first)
+        return [r for r in results if r is not None]
+
+    def _validate(self, data: Mapping[str, Any]) -> tuple[JobEnvelope, OrgRef]:
         try:
             job = parse_envelope(data, providers=self.catalog, limits=self.limits)
-            weight = self.org_weight(job.org_id)
-            if weight is None:
-                unknown = FieldError("org_id", f"unknown organization {job.org_id!r}")
-                raise InvalidJobError([unknown])
+            org = require_org(self.orgs, job.org_id)
+            errors = self.door(job)
+            if errors:
+                raise InvalidJobError(errors)
         except InvalidJobError as exc:
             JOBS_REJECTED.labels(exc.errors[0].field.split(".")[0]).inc()
             raise
+        update: dict[str, str] = {}
         canonical = self.catalog.get(job.provider).name  # aliases ('qbo') become the name
         if canonical != job.provider:
-            job = job.model_copy(update={"provider": canonical})
-        return job, weight
+            update["provider"] = canonical
+        if org.id != job.org_id:
+            update["org_id"] = org.id  # a name becomes the id the job carries
+        return (job.model_copy(update=update) if update else job), org
 
     def _claim(self, job: JobEnvelope) -> Claim | None:
         if job.idempotency_key is None:
@@ -93,24 +132,36 @@ class Enqueuer:
         digest = hashlib.sha256(job.idempotency_key.encode()).hexdigest()
         return Claim(key=digest, owner=job.id, ttl_seconds=self.window)
 
-    def _send(self, job: JobEnvelope, weight: int) -> str | None:
-        """Lane the job; None when done, else the id of the job already holding its key."""
-        message: dramatiq.Message[Any] = dramatiq.Message(
-            queue_name=queue_for(job.kind),
-            actor_name=actor_name(job.kind),
-            args=(envelope_to_dict(job),),
-            kwargs={},
-            options={},
-            message_id=job.id,
-        )
-        return self.lanes.push_message_once(
-            message,
-            self._claim(job),
-            org=job.org_id,
-            priority=job.priority,
-            weight=weight,
-            delay_ms=_delay_ms(job.not_before),
-        )
+
+def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
+    return dramatiq.Message(
+        queue_name=queue_for(job.kind),
+        actor_name=actor_name(job.kind),
+        args=(envelope_to_dict(job),),
+        kwargs={},
+        options={},
+        message_id=job.id,
+    )
+
+
+def _placement(job: JobEnvelope, org: OrgRef) -> dict[str, Any]:
+    """Where the job goes: its org's lane, at its priority, or the waiting set until due."""
+    return {
+        "org": org.id,
+        "priority": job.priority,
+        "weight": org.weight,
+        "delay_ms": _delay_ms(job.not_before),
+    }
+
+
+def _counted(job: JobEnvelope, first: str | None) -> Enqueued:
+    """The answer for a sent job (``first``: the id already holding its key), counted."""
+    labels = (queue_for(job.kind), job.kind.value, job.provider)
+    if first is not None and first != job.id:
+        JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
+        return Enqueued(job_id=first, duplicate=True)
+    JOBS_ENQUEUED.labels(*labels, "accepted").inc()
+    return Enqueued(job_id=job.id, duplicate=False)
 
 
 def _delay_ms(not_before: datetime | None) -> int:

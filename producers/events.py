@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from producers.enqueue import Enqueuer
+from producers.orgs import require_org
 from storage.errors import InvalidFieldError
 from storage.models import Event
 from storage.repositories import AdminEventRepository, EventRepository
@@ -81,7 +82,7 @@ class EventPublisher:
         correlation_id: str | None = None,
     ) -> Published:
         """Store and fan out one event; a repeated ``idempotency_key`` returns the first."""
-        self._check(org_id, data)
+        org_id = self._check(org_id, data)
         with self.sessions.begin() as session:
             try:
                 event, created = EventRepository(session, org_id).record(
@@ -122,15 +123,19 @@ class EventPublisher:
             self.fan_out(org_id, event_id)
         return len(pending)
 
-    def _check(self, org_id: str, data: Mapping[str, Any]) -> None:
-        if self.enqueuer.org_weight(org_id) is None:
-            raise InvalidEventError([FieldError("org_id", f"unknown organization {org_id!r}")])
+    def _check(self, org: str, data: Mapping[str, Any]) -> str:
+        """The id of ``org`` (an id or unique name), once the event is found publishable."""
+        try:
+            org_id = require_org(self.enqueuer.orgs, org).id
+        except InvalidJobError as exc:
+            raise InvalidEventError(exc.errors) from None
         if not isinstance(data, Mapping):
             raise InvalidEventError([FieldError("data", "must be a JSON object")])
         size = len(json.dumps(data, separators=(",", ":"), default=str).encode())
         if size > self.max_data_bytes:
             message = f"{size} bytes exceeds the limit of {self.max_data_bytes}"
             raise InvalidEventError([FieldError("data", message)])
+        return org_id
 
     def _enqueue(self, event: Event, wanted: FanoutJob) -> int:
         job = dict(wanted.job)

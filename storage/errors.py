@@ -2,6 +2,7 @@
 
     StorageError
     ├── NotFoundError        a row does not exist (or belongs to another org)
+    │   └── AmbiguousError      a reference fits more than one row (an id and another's name)
     ├── ConflictError        a unique rule would be broken (duplicate name, ...)
     │   └── StaleVersionError   an optimistic version check lost a race
     ├── InvalidFieldError    a value is malformed; ``field`` names it
@@ -29,6 +30,14 @@ class NotFoundError(StorageError):
         self.entity = entity
         self.key = key
         super().__init__(f"{entity} {key!r} not found")
+
+
+class AmbiguousError(NotFoundError):
+    """A reference names no single row: callers that report "not found" report this too."""
+
+    def __init__(self, entity: str, key: str, detail: str) -> None:
+        super().__init__(entity, key)
+        self.args = (f"{entity} {key!r} is ambiguous: {detail}",)
 
 
 class ConflictError(StorageError):

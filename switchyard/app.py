@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -29,14 +28,14 @@ from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
 from producers.inbound.receiver import InboundReceiver
+from producers.orgs import OrgDirectory
 from providers.outbound import OutboundPolicy, guarded_client
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
-from storage.crypto import KeyRing, generate_key_item
+from storage.crypto import KeyRing, Secret, generate_key_item
 from storage.db import make_engine, make_session_factory
-from storage.errors import KeyRingError, NotFoundError
+from storage.errors import KeyRingError
 from storage.migrate import current, head_revision, upgrade
-from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import KEYS_VAR, Settings, SettingsError, load_settings
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
@@ -167,7 +166,7 @@ class Runtime:
             lanes=self.lanes,
             catalog=self.catalog,
             limits=self.limits,
-            org_weight=OrgDirectory(self.sessions).weight,
+            orgs=OrgDirectory(self.sessions),
             idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
         )
 
@@ -217,35 +216,18 @@ class _LazyProducers:
         return self.runtime.event_publisher.publish(org_id, type, data, **options)
 
 
-class OrgDirectory:
-    """Answers "does this org exist, with which weight?" for enqueue, caching hits briefly."""
-
-    TTL_SECONDS = 30.0
-
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
-        self.sessions = sessions
-        self._seen: dict[str, tuple[float, int]] = {}
-
-    def weight(self, org_id: str) -> int | None:
-        """The org's fair-admission weight, or None when there is no such org."""
-        now = time.monotonic()
-        hit = self._seen.get(org_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        with self.sessions() as session:
-            try:
-                weight = OrganizationRepository(session).get(org_id).weight
-            except NotFoundError:
-                return None
-        self._seen[org_id] = (now + self.TTL_SECONDS, weight)
-        return weight
-
-
-def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings | None = None,
+    *,
+    sandbox: Sandbox | None = None,
+    producer_only: bool = False,
+) -> Runtime:
     """Build a process's runtime; the embedded default migrates its SQLite file itself.
 
     Provider calls go to the built-in sandbox in embedded mode, or to ``sandbox`` when one
     is given (tests on real servers); otherwise to the providers themselves.
+    ``producer_only``: a process that only enqueues and publishes may go without the key
+    ring (see :func:`bootstrap_producer`).
     """
     settings = settings or load_settings()
     url = settings.resolved_database_url
@@ -268,7 +250,11 @@ def build_runtime(settings: Settings | None = None, *, sandbox: Sandbox | None =
         engine=engine,
         sessions=make_session_factory(engine),
         catalog=load_catalog(overrides=overrides),
-        keyring=_keyring(settings),
+        keyring=(
+            NoKeyRing()
+            if producer_only and not settings.security.encryption_keys
+            else _keyring(settings)
+        ),
         provider_settings=overrides,
         sandbox=sandbox,
     )
@@ -294,6 +280,29 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
     runtime = build_runtime(settings)
     producers.configure(runtime.enqueuer, runtime.event_publisher)
     return runtime
+
+
+def bootstrap_producer(settings: Settings | None = None) -> Runtime:
+    """:func:`bootstrap` for an app that shares the deployment but only enqueues jobs and
+    publishes events: it needs Redis and the database (organizations, events), not the key
+    ring — nothing a producer does decrypts a credential (were it asked to, it would refuse)."""
+    runtime = build_runtime(settings, producer_only=True)
+    producers.configure(runtime.enqueuer, runtime.event_publisher)
+    return runtime
+
+
+class NoKeyRing(KeyRing):
+    """The key ring of a producer-only runtime: holds no key, refuses to encrypt or decrypt."""
+
+    def __init__(self) -> None:
+        self._keys = {}
+        self._primary_kid = ""
+
+    def encrypt(self, plaintext: str | Secret, *, associated_data: str) -> str:
+        raise KeyRingError("this runtime was built to enqueue only and holds no key ring")
+
+    def decrypt(self, ciphertext: str, *, associated_data: str) -> Secret:
+        raise KeyRingError("this runtime was built to enqueue only and holds no key ring")
 
 
 def _redis_client(settings: Settings) -> Redis:

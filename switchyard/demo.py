@@ -218,6 +218,7 @@ def _submit_python_jobs(
     for bad in (
         {"kind": "action", "org_id": acme, "provider": "myspace", "payload": {"action": "noop"}},
         {"kind": "teleport", "org_id": acme, "provider": "slack", "payload": {}},
+        {"kind": "action", "org_id": acme, "provider": "slack", "payload": {"action": "teleport"}},
         {
             "kind": "action",
             "org_id": acme,
@@ -238,14 +239,14 @@ def _submit_python_jobs(
         },
     ):
         _submit(runtime, bad, report)
-    for org_id in org_ids.values():  # an action this version does not have: to the DLQ
+    for org_id in org_ids.values():  # a provider the org never connected: to the DLQ
         _submit(
             runtime,
             {
                 "kind": "action",
                 "org_id": org_id,
-                "provider": "slack",
-                "payload": {"action": "teleport"},
+                "provider": "mailchimp",
+                "payload": {"action": "proxy", "input": {"path": "/lists"}},
             },
             report,
         )

@@ -271,9 +271,12 @@ def _check_provider(provider: str, providers: Container[str]) -> list[FieldError
     return [FieldError("provider", f"unknown provider {provider!r}")]
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # built once: json.dumps builds one per call
+
+
 def _check_payload(job: JobEnvelope, limits: Limits) -> list[FieldError]:
     raw = job.payload.model_dump(mode="json")
-    size = len(json.dumps(raw, separators=(",", ":")).encode())
+    size = len(_COMPACT.encode(raw).encode())
     errors: list[FieldError] = []
     if size > limits.max_payload_bytes:
         errors.append(

@@ -28,6 +28,7 @@ from dramatiq.broker import MessageProxy
 from redis import Redis
 
 MAX_RELANES_PER_ADMIT = 1_000
+MAX_PUSHES_PER_CALL = 1_000  # lanes_push_many.lua's bound (Lua's unpack limit)
 _LANED, _CLAIMED_BEFORE = 1, 2  # lanes_push.lua's statuses (0: waiting)
 
 
@@ -83,6 +84,30 @@ class Claim:
     ttl_seconds: int
 
 
+@dataclass(frozen=True)
+class Push:
+    """One message for :meth:`Lanes.push_messages_once`, with its optional claim."""
+
+    message: dramatiq.Message[Any]
+    claim: Claim | None
+    org: str
+    priority: int
+    weight: int = 1
+    delay_ms: int = 0
+
+    def args(self, *, padded: bool = False) -> list[Any]:
+        """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
+        nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
+        entry_id, data = _fresh_entry(self.message)
+        args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
+        args.append(self.weight)
+        if self.claim is not None:
+            args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
+        elif padded:
+            args += ["", "", 0]
+        return args
+
+
 class Lanes:
     """The lane store of one Redis (one namespace); thread-safe."""
 
@@ -90,6 +115,7 @@ class Lanes:
         self.redis = redis
         self.namespace = namespace
         self._push = redis.register_script(_script("lanes_push.lua"))
+        self._push_many = redis.register_script(_script("lanes_push_many.lua"))
         self._admit = redis.register_script(_script("lanes_admit.lua"))
 
     def prefix(self, queue: str) -> str:
@@ -154,12 +180,26 @@ class Lanes:
         else the id of the job holding the key (the message's own id if an earlier send of
         this very call already went through, e.g. a client-side retry after a lost reply).
         """
-        entry_id, data = _fresh_entry(message)
-        args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
-        if claim is not None:
-            args += [claim.key, claim.owner, claim.ttl_seconds]
-        status, owner = self._run_push(message.queue_name, args)
+        push = Push(message, claim, org=org, priority=priority, weight=weight, delay_ms=delay_ms)
+        status, owner = self._run_push(message.queue_name, push.args())
         return _text(owner) if status == _CLAIMED_BEFORE else None
+
+    def push_messages_once(self, pushes: Sequence[Push]) -> list[str | None]:
+        """:meth:`push_message_once` for many messages: one ``lanes_push_many.lua`` call per
+        queue and 1,000 messages (each atomic, within its queue's hash tag), answered in the pushes' order. A
+        key repeated within the batch answers the id of the first job that claimed it."""
+        by_queue: dict[str, list[int]] = {}
+        for index, push in enumerate(pushes):
+            by_queue.setdefault(push.message.queue_name, []).append(index)
+        owners: list[str | None] = [None] * len(pushes)
+        for queue, indexes in by_queue.items():
+            for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
+                chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
+                args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
+                reply = self._push_many(keys=[self.prefix(queue)], args=args)
+                for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):
+                    owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
+        return owners
 
     def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
@@ -222,9 +262,12 @@ class Lanes:
 
 
 def _fresh_entry(message: dramatiq.Message[Any] | MessageProxy) -> tuple[str, bytes]:
-    """A new entry id and the message data carrying it as its Redis message id."""
+    """A new entry id and the message data carrying it as its Redis message id (encoded by
+    Dramatiq's encoder, from the message's fields: no intermediate copy of the message)."""
     entry_id = uuid.uuid4().hex
-    return entry_id, message.copy(options={"redis_message_id": entry_id}).encode()
+    data = message.asdict()
+    data["options"] = {**data["options"], "redis_message_id": entry_id}
+    return entry_id, dramatiq.get_encoder().encode(data)
 
 
 def _text(value: Any) -> str:

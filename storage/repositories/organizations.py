@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.errors import ConflictError, InvalidFieldError, NotFoundError
+from storage.errors import AmbiguousError, ConflictError, InvalidFieldError, NotFoundError
 from storage.models import ORG_NAME_PATTERN, Organization
 from storage.repositories.checks import flush_unique, require_match
 
@@ -52,8 +52,16 @@ class OrganizationRepository:
         return org
 
     def resolve(self, name_or_id: str) -> Organization:
-        """Return the org whose id or name is ``name_or_id`` (what an operator types)."""
-        org = self._session.get(Organization, name_or_id) or self._find_by_name(name_or_id)
+        """Return the org whose id or name is ``name_or_id``: the one reference rule of the
+        API, the Python producer and the CLI. A value that is one org's id and another's
+        name is refused (:class:`AmbiguousError`), never guessed."""
+        by_id = self._session.get(Organization, name_or_id)
+        by_name = self._find_by_name(name_or_id)
+        if by_id is not None and by_name is not None and by_id.id != by_name.id:
+            raise AmbiguousError(
+                "organization", name_or_id, "it is one organization's id and another's name"
+            )
+        org = by_id or by_name
         if org is None:
             raise NotFoundError("organization", name_or_id)
         return org

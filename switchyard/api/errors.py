@@ -126,9 +126,14 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [FieldError(_location(e), _message(e)) for e in exc.errors()]
-    failure = invalid(fields)
+    failure = invalid(fields_of(exc.errors()))
     return error_response(failure.status, failure.message, failure.fields)
+
+
+def fields_of(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    """Pydantic's validation errors as the offending fields (for bodies checked by hand,
+    such as each job of a batch)."""
+    return [FieldError(_location(e), _message(e)) for e in errors]
 
 
 def _location(error: Mapping[str, Any]) -> str:

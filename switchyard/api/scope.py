@@ -5,13 +5,18 @@ from __future__ import annotations
 from switchyard.api.auth import Principal
 from switchyard.api.errors import invalid
 from switchyard.app import Runtime
-from workers.envelope import FieldError
+from workers.envelope import InvalidJobError
 
 
 def acting_org(principal: Principal, runtime: Runtime, requested: str | None) -> str:
-    """The key's own org, or the one an admin key names — which must exist (422 if not),
-    so an unknown org never reaches a foreign key or a lane as a 500."""
-    org = principal.org_for(requested)
-    if principal.is_admin and runtime.enqueuer.org_weight(org) is None:
-        raise invalid([FieldError("org_id", f"unknown organization {org[:64]!r}")])
-    return org
+    """The key's own org, or the one an admin key names, by id or unique name — which must
+    exist (422 if not, or if the name is ambiguous), so an unknown org never reaches a
+    foreign key or a lane as a 500. An org key naming itself by name is itself."""
+    if requested is not None:
+        try:
+            requested = runtime.enqueuer.org_id(requested)
+        except InvalidJobError as exc:
+            if principal.is_admin:
+                raise invalid(exc.errors) from None
+            # An org key naming an org that is not its own: 403 below, as before.
+    return principal.org_for(requested)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import os
 
-from tests.benchmarks import console, execution, exporter, limiter, syncs, throughput, webhooks
+from tests.benchmarks import (
+    console,
+    enqueue,
+    execution,
+    exporter,
+    limiter,
+    syncs,
+    throughput,
+    webhooks,
+)
 
 if __name__ == "__main__":
     throughput.main(
@@ -13,6 +22,7 @@ if __name__ == "__main__":
         threads=int(os.environ.get("BENCH_THREADS", "8")),
         rounds=int(os.environ.get("BENCH_ROUNDS", "3")),
     )
+    enqueue.main()
     limiter.main()
     execution.main()
     webhooks.main()

@@ -29,9 +29,13 @@ from storage.repositories.credentials import CredentialRepository
 from switchyard.app import Runtime
 from tests.benchmarks.execution import _org, _runtime, workers
 from tests.referee import Referee, busiest_window, window_counts, windows_over
+from workers.handlers.action import BUILTIN_ACTIONS
 from workers.limiter import Limiter, rate_key
 
 RATE = {"limit": 100, "period_seconds": 10}
+# Producers check actions against the worker's declarations (issue 19): this process must know
+# the benchmark's ``ping`` action that bench_worker registers in the worker processes.
+BUILTIN_ACTIONS.setdefault("ping", lambda job, context: {"ok": True})
 PERIOD = 10.0
 
 

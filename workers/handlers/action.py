@@ -65,7 +65,24 @@ def proxy(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:
     return {"status": response.status_code}
 
 
+class AnyInput(BaseModel):
+    """Any input object: for built-ins that validate their input themselves."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 BUILTIN_ACTIONS: dict[str, ActionFn] = {"noop": noop, "proxy": proxy}
+BUILTIN_INPUTS: dict[str, type[BaseModel]] = {"noop": NoopInput, "proxy": ProxyInput}
+
+
+def input_model(provider: str, name: str) -> type[BaseModel] | None:
+    """The input model the worker validates action ``name`` of ``provider`` with, or None
+    when this version has no such action: what producers check at the door too. A built-in
+    without a declared input (one a deployment or test registers) checks its own."""
+    if name in BUILTIN_ACTIONS:
+        return BUILTIN_INPUTS.get(name, AnyInput)
+    action = action_for(provider, name)
+    return None if action is None else action.input
 
 
 def handle(job: JobEnvelope, context: WorkerContext) -> Mapping[str, Any]:

@@ -12,11 +12,10 @@ from providers.sandbox import Sandbox
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.actions.connections import connect
-from tests.integration.actions.test_provider_actions import action_job, dead, new_org
-from workers.envelope import load_envelope
+from tests.integration.actions.test_provider_actions import action_job, new_org
+from workers.envelope import InvalidJobError, load_envelope
 from workers.errors import PermanentJobError
 from workers.handlers.action import handle
-from workers.inprocess import run_until_idle
 
 
 @pytest.fixture(params=["embedded", "servers"])
@@ -79,15 +78,18 @@ def test_stripe_replays_a_repeated_key_instead_of_charging_twice(rt: Runtime) ->
     )
 
 
-def test_invalid_input_is_dead_lettered_naming_the_field(rt: Runtime) -> None:
-    """A bad phone number dead-letters with payload.input.to in the reason, nothing sent."""
+def test_invalid_input_is_refused_at_enqueue_and_by_the_worker(rt: Runtime) -> None:
+    """A bad phone number is refused at enqueue naming payload.input.to; one that reaches a
+    worker anyway (a producer of another version) fails permanently naming it, nothing sent."""
     org = new_org(rt)
     connect(rt, org, "twilio")
     bad = {"to": "555-0100", "from": "+14155550199", "body": "hi"}
-    rt.enqueuer.enqueue(action_job(org, "twilio", "send_sms", bad, "bad-1"))
-    run_until_idle(rt.worker_broker, rt.lanes, timeout_s=20)
-    [row] = dead(rt, org)
-    assert row.error_class == "permanent" and "payload.input.to" in row.error_message
+    data = action_job(org, "twilio", "send_sms", bad, "bad-1")
+    with pytest.raises(InvalidJobError) as refused:
+        rt.enqueuer.enqueue(data)
+    assert [e.field for e in refused.value.errors] == ["payload.input.to"]
+    with pytest.raises(PermanentJobError, match=r"payload\.input\.to"):
+        handle(envelope(rt, data), rt.worker_context)
     assert rt.sandbox is not None and rt.sandbox.writes.created("twilio", "message") == []
 
 

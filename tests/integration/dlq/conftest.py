@@ -22,7 +22,7 @@ def envelope(org_id: str, **overrides: Any) -> dict[str, Any]:
         "org_id": org_id,
         "provider": "hubspot",
         "connection": "default",
-        "payload": {"action": "teleport", "input": {}},
+        "payload": {"action": "proxy", "input": {"path": "/teleport"}},
         "idempotency_key": "order-7",
         "priority": 5,
         "not_before": None,
@@ -74,12 +74,13 @@ def audit_events(runtime: Runtime, org_id: str, action: str) -> list[AuditEvent]
 
 @pytest.fixture
 def teleport(runtime: Runtime, org_id: str) -> dict[str, Any]:
-    """A job with an unsupported action: it dead-letters at once when a worker runs it."""
+    """A job the door accepts but a worker parks at once: the org has no HubSpot connection
+    (unknown actions are refused at enqueue since #19)."""
     return {
         "kind": "action",
         "org_id": org_id,
         "provider": "hubspot",
-        "payload": {"action": "teleport"},
+        "payload": {"action": "proxy", "input": {"path": "/teleport"}},
         "idempotency_key": "order-7",
         "correlation_id": "corr-1",
     }

@@ -76,7 +76,7 @@ def test_a_dead_job_whose_row_failed_is_imported_once_by_the_scheduler(
     [row] = dead_jobs(runtime, org_id)
     assert (row.job_id, row.queue, row.provider) == (job_id, "action", "hubspot")
     assert row.error_class == UNRECORDED and "broker's dead set" in row.error_message
-    assert row.envelope["payload"]["action"] == "teleport" and row.attempts == 1
+    assert row.envelope["payload"]["input"]["path"] == "/teleport" and row.attempts == 1
     assert in_dead_set(runtime) == 0
     assert import_now(runtime)["action"] == 0
     assert len(dead_jobs(runtime, org_id)) == 1

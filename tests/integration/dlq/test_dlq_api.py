@@ -91,7 +91,7 @@ def test_show_returns_the_envelope_and_404_names_unknown_ids(
     dead_id = park(runtime, org_id)
     shown = client.get(f"/v1/dlq/{dead_id}", headers=admin)
     assert shown.status_code == 200
-    assert shown.json()["envelope"]["payload"]["action"] == "teleport"
+    assert shown.json()["envelope"]["payload"]["input"]["path"] == "/teleport"
     missing = client.get(f"/v1/dlq/{UNKNOWN}", headers=admin)
     assert missing.status_code == 404 and UNKNOWN in missing.json()["error"]["message"]
 

@@ -57,7 +57,7 @@ def test_replayed_job_that_fails_again_is_dead_lettered_again(
 
     again = next(d for d in dead_jobs(runtime, org_id) if d.id != first.id)
     assert again.job_id == done.job_id and again.attempts == 1
-    assert again.error_class == "unsupported"
+    assert again.error_class == "connection_error"
     assert again.envelope["correlation_id"] == "corr-1"
     assert again.envelope["payload"] == first.envelope["payload"]
     assert again.envelope["idempotency_key"] == f"dlq-replay:{first.id}:1"

@@ -10,6 +10,7 @@ from typing import Any
 import dramatiq
 import pytest
 
+from producers.enqueue import Enqueuer
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from switchyard.app import Runtime
 from tests.conftest import new_org
@@ -101,8 +102,17 @@ def test_unknown_org_is_refused_at_enqueue(runtime: Runtime) -> None:
 def test_unsupported_action_goes_to_dlq_without_retry(
     runtime: Runtime, org_id: str, logs: pytest.LogCaptureFixture
 ) -> None:
-    """A permanent error dead-letters at once: one attempt, its reason recorded."""
-    job = runtime.enqueuer.enqueue(
+    """An action this version lacks (sent by a producer of another version, past the door)
+    dead-letters at once: one attempt, its reason recorded."""
+    other_version = Enqueuer(
+        lanes=runtime.lanes,
+        catalog=runtime.catalog,
+        limits=runtime.limits,
+        orgs=runtime.enqueuer.orgs,
+        idempotency_window_seconds=60,
+        door=lambda job: [],
+    )
+    job = other_version.enqueue(
         {
             "kind": "action",
             "org_id": org_id,

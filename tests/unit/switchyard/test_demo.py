@@ -27,12 +27,14 @@ def test_demo_json_accounts_for_every_job(clean_env: Path) -> None:
         "kind",
         "payload",
         "payload.input.access_token",
+        "payload.action",
         "org_id",
     }
     assert [c["status"] for c in report["http"]] == [201, 403, 401]
     assert jobs["retried"] >= 3  # the sandbox fails the first three HubSpot calls with 503
-    assert {d["error_class"] for d in report["dead_letters"]} == {"unsupported"}
-    # Only the unknown 'teleport' actions (one per org): the demo's sync jobs run since #7.
+    assert {d["error_class"] for d in report["dead_letters"]} == {"connection_error"}
+    # Only the calls to an unconnected provider (one per org): unknown actions are refused
+    # at enqueue since #19, and the demo's sync jobs run since #7.
     assert len(report["dead_letters"]) == jobs["dead_lettered"] == 3
 
 

@@ -1,0 +1,208 @@
+"""switchyard.client against a live API: uvicorn on a loopback port, real Redis + PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from providers.sandbox import Sandbox
+from storage.repositories.api_keys import ApiKeyRepository
+from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.api.app import create_app
+from switchyard.app import Runtime, build_runtime
+from switchyard.client import (
+    AsyncClient,
+    AuthenticationError,
+    Client,
+    InvalidInputError,
+    Job,
+)
+from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unique
+
+pytestmark = pytest.mark.integration
+NOOP = {"kind": "action", "provider": "stripe", "payload": {"action": "noop"}}
+
+
+@dataclass(frozen=True)
+class Live:
+    base: str
+    runtime: Runtime
+    org_id: str
+    org_name: str
+    org_key: str
+    admin_key: str
+
+
+@pytest.fixture(scope="module")
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Live]:
+    """The API served by uvicorn (provider calls to the in-process sandbox), an org with a
+    key, and an admin key."""
+    namespace = "t" + uuid.uuid4().hex[:10]
+    _SESSION_NAMESPACES.add(namespace)
+    settings = runtime_settings(
+        backend="servers",
+        tmp_path=Path(tmp_path_factory.mktemp("client")),
+        namespace=namespace,
+        request=request,
+    )
+    runtime = build_runtime(settings, sandbox=Sandbox(seed=1))
+    name = unique("client")
+    with runtime.sessions.begin() as session:
+        org_id = OrganizationRepository(session).create(name).id
+        keys = ApiKeyRepository(session)
+        org_key, admin_key = (
+            keys.create(org_id, "c").key.reveal(),
+            keys.create(None, "a").key.reveal(),
+        )
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    _wait_until_serving(base)
+    yield Live(base, runtime, org_id, name, org_key, admin_key)
+    server.should_exit = True
+    thread.join(timeout=10)
+    runtime.close()
+
+
+def _wait_until_serving(base: str) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the API did not start serving at {base}")
+
+
+def test_enqueue_dedupes_by_key_and_refuses_unknown_actions(live: Live) -> None:
+    """enqueue() answers the id; the same key answers it again; 'teleport' is refused, named."""
+    with Client(live.base, live.org_key) as sy:
+        first = sy.enqueue(Job(**NOOP, idempotency_key="live-1"))
+        again = sy.enqueue({**NOOP, "idempotency_key": "live-1"})
+        own = sy.enqueue(NOOP)
+        with pytest.raises(InvalidInputError) as refused:
+            sy.enqueue({**NOOP, "payload": {"action": "teleport"}})
+    assert (first.duplicate, again.duplicate, again.id) == (False, True, first.id)
+    assert not own.duplicate and own.id != first.id
+    assert [f.field for f in refused.value.fields] == ["payload.action"]
+
+
+def test_enqueue_batch_reports_partial_success(live: Live) -> None:
+    """enqueue_batch() answers per item: ids for the valid jobs, errors naming the field."""
+    jobs = [
+        NOOP,
+        {**NOOP, "payload": {"action": "teleport"}},
+        NOOP,
+        {**NOOP, "provider": "myspace"},
+    ]
+    with Client(live.base, live.org_key) as sy:
+        result = sy.enqueue_batch(jobs)
+    assert (result.accepted, result.rejected) == (2, 2)
+    assert [item.index for item in result.items] == [0, 1, 2, 3]
+    assert [item.id is not None for item in result.items] == [True, False, True, False]
+    assert (
+        result.items[1].error is not None
+        and result.items[1].error.fields[0].field == "payload.action"
+    )
+    assert result.items[3].error is not None and result.items[3].error.fields[0].field == "provider"
+
+
+def test_admin_names_the_org_by_name(live: Live) -> None:
+    """An admin key may name the org by its unique name, in a job and in a batch item."""
+    with Client(live.base, live.admin_key) as sy:
+        created = sy.enqueue({**NOOP, "org_id": live.org_name})
+        batch = sy.enqueue_batch(
+            [{**NOOP, "org_id": live.org_name}, {**NOOP, "org_id": "no-such-org"}]
+        )
+    assert not created.duplicate
+    assert (batch.accepted, batch.rejected) == (1, 1)
+    assert batch.items[1].error is not None and batch.items[1].error.fields[0].field == "org_id"
+
+
+def test_publish_event_dedupes_by_key(live: Live) -> None:
+    """publish_event() stores the event once per idempotency key."""
+    with Client(live.base, live.org_key) as sy:
+        first = sy.publish_event("order.created", {"order_id": "A-1"}, idempotency_key="ev-1")
+        again = sy.publish_event("order.created", {"order_id": "A-1"}, idempotency_key="ev-1")
+    assert (first.duplicate, again.duplicate, again.id) == (False, True, first.id)
+
+
+def test_connections_list_show_and_check(live: Live) -> None:
+    """A Stripe connection made over HTTP is listed, shown and checked through the client."""
+    made = httpx.post(
+        f"{live.base}/v1/connections",
+        json={"provider": "stripe", "api_key": "sk_test_sandbox"},
+        headers={"Authorization": f"Bearer {live.org_key}"},
+    )
+    assert made.status_code == 201, made.text
+    connection_id = made.json()["id"]
+    with Client(live.base, live.org_key) as sy:
+        listed = sy.connections(provider="stripe")
+        shown = sy.connection(connection_id)
+        checked = sy.check_connection(connection_id)
+    assert connection_id in [c.id for c in listed.items]
+    assert (shown.provider, shown.status) == ("stripe", "connected")
+    assert checked.ok and checked.connection_id == connection_id
+
+
+def test_dead_jobs_list_show_and_replay(live: Live) -> None:
+    """A dead job is listed, shown and replayed (as a new job) with an admin key."""
+    envelope = {
+        "id": uuid.uuid4().hex,
+        "kind": "action",
+        "org_id": live.org_id,
+        "provider": "stripe",
+        "payload": {"action": "noop", "input": {}},
+    }
+    failed = FailedJob(
+        job_id=envelope["id"],
+        org_id=live.org_id,
+        queue="action",
+        kind="action",
+        provider="stripe",
+        envelope=envelope,
+        error_class="unsupported",
+        error_message="parked by the test",
+        attempts=1,
+    )
+    with live.runtime.sessions.begin() as session:
+        dead_id = AdminDeadJobRepository(session).add(failed).id
+    with Client(live.base, live.admin_key) as sy:
+        page = sy.dead_jobs(org=live.org_id, limit=10)
+        shown = sy.dead_job(dead_id)
+        replayed = sy.replay_dead_jobs([dead_id])
+    assert dead_id in [d.id for d in page.items] and page.total >= 1
+    assert shown.id == dead_id
+    assert [r.dead_job_id for r in replayed.replayed] == [dead_id] and replayed.refused == []
+
+
+def test_async_client_enqueues_and_maps_a_bad_key(live: Live) -> None:
+    """AsyncClient enqueues one job and a batch; a wrong key raises AuthenticationError."""
+
+    async def run() -> tuple[bool, int]:
+        async with AsyncClient(live.base, live.org_key) as sy:
+            created = await sy.enqueue(NOOP)
+            batch = await sy.enqueue_batch([NOOP, NOOP])
+        async with AsyncClient(live.base, "sy_wrong") as bad:
+            with pytest.raises(AuthenticationError):
+                await bad.enqueue(NOOP)
+        return created.duplicate, batch.accepted
+
+    assert asyncio.run(run()) == (False, 2)

@@ -1,0 +1,88 @@
+-- lanes_push.lua for many jobs of ONE queue in one call (producers' enqueue_many): the same
+-- keys, the same per-job outcome and statuses, in ARGV order; writes are grouped (one HSET,
+-- one ZADD per key for the whole call) so Redis does a few commands per batch, not ~8 per job.
+-- Keep the two scripts in step. At most 1,000 jobs per call (Lua's unpack limit is ~8,000).
+-- Every key shares the queue's hash tag: KEYS[1] is the tag prefix, e.g. "{sy:q:action}".
+--   <p>:seq                 INCRBY once for the call, FIFO order within a priority band
+--   <p>:jobs, <p>:meta      HSET entry id -> message data, entry id -> "org|score"
+--   <p>:weights             HSET org -> fair-admission weight
+--   <p>:waiting             ZADD entry id at its due time (delay_ms > 0)
+--   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
+--   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
+--   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key ('' = none)
+-- ARGV: 9 values per job: entry id, message data, org, priority, delay_ms, weight, claim,
+-- owner, claim lifetime in seconds (claim '' when the job has no idempotency key).
+-- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
+-- repeated within the call answers 2 with the owner that claimed it earlier in the call.
+local p = KEYS[1]
+local count = #ARGV / 9
+local last = redis.call('INCRBY', p .. ':seq', count)
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}
+local orgs, weights, lanes, claimed = {}, {}, {}, {}
+for i = 0, count - 1 do
+  local b = i * 9
+  local id, data, org = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local priority, delay = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
+  local claim, owner = ARGV[b + 7], false
+  if claim ~= '' then
+    claim = p .. ':idem:' .. org .. ':' .. claim
+    owner = claimed[claim] or redis.call('GET', claim)
+  else
+    claim = nil
+  end
+  if owner then
+    out[#out + 1] = 2
+    out[#out + 1] = owner
+  else
+    local score = (9 - priority) * 1099511627776 + (last - count + i + 1)
+    jobs[#jobs + 1], jobs[#jobs + 2] = id, data
+    meta[#meta + 1], meta[#meta + 2] = id, org .. '|' .. score
+    if weights[org] == nil then
+      orgs[#orgs + 1] = org
+    end
+    weights[org] = ARGV[b + 6]
+    local status = 1
+    if delay > 0 then
+      waiting[#waiting + 1], waiting[#waiting + 2] = now + delay, id
+      status = 0
+    else
+      local lane = lanes[org] or {}
+      lanes[org] = lane
+      lane[#lane + 1], lane[#lane + 2] = score, id
+      due[#due + 1], due[#due + 2] = now, id
+    end
+    if claim then
+      claimed[claim] = ARGV[b + 8]
+      claims[#claims + 1] = {claim, ARGV[b + 8], tonumber(ARGV[b + 9])}
+    end
+    out[#out + 1] = status
+    out[#out + 1] = ''
+  end
+end
+if #jobs > 0 then
+  redis.call('HSET', p .. ':jobs', unpack(jobs))
+  redis.call('HSET', p .. ':meta', unpack(meta))
+end
+if #waiting > 0 then
+  redis.call('ZADD', p .. ':waiting', unpack(waiting))
+end
+if #due > 0 then
+  redis.call('ZADD', p .. ':due', unpack(due))
+end
+for _, org in ipairs(orgs) do
+  redis.call('HSET', p .. ':weights', org, weights[org])
+  if lanes[org] then
+    redis.call('ZADD', p .. ':lane:' .. org, unpack(lanes[org]))
+    if redis.call('SADD', p .. ':active', org) == 1 then
+      redis.call('RPUSH', p .. ':ring', org)
+    end
+  end
+end
+-- The claims are written last: should a write above fail (out of memory), no key is left
+-- claimed by a job that is not there.
+for _, c in ipairs(claims) do
+  redis.call('SET', c[1], c[2], 'EX', c[3])
+end
+return out
