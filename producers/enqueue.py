@@ -8,7 +8,8 @@ the job) or a claimed job that runs — never a claim whose job never existed. A
 to its org and its kind's queue (the claim lives under the queue's hash tag, beside the lane).
 
 Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
-``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs.
+``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs. The
+job's state (:mod:`workers.job_state`) is written in the same round trip as the push.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
-from workers.lanes import Claim, Lanes
+from workers.job_state import JobStateStore, now_ms
+from workers.lanes import Claim, Lanes, new_entry_id
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 
 
@@ -54,8 +56,10 @@ class Enqueuer:
         limits: Limits,
         org_weight: Callable[[str], int | None],
         idempotency_window_seconds: int,
+        states: JobStateStore | None = None,
     ) -> None:
         self.lanes = lanes
+        self.states = states
         self.catalog = catalog
         self.limits = limits
         self.org_weight = org_weight
@@ -67,6 +71,8 @@ class Enqueuer:
         labels = (queue_for(job.kind), job.kind.value, job.provider)
         first = self._send(job, weight)
         if first is not None and first != job.id:
+            if self.states is not None:  # written beside the refused push: not a job
+                self.states.forget(job.id, job.org_id)
             JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
             return Enqueued(job_id=first, duplicate=True)
         JOBS_ENQUEUED.labels(*labels, "accepted").inc()
@@ -103,14 +109,42 @@ class Enqueuer:
             options={},
             message_id=job.id,
         )
+        entry_id, delay_ms = new_entry_id(), _delay_ms(job.not_before)
+        states = self.states
+        fields = initial_state(job, entry_id, delay_ms)
         return self.lanes.push_message_once(
             message,
             self._claim(job),
             org=job.org_id,
             priority=job.priority,
             weight=weight,
-            delay_ms=_delay_ms(job.not_before),
+            delay_ms=delay_ms,
+            entry_id=entry_id,
+            also=None if states is None else lambda pipe: states.add_created(pipe, job.id, fields),
         )
+
+
+def initial_state(job: JobEnvelope, entry_id: str, delay_ms: int) -> dict[str, Any]:
+    """The state hash of a job just laned (queued) or put to wait for ``not_before``."""
+    at = now_ms()
+    payload = job.payload
+    fields: dict[str, Any] = {
+        "org": job.org_id,
+        "kind": job.kind.value,
+        "provider": job.provider,
+        "action": getattr(payload, "action", None),
+        "model": getattr(payload, "model", None),
+        "queue": queue_for(job.kind),
+        "entry": entry_id,
+        "state": "queued",
+        "attempts": 0,
+        "notify": getattr(job, "notify", False),
+        "enqueued_at": at,
+        "updated_at": at,
+    }
+    if delay_ms > 0:
+        fields.update(state="waiting", wait_reason="not_before", wait_until=at + delay_ms)
+    return fields
 
 
 def _delay_ms(not_before: datetime | None) -> int:

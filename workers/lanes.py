@@ -18,7 +18,7 @@ Lane keys of one queue, claims included, share one hash tag, ``{<namespace>:q:<q
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -26,9 +26,17 @@ from typing import Any
 import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
+from redis.client import Pipeline
 
 MAX_RELANES_PER_ADMIT = 1_000
-_LANED, _CLAIMED_BEFORE = 1, 2  # lanes_push.lua's statuses (0: waiting)
+_LANED, _CLAIMED_BEFORE, _CANCELLED = 1, 2, 3  # lanes_push.lua's statuses (0: waiting)
+_UNCLAIMED = ["", "", 0]
+AlsoWrite = Callable[[Pipeline], None]
+"""More writes (of other hash tags) to send in the same round trip as a push."""
+
+
+class JobCancelled(Exception):
+    """The push was refused: the job's cancel was asked (see :meth:`Lanes.cancel`)."""
 
 
 def _script(name: str) -> str:
@@ -91,6 +99,7 @@ class Lanes:
         self.namespace = namespace
         self._push = redis.register_script(_script("lanes_push.lua"))
         self._admit = redis.register_script(_script("lanes_admit.lua"))
+        self._cancel = redis.register_script(_script("lanes_cancel.lua"))
 
     def prefix(self, queue: str) -> str:
         """The hash-tagged key prefix of a queue's lanes."""
@@ -124,18 +133,21 @@ class Lanes:
         priority: int,
         weight: int = 1,
         delay_ms: int = 0,
+        entry_id: str | None = None,
+        job_id: str | None = None,
+        also: AlsoWrite | None = None,
     ) -> bool:
-        """Push a Dramatiq message as a new entry, with a fresh Redis message id."""
-        entry_id, data = _fresh_entry(message)
-        return self.push(
-            message.queue_name,
-            entry_id,
-            data,
-            org=org,
-            priority=priority,
-            weight=weight,
-            delay_ms=delay_ms,
-        )
+        """Push a Dramatiq message as a new entry, with a fresh Redis message id (or
+        ``entry_id``). With ``job_id``, raises :class:`JobCancelled` instead of pushing a
+        job whose cancel was asked; ``also`` adds writes to the same round trip."""
+        entry_id, data = _fresh_entry(message, entry_id)
+        args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
+        if job_id is not None:
+            args += [*_UNCLAIMED, job_id]
+        status, _ = self._run_push(message.queue_name, args, also)
+        if status == _CANCELLED:
+            raise JobCancelled(job_id)
+        return status == _LANED
 
     def push_message_once(
         self,
@@ -146,6 +158,8 @@ class Lanes:
         priority: int,
         weight: int = 1,
         delay_ms: int = 0,
+        entry_id: str | None = None,
+        also: AlsoWrite | None = None,
     ) -> str | None:
         """:meth:`push_message` unless ``claim`` is already held: claim and push are one
         atomic step, so no crash can leave a claim whose job never landed.
@@ -154,17 +168,32 @@ class Lanes:
         else the id of the job holding the key (the message's own id if an earlier send of
         this very call already went through, e.g. a client-side retry after a lost reply).
         """
-        entry_id, data = _fresh_entry(message)
+        entry_id, data = _fresh_entry(message, entry_id)
         args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
         if claim is not None:
             args += [claim.key, claim.owner, claim.ttl_seconds]
-        status, owner = self._run_push(message.queue_name, args)
+        status, owner = self._run_push(message.queue_name, args, also)
         return _text(owner) if status == _CLAIMED_BEFORE else None
 
-    def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
+    def _run_push(
+        self, queue: str, args: list[Any], also: AlsoWrite | None = None
+    ) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
-        status, owner = self._push(keys=[self.prefix(queue)], args=args)
+        if also is None:
+            status, owner = self._push(keys=[self.prefix(queue)], args=args)
+            return int(status), owner
+        pipe = self.redis.pipeline(transaction=False)
+        self._push(keys=[self.prefix(queue)], args=args, client=pipe)
+        also(pipe)
+        (status, owner), *_ = pipe.execute()
         return int(status), owner
+
+    def cancel(self, queue: str, entry_id: str, job_id: str, *, remember_ms: int) -> bool:
+        """Take a laned or waiting entry out, atomically with admission: True when taken
+        (it never runs). Else the job was admitted (or is gone): its id is remembered for
+        ``remember_ms`` and a later push of it raises :class:`JobCancelled`."""
+        taken = self._cancel(keys=[self.prefix(queue)], args=[entry_id, job_id, remember_ms])
+        return int(taken) == 1
 
     def admit(self, queue: str, depth: int) -> Admitted:
         """Top Dramatiq's ``queue`` up to ``depth`` ready messages, fairly across orgs.
@@ -221,9 +250,15 @@ class Lanes:
         return found
 
 
-def _fresh_entry(message: dramatiq.Message[Any] | MessageProxy) -> tuple[str, bytes]:
-    """A new entry id and the message data carrying it as its Redis message id."""
-    entry_id = uuid.uuid4().hex
+def new_entry_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _fresh_entry(
+    message: dramatiq.Message[Any] | MessageProxy, entry_id: str | None = None
+) -> tuple[str, bytes]:
+    """A new entry id (unless given) and the message data carrying it as its Redis id."""
+    entry_id = entry_id or new_entry_id()
     return entry_id, message.copy(options={"redis_message_id": entry_id}).encode()
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import Field, StrictInt
 
@@ -57,3 +58,62 @@ class EventPublished(Answer):
     id: str
     duplicate: bool
     jobs: int = Field(description="Delivery and route jobs enqueued.")
+
+
+JobState = Literal["queued", "waiting", "running", "retrying", "succeeded", "dead", "cancelled"]
+
+
+class JobWaiting(Answer):
+    """Why a waiting job waits, and until when."""
+
+    reason: str = Field(
+        description="rate_limit | quota | concurrency | cooldown | not_before | outage | "
+        "another deferral's class",
+        examples=["rate_limit"],
+    )
+    until: datetime
+
+
+class JobRetry(Answer):
+    """The retry a failed attempt scheduled."""
+
+    attempt: int = Field(description="The attempt that failed.")
+    next_at: datetime | None
+    error_class: str | None = Field(examples=["server_error"])
+
+
+class JobDead(Answer):
+    reason: str = Field(description="The error class that ended it.", examples=["unsupported"])
+    dead_job_id: str | None = Field(description="Its id in /v1/dlq (null if not yet written).")
+
+
+class JobStatus(Answer):
+    """Where a job is: kept for ``jobs.state_retention_hours`` after its last change."""
+
+    id: str
+    org_id: str
+    kind: str
+    provider: str | None
+    action: str | None
+    model: str | None
+    queue: str
+    state: JobState
+    attempts: int
+    cancel_requested: bool = False
+    waiting: JobWaiting | None
+    retry: JobRetry | None
+    dead: JobDead | None
+    result: dict[str, str | int | bool | None] | None
+    enqueued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+class JobList(Answer):
+    """An org's recent jobs, newest first."""
+
+    jobs: list[JobStatus]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null at the end."
+    )
