@@ -25,6 +25,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from redis import Redis
@@ -64,19 +65,42 @@ class JobStateKeys:
         return lane_prefix + CANCELLED_SUFFIX
 
 
+RESULT_KEYS = frozenset({"ok", "id", "status", "count", "created", "updated"})
+"""Result fields a summary keeps (and any ``*_id``): identifiers and outcomes, never data
+that could carry a secret or personal details."""
+_result: ContextVar[str | None] = ContextVar("switchyard_job_result", default=None)
+
+
 def small_result(result: Any) -> str | None:
-    """A result summary safe to keep: scalar top-level fields only, few and short (JSON)."""
+    """A result summary safe to keep: a few scalar id/outcome fields, short (JSON)."""
     if not isinstance(result, Mapping):
         return None
     kept: dict[str, str | int | bool | None] = {}
     for key, value in result.items():
-        if len(kept) >= RESULT_MAX_ITEMS:
-            break
+        name = str(key)
+        if len(kept) >= RESULT_MAX_ITEMS or not _summary_key(name):
+            continue
         if isinstance(value, bool | int) or value is None:
-            kept[str(key)[:64]] = value
+            kept[name] = value
         elif isinstance(value, str):
-            kept[str(key)[:64]] = value[:RESULT_MAX_TEXT]
+            kept[name] = value[:RESULT_MAX_TEXT]
     return json.dumps(kept) if kept else None
+
+
+def record_result(result: Any) -> None:
+    """Keep the summary of what the running job's handler returned (worker thread)."""
+    _result.set(small_result(result))
+
+
+def take_result() -> str | None:
+    """The summary :func:`record_result` kept in this thread, cleared."""
+    summary = _result.get()
+    _result.set(None)
+    return summary
+
+
+def _summary_key(name: str) -> bool:
+    return len(name) <= 64 and (name in RESULT_KEYS or name.endswith("_id"))
 
 
 class JobStateStore:

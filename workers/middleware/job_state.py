@@ -20,7 +20,7 @@ from dramatiq.middleware import Middleware
 from providers.errors import RateLimited
 from workers.errors import DeferredJobError, SlotDeferred, error_class_of
 from workers.job_fields import job_fields
-from workers.job_state import StateWriter, now_ms
+from workers.job_state import StateWriter, now_ms, take_result
 from workers.middleware.attempts import attempts_of
 from workers.middleware.dead_letter import dead_job_id_of
 from workers.middleware.outcomes import outcome_of
@@ -51,6 +51,7 @@ class JobStateTracking(Middleware):
         self.on_finished = on_finished
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        take_result()  # nothing left over from this thread's last job
         at = now_ms()
         fields = {"state": "running", "started_at": at, "updated_at": at}
         fields["attempts"] = attempts_of(message)
@@ -80,7 +81,9 @@ def _after_attempt(message: MessageProxy, exception: BaseException | None) -> di
     outcome = outcome_of(message, exception)
     at = now_ms()
     if outcome == "succeeded":
-        return {"state": "succeeded", "finished_at": at, "updated_at": at}
+        done = {"state": "succeeded", "finished_at": at, "updated_at": at}
+        result = take_result()
+        return {**done, "result": result} if result else done
     if outcome == "dead_lettered":
         reason = error_class_of(exception) if exception is not None else "unknown"
         dead = {"dead_reason": reason, "dead_job_id": dead_job_id_of(message) or ""}

@@ -38,6 +38,7 @@ def test_job_is_queued_then_succeeded(
     drain(runtime)
     done = status(client, keys["key_a"], job_id)
     assert done["state"] == "succeeded" and done["attempts"] == 1
+    assert done["result"] == {"ok": True}
     assert done["started_at"] and done["finished_at"] and done["finished_at"] >= done["started_at"]
 
 
