@@ -13,6 +13,7 @@ from switchyard.api import (
     health,
     inbound,
     jobs,
+    queues,
     routes,
     syncs,
     webhooks,
@@ -42,7 +43,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(RequestLimitsMiddleware, limits=_body_limits(runtime))
     app.add_middleware(RequestMetrics)  # outermost: refusals before routing are counted too
     routers = [
-        m.router for m in (jobs, events, dlq, connections, webhooks, inbound, syncs, health, routes)
+        m.router
+        for m in (jobs, queues, events, dlq, connections, webhooks, inbound, syncs, health, routes)
     ]
     for router in routers:
         app.include_router(router)

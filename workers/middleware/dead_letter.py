@@ -78,16 +78,16 @@ class DeadLetter(Middleware):
         message.__dict__[_RECORDED] = True
         message.__dict__[_DEAD_JOB_ID] = dead_job_id
 
+    def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        message_id = message.options.get("redis_message_id")
+        if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker) and message_id:
+            forget_dead_messages(broker.client, broker.namespace, message.queue_name, [message_id])
+
 
 def dead_job_id_of(message: MessageProxy) -> str | None:
     """The id of the dead job row written for this message (None if not written)."""
     dead_job_id: str | None = message.__dict__.get(_DEAD_JOB_ID)
     return dead_job_id
-
-    def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        message_id = message.options.get("redis_message_id")
-        if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker) and message_id:
-            forget_dead_messages(broker.client, broker.namespace, message.queue_name, [message_id])
 
 
 def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
