@@ -138,7 +138,7 @@ def initial_state(job: JobEnvelope, entry_id: str, delay_ms: int) -> dict[str, A
         "entry": entry_id,
         "state": "queued",
         "attempts": 0,
-        "notify": getattr(job, "notify", False),
+        "notify": job.notify,
         "enqueued_at": at,
         "updated_at": at,
     }

@@ -19,6 +19,7 @@ from workers.actors import declare_actors
 from workers.admission import Admission
 from workers.context import WorkerContext
 from workers.envelope import Kind
+from workers.job_events import CompletionEvents
 from workers.job_state import StateWriter
 from workers.lane_broker import LaneFedBroker
 from workers.log_context import JobLogContext
@@ -100,4 +101,5 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
 def _state_tracking(context: WorkerContext) -> list[Middleware]:
     if context.job_states is None:
         return []
-    return [JobStateTracking(StateWriter(context.job_states))]
+    events = None if context.events is None else CompletionEvents(context.events)
+    return [JobStateTracking(StateWriter(context.job_states), on_finished=events)]

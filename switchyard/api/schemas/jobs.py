@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from switchyard.api.schemas.common import Answer, OrgId, RequestBody
 from workers.envelope import Kind
@@ -35,6 +35,11 @@ class JobRequest(RequestBody):
     )
     not_before: str | None = Field(default=None, description="ISO 8601 time with an offset.")
     correlation_id: str | None = _KEY
+    notify: StrictBool | None = Field(
+        default=None,
+        description="When the job ends, publish `job.succeeded` or `job.dead` to the org's "
+        "webhook endpoints subscribed to it.",
+    )
 
 
 class JobCreated(Answer):
