@@ -179,14 +179,18 @@ class StateWriter:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._closed = False
 
     def put(self, job_id: str, fields: dict[str, Any]) -> None:
         with self._lock:
             self._pending.append((job_id, fields))
             full = len(self._pending) >= self.max_batch
-            if self._thread is None:
+            closed = self._closed
+            if self._thread is None and not closed:
                 self._start()
-        if full:
+        if closed:  # a job ending after shutdown began: written at once, not left behind
+            self.flush()
+        elif full:
             self._wake.set()
 
     def flush(self) -> None:
@@ -206,6 +210,8 @@ class StateWriter:
                 self._pending[:0] = batch
 
     def close(self) -> None:
+        """Stop the thread and write what is pending; later puts are written at once."""
+        self._closed = True
         self._stopping = True
         self._wake.set()
         thread = self._thread
