@@ -67,10 +67,8 @@ def list_jobs(
         raise invalid([FieldError("query.cursor", str(exc))]) from None
     where = service.JobFilter(state=state, provider=provider, kind=kind)
     page = service.list_jobs(runtime.job_states, org, where, limit=limit, cursor=cursor)
-    return JobList(
-        jobs=[JobStatus.model_validate(v, from_attributes=True) for v in page.jobs],
-        next_cursor=page.next_cursor,
-    )
+    jobs = [JobStatus.model_validate(v, from_attributes=True) for v in page.jobs]
+    return JobList(items=jobs, jobs=jobs, next_cursor=page.next_cursor)
 
 
 @router.get("/{job_id}", operation_id="get_job", responses=errors_for(404))

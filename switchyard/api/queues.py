@@ -26,4 +26,4 @@ def list_queues(
     org = None if principal.is_admin and org_id is None else acting_org(principal, runtime, org_id)
     backlog = queue_backlog(runtime.lanes, org)
     rows = [QueueDepth.model_validate(row, from_attributes=True) for row in backlog.queues]
-    return QueueList(queues=rows, complete=backlog.complete)
+    return QueueList(items=rows, complete=backlog.complete)

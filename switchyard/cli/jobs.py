@@ -106,7 +106,7 @@ def list_jobs(
     state: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATES)}.")] = None,
     provider: Annotated[str | None, typer.Option(help="Only this provider's jobs.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=service.MAX_LIMIT)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=service.MAX_LIMIT, help="Most jobs shown.")] = 50,
 ) -> None:
     """The org's recent jobs, newest first."""
     where = service.JobFilter(state=state, provider=provider, kind=kind)

@@ -32,6 +32,10 @@ from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import load_settings
 
+SETTLE_SECONDS = 0.2
+"""After the timed drain, before stopping the workers: job states are written in batches
+every 20 ms, and the stop signal reaches every process of the group (a second one ends a
+Dramatiq process at once), so the last batch is given time to land."""
 # The limiter still runs for every job (all middleware on); it just never says "wait".
 UNTHROTTLED = {"limit": 1_000_000, "period_seconds": 1, "burst": 1_000_000}
 
@@ -99,6 +103,7 @@ def measure(
         while backlog():
             time.sleep(0.005)
         drain_seconds = time.perf_counter() - ready
+        time.sleep(SETTLE_SECONDS)  # untimed: the last batched job-state writes land
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)

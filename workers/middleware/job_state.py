@@ -73,6 +73,11 @@ class JobStateTracking(Middleware):
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         self.writer.put(job_fields(message).id, _rescheduled(message, None, "deferred"))
 
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        # What has ended so far goes out now, not after the threads drain: a second signal
+        # (the operator insisting) ends the process without the after-shutdown hooks.
+        self.writer.flush()
+
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.writer.close()
 

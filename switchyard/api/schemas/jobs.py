@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
-from switchyard.api.schemas.common import Answer, OrgId, RequestBody
+from switchyard.api.schemas.common import Answer, OrgId, Page, RequestBody
 from workers.envelope import Kind
 
 _KEY = Field(
@@ -115,10 +115,8 @@ class JobStatus(Answer):
     updated_at: datetime
 
 
-class JobList(Answer):
-    """An org's recent jobs, newest first."""
+class JobList(Page[JobStatus]):
+    """An org's recent jobs, newest first: ``items`` (every list's shape) and ``jobs`` (the
+    same list, the name the job client reads)."""
 
     jobs: list[JobStatus]
-    next_cursor: str | None = Field(
-        default=None, description="Pass as `cursor` to get the next page; null at the end."
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from switchyard.api.schemas.common import Answer
+from switchyard.api.schemas.common import Answer, Page
 
 
 class QueueDepth(Answer):
@@ -20,6 +20,7 @@ class QueueDepth(Answer):
     )
 
 
-class QueueList(Answer):
-    queues: list[QueueDepth]
+class QueueList(Page[QueueDepth]):
+    """Every (org, queue) in scope; one page (``next_cursor`` is always null)."""
+
     complete: bool = Field(description="False when a huge waiting set was counted in part.")

@@ -89,6 +89,7 @@ def test_list_pages_through_own_jobs_by_state(
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = client.get("/v1/jobs", params=params, headers=auth(keys["key_a"])).json()
+        assert page["items"] == page["jobs"]
         seen += [job["id"] for job in page["jobs"]]
         cursor = page["next_cursor"]
         if cursor is None:

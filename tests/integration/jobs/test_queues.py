@@ -14,7 +14,7 @@ from tests.integration.jobs.test_job_state import enqueue
 
 
 def row(body: dict[str, Any], org: str, queue: str = "action") -> dict[str, Any]:
-    [found] = [r for r in body["queues"] if r["org_id"] == org and r["queue"] == queue]
+    [found] = [r for r in body["items"] if r["org_id"] == org and r["queue"] == queue]
     return found
 
 
@@ -28,7 +28,7 @@ def test_org_sees_its_laned_and_waiting_jobs(
     enqueue(client, keys["key_a"], noop(not_before=later))
     enqueue(client, keys["key_b"], noop())
     body = client.get("/v1/queues", headers=auth(keys["key_a"])).json()
-    assert {r["org_id"] for r in body["queues"]} == {keys["a"]} and body["complete"] is True
+    assert {r["org_id"] for r in body["items"]} == {keys["a"]} and body["complete"] is True
     mine = row(body, keys["a"])
     assert (mine["laned"], mine["waiting"], mine["running"]) == (3, 1, 0)
     assert mine["oldest_due_age_seconds"] is not None and mine["oldest_due_age_seconds"] >= 0
@@ -42,10 +42,10 @@ def test_admin_sees_every_org_and_drained_queues_are_empty(
     enqueue(client, keys["key_a"], noop())
     enqueue(client, keys["key_b"], noop())
     body = client.get("/v1/queues", headers=auth(keys["admin"])).json()
-    assert {keys["a"], keys["b"]} <= {r["org_id"] for r in body["queues"]}
+    assert {keys["a"], keys["b"]} <= {r["org_id"] for r in body["items"]}
     drain(runtime)
     after = client.get("/v1/queues", headers=auth(keys["admin"])).json()
-    assert not {keys["a"], keys["b"]} & {r["org_id"] for r in after["queues"]}
+    assert not {keys["a"], keys["b"]} & {r["org_id"] for r in after["items"]}
 
 
 def test_org_key_naming_another_org_is_refused(client: TestClient, keys: dict[str, str]) -> None:
