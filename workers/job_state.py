@@ -42,6 +42,9 @@ RESULT_MAX_ITEMS = 8
 RESULT_MAX_TEXT = 200
 FLUSH_INTERVAL_S = 0.02
 FLUSH_MAX = 500
+MAX_PENDING = 100_000
+"""Writes kept while Redis refuses them; past this the oldest go (logged): a long Redis
+outage must not grow a worker's memory without bound. The jobs themselves are unaffected."""
 
 
 def now_ms() -> int:
@@ -208,6 +211,11 @@ class StateWriter:
             logger.warning("job state writes delayed (%d): %s", len(batch), exc)
             with self._lock:
                 self._pending[:0] = batch
+                dropped = len(self._pending) - MAX_PENDING
+                if dropped > 0:
+                    del self._pending[:dropped]
+            if dropped > 0:
+                logger.error("%d job state writes dropped: Redis refuses them", dropped)
 
     def close(self) -> None:
         """Stop the thread and write what is pending; later puts are written at once."""

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from switchyard.app import Runtime
 from tests.integration.credentials.api_helpers import auth
 from tests.integration.jobs.conftest import drain, noop
+from workers.envelope import ActionJob
+from workers.errors import TransientJobError
+from workers.handlers.action import BUILTIN_ACTIONS
 
 
 def enqueue(client: TestClient, key: str, job: dict[str, Any]) -> str:
@@ -108,3 +115,46 @@ def test_list_refuses_bad_state_and_cursor(client: TestClient, keys: dict[str, s
         response = client.get("/v1/jobs", params=params, headers=auth(keys["key_a"]))
         assert response.status_code == 422
         assert field in [f["field"] for f in response.json()["error"]["fields"]]
+
+
+def test_failed_attempt_shows_retrying_then_succeeded(
+    runtime: Runtime, client: TestClient, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a transient failure the job is retrying (attempt 1, next at, error class); the
+    next attempt succeeds with attempts 2."""
+    calls: list[str] = []
+
+    def once(job: ActionJob, context: object) -> Mapping[str, Any]:
+        calls.append(job.id)
+        if len(calls) == 1:
+            error = TransientJobError("provider answered 503")
+            error.retry_after = 1.0  # type: ignore[attr-defined]  # as a Retry-After would
+            raise error
+        return {"ok": True}
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "once", once)
+    job_id = enqueue(client, keys["key_a"], noop(payload={"action": "once"}))
+    workers = threading.Thread(target=drain, args=(runtime,))
+    workers.start()
+    try:
+        seen = wait_for_state(client, keys["key_a"], job_id, "retrying")
+    finally:
+        workers.join(60)
+    assert seen["retry"]["attempt"] == 1 and seen["retry"]["error_class"] == "transient"
+    assert datetime.fromisoformat(seen["retry"]["next_at"]) > datetime.fromisoformat(
+        seen["started_at"]
+    )
+    done = status(client, keys["key_a"], job_id)
+    assert done["state"] == "succeeded" and done["attempts"] == 2 and done["retry"] is None
+
+
+def wait_for_state(client: TestClient, key: str, job_id: str, state: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 20
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        body = status(client, key, job_id)
+        seen.append(body["state"])
+        if body["state"] == state:
+            return body
+        time.sleep(0.01)
+    raise AssertionError(f"job never reached {state}: {sorted(set(seen))}")
