@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -40,6 +41,9 @@ CANCELLED_SUFFIX = ":cancelled"
 """Appended to a queue's lane prefix (see :meth:`workers.lanes.Lanes.prefix`)."""
 RESULT_MAX_ITEMS = 8
 RESULT_MAX_TEXT = 200
+TRIM_EVERY = 64
+"""An org index is trimmed on one enqueue in this many, and on every listing's first page:
+entries past the retention stay few, and listings skip their expired hashes anyway."""
 FLUSH_INTERVAL_S = 0.02
 FLUSH_MAX = 500
 MAX_PENDING = 100_000
@@ -115,13 +119,19 @@ class JobStateStore:
         self.retention_s = retention_s
 
     def add_created(self, pipe: Pipeline, job_id: str, fields: Mapping[str, Any]) -> None:
-        """Queue the writes of a new job's state (hash, org index, trim) on ``pipe``."""
+        """Queue the writes of a new job's state on ``pipe``: hash and its expiry, org index
+        and its expiry (and, one enqueue in :data:`TRIM_EVERY`, the index's trim)."""
         at = int(fields["enqueued_at"])
         self.add_update(pipe, job_id, fields)
         index = self.keys.org_index(str(fields["org"]))
         pipe.zadd(index, {job_id: at})
-        pipe.zremrangebyscore(index, "-inf", at - self.retention_s * 1000)
-        pipe.expire(index, self.retention_s)
+        pipe.expire(index, self.retention_s)  # the index goes with its org's last job
+        if random.randrange(TRIM_EVERY) == 0:
+            self.add_trim(pipe, str(fields["org"]), at)
+
+    def add_trim(self, pipe: Pipeline, org_id: str, now: int) -> None:
+        """Drop index entries older than the retention."""
+        pipe.zremrangebyscore(self.keys.org_index(org_id), "-inf", now - self.retention_s * 1000)
 
     def add_update(self, pipe: Pipeline, job_id: str, fields: Mapping[str, Any]) -> None:
         """Queue one transition's writes on ``pipe``: HSET and EXPIRE (two commands)."""
@@ -156,6 +166,10 @@ class JobStateStore:
     ) -> list[tuple[str, int]]:
         """The org's job ids, newest first, enqueued at or before ``before_ms``."""
         top = "+inf" if before_ms is None else before_ms
+        if before_ms is None:  # a listing's first page keeps the index trimmed
+            pipe = self.redis.pipeline(transaction=False)
+            self.add_trim(pipe, org_id, now_ms())
+            pipe.execute()
         found: list[tuple[Any, float]] = self.redis.zrevrangebyscore(  # type: ignore[assignment]
             self.keys.org_index(org_id), top, "-inf", start=0, num=count, withscores=True
         )
@@ -165,7 +179,9 @@ class JobStateStore:
 class StateWriter:
     """Batches the worker path's state writes: one pipeline per flush, not one round trip
     per transition. A background thread flushes every ``interval_s`` (or at ``max_batch``
-    pending writes); shutdown flushes the rest. Writes for one job keep their order."""
+    pending writes); shutdown flushes the rest. Writes for one job keep their order, and a
+    job's writes within one flush are merged into one (a job that started and ended within
+    ``interval_s`` costs one HSET and one EXPIRE)."""
 
     def __init__(
         self,
@@ -202,8 +218,11 @@ class StateWriter:
             batch, self._pending = self._pending, []
         if not batch:
             return
+        merged: dict[str, dict[str, Any]] = {}
+        for job_id, fields in batch:  # a fast job's start and end: one HSET, one EXPIRE
+            merged.setdefault(job_id, {}).update(fields)
         pipe = self.store.redis.pipeline(transaction=False)
-        for job_id, fields in batch:
+        for job_id, fields in merged.items():
             self.store.add_update(pipe, job_id, fields)
         try:
             pipe.execute()

@@ -27,6 +27,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
 from redis.client import Pipeline
+from redis.exceptions import NoScriptError
 
 MAX_RELANES_PER_ADMIT = 1_000
 _LANED, _CLAIMED_BEFORE, _CANCELLED = 1, 2, 3  # lanes_push.lua's statuses (0: waiting)
@@ -182,11 +183,23 @@ class Lanes:
         if also is None:
             status, owner = self._push(keys=[self.prefix(queue)], args=args)
             return int(status), owner
-        pipe = self.redis.pipeline(transaction=False)
-        self._push(keys=[self.prefix(queue)], args=args, client=pipe)
-        also(pipe)
-        (status, owner), *_ = pipe.execute()
-        return int(status), owner
+        # EVALSHA by hand: redis-py's pipelined Script asks SCRIPT EXISTS first, a round trip
+        # of its own on every push. A NOSCRIPT reply (a restarted Redis) pushed nothing, so
+        # the script is loaded and the whole round trip sent again (the other writes repeat
+        # harmlessly).
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.evalsha(self._push.sha, 1, self.prefix(queue), *args)
+            also(pipe)
+            try:
+                (status, owner), *_ = pipe.execute()
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                self._push.sha = self.redis.script_load(self._push.script)
+                continue
+            return int(status), owner
+        raise AssertionError("unreachable")
 
     def cancel(self, queue: str, entry_id: str, job_id: str, *, remember_ms: int) -> bool:
         """Take a laned or waiting entry out, atomically with admission: True when taken
