@@ -87,3 +87,23 @@ def test_cancel_takes_laned_entry_or_refuses_the_later_push(any_redis: Redis) ->
     assert lanes.depth("action").total == 1
     for key in any_redis.scan_iter(lanes.prefix("action") + "*"):
         any_redis.delete(key)
+
+
+def test_pipelined_push_survives_a_script_cache_flush() -> None:
+    """A Redis that lost its scripts (restart) gets the push script again: the job is laned
+    once and its state written."""
+    redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    lanes, states = Lanes(redis, "tf"), store(redis)
+
+    def push(job_id: str) -> None:
+        fields = {"org": "o1", "state": "queued", "enqueued_at": 1}
+        also = lambda pipe: states.add_created(pipe, job_id, fields)  # noqa: E731
+        assert (
+            lanes.push_message_once(message(job_id), None, org="o1", priority=5, also=also) is None
+        )
+
+    push("j1")
+    redis.script_flush()
+    push("j2")
+    assert lanes.depth("action").laned == 2
+    assert states.get("j2") == {"org": "o1", "state": "queued", "enqueued_at": "1"}
