@@ -152,11 +152,13 @@ def require_scope(selection: Selection, *, everything: bool, verb: str) -> None:
         )
 
 
-def require_known(session: Session, ids: Sequence[str]) -> None:
-    """Raise :class:`UnknownDeadJobsError` naming every id that is not a dead job."""
+def require_known(session: Session, ids: Sequence[str], org_id: str | None = None) -> None:
+    """Raise :class:`UnknownDeadJobsError` naming every id that is not a dead job (of
+    ``org_id``, when given: another org's dead job is unknown to it)."""
     if not ids:
         return
-    rows = AdminDeadJobRepository(session).list(DeadJobFilter(ids=tuple(ids)), limit=MAX_IDS)
+    where = DeadJobFilter(ids=tuple(ids), org_id=org_id)
+    rows = AdminDeadJobRepository(session).list(where, limit=MAX_IDS)
     existing = {row.id for row in rows}
     missing = [i for i in ids if i not in existing]
     if missing:

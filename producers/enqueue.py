@@ -8,7 +8,8 @@ the job) or a claimed job that runs — never a claim whose job never existed. A
 to its org and its kind's queue (the claim lives under the queue's hash tag, beside the lane).
 
 Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
-``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs.
+``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs. The
+job's state (:mod:`workers.job_state`) is written in the same round trip as the push.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
-from workers.lanes import Claim, Lanes, Push
+from workers.job_state import JobStateStore, now_ms
+from workers.lanes import AlsoWrite, Claim, Lanes, Push, new_entry_id
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 
 MAX_BATCH = 1_000
@@ -64,8 +66,10 @@ class Enqueuer:
         orgs: OrgResolver,
         idempotency_window_seconds: int,
         door: Callable[[JobEnvelope], list[FieldError]] = door_errors,
+        states: JobStateStore | None = None,
     ) -> None:
         self.lanes = lanes
+        self.states = states
         self.catalog = catalog
         self.limits = limits
         self.orgs = orgs
@@ -80,10 +84,18 @@ class Enqueuer:
     def enqueue(self, data: Mapping[str, Any]) -> Enqueued:
         """Validate and enqueue one job; raises :class:`InvalidJobError` naming the fields."""
         job, org = self._validate(data)
+        push = self._push(job, org)
         first = self.lanes.push_message_once(
-            _message(job), self._claim(job), **_placement(job, org)
+            push.message,
+            push.claim,
+            org=push.org,
+            priority=push.priority,
+            weight=push.weight,
+            delay_ms=push.delay_ms,
+            entry_id=push.entry_id,
+            also=self._created([(job, push)]),
         )
-        return _counted(job, first)
+        return self._counted(job, first)
 
     def enqueue_many(self, items: Sequence[Mapping[str, Any]]) -> list[BatchResult]:
         """Validate every job, enqueue the valid ones in one pipelined round trip; answers
@@ -100,12 +112,12 @@ class Enqueuer:
                 results.append(exc)
                 continue
             results.append(None)
-            valid.append(
-                (index, job, Push(_message(job), self._claim(job), **_placement(job, org)))
-            )
-        owners = self.lanes.push_messages_once([push for _, _, push in valid]) if valid else []
+            valid.append((index, job, self._push(job, org)))
+        pushes = [push for _, _, push in valid]
+        created = self._created([(job, push) for _, job, push in valid])
+        owners = self.lanes.push_messages_once(pushes, also=created) if valid else []
         for (index, job, _), first in zip(valid, owners, strict=True):
-            results[index] = _counted(job, first)
+            results[index] = self._counted(job, first)
         return [r for r in results if r is not None]
 
     def _validate(self, data: Mapping[str, Any]) -> tuple[JobEnvelope, OrgRef]:
@@ -132,6 +144,45 @@ class Enqueuer:
         digest = hashlib.sha256(job.idempotency_key.encode()).hexdigest()
         return Claim(key=digest, owner=job.id, ttl_seconds=self.window)
 
+    def _push(self, job: JobEnvelope, org: OrgRef) -> Push:
+        """Where the job goes: its org's lane, at its priority, or the waiting set until due."""
+        return Push(
+            _message(job),
+            self._claim(job),
+            org=org.id,
+            priority=job.priority,
+            weight=org.weight,
+            delay_ms=_delay_ms(job.not_before),
+            entry_id=new_entry_id(),
+        )
+
+    def _created(self, pushed: Sequence[tuple[JobEnvelope, Push]]) -> AlsoWrite | None:
+        """The state writes of jobs being pushed, for the push's round trip."""
+        states = self.states
+        if states is None:
+            return None
+        fields = [
+            (job.id, initial_state(job, push.entry_id or "", push.delay_ms)) for job, push in pushed
+        ]
+
+        def write(pipe: Any) -> None:
+            for job_id, job_fields in fields:
+                states.add_created(pipe, job_id, job_fields)
+
+        return write
+
+    def _counted(self, job: JobEnvelope, first: str | None) -> Enqueued:
+        """The answer for a sent job (``first``: the id already holding its key), counted; a
+        duplicate's state, written beside the refused push, is taken back (not a job)."""
+        labels = (queue_for(job.kind), job.kind.value, job.provider)
+        if first is not None and first != job.id:
+            if self.states is not None:
+                self.states.forget(job.id, job.org_id)
+            JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
+            return Enqueued(job_id=first, duplicate=True)
+        JOBS_ENQUEUED.labels(*labels, "accepted").inc()
+        return Enqueued(job_id=job.id, duplicate=False)
+
 
 def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
     return dramatiq.Message(
@@ -144,24 +195,27 @@ def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
     )
 
 
-def _placement(job: JobEnvelope, org: OrgRef) -> dict[str, Any]:
-    """Where the job goes: its org's lane, at its priority, or the waiting set until due."""
-    return {
-        "org": org.id,
-        "priority": job.priority,
-        "weight": org.weight,
-        "delay_ms": _delay_ms(job.not_before),
+def initial_state(job: JobEnvelope, entry_id: str, delay_ms: int) -> dict[str, Any]:
+    """The state hash of a job just laned (queued) or put to wait for ``not_before``."""
+    at = now_ms()
+    payload = job.payload
+    fields: dict[str, Any] = {
+        "org": job.org_id,
+        "kind": job.kind.value,
+        "provider": job.provider,
+        "action": getattr(payload, "action", None),
+        "model": getattr(payload, "model", None),
+        "queue": queue_for(job.kind),
+        "entry": entry_id,
+        "state": "queued",
+        "attempts": 0,
+        "notify": job.notify,
+        "enqueued_at": at,
+        "updated_at": at,
     }
-
-
-def _counted(job: JobEnvelope, first: str | None) -> Enqueued:
-    """The answer for a sent job (``first``: the id already holding its key), counted."""
-    labels = (queue_for(job.kind), job.kind.value, job.provider)
-    if first is not None and first != job.id:
-        JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
-        return Enqueued(job_id=first, duplicate=True)
-    JOBS_ENQUEUED.labels(*labels, "accepted").inc()
-    return Enqueued(job_id=job.id, duplicate=False)
+    if delay_ms > 0:
+        fields.update(state="waiting", wait_reason="not_before", wait_until=at + delay_ms)
+    return fields
 
 
 def _delay_ms(not_before: datetime | None) -> int:

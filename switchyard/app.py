@@ -43,6 +43,7 @@ from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
 from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
 from workers.envelope import Kind, Limits
+from workers.job_state import JobStateStore
 from workers.lanes import Lanes
 from workers.limiter import Limiter
 from workers.metrics import observe_outbound_refusal
@@ -95,6 +96,14 @@ class Runtime:
         workers = self.settings.workers
         return Limiter(self.redis, workers.namespace, margin_ms=workers.rate_limit_margin_ms)
 
+    @cached_property
+    def job_states(self) -> JobStateStore:
+        return JobStateStore(
+            self.redis,
+            self.settings.workers.namespace,
+            retention_s=self.settings.jobs.state_retention_hours * 3600,
+        )
+
     @property
     def limits(self) -> Limits:
         return Limits(max_payload_bytes=self.settings.jobs.max_payload_bytes)
@@ -109,6 +118,7 @@ class Runtime:
             namespace=self.settings.workers.namespace,
             lanes=self.lanes,
             limiter=self.limiter,
+            job_states=self.job_states,
             accounts=AccountDirectory(self.sessions),
             retry_policy=self.retry_policy,
             keyring=self.keyring,
@@ -168,6 +178,7 @@ class Runtime:
             limits=self.limits,
             orgs=OrgDirectory(self.sessions),
             idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
+            states=self.job_states,
         )
 
     @cached_property

@@ -101,6 +101,13 @@ class JobSettings(BaseModel):
     idempotency_window_seconds: int = Field(
         default=24 * 3600, ge=1, description="How long an idempotency key returns the first job."
     )
+    state_retention_hours: int = Field(
+        default=72,
+        ge=1,
+        le=24 * 90,
+        description="How long a job's state (GET /v1/jobs/{id}, `switchyard jobs show`) is "
+        "kept after its last change, and how far back job listings reach.",
+    )
 
 
 class SecuritySettings(BaseModel):

@@ -11,6 +11,7 @@ from workers.context import current_context
 from workers.envelope import InvalidJobError, Kind, load_envelope
 from workers.errors import JobError
 from workers.handlers import handler_for
+from workers.job_state import record_result
 
 EXPECTED = (JobError, InvalidJobError, ProviderError)
 
@@ -33,7 +34,7 @@ def execute(job: dict[str, Any]) -> None:
     """
     context = current_context()
     envelope = load_envelope(job, providers=context.providers)
-    handler_for(envelope.kind)(envelope, context)
+    record_result(handler_for(envelope.kind)(envelope, context))
 
 
 def declare_actors(

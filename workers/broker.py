@@ -19,11 +19,14 @@ from workers.actors import declare_actors
 from workers.admission import Admission
 from workers.context import WorkerContext
 from workers.envelope import Kind
+from workers.job_events import CompletionEvents
+from workers.job_state import StateWriter
 from workers.lane_broker import LaneFedBroker
 from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
 from workers.middleware.backoff import Backoff
 from workers.middleware.heartbeat import WorkerHeartbeat
+from workers.middleware.job_state import JobStateTracking
 from workers.middleware.leases import HeldLeases
 from workers.middleware.rate_limit import LeaseRelease, RateLimit
 from workers.middleware.sync_runs import DeadSyncRuns
@@ -69,6 +72,7 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
         ),
         leases,
         AttemptClock(),
+        *_state_tracking(context),  # after AttemptClock; its after hook runs after Backoff's
         OutcomeLog(progress_level=logging.INFO if options.log_job_progress else logging.DEBUG),
         JobMetrics(),
         DeadLetter(context.sessions),
@@ -92,3 +96,10 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
     declare_actors(broker, time_limit_ms=options.time_limit_ms)
     dramatiq.set_broker(broker)
     return broker
+
+
+def _state_tracking(context: WorkerContext) -> list[Middleware]:
+    if context.job_states is None:
+        return []
+    events = None if context.events is None else CompletionEvents(context.events)
+    return [JobStateTracking(StateWriter(context.job_states), on_finished=events)]

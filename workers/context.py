@@ -22,6 +22,7 @@ from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
 from workers.backoff import RetryPolicy, policy_for
 from workers.envelope import Kind, Limits
+from workers.job_state import JobStateStore
 from workers.lanes import Lanes
 from workers.limiter import Limiter
 from workers.webhooks.outbound import Outbound
@@ -64,6 +65,7 @@ class WorkerContext:
     webhooks: Outbound | None = None  # outbound webhook delivery (client, limits)
     sync_lease_seconds: int = 300
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)  # where requests may go
+    job_states: JobStateStore | None = None  # job state tracking (GET /v1/jobs/{id})
 
     def retry_policy_for(self, kind: Kind, provider: str) -> RetryPolicy:
         """Defaults, then the kind's overrides, then the provider's catalog ``retry``."""

@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     TypeAdapter,
     field_validator,
 )
@@ -106,6 +107,9 @@ class _Envelope(BaseModel):
     priority: int = Field(default=5, ge=0, le=9, description="0 lowest, 9 most urgent")
     not_before: AwareDatetime | None = None
     correlation_id: str | None = Field(default=None, min_length=1, max_length=200)
+    notify: StrictBool = Field(
+        default=False, description="Publish job.succeeded / job.dead when the job ends."
+    )
     created_at: AwareDatetime = Field(default_factory=lambda: datetime.now(UTC))
 
     @field_validator("priority", mode="before")
@@ -228,8 +232,9 @@ def load_envelope(data: Mapping[str, Any], *, providers: Container[str]) -> JobE
 
 
 def envelope_to_dict(job: JobEnvelope) -> dict[str, Any]:
-    """The JSON-safe form that travels in the Dramatiq message."""
-    return job.model_dump(mode="json")
+    """The JSON-safe form that travels in the Dramatiq message (``notify`` only when set:
+    a message without it is the one workers of the previous version accept)."""
+    return job.model_dump(mode="json", exclude=None if job.notify else {"notify"})
 
 
 _KINDS = frozenset(k.value for k in Kind)

@@ -18,7 +18,7 @@ Lane keys of one queue, claims included, share one hash tag, ``{<namespace>:q:<q
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -26,10 +26,20 @@ from typing import Any
 import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
+from redis.client import Pipeline
+from redis.commands.core import Script
+from redis.exceptions import NoScriptError
 
 MAX_RELANES_PER_ADMIT = 1_000
 MAX_PUSHES_PER_CALL = 1_000  # lanes_push_many.lua's bound (Lua's unpack limit)
-_LANED, _CLAIMED_BEFORE = 1, 2  # lanes_push.lua's statuses (0: waiting)
+_LANED, _CLAIMED_BEFORE, _CANCELLED = 1, 2, 3  # lanes_push.lua's statuses (0: waiting)
+_UNCLAIMED = ["", "", 0]
+AlsoWrite = Callable[[Pipeline], None]
+"""More writes (of other hash tags) to send in the same round trip as a push."""
+
+
+class JobCancelled(Exception):
+    """The push was refused: the job's cancel was asked (see :meth:`Lanes.cancel`)."""
 
 
 def _script(name: str) -> str:
@@ -94,17 +104,19 @@ class Push:
     priority: int
     weight: int = 1
     delay_ms: int = 0
+    entry_id: str | None = None
+    """The lane entry's id (a fresh one when None)."""
 
     def args(self, *, padded: bool = False) -> list[Any]:
         """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
         nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
-        entry_id, data = _fresh_entry(self.message)
+        entry_id, data = _fresh_entry(self.message, self.entry_id)
         args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
         args.append(self.weight)
         if self.claim is not None:
             args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
         elif padded:
-            args += ["", "", 0]
+            args += _UNCLAIMED
         return args
 
 
@@ -117,6 +129,7 @@ class Lanes:
         self._push = redis.register_script(_script("lanes_push.lua"))
         self._push_many = redis.register_script(_script("lanes_push_many.lua"))
         self._admit = redis.register_script(_script("lanes_admit.lua"))
+        self._cancel = redis.register_script(_script("lanes_cancel.lua"))
 
     def prefix(self, queue: str) -> str:
         """The hash-tagged key prefix of a queue's lanes."""
@@ -150,18 +163,21 @@ class Lanes:
         priority: int,
         weight: int = 1,
         delay_ms: int = 0,
+        entry_id: str | None = None,
+        job_id: str | None = None,
+        also: AlsoWrite | None = None,
     ) -> bool:
-        """Push a Dramatiq message as a new entry, with a fresh Redis message id."""
-        entry_id, data = _fresh_entry(message)
-        return self.push(
-            message.queue_name,
-            entry_id,
-            data,
-            org=org,
-            priority=priority,
-            weight=weight,
-            delay_ms=delay_ms,
-        )
+        """Push a Dramatiq message as a new entry, with a fresh Redis message id (or
+        ``entry_id``). With ``job_id``, raises :class:`JobCancelled` instead of pushing a
+        job whose cancel was asked; ``also`` adds writes to the same round trip."""
+        entry_id, data = _fresh_entry(message, entry_id)
+        args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
+        if job_id is not None:
+            args += [*_UNCLAIMED, job_id]
+        status, _ = self._run_push(message.queue_name, args, also)
+        if status == _CANCELLED:
+            raise JobCancelled(job_id)
+        return status == _LANED
 
     def push_message_once(
         self,
@@ -172,6 +188,8 @@ class Lanes:
         priority: int,
         weight: int = 1,
         delay_ms: int = 0,
+        entry_id: str | None = None,
+        also: AlsoWrite | None = None,
     ) -> str | None:
         """:meth:`push_message` unless ``claim`` is already held: claim and push are one
         atomic step, so no crash can leave a claim whose job never landed.
@@ -180,14 +198,25 @@ class Lanes:
         else the id of the job holding the key (the message's own id if an earlier send of
         this very call already went through, e.g. a client-side retry after a lost reply).
         """
-        push = Push(message, claim, org=org, priority=priority, weight=weight, delay_ms=delay_ms)
-        status, owner = self._run_push(message.queue_name, push.args())
+        push = Push(
+            message,
+            claim,
+            org=org,
+            priority=priority,
+            weight=weight,
+            delay_ms=delay_ms,
+            entry_id=entry_id,
+        )
+        status, owner = self._run_push(message.queue_name, push.args(), also)
         return _text(owner) if status == _CLAIMED_BEFORE else None
 
-    def push_messages_once(self, pushes: Sequence[Push]) -> list[str | None]:
+    def push_messages_once(
+        self, pushes: Sequence[Push], also: AlsoWrite | None = None
+    ) -> list[str | None]:
         """:meth:`push_message_once` for many messages: one ``lanes_push_many.lua`` call per
-        queue and 1,000 messages (each atomic, within its queue's hash tag), answered in the pushes' order. A
-        key repeated within the batch answers the id of the first job that claimed it."""
+        queue and 1,000 messages (each atomic, within its queue's hash tag), answered in the
+        pushes' order; ``also`` rides on the first call's round trip. A key repeated within
+        the batch answers the id of the first job that claimed it."""
         by_queue: dict[str, list[int]] = {}
         for index, push in enumerate(pushes):
             by_queue.setdefault(push.message.queue_name, []).append(index)
@@ -196,15 +225,48 @@ class Lanes:
             for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
                 chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
                 args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
-                reply = self._push_many(keys=[self.prefix(queue)], args=args)
+                reply = self._eval(self._push_many, self.prefix(queue), args, also)
+                also = None
                 for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):
                     owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
         return owners
 
-    def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
+    def _run_push(
+        self, queue: str, args: list[Any], also: AlsoWrite | None = None
+    ) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
-        status, owner = self._push(keys=[self.prefix(queue)], args=args)
+        status, owner = self._eval(self._push, self.prefix(queue), args, also)
         return int(status), owner
+
+    def _eval(self, script: Script, key: str, args: list[Any], also: AlsoWrite | None) -> Any:
+        """Run a lane script on ``key``'s tag, with ``also``'s writes in the same round trip.
+
+        EVALSHA by hand: redis-py's pipelined Script asks SCRIPT EXISTS first, a round trip
+        of its own on every push. A NOSCRIPT reply (a restarted Redis) ran nothing, so the
+        script is loaded and the whole round trip sent again (the other writes repeat
+        harmlessly)."""
+        if also is None:
+            return script(keys=[key], args=args)
+        for attempt in (1, 2):
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.evalsha(script.sha, 1, key, *args)
+            also(pipe)
+            try:
+                reply, *_ = pipe.execute()
+            except NoScriptError:
+                if attempt == 2:
+                    raise
+                script.sha = self.redis.script_load(script.script)
+                continue
+            return reply
+        raise AssertionError("unreachable")
+
+    def cancel(self, queue: str, entry_id: str, job_id: str, *, remember_ms: int) -> bool:
+        """Take a laned or waiting entry out, atomically with admission: True when taken
+        (it never runs). Else the job was admitted (or is gone): its id is remembered for
+        ``remember_ms`` and a later push of it raises :class:`JobCancelled`."""
+        taken = self._cancel(keys=[self.prefix(queue)], args=[entry_id, job_id, remember_ms])
+        return int(taken) == 1
 
     def admit(self, queue: str, depth: int) -> Admitted:
         """Top Dramatiq's ``queue`` up to ``depth`` ready messages, fairly across orgs.
@@ -261,10 +323,16 @@ class Lanes:
         return found
 
 
-def _fresh_entry(message: dramatiq.Message[Any] | MessageProxy) -> tuple[str, bytes]:
-    """A new entry id and the message data carrying it as its Redis message id (encoded by
-    Dramatiq's encoder, from the message's fields: no intermediate copy of the message)."""
-    entry_id = uuid.uuid4().hex
+def new_entry_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _fresh_entry(
+    message: dramatiq.Message[Any] | MessageProxy, entry_id: str | None = None
+) -> tuple[str, bytes]:
+    """A new entry id (unless given) and the message data carrying it as its Redis message
+    id (encoded by Dramatiq's encoder, from the message's fields: no intermediate copy)."""
+    entry_id = entry_id or new_entry_id()
     data = message.asdict()
     data["options"] = {**data["options"], "redis_message_id": entry_id}
     return entry_id, dramatiq.get_encoder().encode(data)

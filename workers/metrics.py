@@ -51,11 +51,12 @@ FORBIDDEN_LABELS: Final = frozenset(
 
 JOB_LABELS = ("queue", "kind", "provider")
 
-JOB_OUTCOMES: Final = ("succeeded", "retried", "deferred", "dead_lettered")
+JOB_OUTCOMES: Final = ("succeeded", "retried", "deferred", "dead_lettered", "cancelled")
 """Values of ``outcome`` on :data:`JOBS_FINISHED`. ``deferred`` = put back to wait for a
 rate-limit slot (at admission, or after a 429), spending no attempt — rate-limit deferrals
 by provider are ``JOBS_FINISHED{outcome="deferred"}``; ``retried`` = transient failure,
-backoff scheduled."""
+backoff scheduled; ``cancelled`` = would have been retried or deferred, but its cancel was
+asked while it ran."""
 
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
@@ -71,7 +72,7 @@ JOBS_REJECTED = Counter(
 JOBS_STARTED = Counter("switchyard_jobs_started", "Job attempts started.", JOB_LABELS)
 JOBS_FINISHED = Counter(
     "switchyard_jobs_finished",
-    "Job attempts finished, by outcome (succeeded, retried, deferred, dead_lettered).",
+    "Job attempts finished, by outcome (succeeded, retried, deferred, dead_lettered, cancelled).",
     [*JOB_LABELS, "outcome"],
 )
 JOBS_RECOVERED = Counter(

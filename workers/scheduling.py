@@ -6,25 +6,41 @@ from typing import Any, Literal
 
 from dramatiq.broker import MessageProxy
 
-from workers.lanes import Lanes
+from workers.job_fields import job_fields
+from workers.lanes import JobCancelled, Lanes, new_entry_id
 
-Outcome = Literal["succeeded", "retried", "deferred", "dead_lettered"]
+Outcome = Literal["succeeded", "retried", "deferred", "dead_lettered", "cancelled"]
 _OUTCOME = "_switchyard_outcome"
 _DELAY = "_switchyard_delay_ms"
+_ENTRY = "_switchyard_entry_id"
 _HANDED_BACK = "_switchyard_handed_back"
 
 
 def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outcome) -> None:
-    """Return the message (with its options) to its org's lane after ``delay_ms``."""
+    """Return the message (with its options) to its org's lane after ``delay_ms``; a job
+    whose cancel was asked is not returned: its outcome becomes ``cancelled``."""
     data: dict[str, Any] = message.args[0]
-    lanes.push_message(
-        message,
-        org=str(data["org_id"]),
-        priority=int(data.get("priority", 5)),
-        delay_ms=delay_ms,
-    )
+    entry_id = new_entry_id()
+    try:
+        lanes.push_message(
+            message,
+            org=str(data["org_id"]),
+            priority=int(data.get("priority", 5)),
+            delay_ms=delay_ms,
+            entry_id=entry_id,
+            job_id=job_fields(message).id,
+        )
+    except JobCancelled:
+        outcome = "cancelled"
     setattr(message, _OUTCOME, outcome)
     setattr(message, _DELAY, delay_ms)
+    setattr(message, _ENTRY, entry_id)
+
+
+def marked_entry_id(message: MessageProxy) -> str | None:
+    """The lane entry id the message was rescheduled under, if it was."""
+    entry: str | None = message.__dict__.get(_ENTRY)
+    return entry
 
 
 def marked_outcome(message: MessageProxy) -> Outcome | None:

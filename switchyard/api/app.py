@@ -14,6 +14,7 @@ from switchyard.api import (
     inbound,
     jobs,
     jobs_batch,
+    queues,
     routes,
     syncs,
     webhooks,
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         for m in (
             jobs,
             jobs_batch,
+            queues,
             events,
             dlq,
             connections,

@@ -1,4 +1,6 @@
-"""``/v1/dlq``: the dead-letter queue for operators (admin keys only; org keys get 403).
+"""``/v1/dlq``: the dead-letter queue. Admin keys see every org's; an org key lists, shows
+and replays its own dead jobs only (another org's are unknown to it: 404, so ids do not
+leak); purge stays admin (org keys get 403).
 
 ``GET /v1/dlq`` lists with the CLI's filters as query parameters (``org``, ``provider``,
 ``kind``, ``error_class``, ``since``, ``until``, ``id`` repeatable, ``limit``, ``offset``);
@@ -11,13 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from producers import replay as dlq
-from switchyard.api.auth import AdminPrincipal, CurrentRuntime
+from producers.dlq_selection import require_known
+from switchyard.api.auth import AdminPrincipal, CurrentPrincipal, CurrentRuntime, Principal
 from switchyard.api.errors import ApiError, invalid
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.dlq import (
@@ -38,7 +42,7 @@ OptionalText = Annotated[str | None, Query(max_length=200)]
 
 @router.get("")
 def list_dead_jobs(
-    principal: AdminPrincipal,
+    principal: CurrentPrincipal,
     runtime: CurrentRuntime,
     org: OptionalText = None,
     provider: OptionalText = None,
@@ -55,7 +59,7 @@ def list_dead_jobs(
     with _mapped_errors(), runtime.sessions() as session:
         selection = dlq.parse_selection(
             session,
-            org=org,
+            org=_own_org(principal, org),
             provider=provider,
             kind=kind,
             error_class=error_class,
@@ -77,20 +81,26 @@ def list_dead_jobs(
 
 
 @router.get("/{dead_job_id}")
-def show_dead_job(dead_job_id: str, principal: AdminPrincipal, runtime: CurrentRuntime) -> DeadJob:
+def show_dead_job(
+    dead_job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime
+) -> DeadJob:
     """One dead job in full (envelope, traceback summary), or 404 naming the id."""
     with _mapped_errors():
-        return DeadJob.model_validate(dlq.show_dead_job(runtime.sessions, dead_job_id))
+        found = dlq.show_dead_job(runtime.sessions, dead_job_id)
+        if not principal.is_admin and found["org_id"] != principal.org_id:
+            raise dlq.UnknownDeadJobsError([dead_job_id])
+        return DeadJob.model_validate(found)
 
 
 @router.post("/replay", operation_id="replay_dead_jobs", responses=errors_for(404))
 async def replay(
-    selection: DeadJobSelection, principal: AdminPrincipal, runtime: CurrentRuntime
+    selection: DeadJobSelection, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> DeadJobsReplayed:
-    """Replay dead jobs as new jobs: ``replayed`` (dead id -> new job id) and ``refused``."""
+    """Replay dead jobs as new jobs: ``replayed`` (dead id -> new job id) and ``refused``.
+    An org key replays its own only (``all``: all of its own)."""
 
     def run() -> dict[str, Any]:
-        chosen = _body_selection(runtime, selection, verb="replay")
+        chosen = _body_selection(runtime, selection, verb="replay", principal=principal)
         report = dlq.replay(
             runtime.sessions, runtime.enqueuer.enqueue, chosen, actor=principal.actor
         )
@@ -114,10 +124,14 @@ async def purge(
         return DeadJobsPurged.model_validate(await run_in_threadpool(run))
 
 
-def _body_selection(runtime: Runtime, body: DeadJobSelection, *, verb: str) -> dlq.Selection:
-    """The selection a replay/purge body names; 422 naming the field when malformed."""
+def _body_selection(
+    runtime: Runtime, body: DeadJobSelection, *, verb: str, principal: Principal | None = None
+) -> dlq.Selection:
+    """The selection a replay/purge body names; 422 naming the field when malformed. For an
+    org key it is narrowed to the org's own dead jobs (another org's ids: 404)."""
     where = body.filter.model_dump() if body.filter else {}
     ids, limit, everything = body.ids, body.limit, body.all
+    own = None if principal is None or principal.is_admin else principal.org_id
     with runtime.sessions() as session:
         try:
             selection = dlq.parse_selection(
@@ -127,8 +141,23 @@ def _body_selection(runtime: Runtime, body: DeadJobSelection, *, verb: str) -> d
             raise dlq.InvalidSelectionError(
                 [FieldError(_body_field(e.field), e.message) for e in exc.errors]
             ) from None
-    dlq.require_scope(selection, everything=everything, verb=verb)
-    return selection
+        dlq.require_scope(selection, everything=everything, verb=verb)
+        if own is None:
+            return selection
+        if selection.where.org_id not in (None, own):
+            raise ApiError(404, f"unknown organization {str(where.get('org'))[:64]!r}")
+        require_known(session, selection.ids, org_id=own)
+    return replace(selection, where=replace(selection.where, org_id=own))
+
+
+def _own_org(principal: Principal, org: str | None) -> str | None:
+    """The ``org`` filter an org key may use: its own (absent or naming it); another org
+    is unknown to it (404)."""
+    if principal.is_admin:
+        return org
+    if org not in (None, principal.org_id):
+        raise ApiError(404, f"unknown organization {org[:64]!r}")
+    return principal.org_id
 
 
 @contextmanager

@@ -29,7 +29,8 @@ DESCRIPTION = (
     '[{"field", "message"}]}}`. Every list answers `{"items": [...], "next_cursor": ...}`.'
 )
 TAGS: list[dict[str, Any]] = [
-    {"name": "jobs", "description": "Enqueue work for an organization."},
+    {"name": "jobs", "description": "Enqueue work for an organization; follow and cancel it."},
+    {"name": "queues", "description": "Backlog per organization: laned, waiting, running."},
     {"name": "events", "description": "Publish events fanned out to webhooks and routes."},
     {"name": "connections", "description": "Connect providers; list, check, disconnect."},
     {"name": "webhooks", "description": "Outbound webhook endpoints and deliveries."},

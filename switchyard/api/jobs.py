@@ -1,15 +1,26 @@
-"""``POST /v1/jobs``: upstream apps enqueue work for their own organization."""
+"""``/v1/jobs``: upstream apps enqueue work for their own organization and follow it.
+
+``POST`` enqueues; ``GET /{id}`` shows a job's state, ``GET`` lists the org's recent jobs,
+``DELETE /{id}`` cancels (409 once it has ended). Another org's job is 404, never 403. The
+logic is :mod:`switchyard.services.jobs`, shared with ``switchyard jobs``.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
-from switchyard.api.errors import invalid
-from switchyard.api.schemas.jobs import JobCreated, JobRequest
+from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
+from switchyard.api.errors import ApiError, invalid
+from switchyard.api.openapi import errors_for
+from switchyard.api.schemas.jobs import JobCreated, JobList, JobRequest, JobState, JobStatus
 from switchyard.api.scope import acting_org
-from workers.envelope import InvalidJobError
+from switchyard.services import jobs as service
+from workers.envelope import FieldError, InvalidJobError
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -32,3 +43,61 @@ async def create_job(
     if result.duplicate:
         response.status_code = status.HTTP_200_OK
     return JobCreated(id=result.job_id, duplicate=result.duplicate)
+
+
+Filter = Annotated[str | None, Query(max_length=64)]
+
+
+@router.get("", operation_id="list_jobs")
+def list_jobs(
+    principal: CurrentPrincipal,
+    runtime: CurrentRuntime,
+    org_id: Filter = None,
+    state: JobState | None = None,
+    provider: Filter = None,
+    kind: Filter = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> JobList:
+    """The org's jobs of the retention window, newest first (admin keys name ``org_id``)."""
+    org = acting_org(principal, runtime, org_id)
+    try:
+        service.parse_cursor(cursor)
+    except ValueError as exc:
+        raise invalid([FieldError("query.cursor", str(exc))]) from None
+    where = service.JobFilter(state=state, provider=provider, kind=kind)
+    page = service.list_jobs(runtime.job_states, org, where, limit=limit, cursor=cursor)
+    jobs = [JobStatus.model_validate(v, from_attributes=True) for v in page.jobs]
+    return JobList(items=jobs, jobs=jobs, next_cursor=page.next_cursor)
+
+
+@router.get("/{job_id}", operation_id="get_job", responses=errors_for(404))
+def get_job(job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime) -> JobStatus:
+    """A job's state: queued, waiting (why, until), running, retrying (attempt, next at),
+    succeeded, dead (reason, dead job id) or cancelled; 404 when unknown or another org's."""
+    with _mapped_errors():
+        view = service.get_job(runtime.job_states, job_id, _scope(principal))
+    return JobStatus.model_validate(view, from_attributes=True)
+
+
+@router.delete("/{job_id}", operation_id="cancel_job", responses=errors_for(404, 409))
+def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime) -> JobStatus:
+    """Cancel: a queued or waiting job ends ``cancelled`` and never runs; a running one gets
+    ``cancel_requested`` and is not retried; an ended one answers 409."""
+    with _mapped_errors():
+        view = service.cancel_job(runtime.job_states, runtime.lanes, job_id, _scope(principal))
+    return JobStatus.model_validate(view, from_attributes=True)
+
+
+def _scope(principal: Principal) -> str | None:
+    return None if principal.is_admin else principal.org_id
+
+
+@contextmanager
+def _mapped_errors() -> Iterator[None]:
+    try:
+        yield
+    except service.UnknownJobError as exc:
+        raise ApiError(404, str(exc)) from None
+    except service.JobFinishedError as exc:
+        raise ApiError(409, str(exc)) from None

@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         keys,
         orgs,
         providers,
+        queues,
         routes,
         sandbox,
         scheduler,
@@ -40,6 +41,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(webhooks.app, name="webhooks")
     app.add_typer(syncs.app, name="syncs")
     app.add_typer(settings.app, name="settings")
+    app.add_typer(jobs.app, name="jobs")
+    app.command("queues")(queues.queues)
     app.command("enqueue")(jobs.enqueue)
     app.command("worker")(worker.worker)
     app.command("api")(serve.api)

@@ -1,4 +1,5 @@
-"""``switchyard enqueue``: enqueue one job from the shell."""
+"""``switchyard enqueue`` enqueues one job from the shell; ``switchyard jobs show|list|cancel``
+follows jobs (the logic is :mod:`switchyard.services.jobs`, shared with the API)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ import typer
 
 from storage.errors import NotFoundError
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.cli.common import fail, print_json, runtime
+from switchyard.app import Runtime
+from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.services import jobs as service
+from switchyard.services.job_views import as_dict
 from workers.envelope import MAX_PAYLOAD_DEPTH, InvalidJobError
+from workers.job_state import STATES
+
+app = typer.Typer(help="Follow jobs: show one, list an org's recent jobs, cancel one.")
 
 EMBEDDED_ENQUEUE = (
     "SWITCHYARD_REDIS_URL is not set: the embedded broker lives inside one process, so a job "
@@ -80,3 +87,59 @@ def _is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+@app.command("show")
+def show(job_id: Annotated[str, typer.Argument(help="The job id (from enqueue).")]) -> None:
+    """A job's state, attempts, times and (for actions) result summary, as JSON."""
+    with runtime() as rt:
+        try:
+            view = service.get_job(rt.job_states, job_id, None)
+        except service.UnknownJobError as exc:
+            fail(f"{exc} (or older than jobs.state_retention_hours)")
+    print_json(as_dict(view))
+
+
+@app.command("list")
+def list_jobs(
+    org: Annotated[str, typer.Option(help="Organization name or id.")],
+    state: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATES)}.")] = None,
+    provider: Annotated[str | None, typer.Option(help="Only this provider's jobs.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only jobs of this kind.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=service.MAX_LIMIT, help="Most jobs shown.")] = 50,
+) -> None:
+    """The org's recent jobs, newest first."""
+    where = service.JobFilter(state=state, provider=provider, kind=kind)
+    try:
+        service.check_filter(where)
+    except ValueError as exc:
+        fail(f"--{exc}")
+    with runtime() as rt:
+        page = service.list_jobs(rt.job_states, _org_id(rt, org), where, limit=limit)
+    rows = [
+        (v.id, v.state, v.kind, v.provider, v.action or v.model, v.attempts, v.enqueued_at)
+        for v in page.jobs
+    ]
+    columns = ("id", "state", "kind", "provider", "action/model", "attempts", "enqueued")
+    print_table(f"jobs of {org}", columns, rows)
+
+
+@app.command("cancel")
+def cancel(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
+    """Cancel a job: queued or waiting, it never runs; running, it is not retried."""
+    with runtime() as rt:
+        try:
+            view = service.cancel_job(rt.job_states, rt.lanes, job_id, None)
+        except service.UnknownJobError as exc:
+            fail(str(exc))
+        except service.JobFinishedError as exc:
+            fail(str(exc), code=1)
+    print_json(as_dict(view))
+
+
+def _org_id(rt: Runtime, org: str) -> str:
+    with rt.sessions() as session:
+        try:
+            return OrganizationRepository(session).resolve(org).id
+        except NotFoundError as exc:
+            fail(f"--org: {exc}")

@@ -1,2 +1,2 @@
 """Operator use cases, one module per resource, called by the HTTP API, the CLI and the
-console alike (``switchyard → services → producers/workers → providers/storage``)."""
+console alike: explicit dependencies in, plain values out (no HTTP, no terminal)."""

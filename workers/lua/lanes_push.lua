@@ -11,11 +11,17 @@
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key (optional)
 -- ARGV: entry id (unique per push: it becomes the Dramatiq message's Redis id), message data,
 -- org, priority (0-9), delay_ms (0 = due now), org weight, and optionally: claim (the hashed
--- idempotency key), owner (the job id), claim lifetime in seconds.
+-- idempotency key), owner (the job id), claim lifetime in seconds ('' when unclaimed), and
+-- the job id (ARGV[10], optional) to check against <p>:cancelled (see lanes_cancel.lua).
 -- Returns {1, ''} laned, {0, ''} waiting, or {2, owner} when the key is already claimed
--- (nothing pushed; owner may be this very job when a client library re-sent the script).
+-- (nothing pushed; owner may be this very job when a client library re-sent the script),
+-- or {3, ''} when the job's cancel was asked (nothing pushed: a retry of it ends it).
 local p = KEYS[1]
 local id, data, org = ARGV[1], ARGV[2], ARGV[3]
+local job = ARGV[10]
+if job and job ~= '' and redis.call('ZSCORE', p .. ':cancelled', job) then
+  return {3, ''}
+end
 local priority, delay = tonumber(ARGV[4]), tonumber(ARGV[5])
 local claim = ARGV[7]
 if claim and claim ~= '' then

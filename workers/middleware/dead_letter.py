@@ -32,6 +32,7 @@ from workers.middleware.attempts import attempts_of, first_attempt_ms
 
 logger = logging.getLogger("switchyard.dlq")
 _RECORDED = "_switchyard_dead_job_recorded"
+_DEAD_JOB_ID = "_switchyard_dead_job_id"
 TRACEBACK_LIMIT = 4_000
 MESSAGE_LIMIT = 2_000
 
@@ -68,18 +69,25 @@ class DeadLetter(Middleware):
         failed = failed_job(message, exception)
         try:
             with self.sessions.begin() as session:
-                AdminDeadJobRepository(session).add(failed)
+                dead_job_id = AdminDeadJobRepository(session).add(failed).id
         except Exception:
             logger.exception(
                 "could not record dead job id=%s; it stays in the broker", failed.job_id
             )
             raise
         message.__dict__[_RECORDED] = True
+        message.__dict__[_DEAD_JOB_ID] = dead_job_id
 
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         message_id = message.options.get("redis_message_id")
         if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker) and message_id:
             forget_dead_messages(broker.client, broker.namespace, message.queue_name, [message_id])
+
+
+def dead_job_id_of(message: MessageProxy) -> str | None:
+    """The id of the dead job row written for this message (None if not written)."""
+    dead_job_id: str | None = message.__dict__.get(_DEAD_JOB_ID)
+    return dead_job_id
 
 
 def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:

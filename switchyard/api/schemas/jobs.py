@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
-from switchyard.api.schemas.common import Answer, OrgId, RequestBody
+from switchyard.api.schemas.common import Answer, OrgId, Page, RequestBody
 from workers.envelope import Kind
 
 _KEY = Field(
@@ -34,6 +35,11 @@ class JobRequest(RequestBody):
     )
     not_before: str | None = Field(default=None, description="ISO 8601 time with an offset.")
     correlation_id: str | None = _KEY
+    notify: StrictBool | None = Field(
+        default=None,
+        description="When the job ends, publish `job.succeeded` or `job.dead` to the org's "
+        "webhook endpoints subscribed to it.",
+    )
 
 
 class JobCreated(Answer):
@@ -57,3 +63,60 @@ class EventPublished(Answer):
     id: str
     duplicate: bool
     jobs: int = Field(description="Delivery and route jobs enqueued.")
+
+
+JobState = Literal["queued", "waiting", "running", "retrying", "succeeded", "dead", "cancelled"]
+
+
+class JobWaiting(Answer):
+    """Why a waiting job waits, and until when."""
+
+    reason: str = Field(
+        description="rate_limit | quota | concurrency | cooldown | not_before | outage | "
+        "another deferral's class",
+        examples=["rate_limit"],
+    )
+    until: datetime
+
+
+class JobRetry(Answer):
+    """The retry a failed attempt scheduled."""
+
+    attempt: int = Field(description="The attempt that failed.")
+    next_at: datetime | None
+    error_class: str | None = Field(examples=["server_error"])
+
+
+class JobDead(Answer):
+    reason: str = Field(description="The error class that ended it.", examples=["unsupported"])
+    dead_job_id: str | None = Field(description="Its id in /v1/dlq (null if not yet written).")
+
+
+class JobStatus(Answer):
+    """Where a job is: kept for ``jobs.state_retention_hours`` after its last change."""
+
+    id: str
+    org_id: str
+    kind: str
+    provider: str | None
+    action: str | None
+    model: str | None
+    queue: str
+    state: JobState
+    attempts: int
+    cancel_requested: bool = False
+    waiting: JobWaiting | None
+    retry: JobRetry | None
+    dead: JobDead | None
+    result: dict[str, str | int | bool | None] | None
+    enqueued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+class JobList(Page[JobStatus]):
+    """An org's recent jobs, newest first: ``items`` (every list's shape) and ``jobs`` (the
+    same list, the name the job client reads)."""
+
+    jobs: list[JobStatus]

@@ -175,7 +175,7 @@ def test_every_error_has_the_one_shape(client: TestClient, keys: dict[str, str])
     """401, 403, 404, 413 and 422 all answer {"error": {"code", "message", "fields"}}."""
     answers = [
         client.post("/v1/jobs", json=JOB),
-        client.get("/v1/dlq", headers=auth(keys["key"])),
+        client.post("/v1/dlq/purge", json={"all": True}, headers=auth(keys["key"])),
         client.get("/v1/connections/nope", headers=auth(keys["key"])),
         client.post("/v1/jobs", content=b"x" * 300_000, headers=auth(keys["key"], **JSON)),
         client.post("/v1/jobs", json={"kind": 1}, headers=auth(keys["key"])),

@@ -1,0 +1,141 @@
+"""Following jobs: show one, list an org's recent ones, cancel one.
+
+``org_id`` scopes every call: an org key's calls pass its org and see only its jobs (another
+org's job is *unknown*, not forbidden, so ids do not leak); admin calls pass None for show
+and cancel. State lives in Redis for the retention window (:mod:`workers.job_state`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from switchyard.services.job_views import JobView, job_view
+from workers.job_state import FINISHED, STATES, JobStateStore, now_ms
+from workers.lanes import Lanes
+
+SCAN_BATCH = 200
+SCAN_BATCHES = 5
+"""A listing reads at most this many batches of ids before answering with a cursor."""
+MAX_LIMIT = 200
+
+
+class UnknownJobError(LookupError):
+    """No such job within the caller's scope (or its state has expired)."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"unknown job {job_id[:64]!r}")
+
+
+class JobFinishedError(Exception):
+    """A cancel asked of a job that has already ended."""
+
+    def __init__(self, job_id: str, state: str) -> None:
+        super().__init__(f"job {job_id} already ended: {state}")
+        self.state = state
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """What ``jobs list`` narrows by; ``None`` means any."""
+
+    state: str | None = None
+    provider: str | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class JobPage:
+    jobs: list[JobView]
+    next_cursor: str | None
+
+
+def get_job(store: JobStateStore, job_id: str, org_id: str | None) -> JobView:
+    """One job's state, or :class:`UnknownJobError` (also for another org's job)."""
+    return job_view(job_id, _owned(store, job_id, org_id), now_ms())
+
+
+def list_jobs(
+    store: JobStateStore,
+    org_id: str,
+    where: JobFilter,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> JobPage:
+    """The org's jobs, newest first; ``next_cursor`` continues (None at the end)."""
+    before, after_id = parse_cursor(cursor)
+    found: list[JobView] = []
+    now = now_ms()
+    for _ in range(SCAN_BATCHES):
+        ids = _after(store.recent_ids(org_id, before_ms=before, count=SCAN_BATCH), before, after_id)
+        if not ids:
+            return JobPage(found, None)
+        for (job_id, at), raw in zip(ids, store.get_many([i for i, _ in ids]), strict=True):
+            before, after_id = at, job_id
+            if raw is not None and raw.get("org") == org_id:
+                view = job_view(job_id, raw, now)
+                if _matches(view, where):
+                    found.append(view)
+                    if len(found) == limit:
+                        return JobPage(found, f"{at}.{job_id}")
+    return JobPage(found, f"{before}.{after_id}")
+
+
+def cancel_job(store: JobStateStore, lanes: Lanes, job_id: str, org_id: str | None) -> JobView:
+    """Cancel a job: taken from its lane or waiting set it is ``cancelled`` and never runs;
+    admitted already, it is marked (``cancel_requested``) and not retried. A finished job
+    raises :class:`JobFinishedError`."""
+    raw = _owned(store, job_id, org_id)
+    if raw.get("state") in FINISHED:
+        raise JobFinishedError(job_id, raw["state"])
+    remember_ms = store.retention_s * 1000
+    taken = lanes.cancel(raw["queue"], raw.get("entry", ""), job_id, remember_ms=remember_ms)
+    at = now_ms()
+    if taken:
+        store.update(
+            job_id, {"state": "cancelled", "cancel": 1, "finished_at": at, "updated_at": at}
+        )
+    else:  # the worker writes how it ends; only the request is ours to record
+        store.update(job_id, {"cancel": 1})
+    return get_job(store, job_id, org_id)
+
+
+def parse_cursor(cursor: str | None) -> tuple[int | None, str | None]:
+    """``<enqueue ms>.<job id>`` of the last job of the previous page; ValueError if bad."""
+    if not cursor:
+        return None, None
+    at, _, job_id = cursor.partition(".")
+    if not at.isdigit() or not job_id:
+        raise ValueError("not a cursor this API returned")
+    return int(at), job_id
+
+
+def check_filter(where: JobFilter) -> None:
+    """ValueError naming the field when ``state`` is not a job state."""
+    if where.state is not None and where.state not in STATES:
+        raise ValueError(f"state: one of {', '.join(STATES)}")
+
+
+def _owned(store: JobStateStore, job_id: str, org_id: str | None) -> dict[str, str]:
+    raw = store.get(job_id) if len(job_id) <= 64 else None
+    if raw is None or (org_id is not None and raw.get("org") != org_id):
+        raise UnknownJobError(job_id)
+    return raw
+
+
+def _after(
+    ids: list[tuple[str, int]], before: int | None, after_id: str | None
+) -> list[tuple[str, int]]:
+    """Drop what the previous page already had: same time, id not below the cursor's (a
+    reverse range returns equal scores in reverse id order)."""
+    if before is None or after_id is None:
+        return ids
+    return [(i, at) for i, at in ids if at < before or i < after_id]
+
+
+def _matches(view: JobView, where: JobFilter) -> bool:
+    return (
+        (where.state is None or view.state == where.state)
+        and (where.provider is None or view.provider == where.provider)
+        and (where.kind is None or view.kind == where.kind)
+    )

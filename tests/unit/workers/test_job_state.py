@@ -1,0 +1,109 @@
+"""The job state store, its batched writer, result summaries and the cancel script."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dramatiq
+import fakeredis
+import pytest
+from redis import Redis
+
+from switchyard.services.job_views import derived_state
+from workers.job_state import JobStateStore, StateWriter, small_result
+from workers.lanes import JobCancelled, Lanes
+
+
+def store(redis: Redis | None = None) -> JobStateStore:
+    return JobStateStore(redis or fakeredis.FakeRedis(), "t", retention_s=3600)
+
+
+def message(job_id: str = "j1") -> dramatiq.Message[Any]:
+    data = {"id": job_id, "org_id": "o1"}
+    return dramatiq.Message("action", "run_action", (data,), {}, {}, message_id=job_id)
+
+
+def test_result_summary_keeps_ids_and_outcomes_only() -> None:
+    """Only id/outcome scalars survive: no tokens, emails, nested data or long text."""
+    summary = small_result(
+        {
+            "id": "c-1",
+            "contact_id": 7,
+            "ok": True,
+            "access_token": "secret",
+            "email": "a@b",
+            "data": {"id": "x"},
+            "status": "s" * 500,
+        }
+    )
+    assert summary is not None
+    kept = json.loads(summary)
+    assert kept == {"id": "c-1", "contact_id": 7, "ok": True, "status": "s" * 200}
+    assert small_result(["not", "a", "mapping"]) is None
+
+
+def test_writer_batches_in_order_and_keeps_writes_redis_refused() -> None:
+    """Writes for one job land in order; a flush Redis refused is sent by the next one."""
+    server = fakeredis.FakeServer()
+    states = store(fakeredis.FakeRedis(server=server))
+    writer = StateWriter(states, interval_s=3600)
+    writer.put("j1", {"state": "running"})
+    writer.put("j1", {"state": "succeeded", "attempts": 1})
+    server.connected = False
+    writer.flush()
+    server.connected = True
+    assert states.get("j1") is None
+    writer.close()
+    assert states.get("j1") == {"state": "succeeded", "attempts": "1"}
+    assert 0 < states.redis.ttl(states.keys.job("j1")) <= 3600
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"state": "waiting", "wait_until": "2000"}, "queued"),
+        ({"state": "waiting", "wait_until": "9000"}, "waiting"),
+        ({"state": "queued", "cancel": "1"}, "running"),
+        ({"state": "succeeded", "cancel": "1"}, "succeeded"),
+    ],
+)
+def test_derived_states(raw: dict[str, str], expected: str) -> None:
+    """A due waiting job reads queued; an admitted job whose cancel was asked, running."""
+    assert derived_state(raw, now_ms=5000) == expected
+
+
+def test_cancel_takes_laned_entry_or_refuses_the_later_push(any_redis: Redis) -> None:
+    """A laned entry is taken out (nothing left to admit); once admitted, the job's next push
+    raises JobCancelled and leaves nothing behind."""
+    lanes = Lanes(any_redis, "tc" + str(id(any_redis)))
+    lanes.push_message(message("j1"), org="o1", priority=5, entry_id="e1")
+    assert lanes.cancel("action", "e1", "j1", remember_ms=60_000) is True
+    assert lanes.depth("action").total == 0
+    assert lanes.cancel("action", "e2", "j2", remember_ms=60_000) is False
+    with pytest.raises(JobCancelled):
+        lanes.push_message(message("j2"), org="o1", priority=5, delay_ms=1000, job_id="j2")
+    lanes.push_message(message("j3"), org="o1", priority=5, job_id="j3")
+    assert lanes.depth("action").total == 1
+    for key in any_redis.scan_iter(lanes.prefix("action") + "*"):
+        any_redis.delete(key)
+
+
+def test_pipelined_push_survives_a_script_cache_flush() -> None:
+    """A Redis that lost its scripts (restart) gets the push script again: the job is laned
+    once and its state written."""
+    redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    lanes, states = Lanes(redis, "tf"), store(redis)
+
+    def push(job_id: str) -> None:
+        fields = {"org": "o1", "state": "queued", "enqueued_at": 1}
+        also = lambda pipe: states.add_created(pipe, job_id, fields)  # noqa: E731
+        assert (
+            lanes.push_message_once(message(job_id), None, org="o1", priority=5, also=also) is None
+        )
+
+    push("j1")
+    redis.script_flush()
+    push("j2")
+    assert lanes.depth("action").laned == 2
+    assert states.get("j2") == {"org": "o1", "state": "queued", "enqueued_at": "1"}
