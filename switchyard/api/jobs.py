@@ -68,7 +68,7 @@ def list_jobs(
     where = service.JobFilter(state=state, provider=provider, kind=kind)
     page = service.list_jobs(runtime.job_states, org, where, limit=limit, cursor=cursor)
     jobs = [JobStatus.model_validate(v, from_attributes=True) for v in page.jobs]
-    return JobList(items=jobs, jobs=jobs, next_cursor=page.next_cursor)
+    return JobList(items=jobs, next_cursor=page.next_cursor)
 
 
 @router.get("/{job_id}", operation_id="get_job", responses=errors_for(404))

@@ -34,6 +34,8 @@ class Job(BaseModel):
     priority: int | None = Field(default=None, ge=0, le=9)
     not_before: str | None = None
     correlation_id: str | None = None
+    notify: bool | None = None
+    """Publish ``job.succeeded`` / ``job.dead`` to the org's webhook endpoints when it ends."""
 
 
 class ErrorField(_Answer):

@@ -116,7 +116,4 @@ class JobStatus(Answer):
 
 
 class JobList(Page[JobStatus]):
-    """An org's recent jobs, newest first: ``items`` (every list's shape) and ``jobs`` (the
-    same list, the name the job client reads)."""
-
-    jobs: list[JobStatus]
+    """An org's recent jobs, newest first, in every list's shape (``items``, ``next_cursor``)."""

@@ -51,7 +51,12 @@ def test_notify_jobs_end_with_signed_events(loopback_runtime: Runtime, receiver:
         repo = WebhookEndpointRepository(session, org, rt.keyring)
         issued = repo.create(receiver.url, event_types=["job.succeeded", "job.dead"])
     ok = rt.enqueuer.enqueue({**noop(notify=True), "org_id": org}).job_id
-    bad = rt.enqueuer.enqueue({**noop(notify=True, payload={"action": "teleport"}), "org_id": org})
+    bad = rt.enqueuer.enqueue(
+        {
+            **noop(notify=True, payload={"action": "proxy", "input": {"path": "/teleport"}}),
+            "org_id": org,
+        }
+    )
     rt.enqueuer.enqueue({**noop(), "org_id": org})
     drain(rt)  # the jobs, then the deliveries they published
     events = {e["type"]: e["data"] for e in received(receiver, issued.secret.reveal())}
@@ -59,7 +64,7 @@ def test_notify_jobs_end_with_signed_events(loopback_runtime: Runtime, receiver:
     succeeded, dead = events["job.succeeded"], events["job.dead"]
     assert succeeded["job_id"] == ok and succeeded["state"] == "succeeded"
     assert succeeded["result"] == {"ok": True} and succeeded["action"] == "noop"
-    assert dead["job_id"] == bad.job_id and dead["dead"]["reason"] == "unsupported"
+    assert dead["job_id"] == bad.job_id and dead["dead"]["reason"] == "connection_error"
     assert dead["dead"]["dead_job_id"]
     assert "payload" not in succeeded and "input" not in dead
 

@@ -63,10 +63,12 @@ def test_dead_job_names_reason_and_dead_job_id(
     runtime: Runtime, client: TestClient, keys: dict[str, str]
 ) -> None:
     """A job that dead-letters is dead with its error class and its DLQ id."""
-    job_id = enqueue(client, keys["key_a"], noop(payload={"action": "teleport"}))
+    job_id = enqueue(
+        client, keys["key_a"], noop(payload={"action": "proxy", "input": {"path": "/teleport"}})
+    )
     drain(runtime)
     body = status(client, keys["key_a"], job_id)
-    assert body["state"] == "dead" and body["dead"]["reason"] == "unsupported"
+    assert body["state"] == "dead" and body["dead"]["reason"] == "connection_error"
     dead = client.get(f"/v1/dlq/{body['dead']['dead_job_id']}", headers=auth(keys["admin"]))
     assert dead.status_code == 200 and dead.json()["job_id"] == job_id
 
@@ -96,17 +98,16 @@ def test_list_pages_through_own_jobs_by_state(
     while True:
         params: dict[str, Any] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
         page = client.get("/v1/jobs", params=params, headers=auth(keys["key_a"])).json()
-        assert page["items"] == page["jobs"]
-        seen += [job["id"] for job in page["jobs"]]
+        seen += [job["id"] for job in page["items"]]
         cursor = page["next_cursor"]
         if cursor is None:
             break
     assert seen == list(reversed(mine))
     drain(runtime)
     done = client.get("/v1/jobs", params={"state": "succeeded"}, headers=auth(keys["key_a"]))
-    assert {job["id"] for job in done.json()["jobs"]} == set(mine)
+    assert {job["id"] for job in done.json()["items"]} == set(mine)
     queued = client.get("/v1/jobs", params={"state": "queued"}, headers=auth(keys["key_a"]))
-    assert queued.json()["jobs"] == []
+    assert queued.json()["items"] == []
 
 
 def test_list_refuses_bad_state_and_cursor(client: TestClient, keys: dict[str, str]) -> None:
