@@ -58,6 +58,12 @@ LOCAL_PERMIT_TTL_MS = 100
 # refuses a due job: 100 per 10 s keeps 98.5 % of the budget.
 WINDOW_MARGIN_MS = 150
 MAX_LOCAL_PERMITS = 16
+# A granted request on a window key counts from the moment it is written to the wire, not
+# from its grant (:meth:`Limiter.stamp`): a thread descheduled between the two (measured:
+# 336-623 ms at load 20 on 2 CPUs) would otherwise let the grant one window later land in
+# the same provider window. Until stamped it counts as in flight; one never stamped (its
+# worker died mid-send) is taken as sent this long after its grant.
+SEND_DEADLINE_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class Decision:
     run: bool
     delay_ms: int
     slot_ms: int
+    entry: str = ""  # the window-log entry to stamp when the request is written ("": none)
 
     @property
     def reserved(self) -> bool:
@@ -159,6 +166,10 @@ class Learned:
     limit: float | None
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class Limiter:
     """Send-time decisions, concurrency leases and provider feedback for rate keys."""
 
@@ -171,6 +182,7 @@ class Limiter:
         self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
         self._lease = redis.register_script(scripts.joinpath("limiter_lease.lua").read_text())
         self._feedback = redis.register_script(scripts.joinpath("limiter_feedback.lua").read_text())
+        self._stamp = redis.register_script(scripts.joinpath("limiter_stamp.lua").read_text())
 
     def prefix(self, key: str) -> str:
         return "{" + f"{self.namespace}:rl:{key}" + "}"
@@ -188,7 +200,7 @@ class Limiter:
         batch = local_batch(policy) if slot_ms == 0 else 1
         if batch > 1 and self.local.take(key):
             return Decision(run=True, delay_ms=0, slot_ms=0)
-        verdict, delay, slot, *cells = self._acquire(
+        verdict, delay, slot, *rest = self._acquire(
             keys=[self.prefix(key)],
             args=[
                 policy.limit,
@@ -201,11 +213,19 @@ class Limiter:
                 MAX_RESERVE_MS,
                 GUARDED_LATENESS_MS,
                 batch,
+                SEND_DEADLINE_MS,
             ],
         )
-        if verdict and cells:
-            self.local.keep(key, int(cells[0]) - 1)
-        return Decision(run=bool(verdict), delay_ms=int(delay), slot_ms=int(slot))
+        if not verdict:
+            return Decision(run=False, delay_ms=int(delay), slot_ms=int(slot))
+        cells, entry = rest
+        self.local.keep(key, int(cells) - 1)
+        return Decision(run=True, delay_ms=0, slot_ms=0, entry=_text(entry))
+
+    def stamp(self, key: str, entry: str) -> int:
+        """The granted request ``entry`` was just written: the window guard counts it from
+        now. Returns the ms since its grant (-1: the entry is gone)."""
+        return int(self._stamp(keys=[self.prefix(key)], args=[entry]))
 
     def lease(self, key: str, policy: RateLimitPolicy, *, job_id: str, lease_ms: int) -> Decision:
         """Hold one of the key's ``policy.concurrency`` leases for the job (no cap: always)."""

@@ -351,7 +351,9 @@ def test_grants_probe_a_cut_rate_back_up_to_the_catalog(any_redis: Redis, namesp
         limit = any_redis.hget(learned, "limit")
         seen.append(float(limit) if limit else None)
         time.sleep(0.002)
-        limiter.acquire("k", p, job_id=f"j{i}")
+        decision = limiter.acquire("k", p, job_id=f"j{i}")
+        if decision.run:
+            limiter.stamp("k", decision.entry)  # what the client does once it has sent
     values = [v for v in seen if v is not None]
     assert values[0] == 8 and values == sorted(values)
     assert seen[-1] is None  # back to the catalog's limit: the learned one is gone
