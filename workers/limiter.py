@@ -3,7 +3,8 @@
 One atomic script per request, run immediately before it is sent (:mod:`workers.send_gate`),
 decides, in order: is the key cooling down after the provider said "wait"; is there a GCRA
 slot now (within the window guard) — and if not, it *reserves* the next slot and says when,
-so a deferred job comes back once, at its slot, in line; is today's quota spent.
+so a deferred job comes back once, at its slot, in line; is today's quota spent, or is
+the provider's daily allocation down to its reserve (see :mod:`workers.learned_limits`).
 Concurrency caps are leases held by the whole job (:meth:`Limiter.lease`). Every answer
 from the provider feeds back (:meth:`Limiter.apply_feedback`): pauses, stated limits and
 429s adjust the pace of every worker. Clock: Redis ``TIME``, the same for every host.
@@ -37,7 +38,9 @@ from workers.accounts import AccountDirectory
 from workers.learned_limits import (
     DECREASE_FACTOR,
     LEARNED_TTL_MS,
+    QUOTA_PROBE_MS,
     StatedLimit,
+    daily_reserve,
     period_ms,
     stated_limit,
 )
@@ -76,6 +79,7 @@ class Decision:
     delay_ms: int
     slot_ms: int
     entry: str = ""  # the window-log entry to stamp when the request is written ("": none)
+    quota: bool = False  # refused because a daily allocation is spent (or down to reserve)
 
     @property
     def reserved(self) -> bool:
@@ -166,6 +170,13 @@ class Learned:
     limit: float | None
 
 
+def _daily_left(feedback: RateLimitFeedback | None) -> int:
+    """What is left of the daily allocation the answer states (-1: it states none)."""
+    if feedback is None or feedback.daily_remaining is None:
+        return -1
+    return feedback.daily_remaining
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -173,10 +184,18 @@ def _text(value: bytes | str) -> str:
 class Limiter:
     """Send-time decisions, concurrency leases and provider feedback for rate keys."""
 
-    def __init__(self, redis: Redis, namespace: str, *, margin_ms: int = WINDOW_MARGIN_MS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        namespace: str,
+        *,
+        margin_ms: int = WINDOW_MARGIN_MS,
+        quota_probe_ms: int = QUOTA_PROBE_MS,
+    ) -> None:
         self.redis = redis
         self.namespace = namespace
         self.margin_ms = margin_ms
+        self.quota_probe_ms = quota_probe_ms
         self.local = LocalPermits()
         scripts = files("workers").joinpath("lua")
         self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
@@ -214,10 +233,12 @@ class Limiter:
                 GUARDED_LATENESS_MS,
                 batch,
                 SEND_DEADLINE_MS,
+                self.quota_probe_ms,
             ],
         )
         if not verdict:
-            return Decision(run=False, delay_ms=int(delay), slot_ms=int(slot))
+            quota = bool(rest and int(rest[0]))
+            return Decision(run=False, delay_ms=int(delay), slot_ms=int(slot), quota=quota)
         cells, entry = rest
         self.local.keep(key, int(cells) - 1)
         return Decision(run=True, delay_ms=0, slot_ms=0, entry=_text(entry))
@@ -271,19 +292,19 @@ class Limiter:
             delay = feedback.reset_after
         elif feedback.remaining == 0:
             delay = policy.period_seconds / policy.limit
-        elif feedback.daily_remaining == 0:
-            seconds, _ = self.redis.time()
-            delay = 86_400 - (int(seconds) % 86_400)
         stated = stated_limit(feedback, policy)
         cut = throttled and stated is None
         # Only a pause the provider asked for moves the reservations; one interval after a
         # spent budget is what pacing does anyway.
         shift = bool(feedback.retry_after or feedback.reset_after or throttled)
-        if delay <= 0 and stated is None and not cut:
+        daily = feedback.daily_remaining is not None
+        if delay <= 0 and stated is None and not cut and not daily:
             return Learned(0, None)  # nothing to tell: no round trip
-        if delay > 0:
+        if delay > 0 or feedback.daily_remaining == 0:
             self.local.drop(key)
-        return self._learn(key, policy, int(delay * 1000), shift=shift, stated=stated, cut=cut)
+        return self._learn(
+            key, policy, int(delay * 1000), shift=shift, stated=stated, cut=cut, daily=feedback
+        )
 
     def _learn(
         self,
@@ -294,6 +315,7 @@ class Limiter:
         shift: bool,
         stated: StatedLimit | None = None,
         cut: bool = False,
+        daily: RateLimitFeedback | None = None,
     ) -> Learned:
         if policy is None and delay_ms <= 0:
             return Learned(0, None)
@@ -312,6 +334,9 @@ class Limiter:
                 (policy.burst or 0) if policy else 0,
                 DECREASE_FACTOR,
                 LEARNED_TTL_MS,
+                _daily_left(daily),
+                daily_reserve(daily) if daily else 0,
+                self.quota_probe_ms,
             ],
         )
         limit = int(learned) / 1000 if int(learned) else None

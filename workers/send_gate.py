@@ -28,7 +28,7 @@ from typing import NoReturn
 from redis.exceptions import RedisError
 
 from providers.spec import RateLimitPolicy
-from workers.errors import LimiterUnavailable, SlotDeferred
+from workers.errors import LimiterUnavailable, QuotaDeferred, SlotDeferred
 from workers.limiter import Limiter
 from workers.metrics import LIMITER_GRANT_TO_SEND, LIMITER_UNAVAILABLE
 
@@ -92,6 +92,11 @@ class SendGate:
                 admission.slot_ms = slot
             if decision.run:
                 return Written(self, decision.entry, self.clock())
+            if decision.quota:
+                raise QuotaDeferred(
+                    f"{self.provider}: the daily API allocation is spent or at its reserve",
+                    retry_after=decision.delay_ms / 1000,
+                )
             if decision.delay_ms > MAX_INLINE_WAIT_MS:
                 break
             self.sleep(decision.delay_ms / 1000)

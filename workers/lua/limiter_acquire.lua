@@ -13,10 +13,15 @@
 --   <p>:learned  hash: limit, period, burst, aimd: the provider's stated or probed limit,
 --                used instead of the catalog's while it lives (see limiter_feedback.lua)
 --   <p>:day:<n>  requests counted today (daily quota)
+--   <p>:quota    real ms until which the key sends nothing: the provider's daily
+--                allocation is down to its reserve (limiter_feedback.lua). Once past, one
+--                request is let through as a probe (and the stop moves one probe interval
+--                on) until a probe's answer shows room again.
 -- ARGV: limit, period_ms, burst (<= 1: "limit per period" with a window guard), margin_ms,
 --       daily_quota (0 none), job_id, reserved_slot (virtual ms, 0 none), max_reserve_ms,
 --       late_ms (how late a reserved job may still use its slot, window policies), batch,
---       send_deadline_ms (how long after its grant a request may still be unstamped)
+--       send_deadline_ms (how long after its grant a request may still be unstamped),
+--       quota_probe_ms (how long a stopped key waits between probes)
 -- Pacing and the guard agree: a window policy is paced at one grant per
 -- (period + margin) / limit, exactly what the guard over period + margin allows, so a job
 -- arriving at its slot is never refused by the guard. When a send was late after all (its
@@ -24,14 +29,22 @@
 -- covers and moves the key's virtual clock by that wait, so every reservation follows.
 -- Returns {verdict, delay_ms, slot, cells, entry}: verdict 1 = send now (cells slots taken;
 -- entry: the log member to stamp, "" for bucket policies), 0 = come back in delay_ms
--- holding slot (0: none held).
+-- holding slot (0: none held); a fourth element 1 says why: a daily allocation is spent.
 local p = KEYS[1]
 local limit, period, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local margin, quota, job = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local slot, max_reserve, late = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local batch, send_deadline = tonumber(ARGV[10]), tonumber(ARGV[11])
+local quota_probe = tonumber(ARGV[12])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+
+local stopped = tonumber(redis.call('GET', p .. ':quota') or '0')
+if stopped > now then return {0, stopped - now, 0, 1} end
+if stopped > 0 then  -- this request probes; the others wait for its answer
+  redis.call('SET', p .. ':quota', string.format('%d', now + quota_probe), 'PX', 172800000)
+  batch = 1
+end
 
 local learned = redis.call('HMGET', p .. ':learned', 'limit', 'period', 'burst', 'aimd')
 local catalog_limit = limit
@@ -117,7 +130,7 @@ local day = math.floor(now / 86400000)
 local day_key = p .. ':day:' .. day
 if quota > 0 then
   if tonumber(redis.call('GET', day_key) or '0') >= quota then
-    return {0, (day + 1) * 86400000 - now, 0}
+    return {0, (day + 1) * 86400000 - now, 0, 1}
   end
   redis.call('INCR', day_key)
   redis.call('PEXPIRE', day_key, 172800000)
