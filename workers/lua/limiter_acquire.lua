@@ -25,8 +25,9 @@
 -- Pacing and the guard agree: a window policy is paced at one grant per
 -- (period + margin) / limit, exactly what the guard over period + margin allows, so a job
 -- arriving at its slot is never refused by the guard. When a send was late after all (its
--- stamp is later than its grant), the guard refuses the due job whose window it still
--- covers and moves the key's virtual clock by that wait, so every reservation follows.
+-- stamp is later than its grant), the guard makes the due job whose window it still covers
+-- wait, slot kept; should that leave it late_ms / 4 behind its slot, the key's virtual
+-- clock catches up so that every reservation follows.
 -- Returns {verdict, delay_ms, slot, cells, entry}: verdict 1 = send now (cells slots taken;
 -- entry: the log member to stamp, "" for bucket policies), 0 = come back in delay_ms
 -- holding slot (0: none held); a fourth element 1 says why: a daily allocation is spent.
@@ -108,8 +109,12 @@ if slot > 0 then
   if cooldown > now then return {0, cooldown - now, slot} end
   local wait, in_flight = window_wait()
   if wait > 0 then  -- keeps its place in line
-    if not in_flight then  -- a send that left late: every later reservation follows it
-      redis.call('HSET', gcra, 'offset', string.format('%d', offset + wait))
+    local behind = vnow + wait - slot
+    if not in_flight and behind > late / 4 then
+      -- Late sends hold the window: grants on this chain drift behind the pace by each
+      -- one's grant-to-send time. Before the slots would go stale, the key's clock
+      -- catches up, moving every reservation with it.
+      redis.call('HSET', gcra, 'offset', string.format('%d', offset + behind))
     end
     return {0, wait, slot}
   end
