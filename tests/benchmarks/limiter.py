@@ -18,6 +18,7 @@ processes x 8 threads, every job one provider request through ``call_provider``.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import re
@@ -173,6 +174,13 @@ def observe_only(run: int, jobs: int, busy: int) -> None:
         f"{windows_over(times, PERIOD, 100)}; busiest 10 s window "
         f"{busiest_window(times, PERIOD)}; utilization {(len(times) - 1) / (span * 10):.3f}; "
         f"deferrals per job {deferred / max(jobs, 1):.2f}"
+    )
+    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(times)]
+    paced = (PERIOD * 1000 + 150) / 100
+    idle = sum(gap - paced for gap in gaps if gap > 1.5 * paced)
+    print(
+        f"    gaps over 1.5 x the paced interval: {sum(g > 1.5 * paced for g in gaps)} "
+        f"({idle / 1000:.2f} s idle), longest {max(gaps):.0f} ms"
     )
     granted = sends.granted
     print(
