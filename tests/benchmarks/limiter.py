@@ -7,7 +7,8 @@ processes x 8 threads, every job one provider request through ``call_provider``.
     10 s holding more than 100 (goal 0), busiest window, utilization = requests / (rate x
     span) (goal >= 0.98), deferrals per job, the load average, and per request the delay
     from the limiter's grant (Redis clock) to its stamp (the request written, as the log
-    recorded it) and to the referee reading it.
+    recorded it), to its arrival at the referee's socket, and to the referee's thread
+    reading it.
 (e) enforcing stand-in at half the catalog's limit (50 per 10 s against 100), HubSpot,
     Shopify (leaky bucket of 50 leaking 5/s against 100 leaking 10/s, ``used/size`` header)
     and generic (Mailgun-like) header styles, ``BENCH_ENFORCE_JOBS`` (400) jobs, and a 3 s
@@ -190,6 +191,11 @@ def observe_only(run: int, jobs: int, busy: int) -> None:
     print(
         "    grant-to-arrival: "
         + _spread([arrivals[j] - granted[j] for j in granted if j in arrivals])
+    )
+    reads = {a.job: a.read for a in referee.arrivals}
+    print(
+        "    grant-to-read by the stand-in's thread (its own CPU wait included): "
+        + _spread([reads[j] - granted[j] for j in granted if j in reads])
     )
 
 
