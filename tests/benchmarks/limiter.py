@@ -209,12 +209,16 @@ def enforcing(style: Any, provider: str, jobs: int) -> None:
     accepted = referee.accepted_times()
     after = [t for t in accepted if t >= referee.paused_until]
     after_pause = max(window_counts(after, PERIOD), default=0)
+    refused_after = sum(
+        1 for a in referee.arrivals if a.at >= referee.paused_until and not a.accepted
+    )
     print(
         f"(e) {style} enforcing 50/10 s (catalog 100/10 s), {jobs} jobs: {len(accepted)} "
         f"succeeded; 429s after 20 s {refused}/{len(later)} "
         f"({refused / max(len(later), 1):.1%}); attempts per success "
         f"{len(referee.arrivals) / max(len(accepted), 1):.3f}; most in a 10 s window after "
-        f"the pause {after_pause}; windows over 50: {windows_over(accepted, PERIOD, 50)}; "
+        f"the pause {after_pause} (429s after it: {refused_after}); windows over 50: "
+        f"{windows_over(accepted, PERIOD, 50)}; "
         f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
     )
 

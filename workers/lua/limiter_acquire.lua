@@ -19,7 +19,8 @@
 --                on) until a probe's answer shows room again.
 -- ARGV: limit, period_ms, burst (<= 1: "limit per period" with a window guard), margin_ms,
 --       daily_quota (0 none), job_id, reserved_slot (virtual ms, 0 none), max_reserve_ms,
---       late_ms (how late a reserved job may still use its slot, window policies), batch,
+--       late_ms (how late a reserved job may still use its slot, window policies: at
+--       least one window), batch,
 --       send_deadline_ms (how long after its grant a request may still be unstamped),
 --       quota_probe_ms (how long a stopped key waits between probes)
 -- Pacing and the guard agree: a window policy is paced at one grant per
@@ -61,6 +62,7 @@ if guarded then
   window = period + margin
   interval = window / window_limit
   batch = 1
+  late = math.max(late, window)
 else
   tolerance = interval * (burst - 1)
   late = interval
