@@ -14,13 +14,21 @@ _DELAY = "_switchyard_delay_ms"
 _HANDED_BACK = "_switchyard_handed_back"
 
 
-def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outcome) -> None:
-    """Return the message (with its options) to its org's lane after ``delay_ms``."""
+def reschedule(
+    lanes: Lanes,
+    message: MessageProxy,
+    delay_ms: int,
+    outcome: Outcome,
+    *,
+    priority: int | None = None,
+) -> None:
+    """Return the message (with its options) to its org's lane after ``delay_ms``; a
+    ``priority`` places it in the lane without changing the job's own."""
     data: dict[str, Any] = message.args[0]
     lanes.push_message(
         message,
         org=str(data["org_id"]),
-        priority=int(data.get("priority", 5)),
+        priority=int(data.get("priority", 5)) if priority is None else priority,
         delay_ms=delay_ms,
     )
     setattr(message, _OUTCOME, outcome)
