@@ -127,7 +127,9 @@ def _run(
             env["SWITCHYARD_PROVIDERS__SHOPIFY__ACCESS_TOKEN"] = "shpat_bench"
         sends = Sends()
         stop = threading.Event()
-        collector = threading.Thread(target=_collect, args=(rt.limiter, key, sends, stop))
+        collector = threading.Thread(
+            target=_collect, args=(rt.limiter, key, sends, stop), daemon=True
+        )
         collector.start()
         log = Path(tmp) / "workers.log"
         started = time.time()
