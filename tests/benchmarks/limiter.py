@@ -198,6 +198,7 @@ def observe_only(run: int, jobs: int, busy: int) -> None:
     print(
         "    grant-to-read by the stand-in's thread (its own CPU wait included): "
         + _spread([reads[j] - granted[j] for j in granted if j in reads])
+        + f"; windows over 100 by read times: {windows_over(sorted(reads.values()), PERIOD, 100)}"
     )
 
 
