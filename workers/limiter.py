@@ -54,14 +54,12 @@ MAX_RESERVE_MS = 15 * 60 * 1000
 GUARDED_LATENESS_MS = 2_000
 _UNSAFE = re.compile(r"[{}\s]")
 LOCAL_PERMIT_TTL_MS = 100
-# The provider counts arrivals, not our grants. The slot is taken immediately before the
-# request is sent (see workers.send_gate), so grant-to-arrival is the Redis reply, a few
-# Python statements and the network hop: ~2 ms typically, but a thread waiting for the GIL
-# or a CPU adds tens of ms (measured on 2 CPUs at load average 17: p99 46-54 ms, max
-# 82-138 ms; see switchyard_limiter_grant_to_send_seconds). The window guard is this much
-# longer than the period (at most 5 % of it; settings: workers.rate_limit_margin_ms) so
-# such jitter never shows as "over", and pacing uses the same window, so the guard never
-# refuses a due job: 100 per 10 s keeps 98.5 % of the budget.
+# The provider counts arrivals, not our grants. The window guard counts each request from
+# the moment it was written (see SEND_DEADLINE_MS below), so what is left between our count
+# and the provider's is the network and the provider's own reading. The window is this much
+# longer than the period (at most 5 % of it; settings: workers.rate_limit_margin_ms) so that
+# never shows as "over", and pacing uses the same window, so the guard does not refuse a
+# job due on time: 100 per 10 s keeps 98.5 % of the budget.
 WINDOW_MARGIN_MS = 150
 MAX_LOCAL_PERMITS = 16
 # A granted request on a window key counts from the moment it is written to the wire, not
