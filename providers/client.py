@@ -105,11 +105,26 @@ class _HookedAuth(httpx.Auth):
                 return
 
 
+def _nothing() -> None:
+    pass
+
+
+def _on_written(written: Callable[[], None]) -> Callable[[str, dict[str, Any]], None]:
+    """An httpcore ``trace`` extension calling ``written`` when the request body is sent."""
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event.endswith("send_request_body.complete"):
+            written()
+
+    return trace
+
+
 Observer = Callable[[str, int | None, float], None]
 """Told of every exchange: (provider, HTTP status or None when no answer came, seconds).
 The worker side passes its metrics recorder; ``providers`` imports nothing of ours.
 Likewise ``before_send`` (the worker's rate-limit gate) is called right before each send
-and may raise to stop it."""
+and may raise to stop it; it returns ``written``, called once the request is on the wire
+(the client's trace of the body written, else when the send returns or fails)."""
 
 
 class ProviderClient:
@@ -126,7 +141,7 @@ class ProviderClient:
         clock: Callable[[], float] = time.time,
         observe: Observer | None = None,
         policy: OutboundPolicy | None = None,
-        before_send: Callable[[], None] | None = None,
+        before_send: Callable[[], Callable[[], None]] | None = None,
     ) -> None:
         self.spec = spec
         self._observe = observe
@@ -203,11 +218,16 @@ class ProviderClient:
             timeout=self._timeout,
         )
         shown = f"{method.upper()} {request.url.copy_with(query=None)}"
+        written = _nothing
         if self._before_send is not None:
-            self._before_send()  # last, so nothing but the send follows a rate-limit slot
+            written = self._before_send()  # last: nothing but the send follows a slot
+            request.extensions = {**request.extensions, "trace": _on_written(written)}
         started = time.perf_counter()
         try:
-            response = self._http.send(request, auth=self._auth)
+            try:
+                response = self._http.send(request, auth=self._auth)
+            finally:
+                written()  # no trace from this transport: now, the latest it can have left
         except OutboundRefused:
             self._observed(None, started)
             raise DestinationRefused(

@@ -73,9 +73,9 @@ class WorkerSettings(BaseModel):
         ge=0,
         le=5_000,
         description="How much longer than its period an 'N per period' limit is guarded and "
-        "paced over (capped at 5 % of the period): it must cover the grant-to-arrival jitter "
-        "(switchyard_limiter_grant_to_send_seconds plus the network), or the provider may "
-        "count N + 1 in a window.",
+        "paced over (capped at 5 % of the period). The guard counts each request from the "
+        "moment it was written, so the margin covers only what follows: the network and the "
+        "provider's own reading, or the provider may count N + 1 in a window.",
     )
     log_job_progress: bool = Field(
         default=False,

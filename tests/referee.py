@@ -14,12 +14,21 @@ in a provider's style:
 
 :meth:`Referee.transport` routes a provider client's requests (any catalog URL) to it
 over real sockets, so arrival times include everything between our grant and the wire.
+An arrival is the moment the request's first bytes reached the stand-in's socket (the
+kernel's receive timestamp, where Linux gives one): a provider's clock runs on its own
+hosts, so the stand-in's thread waiting for a CPU on a loaded test host (measured: up to
+~200 ms) must not count as the request arriving later. ``read`` keeps when the handler
+got to it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import socket
+import struct
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -36,10 +45,11 @@ Style = Literal["hubspot", "shopify", "generic"]
 
 @dataclass(frozen=True)
 class Arrival:
-    at: float  # time.time() when the request line was read
+    at: float  # when it reached the socket (epoch s; the kernel's stamp, else when read)
     key: str
     job: str
     accepted: bool
+    read: float = 0.0  # time.time() when the handler read it
 
 
 @dataclass
@@ -68,6 +78,15 @@ class Referee:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as real providers
+            arrived: float | None = None
+
+            def setup(self) -> None:
+                super().setup()
+                _stamp_arrivals(self.connection)
+
+            def handle_one_request(self) -> None:
+                self.arrived = _arrival(self.connection)
+                super().handle_one_request()
 
             def do_GET(self) -> None:
                 referee._answer(self)
@@ -93,7 +112,8 @@ class Referee:
     # -- judging ---------------------------------------------------------------------------
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
-        now = time.time()
+        read = time.time()
+        now = getattr(handler, "arrived", None) or read
         length = int(handler.headers.get("Content-Length") or 0)
         if length:
             handler.rfile.read(length)
@@ -101,7 +121,7 @@ class Referee:
         job = parse_qs(urlsplit(handler.path).query).get("job", [""])[0]
         with self._lock:
             accepted, headers = self._judge(key, now)
-            self.arrivals.append(Arrival(now, key, job, accepted))
+            self.arrivals.append(Arrival(now, key, job, accepted, read))
         body = json.dumps({"results": [], "ok": accepted} | self._refusal(accepted)).encode()
         handler.send_response(200 if accepted else 429)
         for name, value in {**headers, "Content-Type": "application/json"}.items():
@@ -212,6 +232,31 @@ def window_counts(times: list[float], period: float) -> list[int]:
             end += 1
         counts.append(end - start)
     return counts
+
+
+_SO_TIMESTAMPNS = 35  # Linux: kernel receive timestamps as a timespec (not in `socket`)
+
+
+def _stamp_arrivals(connection: socket.socket) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            connection.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+
+
+def _arrival(connection: socket.socket) -> float | None:
+    """When the next request's first byte reached the socket (None: unknown or closed).
+    Peeks, so the handler still reads the whole request."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        data, ancillary, _, _ = connection.recvmsg(1, socket.CMSG_SPACE(16), socket.MSG_PEEK)
+    except OSError:
+        return None
+    for level, kind, raw in ancillary:
+        if data and level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(raw) >= 16:
+            seconds, nanoseconds = struct.unpack("qq", raw[:16])
+            return seconds + nanoseconds / 1e9
+    return None
 
 
 class _Server(ThreadingHTTPServer):

@@ -6,6 +6,7 @@
     ├── TransientJobError   retry with backoff (provider 5xx, timeouts, lost connections)
     ├── DeferredJobError    wait ``retry_after`` seconds without spending an attempt
     │   ├── SlotDeferred          no rate-limit slot to send now; the job holds a reserved one
+    │   ├── QuotaDeferred         the provider's daily allocation is spent (or at its reserve)
     │   └── LimiterUnavailable    the limiter could not answer: nothing is sent without a slot
     └── PermanentJobError   dead-letter at once (bad input, no handler, invalid_grant...)
         ├── UnsupportedJobError   no handler for this kind or action in this deployment
@@ -65,6 +66,13 @@ class SlotDeferred(DeferredJobError):
     opens. Our own pace, not the provider's word: the key is not paused for anyone else."""
 
     error_class = "rate_limited"
+
+
+class QuotaDeferred(DeferredJobError):
+    """A daily allocation is spent, or down to the reserve left to the org's other clients:
+    the job waits for the day to roll (or for a probe to find room), no attempt spent."""
+
+    error_class = "quota"
 
 
 class LimiterUnavailable(DeferredJobError):

@@ -21,6 +21,23 @@ DECREASE_FACTOR = 0.8
 LEARNED_TTL_MS = 3_600_000
 """A learned limit lives this long after the provider last stated it (or after a cut)."""
 
+# A daily allocation (Salesforce ``api-usage=25/15000``, HubSpot's daily remaining) is not
+# a rate: it is the org's whole budget for a rolling or calendar day, shared with every
+# other app and user of the org — an org at 100 % is locked out of the API everywhere.
+# So the limiter does not spread it; it stops the key while the provider reports no more
+# than the reserve left, defers its jobs (reason ``quota``), and lets one request through
+# per probe interval: calls made a day ago roll out of the window at a pace only the
+# provider knows, and its next answer says whether room came back.
+QUOTA_RESERVE = 0.05
+"""Share of a stated daily allocation left to the org's other clients."""
+QUOTA_PROBE_MS = 15 * 60 * 1000
+"""How long a stopped key waits before one request asks again (<= 96 probes a day)."""
+
+
+def daily_reserve(feedback: RateLimitFeedback) -> int:
+    """Requests of the daily allocation ``feedback`` states that are left to others."""
+    return math.ceil(feedback.daily_limit * QUOTA_RESERVE) if feedback.daily_limit else 0
+
 
 @dataclass(frozen=True)
 class StatedLimit:

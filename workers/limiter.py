@@ -3,7 +3,8 @@
 One atomic script per request, run immediately before it is sent (:mod:`workers.send_gate`),
 decides, in order: is the key cooling down after the provider said "wait"; is there a GCRA
 slot now (within the window guard) — and if not, it *reserves* the next slot and says when,
-so a deferred job comes back once, at its slot, in line; is today's quota spent.
+so a deferred job comes back once, at its slot, in line; is today's quota spent, or is
+the provider's daily allocation down to its reserve (see :mod:`workers.learned_limits`).
 Concurrency caps are leases held by the whole job (:meth:`Limiter.lease`). Every answer
 from the provider feeds back (:meth:`Limiter.apply_feedback`): pauses, stated limits and
 429s adjust the pace of every worker. Clock: Redis ``TIME``, the same for every host.
@@ -37,27 +38,36 @@ from workers.accounts import AccountDirectory
 from workers.learned_limits import (
     DECREASE_FACTOR,
     LEARNED_TTL_MS,
+    QUOTA_PROBE_MS,
     StatedLimit,
+    daily_reserve,
     period_ms,
     stated_limit,
 )
 
 MAX_RESERVE_MS = 15 * 60 * 1000
-# Under a window guard a late reserved job cannot overrun the limit, so it may keep its
-# slot a while: a slot lost is budget wasted and a second deferral.
+# Under a window guard a late reserved job cannot overrun the limit, so it keeps its slot
+# for this long, or one window if longer: a slot lost is budget wasted and a second
+# deferral. A deferred job comes back through its org's lane, behind whatever is laned
+# there: at a cold start with 1,500 jobs queued at once, the first ones returned ~2.5-3.3 s
+# late, lost their slots, and left ~3 s of the budget unused.
 GUARDED_LATENESS_MS = 2_000
 _UNSAFE = re.compile(r"[{}\s]")
 LOCAL_PERMIT_TTL_MS = 100
-# The provider counts arrivals, not our grants. The slot is taken immediately before the
-# request is sent (see workers.send_gate), so grant-to-arrival is the Redis reply, a few
-# Python statements and the network hop: ~2 ms typically, but a thread waiting for the GIL
-# or a CPU adds tens of ms (measured on 2 CPUs at load average 17: p99 46-54 ms, max
-# 82-138 ms; see switchyard_limiter_grant_to_send_seconds). The window guard is this much
-# longer than the period (at most 5 % of it; settings: workers.rate_limit_margin_ms) so
-# such jitter never shows as "over", and pacing uses the same window, so the guard never
-# refuses a due job: 100 per 10 s keeps 98.5 % of the budget.
+# The provider counts arrivals, not our grants. The window guard counts each request from
+# the moment it was written (see SEND_DEADLINE_MS below), so what is left between our count
+# and the provider's is the network and the provider's own reading. The window is this much
+# longer than the period (at most 5 % of it; settings: workers.rate_limit_margin_ms) so that
+# never shows as "over", and pacing uses the same window, so the guard does not refuse a
+# job due on time: 100 per 10 s keeps 98.5 % of the budget.
 WINDOW_MARGIN_MS = 150
 MAX_LOCAL_PERMITS = 16
+# A granted request on a window key counts from the moment it is written to the wire, not
+# from its grant (:meth:`Limiter.stamp`): a thread descheduled between the two (measured:
+# 336-623 ms at load 20 on 2 CPUs) would otherwise let the grant one window later land in
+# the same provider window. Until stamped it counts as in flight; one never stamped (its
+# worker died mid-send) is taken as sent this long after its grant.
+SEND_DEADLINE_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -69,6 +79,8 @@ class Decision:
     run: bool
     delay_ms: int
     slot_ms: int
+    entry: str = ""  # the window-log entry to stamp when the request is written ("": none)
+    quota: bool = False  # refused because a daily allocation is spent (or down to reserve)
 
     @property
     def reserved(self) -> bool:
@@ -159,18 +171,38 @@ class Learned:
     limit: float | None
 
 
+def _daily_left(feedback: RateLimitFeedback | None) -> int:
+    """What is left of the daily allocation the answer states (-1: it states none)."""
+    if feedback is None or feedback.daily_remaining is None:
+        return -1
+    return feedback.daily_remaining
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class Limiter:
     """Send-time decisions, concurrency leases and provider feedback for rate keys."""
 
-    def __init__(self, redis: Redis, namespace: str, *, margin_ms: int = WINDOW_MARGIN_MS) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        namespace: str,
+        *,
+        margin_ms: int = WINDOW_MARGIN_MS,
+        quota_probe_ms: int = QUOTA_PROBE_MS,
+    ) -> None:
         self.redis = redis
         self.namespace = namespace
         self.margin_ms = margin_ms
+        self.quota_probe_ms = quota_probe_ms
         self.local = LocalPermits()
         scripts = files("workers").joinpath("lua")
         self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
         self._lease = redis.register_script(scripts.joinpath("limiter_lease.lua").read_text())
         self._feedback = redis.register_script(scripts.joinpath("limiter_feedback.lua").read_text())
+        self._stamp = redis.register_script(scripts.joinpath("limiter_stamp.lua").read_text())
 
     def prefix(self, key: str) -> str:
         return "{" + f"{self.namespace}:rl:{key}" + "}"
@@ -188,7 +220,7 @@ class Limiter:
         batch = local_batch(policy) if slot_ms == 0 else 1
         if batch > 1 and self.local.take(key):
             return Decision(run=True, delay_ms=0, slot_ms=0)
-        verdict, delay, slot, *cells = self._acquire(
+        verdict, delay, slot, *rest = self._acquire(
             keys=[self.prefix(key)],
             args=[
                 policy.limit,
@@ -201,11 +233,21 @@ class Limiter:
                 MAX_RESERVE_MS,
                 GUARDED_LATENESS_MS,
                 batch,
+                SEND_DEADLINE_MS,
+                self.quota_probe_ms,
             ],
         )
-        if verdict and cells:
-            self.local.keep(key, int(cells[0]) - 1)
-        return Decision(run=bool(verdict), delay_ms=int(delay), slot_ms=int(slot))
+        if not verdict:
+            quota = bool(rest and int(rest[0]))
+            return Decision(run=False, delay_ms=int(delay), slot_ms=int(slot), quota=quota)
+        cells, entry = rest
+        self.local.keep(key, int(cells) - 1)
+        return Decision(run=True, delay_ms=0, slot_ms=0, entry=_text(entry))
+
+    def stamp(self, key: str, entry: str) -> int:
+        """The granted request ``entry`` was just written: the window guard counts it from
+        now. Returns the ms since its grant (-1: the entry is gone)."""
+        return int(self._stamp(keys=[self.prefix(key)], args=[entry]))
 
     def lease(self, key: str, policy: RateLimitPolicy, *, job_id: str, lease_ms: int) -> Decision:
         """Hold one of the key's ``policy.concurrency`` leases for the job (no cap: always)."""
@@ -251,19 +293,19 @@ class Limiter:
             delay = feedback.reset_after
         elif feedback.remaining == 0:
             delay = policy.period_seconds / policy.limit
-        elif feedback.daily_remaining == 0:
-            seconds, _ = self.redis.time()
-            delay = 86_400 - (int(seconds) % 86_400)
         stated = stated_limit(feedback, policy)
         cut = throttled and stated is None
         # Only a pause the provider asked for moves the reservations; one interval after a
         # spent budget is what pacing does anyway.
         shift = bool(feedback.retry_after or feedback.reset_after or throttled)
-        if delay <= 0 and stated is None and not cut:
+        daily = feedback.daily_remaining is not None
+        if delay <= 0 and stated is None and not cut and not daily:
             return Learned(0, None)  # nothing to tell: no round trip
-        if delay > 0:
+        if delay > 0 or feedback.daily_remaining == 0:
             self.local.drop(key)
-        return self._learn(key, policy, int(delay * 1000), shift=shift, stated=stated, cut=cut)
+        return self._learn(
+            key, policy, int(delay * 1000), shift=shift, stated=stated, cut=cut, daily=feedback
+        )
 
     def _learn(
         self,
@@ -274,6 +316,7 @@ class Limiter:
         shift: bool,
         stated: StatedLimit | None = None,
         cut: bool = False,
+        daily: RateLimitFeedback | None = None,
     ) -> Learned:
         if policy is None and delay_ms <= 0:
             return Learned(0, None)
@@ -292,6 +335,9 @@ class Limiter:
                 (policy.burst or 0) if policy else 0,
                 DECREASE_FACTOR,
                 LEARNED_TTL_MS,
+                _daily_left(daily),
+                daily_reserve(daily) if daily else 0,
+                self.quota_probe_ms,
             ],
         )
         limit = int(learned) / 1000 if int(learned) else None

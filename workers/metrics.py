@@ -121,8 +121,8 @@ OUTBOUND_REFUSED = Counter(
 GRANT_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1)
 LIMITER_GRANT_TO_SEND = Histogram(
     "switchyard_limiter_grant_to_send_seconds",
-    "From asking the limiter for the slot it granted to handing the request to the HTTP "
-    "client; the window guard's margin must cover it.",
+    "From the limiter's grant to the request written to the wire, when its send time is "
+    "stamped into the key's window log (the window guard counts from the stamp).",
     ["provider"],
     buckets=GRANT_BUCKETS,
 )

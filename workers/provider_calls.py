@@ -116,10 +116,10 @@ def _send_gate(
     account: dict[str, str],
     limit: tuple[str, RateLimitPolicy],
     extra_limit: RateLimitPolicy | None,
-) -> Callable[[], None]:
+) -> Callable[[], Callable[[], None]]:
     """The slot(s) a request takes right before it is sent: the provider's (``limit``: its
     key and policy), and first the endpoint's own limit when it has one (a refusal there
-    leaves the provider's slot unused)."""
+    leaves the provider's slot unused). Each returns what to tell once it is written."""
     key, policy = limit
     gate = SendGate(context.limiter, key, policy, job.id, spec.name)
     if extra_limit is None:
@@ -127,9 +127,19 @@ def _send_gate(
     extra_key = rate_key(extra_limit, org_id=job.org_id, connection=job.connection, account=account)
     extra = SendGate(context.limiter, extra_key, extra_limit, job.id, spec.name)
 
-    def both() -> None:
-        extra()
-        gate()
+    def both() -> Callable[[], None]:
+        first = extra()
+        try:
+            second = gate()
+        except BaseException:
+            first()  # the endpoint's slot was taken: counted as sent now, never less
+            raise
+
+        def written() -> None:
+            first()
+            second()
+
+        return written
 
     return both
 

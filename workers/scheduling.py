@@ -16,16 +16,24 @@ _ENTRY = "_switchyard_entry_id"
 _HANDED_BACK = "_switchyard_handed_back"
 
 
-def reschedule(lanes: Lanes, message: MessageProxy, delay_ms: int, outcome: Outcome) -> None:
-    """Return the message (with its options) to its org's lane after ``delay_ms``; a job
-    whose cancel was asked is not returned: its outcome becomes ``cancelled``."""
+def reschedule(
+    lanes: Lanes,
+    message: MessageProxy,
+    delay_ms: int,
+    outcome: Outcome,
+    *,
+    priority: int | None = None,
+) -> None:
+    """Return the message (with its options) to its org's lane after ``delay_ms``; a
+    ``priority`` places it in the lane without changing the job's own. A job whose cancel
+    was asked is not returned: its outcome becomes ``cancelled``."""
     data: dict[str, Any] = message.args[0]
     entry_id = new_entry_id()
     try:
         lanes.push_message(
             message,
             org=str(data["org_id"]),
-            priority=int(data.get("priority", 5)),
+            priority=int(data.get("priority", 5)) if priority is None else priority,
             delay_ms=delay_ms,
             entry_id=entry_id,
             job_id=job_fields(message).id,

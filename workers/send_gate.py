@@ -4,7 +4,10 @@ A provider request takes its slot immediately before it leaves — after the con
 credential are loaded, decrypted, perhaps refreshed, and the client is built — so what the
 provider counts is what the limiter granted, however long the preparation took (a first
 request in a fresh worker spent up to 0.8 s there). Every request takes its own slot: a
-sync's pages, a retry after a 401.
+sync's pages, a retry after a 401. The gate returns a callback the client calls once the
+request is written (:class:`Written`): on a window key it stamps the send time into the
+limiter's log, so even a thread descheduled between grant and write (hundreds of ms on a
+loaded host) cannot let a later grant land in the same provider window.
 
 No slot now: a wait up to :data:`MAX_INLINE_WAIT_MS` is slept through holding the reserved
 slot; a longer one raises :class:`SlotDeferred`, and the job waits in Redis (no attempt
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import NoReturn
@@ -24,7 +28,7 @@ from typing import NoReturn
 from redis.exceptions import RedisError
 
 from providers.spec import RateLimitPolicy
-from workers.errors import LimiterUnavailable, SlotDeferred
+from workers.errors import LimiterUnavailable, QuotaDeferred, SlotDeferred
 from workers.limiter import Limiter
 from workers.metrics import LIMITER_GRANT_TO_SEND, LIMITER_UNAVAILABLE
 
@@ -69,7 +73,7 @@ class SendGate:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.perf_counter
 
-    def __call__(self) -> None:
+    def __call__(self) -> Written:
         admission = current_admission()
         if admission is not None and admission.key != self.key:
             admission = None  # a request on another key than the job was admitted on
@@ -77,7 +81,6 @@ class SendGate:
             self._unavailable()
         slot = admission.slot_ms if admission is not None else 0
         for _ in range(MAX_INLINE_WAITS):
-            asked = self.clock()
             try:
                 decision = self.limiter.acquire(
                     self.key, self.policy, job_id=self.job_id, slot_ms=slot
@@ -88,8 +91,12 @@ class SendGate:
             if admission is not None:
                 admission.slot_ms = slot
             if decision.run:
-                LIMITER_GRANT_TO_SEND.labels(self.provider).observe(self.clock() - asked)
-                return
+                return Written(self, decision.entry, self.clock())
+            if decision.quota:
+                raise QuotaDeferred(
+                    f"{self.provider}: the daily API allocation is spent or at its reserve",
+                    retry_after=decision.delay_ms / 1000,
+                )
             if decision.delay_ms > MAX_INLINE_WAIT_MS:
                 break
             self.sleep(decision.delay_ms / 1000)
@@ -105,3 +112,25 @@ class SendGate:
             f"{self.provider}: the rate limiter is unreachable; nothing was sent",
             retry_after=UNAVAILABLE_WAIT_S,
         ) from None
+
+
+@dataclass
+class Written:
+    """Called by the client once the granted request is on the wire (again: a no-op)."""
+
+    gate: SendGate
+    entry: str
+    granted: float
+    done: bool = False
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        self.done = True
+        gate = self.gate
+        LIMITER_GRANT_TO_SEND.labels(gate.provider).observe(gate.clock() - self.granted)
+        if not self.entry:
+            return
+        # Redis unreachable: the entry stays "in flight", and the guard keeps counting it.
+        with suppress(RedisError):
+            gate.limiter.stamp(gate.key, self.entry)

@@ -25,7 +25,7 @@ from workers.provider_calls import call_provider
 _pool = httpx.Client(
     transport=to_url(os.environ["BENCH_ENDPOINT"]), timeout=providers.client.DEFAULT_TIMEOUT
 )
-providers.client.shared_http_client = lambda: _pool  # every provider URL -> the endpoint
+providers.client.shared_http_client = lambda policy=None: _pool  # every URL -> the endpoint
 
 
 def ping(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:

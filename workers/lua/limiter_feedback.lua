@@ -2,7 +2,10 @@
 -- KEYS[1]: tag prefix. ARGV: cool_ms (0: no pause), shift (1: the pause moves every
 --   reservation with it), stated_limit (0: none stated), stated_period_ms, stated_burst
 --   (0: none), decrease (1: a 429 without a stated limit, cut the rate), catalog_limit,
---   catalog_period_ms, catalog_burst, factor (multiplicative decrease), ttl_ms
+--   catalog_period_ms, catalog_burst, factor (multiplicative decrease), ttl_ms,
+--   daily_remaining (-1: not stated), daily_reserve (stop at or below it), quota_probe_ms
+-- A daily allocation down to its reserve stops the key (<p>:quota, see limiter_acquire.lua)
+-- for one probe interval; an answer showing more than the reserve lifts the stop.
 -- A stated limit replaces the learned one; a cut happens at most once per period (one
 -- overshoot answers with several 429s) and marks the limit for probing back up (aimd = 1:
 -- limiter_acquire.lua adds one per window's worth of grants, up to the catalog's limit).
@@ -13,6 +16,7 @@ local s_limit, s_period, s_burst = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumbe
 local decrease = tonumber(ARGV[6])
 local c_limit, c_period, c_burst = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local factor, ttl = tonumber(ARGV[10]), tonumber(ARGV[11])
+local daily_left, reserve, probe = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 
@@ -37,6 +41,12 @@ elseif decrease == 1 then
     if not cur[3] and c_burst > 1 then redis.call('HSET', learned, 'burst', c_burst) end
     redis.call('PEXPIRE', learned, ttl)
   end
+end
+
+if daily_left >= 0 and daily_left <= reserve then
+  redis.call('SET', p .. ':quota', string.format('%d', now + probe), 'PX', 172800000)
+elseif daily_left > reserve then
+  redis.call('DEL', p .. ':quota')
 end
 
 local cooldown = tonumber(redis.call('GET', p .. ':cooldown') or '0')

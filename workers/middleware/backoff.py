@@ -29,7 +29,7 @@ from workers.errors import Verdict, retry_after_of, verdict_for
 from workers.lanes import Lanes
 from workers.limiter import Limiter
 from workers.middleware.attempts import ATTEMPTS, attempts_of
-from workers.middleware.rate_limit import rate_key_of
+from workers.middleware.rate_limit import RESERVED, rate_key_of
 from workers.scheduling import hand_back, reschedule
 
 logger = logging.getLogger("switchyard.backoff")
@@ -37,6 +37,10 @@ DEFAULT_RATE_LIMITED_WAIT_MS = 1_000
 OUTAGE_WAIT_MS = (2_000, 8_000)
 """How long a job that met an infrastructure outage waits (uniform: no thundering herd)."""
 KIND_VALUES = frozenset(kind.value for kind in Kind)
+SLOT_HOLDER_PRIORITY = 9
+"""Lane position of a job deferred holding a rate-limit slot: it must be back by then, and
+behind its org's backlog (1,500 jobs queued at once) it came back seconds late, losing the
+slot and leaving that budget unused. The job's own priority is unchanged."""
 
 
 class Backoff(Middleware):
@@ -89,7 +93,9 @@ class Backoff(Middleware):
             # slot yet, limiter unreachable) must not pause the jobs in line before them.
             self.limiter.cool_down(key, delay_ms)
         message.options[ATTEMPTS] = attempts_of(message) - 1  # a deferral is not an attempt
-        reschedule(self.lanes, message, delay_ms, "deferred")
+        holds_slot = bool(message.options.get(RESERVED))
+        priority = SLOT_HOLDER_PRIORITY if holds_slot else None
+        reschedule(self.lanes, message, delay_ms, "deferred", priority=priority)
 
     def _retry(self, message: MessageProxy, exception: BaseException) -> None:
         data = message.args[0] if message.args and isinstance(message.args[0], dict) else {}

@@ -215,3 +215,49 @@ def test_a_retry_is_laned_only_after_its_concurrency_lease_is_released(
     assert len(attempts) == 2
     assert leases_when_laned == [0]
     assert leases() == 0
+
+
+@pytest.fixture(params=["embedded", "servers"])
+def slow_runtime(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> Iterator[Runtime]:
+    """HubSpot at 1 request per 2 s."""
+    settings = runtime_settings(
+        backend=request.param,
+        tmp_path=tmp_path,
+        namespace=namespace,
+        request=request,
+        providers={"hubspot": {"rate_limit": {"limit": 1, "period_seconds": 2}}},
+    )
+    rt = build_runtime(settings)
+    yield rt
+    rt.close()
+
+
+def test_a_job_deferred_for_its_slot_returns_ahead_of_its_orgs_backlog(
+    slow_runtime: Runtime, logs: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Deferred holding a slot 2 s away, a job comes back for it ahead of the 30 jobs its
+    org queued meanwhile (3 s of work on one thread), not behind them, late."""
+
+    def send(job: ActionJob, context: WorkerContext) -> Mapping[str, Any]:
+        spec = context.catalog.get("hubspot")
+        key, policy = rate_key_and_policy(spec, context.accounts, job.org_id, job.connection)
+        written = SendGate(context.limiter, key, policy, job.id, "hubspot")()
+        written()  # what the client does once the request is on the wire
+        return {"ok": True}
+
+    def work(job: ActionJob, context: object) -> Mapping[str, Any]:
+        time.sleep(0.1)
+        return {"ok": True}
+
+    monkeypatch.setitem(BUILTIN_ACTIONS, "send", send)
+    monkeypatch.setitem(BUILTIN_ACTIONS, "work", work)
+    org = new_org(slow_runtime)
+    slow_runtime.enqueuer.enqueue(action(org, "send"))
+    waiting = slow_runtime.enqueuer.enqueue(action(org, "send")).job_id
+    backlog = [slow_runtime.enqueuer.enqueue(action(org, "work")).job_id for _ in range(30)]
+    run_until_idle(slow_runtime.worker_broker, slow_runtime.lanes, threads=1, timeout_s=30)
+    started = [(i, t) for o, i, t in events(logs) if o == "started"]
+    back = [t for i, t in started if i == waiting][-1]
+    assert back < max(t for i, t in started if i in backlog)

@@ -351,7 +351,21 @@ def test_grants_probe_a_cut_rate_back_up_to_the_catalog(any_redis: Redis, namesp
         limit = any_redis.hget(learned, "limit")
         seen.append(float(limit) if limit else None)
         time.sleep(0.002)
-        limiter.acquire("k", p, job_id=f"j{i}")
+        decision = limiter.acquire("k", p, job_id=f"j{i}")
+        if decision.run:
+            limiter.stamp("k", decision.entry)  # what the client does once it has sent
     values = [v for v in seen if v is not None]
     assert values[0] == 8 and values == sorted(values)
     assert seen[-1] is None  # back to the catalog's limit: the learned one is gone
+
+
+def test_a_job_back_late_within_a_window_keeps_its_slot(any_redis: Redis, namespace: str) -> None:
+    """2 per 4 s: back 2.5 s after its slot (its lane was busy), a job still sends on it
+    rather than losing it and queueing behind the next reservation; the guard keeps count."""
+    limiter = Limiter(any_redis, namespace)
+    slow = policy(limit=2, period_seconds=4)
+    assert limiter.acquire("k", slow, job_id="j0").run
+    reserved = limiter.acquire("k", slow, job_id="j1")
+    assert limiter.acquire("k", slow, job_id="j2").reserved
+    time.sleep(reserved.delay_ms / 1000 + 2.5)
+    assert limiter.acquire("k", slow, job_id="j1", slot_ms=reserved.slot_ms).run

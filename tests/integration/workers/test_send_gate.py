@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 from redis import Redis
 
+from providers.auth.credentials import BearerToken
+from providers.client import ProviderClient
+from providers.registry import load_catalog
 from providers.spec import RateLimitPolicy
+from tests.referee import Referee, busiest_window
 from workers.errors import LimiterUnavailable, SlotDeferred
 from workers.limiter import Limiter
 from workers.send_gate import EARLY_RETURN_MS, Admission, SendGate, begin_attempt
@@ -64,3 +69,49 @@ def test_an_admission_that_could_not_reach_redis_stops_the_send(
     begin_attempt(Admission("k", "j0", unreachable=True))
     with pytest.raises(LimiterUnavailable):
         SendGate(Limiter(any_redis, namespace), "k", policy(5, 1), "j0", "hubspot")()
+
+
+ACCOUNT = {"portal_id": "4242"}
+
+
+class _LateWire(httpx.BaseTransport):
+    """Forwards to ``inner``; the first request leaves ``late`` s after its grant (a thread
+    descheduled between the gate and the write)."""
+
+    def __init__(self, inner: httpx.BaseTransport, late: float) -> None:
+        self.inner, self.late = inner, late
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if self.late:
+            time.sleep(self.late)
+            self.late = 0.0
+        return self.inner.handle_request(request)
+
+
+@pytest.mark.parametrize("transport", ["socket", "mock"])
+def test_a_late_send_is_counted_from_when_it_left(
+    any_redis: Redis, namespace: str, transport: str
+) -> None:
+    """2 per 1 s, the first request leaves 0.4 s after its grant: the third is granted a
+    window after the first *left*, so no 1 s window holds three (the grant's time allowed it
+    at 1.05 s). With a transport that traces no write, the send's return is the stamp."""
+    referee = Referee(limit=2, period=1.0)
+    inner = referee.transport() if transport == "socket" else _mock_to(referee)
+    wire = _LateWire(inner, 0.4)
+    limiter = Limiter(any_redis, namespace)
+    spec = load_catalog().get("hubspot")
+    try:
+        for job in ("j0", "j1", "j2"):
+            gate = SendGate(limiter, "k", policy(2, 1), job, "hubspot")
+            with ProviderClient(spec, ACCOUNT, BearerToken("t"), wire, before_send=gate) as client:
+                client.get("/crm/v3/objects/contacts")
+        times = referee.accepted_times()
+    finally:
+        referee.close()
+    assert len(times) == 3 and busiest_window(times, 1.0) <= 2, times
+
+
+def _mock_to(referee: Referee) -> httpx.BaseTransport:
+    """A transport without httpcore's trace events, still arriving at the referee."""
+    real = referee.transport()
+    return httpx.MockTransport(real.handle_request)
