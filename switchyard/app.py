@@ -17,7 +17,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import fakeredis
 import httpx
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
@@ -38,6 +37,7 @@ from storage.errors import KeyRingError, NotFoundError
 from storage.migrate import current, head_revision, upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.settings import KEYS_VAR, Settings, SettingsError, load_settings
+from workers import redis_client
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
 from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
@@ -297,14 +297,10 @@ def bootstrap(settings: Settings | None = None) -> Runtime:
 
 
 def _redis_client(settings: Settings) -> Redis:
-    if settings.redis_url is None:
-        # One fake server per runtime: producer and workers of this process share it.
-        return fakeredis.FakeRedis(server=fakeredis.FakeServer())
     timeouts = settings.timeouts
-    return Redis.from_url(
+    return redis_client.connect(
         settings.redis_url,
-        health_check_interval=30,
-        socket_connect_timeout=timeouts.redis_connect_seconds,
+        connect_timeout=timeouts.redis_connect_seconds,
         socket_timeout=timeouts.redis_socket_seconds,
     )
 

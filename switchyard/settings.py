@@ -23,6 +23,7 @@ from switchyard import settings_env
 from switchyard.settings_env import env_name, split_csv
 from switchyard.settings_network import OutboundSettings, WebhookSettings
 from switchyard.settings_timeouts import TimeoutSettings
+from workers import redis_client
 
 ENV_PREFIX = settings_env.PREFIX
 NESTED_DELIMITER = settings_env.DELIMITER
@@ -229,7 +230,10 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(
         default=None,
-        description="Redis for queues and coordination (`redis://…`); unset: embedded fakeredis.",
+        description=(
+            "Redis for queues and coordination: one server (`redis://…`) or a Redis Cluster "
+            "(`redis+cluster://host:port,host:port`); unset: embedded fakeredis."
+        ),
         json_schema_extra={"secret": True},
     )
     database_url: str | None = Field(
@@ -278,8 +282,10 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if value and redis_client.is_cluster_url(value):
+            redis_client.parse_cluster_url(value)  # ValueError names the bad node
+        elif value and not value.startswith(redis_client.SINGLE_SCHEMES):
+            raise ValueError("must start with redis://, rediss://, unix:// or redis+cluster://")
         return value or None
 
     @field_validator("database_url")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.bodies import decode_body
+from workers.keys import dead_set_import_lock
 from workers.middleware.dead_letter import (
     MESSAGE_LIMIT,
     TRACEBACK_LIMIT,
@@ -55,7 +56,7 @@ def import_dead_sets(
     """Write the dead-set messages of ``queues`` missing from the table; how many, by queue.
 
     Returns an empty dict when another scheduler holds the import lock."""
-    lock, token = f"{namespace}:__dead_set_import__", uuid.uuid4().hex
+    lock, token = dead_set_import_lock(namespace), uuid.uuid4().hex
     if not redis.set(lock, token, nx=True, px=LOCK_MS):
         return {}
     try:

@@ -6,13 +6,15 @@ starve another tenant. Everything that waits — ``not_before``, retry backoff, 
 deferrals — waits in the queue's ``waiting`` sorted set, scored by due time (Redis clock),
 and returns to its lane when due; worker memory holds none of it.
 
-Admission writes Dramatiq's own structures (its queue list and message hash) in the same
-atomic script that takes the job from its lane, so a job is always in exactly one place and
-a worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
+Admission writes the queue's ready list and message hash (what Dramatiq's Redis broker
+keeps as ``<ns>:<queue>`` and ``….msgs``, here under the queue's tag) in the same atomic
+script that takes the job from its lane, so a job is always in exactly one place and a
+worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
 id is the Dramatiq message's Redis id (:meth:`Lanes.push_message` assigns a fresh one).
 A producer's idempotency claim is taken by the push script itself
 (:meth:`Lanes.push_message_once`), so a key is never held by a job that was not laned.
-Lane keys of one queue, claims included, share one hash tag, ``{<namespace>:q:<queue>}``.
+Every key of one queue — lanes, claims, ready list, bodies, ack sets, beats — shares one hash
+tag, ``{<namespace>:q:<queue>}`` (see :mod:`workers.keys`): a Redis Cluster runs each script.
 """
 
 from __future__ import annotations
@@ -20,19 +22,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
 
+from workers import scripts
+from workers.keys import QueueKeys
+
 MAX_RELANES_PER_ADMIT = 1_000
 _LANED, _CLAIMED_BEFORE = 1, 2  # lanes_push.lua's statuses (0: waiting)
-
-
-def _script(name: str) -> str:
-    return files("workers").joinpath("lua", name).read_text()
 
 
 @dataclass(frozen=True)
@@ -60,11 +60,9 @@ class Admitted:
 
 @dataclass(frozen=True)
 class FetchingConsumer:
-    """Who fetches, in Dramatiq's Redis layout: its ack set, the heartbeats set, its id and
-    clock, and the ids it finished since its last fetch (acknowledged by this fetch)."""
+    """Who fetches: its id (its ack set is ``<queue tag>:acks:<id>``) and clock, and the ids
+    it finished since its last fetch (acknowledged by this fetch)."""
 
-    ack_set: str
-    heartbeats: str
     worker_id: str
     now_ms: int
     acked: Sequence[str] = ()
@@ -89,12 +87,15 @@ class Lanes:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.namespace = namespace
-        self._push = redis.register_script(_script("lanes_push.lua"))
-        self._admit = redis.register_script(_script("lanes_admit.lua"))
+        self._push = scripts.register(redis, "lanes_push.lua")
+        self._admit = scripts.register(redis, "lanes_admit.lua")
+
+    def keys(self, queue: str) -> QueueKeys:
+        return QueueKeys(self.namespace, queue)
 
     def prefix(self, queue: str) -> str:
         """The hash-tagged key prefix of a queue's lanes."""
-        return "{" + f"{self.namespace}:q:{queue}" + "}"
+        return self.keys(queue).tag
 
     def push(
         self,
@@ -169,11 +170,11 @@ class Lanes:
     def admit(self, queue: str, depth: int) -> Admitted:
         """Top Dramatiq's ``queue`` up to ``depth`` ready messages, fairly across orgs.
 
-        Dramatiq's Redis layout is ``<namespace>:<queue>`` (ids) and ``…:<queue>.msgs``.
+        The ready ids go to ``<queue tag>:ready``, their bodies to ``<queue tag>:msgs``.
         """
-        base = f"{self.namespace}:{queue}"
+        keys = self.keys(queue)
         moved, backlog = self._admit(
-            keys=[self.prefix(queue), base, base + ".msgs"],
+            keys=[keys.tag, keys.ready, keys.msgs],
             args=[max(0, depth), MAX_RELANES_PER_ADMIT],
         )
         return Admitted(moved=int(moved), backlog=int(backlog))
@@ -185,34 +186,38 @@ class Lanes:
         up to ``depth`` (as :meth:`admit`), take up to ``fetch`` ids into the consumer's ack
         set (as Dramatiq's fetch); returns ``(id, message data)`` pairs (data None when the
         body is missing)."""
-        base = f"{self.namespace}:{queue}"
+        keys = self.keys(queue)
         fetching: list[str | int] = [consumer.worker_id, consumer.now_ms, max(0, fetch)]
         reply = self._admit(
-            keys=[self.prefix(queue), base, base + ".msgs", consumer.ack_set, consumer.heartbeats],
+            keys=[
+                *(keys.tag, keys.ready, keys.msgs),
+                *(keys.acks(consumer.worker_id), keys.beats),
+            ],
             args=[max(0, depth), MAX_RELANES_PER_ADMIT, *fetching, *consumer.acked],
         )
         rest = reply[2:]
         return [(rest[i], rest[i + 1] or None) for i in range(0, len(rest), 2)]
 
     def set_weight(self, queue: str, org: str, weight: int) -> None:
-        self.redis.hset(self.prefix(queue) + ":weights", org, weight)
+        self.redis.hset(self.keys(queue).lane("weights"), org, weight)
 
     def depth(self, queue: str) -> LaneDepth:
         """Counts per state and the oldest laned job's age for one queue."""
         return self.depths([queue])[queue]
 
     def depths(self, queues: Sequence[str]) -> dict[str, LaneDepth]:
-        """:meth:`depth` of many queues in one round trip (five O(1) reads per queue)."""
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.time()
-        for queue in queues:
-            p = self.prefix(queue)
-            pipe.zcard(p + ":due")
-            pipe.zcard(p + ":waiting")
-            pipe.scard(p + ":active")
-            pipe.zrange(p + ":due", 0, 0, withscores=True)
-        (seconds, micros), *replies = pipe.execute()
+        """:meth:`depth` of many queues in one pipeline (four O(1) reads per queue) after
+        reading the server clock."""
+        seconds, micros = self.redis.time()  # no key: a cluster pipeline refuses it
         now_ms = int(seconds) * 1000 + int(micros) // 1000
+        pipe = self.redis.pipeline(transaction=False)
+        for queue in queues:
+            keys = self.keys(queue)
+            pipe.zcard(keys.lane("due"))
+            pipe.zcard(keys.lane("waiting"))
+            pipe.scard(keys.lane("active"))
+            pipe.zrange(keys.lane("due"), 0, 0, withscores=True)
+        replies = pipe.execute()
         found = {}
         for index, queue in enumerate(queues):
             laned, waiting, orgs, oldest = replies[index * 4 : index * 4 + 4]

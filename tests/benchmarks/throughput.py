@@ -28,6 +28,7 @@ from redis import Redis
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import build_runtime
 from switchyard.settings import load_settings
+from workers.keys import QueueKeys
 
 # The limiter still runs for every job (all middleware on); it just never says "wait".
 UNTHROTTLED = {"limit": 1_000_000, "period_seconds": 1, "burst": 1_000_000}
@@ -71,7 +72,7 @@ def measure(
     env: dict[str, str],
     brokers: int,
     redis: Redis,
-    namespace: str,
+    heartbeats_key: str,
     enqueue: Callable[[], None],
     jobs: int,
     workdir: Path,
@@ -89,7 +90,7 @@ def measure(
             command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        wait_ready(redis, f"{namespace}:__heartbeats__", log, brokers)
+        wait_ready(redis, heartbeats_key, log, brokers)
         ready = time.perf_counter()
         while backlog():
             time.sleep(0.005)
@@ -172,7 +173,7 @@ def _raw_run(
         {**env, "BENCH_REDIS_URL": url, "BENCH_NAMESPACE": ns},
         p + 1,  # the benchmark process enqueues through its own broker
         redis,
-        ns,
+        f"{ns}:__heartbeats__",  # raw Dramatiq's own liveness set
         lambda: raw_app.raw_noop.send(job),
         jobs,
         workdir,
@@ -232,11 +233,13 @@ def _switchyard_run(
             sy_env,
             p,
             redis,
-            ns,
+            QueueKeys(ns, "action").beats,
             lambda: runtime.enqueuer.enqueue(job),
             jobs,
             workdir,
-            lambda: runtime.lanes.depth("action").total + int(redis.hlen(f"{ns}:action.msgs")),
+            lambda: (
+                runtime.lanes.depth("action").total + int(redis.hlen(QueueKeys(ns, "action").msgs))
+            ),
         )
     finally:
         runtime.close()

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.errors import error_class_of
+from workers.keys import QueueKeys
 from workers.middleware.attempts import attempts_of, first_attempt_ms
 
 logger = logging.getLogger("switchyard.dlq")
@@ -84,8 +85,7 @@ class DeadLetter(Middleware):
 
 def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
     """Dramatiq's Redis dead set of ``queue``: a zset of message ids by time, their bodies."""
-    zset = f"{namespace}:{q_name(queue)}.XQ"
-    return zset, f"{zset}.msgs"
+    return QueueKeys(namespace, queue).dead_set
 
 
 def forget_dead_messages(
