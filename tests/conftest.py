@@ -169,14 +169,16 @@ def sandboxed_runtime(
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Tests marked ``also_on_cluster`` get their ``runtime`` on a Redis Cluster too."""
-    if "runtime" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
-        "also_on_cluster"
-    ):
-        metafunc.parametrize("runtime", ["embedded", "servers", "cluster"], indirect=True)
+    """``runtime`` runs on the embedded default and on real servers; tests marked
+    ``also_on_cluster`` get it on a Redis Cluster too."""
+    if "runtime" in metafunc.fixturenames:
+        backends = ["embedded", "servers"]
+        if metafunc.definition.get_closest_marker("also_on_cluster"):
+            backends.append("cluster")
+        metafunc.parametrize("runtime", backends, indirect=True)
 
 
-@pytest.fixture(params=["embedded", "servers"])
+@pytest.fixture
 def runtime(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
     """A runtime on fakeredis + SQLite, then on real Redis + PostgreSQL (and on a Redis
     Cluster + PostgreSQL for tests marked ``also_on_cluster``)."""

@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import dramatiq
+import pytest
 
 from switchyard.app import Runtime
 from tests.conftest import new_org
 from workers.keys import QueueKeys
+
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
 
 
 def test_idle_consumers_poll_at_the_configured_pace(runtime: Runtime) -> None:

@@ -35,6 +35,8 @@ GARBAGE = [
     ).encode(),
 ]
 
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
+
 
 def push_raw_to_lane(runtime: Runtime, data: bytes, org: str) -> str:
     entry = uuid.uuid4().hex

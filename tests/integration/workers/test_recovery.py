@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import dramatiq
+import pytest
 from dramatiq.common import current_millis
 
 from switchyard.app import Runtime
@@ -16,6 +17,8 @@ from workers.middleware.heartbeat import WorkerHeartbeat
 from workers.recovery import AckRecovery, recovery_bound_ms
 
 QUEUES = [kind.value for kind in Kind]
+
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
 
 
 def recovery_of(runtime: Runtime) -> AckRecovery:
