@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.benchmarks import execution, exporter, limiter, syncs, throughput, webhooks
+from tests.benchmarks import cluster, execution, exporter, limiter, syncs, throughput, webhooks
 
 if __name__ == "__main__":
     throughput.main(
@@ -18,3 +18,4 @@ if __name__ == "__main__":
     webhooks.main()
     syncs.main()
     exporter.main()
+    cluster.main(jobs=int(os.environ.get("BENCH_CLUSTER_JOBS", "3000")))
