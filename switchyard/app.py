@@ -44,7 +44,7 @@ from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
 from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
 from workers.envelope import Kind, Limits
-from workers.lanes import Lanes
+from workers.lanes import Durability, Lanes
 from workers.limiter import Limiter
 from workers.metrics import observe_outbound_refusal
 from workers.webhooks.outbound import Outbound
@@ -89,7 +89,9 @@ class Runtime:
 
     @cached_property
     def lanes(self) -> Lanes:
-        return Lanes(self.redis, self.settings.workers.namespace)
+        jobs = self.settings.jobs
+        durability = Durability(jobs.enqueue_replicas, jobs.enqueue_replica_timeout_ms)
+        return Lanes(self.redis, self.settings.workers.namespace, durability)
 
     @cached_property
     def limiter(self) -> Limiter:

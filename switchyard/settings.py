@@ -102,6 +102,20 @@ class JobSettings(BaseModel):
     idempotency_window_seconds: int = Field(
         default=24 * 3600, ge=1, description="How long an idempotency key returns the first job."
     )
+    enqueue_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="Replicas that must hold an accepted job before enqueue answers (Redis "
+        "`WAIT`); 0: answer once the master has it (a failover right after can lose it).",
+    )
+    enqueue_replica_timeout_ms: int = Field(
+        default=1_000,
+        ge=1,
+        le=60_000,
+        description="How long enqueue waits for those replicas; fewer in time: the producer "
+        "gets an error and may resend (with an idempotency key, the same job).",
+    )
 
 
 class SecuritySettings(BaseModel):

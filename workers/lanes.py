@@ -28,6 +28,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
 from redis.cluster import RedisCluster
+from redis.exceptions import RedisError
 
 from workers import scripts
 from workers.keys import QueueKeys
@@ -70,6 +71,21 @@ class FetchingConsumer:
 
 
 @dataclass(frozen=True)
+class Durability:
+    """How many replicas must hold a producer's push before it returns (Redis ``WAIT``);
+    0: return once the master has it (a failover in the replication window can lose it)."""
+
+    replicas: int = 0
+    timeout_ms: int = 1_000
+
+
+class NotReplicated(RedisError):
+    """Fewer replicas than asked confirmed a pushed job in time. The job is laned on the
+    master and will run, but a failover now could lose it: the caller may send it again
+    (with its idempotency key, a resend is the same job)."""
+
+
+@dataclass(frozen=True)
 class Claim:
     """An idempotency key claimed together with a push (see :meth:`Lanes.push_message_once`).
 
@@ -85,9 +101,10 @@ class Claim:
 class Lanes:
     """The lane store of one Redis (one namespace); thread-safe."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, durability: Durability | None = None) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.durability = durability or Durability()
         self._push = scripts.register(redis, "lanes_push.lua")
         self._admit = scripts.register(redis, "lanes_admit.lua")
 
@@ -160,12 +177,34 @@ class Lanes:
         args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
         if claim is not None:
             args += [claim.key, claim.owner, claim.ttl_seconds]
-        status, owner = self._run_push(message.queue_name, args)
+        if self.durability.replicas:
+            status, owner = self._run_durable_push(message.queue_name, args)
+        else:
+            status, owner = self._run_push(message.queue_name, args)
         return _text(owner) if status == _CLAIMED_BEFORE else None
 
     def _run_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
         status, owner = self._push(keys=[self.prefix(queue)], args=args)
+        return int(status), owner
+
+    def _run_durable_push(self, queue: str, args: list[Any]) -> tuple[int, Any]:
+        """The push and a ``WAIT`` on one connection of the master holding the queue: WAIT
+        counts the replicas that have this connection's writes, so it must follow the push
+        on the same connection (a pool could hand it another)."""
+        args[4] = max(0, int(args[4]))  # delay_ms
+        target: Redis = self.redis
+        if isinstance(target, RedisCluster):
+            target = target.get_node_from_key(self.prefix(queue)).redis_connection
+        wanted, timeout_ms = self.durability.replicas, self.durability.timeout_ms
+        pipe = target.pipeline(transaction=False)
+        self._push(keys=[self.prefix(queue)], args=args, client=pipe)
+        pipe.wait(wanted, timeout_ms)
+        (status, owner), confirmed = pipe.execute()
+        if int(status) != _CLAIMED_BEFORE and int(confirmed) < wanted:
+            raise NotReplicated(
+                f"{confirmed} of {wanted} replica(s) confirmed the job within {timeout_ms} ms"
+            )
         return int(status), owner
 
     def admit(self, queue: str, depth: int) -> Admitted:

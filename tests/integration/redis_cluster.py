@@ -116,17 +116,25 @@ class RedisClusterServers:
 
 
 def _wait_until_ok(nodes: list[ClusterNode], timeout: float = 30) -> None:
-    """Every node agrees the cluster is up (all 16384 slots served)."""
+    """Every node agrees the cluster is up (all 16384 slots served) and every replica's link
+    to its master is up (a replica still in its first sync would not count for ``WAIT``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        states = []
-        for node in nodes:
-            with contextlib.suppress(RedisError), node.client() as client:
-                states.append(client.cluster("INFO").get("cluster_state"))
-        if states == ["ok"] * len(nodes):
+        if all(_ready(node) for node in nodes):
             return
         time.sleep(0.1)
-    raise AssertionError(f"the test cluster did not reach cluster_state:ok within {timeout} s")
+    raise AssertionError(f"the test cluster was not up and replicated within {timeout} s")
+
+
+def _ready(node: ClusterNode) -> bool:
+    with contextlib.suppress(RedisError), node.client() as client:
+        if client.cluster("INFO").get("cluster_state") != "ok":
+            return False
+        replication = client.info("replication")
+        if replication["role"] == "master":
+            return int(replication["connected_slaves"]) >= 1
+        return bool(replication.get("master_link_status") == "up")
+    return False
 
 
 def start_cluster(directory: Path) -> RedisClusterServers:

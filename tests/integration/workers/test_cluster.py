@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from redis.cluster import RedisCluster
@@ -12,16 +13,34 @@ from tests.conftest import new_org, runtime_settings
 from tests.integration.redis_cluster import RedisClusterServers
 from workers.inprocess import run_until_idle
 from workers.keys import QueueKeys
+from workers.lanes import NotReplicated
 from workers.redis_client import connect
+
+
+def on_cluster(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str, **jobs: Any
+) -> Runtime:
+    settings = runtime_settings(
+        backend="cluster", tmp_path=tmp_path, namespace=namespace, request=request
+    )
+    rt = build_runtime(settings.model_copy(update={"jobs": settings.jobs.model_copy(update=jobs)}))
+    request.addfinalizer(rt.close)
+    return rt
 
 
 @pytest.fixture
 def cluster_runtime(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Runtime:
-    rt = build_runtime(
-        runtime_settings(backend="cluster", tmp_path=tmp_path, namespace=namespace, request=request)
-    )
-    request.addfinalizer(rt.close)
-    return rt
+    return on_cluster(request, tmp_path, namespace)
+
+
+def noop(org: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "action",
+        "org_id": org,
+        "provider": "hubspot",
+        "payload": {"action": "noop"},
+        **extra,
+    }
 
 
 def test_a_cluster_url_connects_to_every_master(redis_cluster: RedisClusterServers) -> None:
@@ -44,13 +63,7 @@ def test_queues_spread_over_masters_by_their_tag(redis_cluster: RedisClusterServ
 
 def test_an_enqueued_job_runs_once_and_its_duplicate_is_refused(cluster_runtime: Runtime) -> None:
     """Enqueue with an idempotency key, enqueue again, drain: one job ran, nothing is left."""
-    job = {
-        "kind": "action",
-        "org_id": new_org(cluster_runtime),
-        "provider": "hubspot",
-        "payload": {"action": "noop"},
-        "idempotency_key": "k-1",
-    }
+    job = noop(new_org(cluster_runtime), idempotency_key="k-1")
     first = cluster_runtime.enqueuer.enqueue(job)
     second = cluster_runtime.enqueuer.enqueue(job)
     assert not first.duplicate and second.duplicate and second.job_id == first.job_id
@@ -59,3 +72,27 @@ def test_an_enqueued_job_runs_once_and_its_duplicate_is_refused(cluster_runtime:
     ns = cluster_runtime.settings.workers.namespace
     assert cluster_runtime.lanes.depth("action").total == 0
     assert cluster_runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 0
+
+
+def test_a_durable_enqueue_answers_once_a_replica_holds_the_job(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> None:
+    """With enqueue_replicas=1 the push waits for the master's replica and succeeds."""
+    rt = on_cluster(request, tmp_path, namespace, enqueue_replicas=1)
+    assert not rt.enqueuer.enqueue(noop(new_org(rt))).duplicate
+    assert rt.lanes.depth("action").laned == 1
+
+
+def test_a_durable_enqueue_short_of_replicas_is_an_error_not_a_silent_success(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> None:
+    """Asking for two replicas where the master has one: the producer is told, and the job
+    it pushed is still laned (never dropped); a resend with its key is the same job."""
+    rt = on_cluster(
+        request, tmp_path, namespace, enqueue_replicas=2, enqueue_replica_timeout_ms=100
+    )
+    job = noop(new_org(rt), idempotency_key="k-2")
+    with pytest.raises(NotReplicated, match="1 of 2 replica"):
+        rt.enqueuer.enqueue(job)
+    assert rt.lanes.depth("action").laned == 1
+    assert rt.enqueuer.enqueue(job).duplicate
