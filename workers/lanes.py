@@ -28,7 +28,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
 from redis.cluster import RedisCluster
-from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from workers import scripts
 from workers.keys import QueueKeys
@@ -79,10 +79,11 @@ class Durability:
     timeout_ms: int = 1_000
 
 
-class NotReplicated(RedisError):
+class NotReplicated(RedisTimeoutError):
     """Fewer replicas than asked confirmed a pushed job in time. The job is laned on the
     master and will run, but a failover now could lose it: the caller may send it again
-    (with its idempotency key, a resend is the same job)."""
+    (with its idempotency key, a resend is the same job). A Redis timeout, so the API and
+    CLI answer it as Redis being unavailable (503, retry)."""
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from redis.cluster import RedisCluster
 
+from storage.repositories.api_keys import ApiKeyRepository
+from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
 from tests.integration.redis_cluster import RedisClusterServers
@@ -96,3 +99,24 @@ def test_a_durable_enqueue_short_of_replicas_is_an_error_not_a_silent_success(
         rt.enqueuer.enqueue(job)
     assert rt.lanes.depth("action").laned == 1
     assert rt.enqueuer.enqueue(job).duplicate
+
+
+def test_the_api_answers_an_unreplicated_enqueue_with_a_503_to_retry(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> None:
+    """POST /v1/jobs short of replicas is a JSON 503 with Retry-After, never a 500; the
+    client's retry with the same idempotency key names the same job."""
+    rt = on_cluster(
+        request, tmp_path, namespace, enqueue_replicas=2, enqueue_replica_timeout_ms=100
+    )
+    org = new_org(rt)
+    with rt.sessions.begin() as session:
+        key = ApiKeyRepository(session).create(org, "ci").key.reveal()
+    job = {k: v for k, v in noop(org, idempotency_key="k-3").items() if k != "org_id"}
+    headers = {"Authorization": f"Bearer {key}"}
+    with TestClient(create_app(rt), raise_server_exceptions=False) as client:
+        first = client.post("/v1/jobs", json=job, headers=headers)
+        again = client.post("/v1/jobs", json=job, headers=headers)
+    assert first.status_code == 503 and "retry-after" in first.headers
+    assert first.json()["error"]["code"] == "unavailable"
+    assert again.status_code == 200 and again.json()["duplicate"] is True
