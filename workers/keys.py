@@ -19,7 +19,8 @@ Key (tag in braces) | type | TTL | written by:
 - ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit.lua, queue_park.lua
 - ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_admit.lua, queue_requeue.lua
 - ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_admit.lua
-- ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | 7 days | queue_park.lua, dead-set import
+- ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | until imported | queue_park.lua, dead-set import
+- ``{<ns>:job:<id>}`` | job state | per job | plain pipelined commands (job status)
 - ``<ns>:__switchyard_workers__`` | zset | members 1 h | workers.heartbeat
 - ``<ns>:__dead_set_import__`` | string | lock lifetime | workers.dead_set
 - ``{<ns>:rl:<rate key>}:…`` | various | per policy | limiter scripts, leases_renew.lua

@@ -30,6 +30,7 @@ from redis import Redis
 
 from workers import scripts
 from workers.keys import QueueKeys
+from workers.legacy_queues import move_legacy_jobs
 from workers.metrics import JOBS_RECOVERED
 
 logger = logging.getLogger("switchyard.recovery")
@@ -92,6 +93,7 @@ class AckRecovery:
         self.queues = list(queues)
         self.heartbeat_timeout_ms = heartbeat_timeout_ms
         self._recover = scripts.register(redis, "recover_acks.lua")
+        self._legacy_moved = False
         for queue in self.queues:  # a counter at 0, not absent, until something is recovered
             JOBS_RECOVERED.labels(queue=queue)
 
@@ -101,6 +103,9 @@ class AckRecovery:
         Returns how many jobs went back, by queue (queues with none are left out)."""
         cutoff = now_ms - self.heartbeat_timeout_ms
         recovered: dict[str, int] = {}
+        if not self._legacy_moved:  # once per process: jobs an older version left behind
+            recovered.update(move_legacy_jobs(self.redis, self.namespace, self.queues, cutoff))
+            self._legacy_moved = True
         for queue in self.queues:
             keys = QueueKeys(self.namespace, queue)
             dead = cast(
