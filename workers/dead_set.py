@@ -1,7 +1,7 @@
-"""Importing failed jobs from Dramatiq's Redis dead set into the dead-letter table.
+"""Importing failed jobs from the queues' dead sets in Redis into the dead-letter table.
 
 The dead-letter middleware writes a row for every job that failed for good and then takes
-the message out of Dramatiq's dead set; when that write fails (database down) the message
+the message out of the dead set; when that write fails (database down) the message
 stays there. The scheduler's ``dead_set_import`` task writes those rows later, so every
 failed job reaches the table (where operators list, replay and purge) even across a
 database outage. The job's error itself was only logged at the time; the row says so, with

@@ -130,7 +130,7 @@ class Lanes:
         """Put an entry in its org's lane, or in the waiting set for ``delay_ms``.
 
         ``entry_id`` must be unique per push: admission stores ``data`` under it in
-        Dramatiq's message hash. Returns True when the job is laned (due now), False when
+        the queue's message hash. Returns True when the job is laned (due now), False when
         it waits.
         """
         status, _ = self._run_push(queue, [entry_id, data, org, priority, delay_ms, weight])

@@ -84,14 +84,14 @@ class DeadLetter(Middleware):
 
 
 def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
-    """Dramatiq's Redis dead set of ``queue``: a zset of message ids by time, their bodies."""
+    """The dead set of ``queue`` (its tagged keys): a zset of message ids by time, their bodies."""
     return QueueKeys(namespace, queue).dead_set
 
 
 def forget_dead_messages(
     redis: Redis, namespace: str, queue: str, ids: Sequence[bytes | str]
 ) -> None:
-    """Take messages the table now holds out of Dramatiq's dead set of ``queue``."""
+    """Take messages the table now holds out of the dead set of ``queue``."""
     zset, bodies = dead_set_keys(namespace, queue)
     pipe = redis.pipeline(transaction=True)
     pipe.zrem(zset, *ids)

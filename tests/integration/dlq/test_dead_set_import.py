@@ -1,5 +1,5 @@
 """Failed jobs whose dead-letter row could not be written reach the table later, on both
-backends: Dramatiq's dead set keeps them, the scheduler's import writes them once."""
+backends: the queue's dead set in Redis keeps them, the scheduler's import writes them once."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def park_in_dead_set(runtime: Runtime, body: bytes, message_id: str, at_ms: int)
 def test_a_recorded_dead_job_leaves_nothing_in_the_broker_dead_set(
     runtime: Runtime, org_id: str, teleport: dict[str, Any]
 ) -> None:
-    """Once its row is written, a failed job is taken out of Dramatiq's dead set."""
+    """Once its row is written, a failed job is taken out of the queue's dead set."""
     runtime.enqueuer.enqueue(teleport)
     drain(runtime)
     assert len(dead_jobs(runtime, org_id)) == 1

@@ -1,4 +1,4 @@
-"""Lanes: fair round-robin admission straight into Dramatiq's queue, weights, priority,
+"""Lanes: fair round-robin admission straight into the queue's ready list, weights, priority,
 waiting — on both Redis kinds."""
 
 from __future__ import annotations
