@@ -16,7 +16,6 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import fakeredis
 import httpx
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
@@ -37,6 +36,7 @@ from storage.db import make_engine, make_session_factory
 from storage.errors import KeyRingError
 from storage.migrate import current, head_revision, upgrade
 from switchyard.settings import KEYS_VAR, Settings, SettingsError, load_settings
+from workers import redis_client
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
 from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
@@ -44,7 +44,7 @@ from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
 from workers.envelope import Kind, Limits
 from workers.job_state import JobStateStore
-from workers.lanes import Lanes
+from workers.lanes import Durability, Lanes
 from workers.limiter import Limiter
 from workers.metrics import observe_outbound_refusal
 from workers.webhooks.outbound import Outbound
@@ -89,7 +89,9 @@ class Runtime:
 
     @cached_property
     def lanes(self) -> Lanes:
-        return Lanes(self.redis, self.settings.workers.namespace)
+        jobs = self.settings.jobs
+        durability = Durability(jobs.enqueue_replicas, jobs.enqueue_replica_timeout_ms)
+        return Lanes(self.redis, self.settings.workers.namespace, durability)
 
     @cached_property
     def limiter(self) -> Limiter:
@@ -317,14 +319,10 @@ class NoKeyRing(KeyRing):
 
 
 def _redis_client(settings: Settings) -> Redis:
-    if settings.redis_url is None:
-        # One fake server per runtime: producer and workers of this process share it.
-        return fakeredis.FakeRedis(server=fakeredis.FakeServer())
     timeouts = settings.timeouts
-    return Redis.from_url(
+    return redis_client.connect(
         settings.redis_url,
-        health_check_interval=30,
-        socket_connect_timeout=timeouts.redis_connect_seconds,
+        connect_timeout=timeouts.redis_connect_seconds,
         socket_timeout=timeouts.redis_socket_seconds,
     )
 

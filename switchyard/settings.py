@@ -23,6 +23,7 @@ from switchyard import settings_env
 from switchyard.settings_env import env_name, split_csv
 from switchyard.settings_network import OutboundSettings, WebhookSettings
 from switchyard.settings_timeouts import TimeoutSettings
+from workers import redis_client
 
 ENV_PREFIX = settings_env.PREFIX
 NESTED_DELIMITER = settings_env.DELIMITER
@@ -107,6 +108,20 @@ class JobSettings(BaseModel):
         le=24 * 90,
         description="How long a job's state (GET /v1/jobs/{id}, `switchyard jobs show`) is "
         "kept after its last change, and how far back job listings reach.",
+    )
+    enqueue_replicas: int = Field(
+        default=0,
+        ge=0,
+        le=5,
+        description="Replicas that must hold an accepted job before enqueue answers (Redis "
+        "`WAIT`); 0: answer once the master has it (a failover right after can lose it).",
+    )
+    enqueue_replica_timeout_ms: int = Field(
+        default=1_000,
+        ge=1,
+        le=60_000,
+        description="How long enqueue waits for those replicas; fewer in time: the producer "
+        "gets an error and may resend (with an idempotency key, the same job).",
     )
 
 
@@ -236,7 +251,10 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(
         default=None,
-        description="Redis for queues and coordination (`redis://…`); unset: embedded fakeredis.",
+        description=(
+            "Redis for queues and coordination: one server (`redis://…`) or a Redis Cluster "
+            "(`redis+cluster://host:port,host:port`); unset: embedded fakeredis."
+        ),
         json_schema_extra={"secret": True},
     )
     database_url: str | None = Field(
@@ -285,8 +303,10 @@ class Settings(BaseSettings):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        if value and redis_client.is_cluster_url(value):
+            redis_client.parse_cluster_url(value)  # ValueError names the bad node
+        elif value and not value.startswith(redis_client.SINGLE_SCHEMES):
+            raise ValueError("must start with redis://, rediss://, unix:// or redis+cluster://")
         return value or None
 
     @field_validator("database_url")

@@ -17,6 +17,8 @@ UNREACHABLE: dict[str, tuple[type[Exception], ...]] = {
         redis_errors.ConnectionError,  # refused, reset, loading a dataset after a restart
         redis_errors.TimeoutError,
         redis_errors.ReadOnlyError,  # a replica during failover
+        redis_errors.ClusterDownError,  # a cluster electing a new master (MasterDownError too)
+        redis_errors.TryAgainError,  # a cluster moving slots
         BrokerConnectionError,  # Dramatiq's wrapper of the above (our broker is Redis)
     ),
     "database": (

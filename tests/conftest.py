@@ -17,8 +17,13 @@ from storage.crypto import generate_key_item
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import Settings, load_settings
+from workers import redis_client
 
-pytest_plugins = ["tests.conftest_storage"]
+pytest_plugins = [
+    "tests.conftest_storage",
+    "tests.integration.redis_cluster",
+    "tests.script_calls",
+]
 
 REDIS_HOST = os.environ.get("SWITCHYARD_TEST_REDIS_HOST", "127.0.0.1")
 REQUIRE_SERVICES = os.environ.get("SWITCHYARD_REQUIRE_SERVICES") == "1"
@@ -60,13 +65,17 @@ def real_redis(redis_url: str) -> Iterator[Redis]:
     client.close()
 
 
-@pytest.fixture(params=["fakeredis", "redis"])
+@pytest.fixture(params=["fakeredis", "redis", "cluster"])
 def any_redis(request: pytest.FixtureRequest) -> Iterator[Redis]:
-    """The same test over fakeredis and a real Redis server."""
+    """The same test over fakeredis, a real Redis server and a real Redis Cluster."""
     if request.param == "fakeredis":
         yield fakeredis.FakeRedis(server=fakeredis.FakeServer())
         return
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
+    if request.param == "cluster":
+        url = request.getfixturevalue("redis_cluster").url
+    else:
+        url = request.getfixturevalue("redis_url")
+    client = redis_client.connect(url, connect_timeout=1, socket_timeout=10)
     yield client
     client.close()
 
@@ -120,9 +129,13 @@ def runtime_settings(
             workers=worker_settings,
             providers=providers or {},
         )
+    if backend == "cluster":
+        redis_url = request.getfixturevalue("redis_cluster").url
+    else:
+        redis_url = request.getfixturevalue("redis_url")
     return load_settings(
         _env_file=None,
-        redis_url=request.getfixturevalue("redis_url"),
+        redis_url=redis_url,
         database_url=request.getfixturevalue("pg_url"),
         data_dir=tmp_path,
         workers=worker_settings,
@@ -155,9 +168,20 @@ def sandboxed_runtime(
     rt.close()
 
 
-@pytest.fixture(params=["embedded", "servers"])
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``runtime`` runs on the embedded default and on real servers; tests marked
+    ``also_on_cluster`` get it on a Redis Cluster too."""
+    if "runtime" in metafunc.fixturenames:
+        backends = ["embedded", "servers"]
+        if metafunc.definition.get_closest_marker("also_on_cluster"):
+            backends.append("cluster")
+        metafunc.parametrize("runtime", backends, indirect=True)
+
+
+@pytest.fixture
 def runtime(request: pytest.FixtureRequest, tmp_path: Path, namespace: str) -> Iterator[Runtime]:
-    """A runtime on fakeredis + SQLite, then on real Redis + PostgreSQL."""
+    """A runtime on fakeredis + SQLite, then on real Redis + PostgreSQL (and on a Redis
+    Cluster + PostgreSQL for tests marked ``also_on_cluster``)."""
     rt = build_runtime(
         runtime_settings(
             backend=request.param, tmp_path=tmp_path, namespace=namespace, request=request

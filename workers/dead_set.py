@@ -1,7 +1,7 @@
-"""Importing failed jobs from Dramatiq's Redis dead set into the dead-letter table.
+"""Importing failed jobs from the queues' dead sets in Redis into the dead-letter table.
 
 The dead-letter middleware writes a row for every job that failed for good and then takes
-the message out of Dramatiq's dead set; when that write fails (database down) the message
+the message out of the dead set; when that write fails (database down) the message
 stays there. The scheduler's ``dead_set_import`` task writes those rows later, so every
 failed job reaches the table (where operators list, replay and purge) even across a
 database outage. The job's error itself was only logged at the time; the row says so, with
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.bodies import decode_body
+from workers.keys import dead_set_import_lock
 from workers.middleware.dead_letter import (
     MESSAGE_LIMIT,
     TRACEBACK_LIMIT,
@@ -55,7 +56,7 @@ def import_dead_sets(
     """Write the dead-set messages of ``queues`` missing from the table; how many, by queue.
 
     Returns an empty dict when another scheduler holds the import lock."""
-    lock, token = f"{namespace}:__dead_set_import__", uuid.uuid4().hex
+    lock, token = dead_set_import_lock(namespace), uuid.uuid4().hex
     if not redis.set(lock, token, nx=True, px=LOCK_MS):
         return {}
     try:

@@ -1,8 +1,7 @@
 """Worker heartbeats in Redis: which worker processes are alive, for the exporter and alerts.
 
-Dramatiq keeps its own ``{namespace}:__heartbeats__`` set, but every broker that talks to
-Redis writes it — producers (the API) included — so it cannot say how many *workers* run.
-Each worker process writes ``{namespace}:__switchyard_workers__`` (a sorted set: member
+Recovery reads each queue's beats set (:mod:`workers.recovery`), which names broker ids per
+queue, not processes. Each worker process writes ``{namespace}:__switchyard_workers__`` (a sorted set: member
 ``host:pid``, score the last beat in seconds) and removes itself on a clean shutdown; a
 killed one simply stops beating and ages out. One key, one command per beat.
 """
@@ -15,13 +14,14 @@ import time
 
 from redis import Redis
 
+from workers.keys import worker_processes
+
 BEAT_INTERVAL_S = 5.0
 FORGET_AFTER_S = 3600.0
 """Members silent this long are removed by the next beat, so the set stays small."""
 
 
-def heartbeat_key(namespace: str) -> str:
-    return f"{namespace}:__switchyard_workers__"
+heartbeat_key = worker_processes
 
 
 def worker_name() -> str:

@@ -33,6 +33,8 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
+from workers import keys
+
 logger = logging.getLogger("switchyard.job_state")
 
 STATES = ("queued", "waiting", "running", "retrying", "succeeded", "dead", "cancelled")
@@ -62,10 +64,10 @@ class JobStateKeys:
         self.namespace = namespace
 
     def job(self, job_id: str) -> str:
-        return "{" + f"{self.namespace}:job:{job_id}" + "}"
+        return keys.job_state(self.namespace, job_id)
 
     def org_index(self, org_id: str) -> str:
-        return "{" + f"{self.namespace}:jobs:{org_id}" + "}"
+        return keys.org_jobs(self.namespace, org_id)
 
     @staticmethod
     def cancelled(lane_prefix: str) -> str:

@@ -48,11 +48,11 @@ class BacklogReader:
 
     def _laned(self, p: str, orgs: list[str]) -> dict[str, tuple[int, int | None]]:
         pipe = self.lanes.redis.pipeline(transaction=False)
-        pipe.time()
         for org in orgs:
             pipe.zcard(f"{p}:lane:{org}")
             pipe.zrange(f"{p}:lane:{org}", 0, 0)
-        (seconds, micros), *replies = pipe.execute()
+        replies = pipe.execute()
+        seconds, micros = self.lanes.redis.time()  # keyless: a cluster pipeline refuses it
         now = int(seconds) * 1000 + int(micros) // 1000
         heads = [replies[i * 2 + 1][0] if replies[i * 2 + 1] else None for i in range(len(orgs))]
         pipe = self.lanes.redis.pipeline(transaction=False)
@@ -76,9 +76,9 @@ class BacklogReader:
         return counts, len(ids) < self.scan_bound
 
     def _admitted_orgs(self, queue: str) -> tuple[dict[str, int], bool]:
-        """Dramatiq's ``.msgs`` hash holds the bodies of admitted, unacknowledged jobs."""
+        """The queue's ``msgs`` hash holds the bodies of admitted, unacknowledged jobs."""
         counts: dict[str, int] = {}
-        key = f"{self.lanes.namespace}:{queue}.msgs"
+        key = self.lanes.keys(queue).msgs
         for seen, (_, body) in enumerate(self.lanes.redis.hscan_iter(key, count=500), 1):
             if seen > self.scan_bound:
                 return counts, False

@@ -7,6 +7,14 @@ admits, by the fair and atomic script of :mod:`workers.lanes`, as many jobs as t
 has room for and takes them, in the same round trip. The queue is never deeper than one
 fetch, and a busy worker never idles.
 
+The consumer's keys are Switchyard's, not Dramatiq's: the ready list, message bodies, ack
+sets, beats and dead set of a queue all live under the queue's hash tag (see
+:mod:`workers.keys`) — Dramatiq's own layout carries no tag, and its ``dispatch.lua`` builds
+key names inside the script, which a Redis Cluster refuses. So every Redis operation a
+consumer makes — fetch, ack, requeue, park — is ours; Dramatiq provides actors, middleware
+and the worker process model. Delay queues (``<queue>.DQ``) stay empty: every wait lives in
+the lanes' waiting sets, so fetching them costs nothing and enqueueing to them is refused.
+
 Acknowledgements ride on the next fetch instead of costing a round trip each: a finished
 job's id is kept in memory until its consumer fetches again — at once under load, within
 ``idle_poll_ms`` when idle or when long jobs hold its slots — or the worker shuts down. A
@@ -39,6 +47,7 @@ from dramatiq.errors import ConnectionClosed, DecodeError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from workers import keys, scripts
 from workers.bodies import decode_body
 from workers.lanes import FetchingConsumer, Lanes
 from workers.scheduling import handed_back
@@ -172,22 +181,64 @@ class LaneFedBroker(RedisBroker):
         self.lanes = lanes
         self._acks_lock = threading.Lock()
         self._acks: defaultdict[str, list[str]] = defaultdict(list)
+        self._requeue = scripts.register(self.client, "queue_requeue.lua")
+        self._park = scripts.register(self.client, "queue_park.lua")
+
+    def queue_keys(self, queue_name: str) -> keys.QueueKeys:
+        return keys.QueueKeys(self.namespace, queue_name)
+
+    def do_enqueue(self, queue_name: str, message_id: str, data: bytes) -> None:
+        """Put a message straight on a queue (Dramatiq's ``enqueue``; Switchyard's producers
+        push into the lanes instead)."""
+        if "." in queue_name:
+            raise ValueError(
+                f"queue {queue_name!r}: Switchyard does not use Dramatiq's delay queues; "
+                "push to the lanes with delay_ms instead"
+            )
+        queue = self.queue_keys(queue_name)
+        pipe = self.client.pipeline(transaction=True)  # one tag: one slot, even on a cluster
+        pipe.hset(queue.msgs, message_id, data)
+        pipe.rpush(queue.ready, message_id)
+        pipe.execute()
+
+    def do_requeue(self, queue_name: str, *message_ids: str | bytes) -> None:
+        """Hand fetched messages back to the queue (see :file:`lua/queue_requeue.lua`)."""
+        queue = self.queue_keys(queue_name)
+        self._requeue(keys=[queue.acks(self.broker_id), queue.ready, queue.msgs], args=message_ids)
+
+    def do_nack(self, queue_name: str, message_id: str) -> None:
+        """Move a fetched message to the queue's dead set (see :file:`lua/queue_park.lua`)."""
+        queue = self.queue_keys(queue_name)
+        dead, dead_msgs = queue.dead_set
+        self._park(
+            keys=[queue.acks(self.broker_id), queue.msgs, dead, dead_msgs],
+            args=[message_id, current_millis()],
+        )
+
+    def do_qsize(self, queue_name: str) -> int:
+        """Messages admitted to the queue and not yet acknowledged (ready or in flight)."""
+        return int(self.client.hlen(self.queue_keys(queue_name).msgs))
+
+    def do_purge(self, queue_name: str) -> None:
+        """Drop the queue's admitted messages (Dramatiq's ``flush``; the lanes stay)."""
+        queue = self.queue_keys(queue_name)
+        for key in (queue.ready, queue.msgs, queue.acks(self.broker_id), *queue.dead_set):
+            self.client.delete(key)  # one key per command: they may sit on any node
 
     def do_fetch(self, queue_name: str, prefetch: int) -> list[Fetched]:
-        if "." in queue_name:  # delay queues have no lanes (Switchyard never delays there)
-            return [(b"", data) for data in self._dispatch_fetch(queue_name, prefetch)]
+        if "." in queue_name:  # a delay queue: always empty (see the module doc)
+            return []
         count = min(prefetch, MAX_FETCH)
         return self._admit_and_fetch(queue_name, depth=count, fetch=count)
 
     def park(self, queue_name: str, redis_id: bytes) -> None:
         """Move a fetched message from our ack set to the queue's dead set (Dramatiq's nack),
         where the scheduler's dead-set import turns it into a dead job."""
-        self._dispatch("nack")(queue_name, redis_id.decode())  # type: ignore[no-untyped-call]
+        self.do_nack(queue_name, redis_id.decode())
 
     def do_ack(self, queue_name: str, message_id: str) -> None:
         """Keep the acknowledgement for the next fetch of this queue (see the module doc)."""
-        if "." in queue_name:
-            self._dispatch("ack")(queue_name, message_id)  # type: ignore[no-untyped-call]
+        if "." in queue_name:  # nothing is fetched from delay queues: nothing to acknowledge
             return
         with self._acks_lock:
             self._acks[queue_name].append(message_id)
@@ -208,8 +259,6 @@ class LaneFedBroker(RedisBroker):
         with self._acks_lock:
             acked = self._acks.pop(queue_name, [])
         consumer = FetchingConsumer(
-            ack_set=f"{self.namespace}:__acks__.{self.broker_id}.{queue_name}",
-            heartbeats=f"{self.namespace}:__heartbeats__",
             worker_id=self.broker_id,
             now_ms=current_millis(),
             acked=acked,
@@ -220,7 +269,3 @@ class LaneFedBroker(RedisBroker):
             with self._acks_lock:  # not sent: keep them for the next try
                 self._acks[queue_name][:0] = acked
             raise
-
-    def _dispatch_fetch(self, queue_name: str, count: int) -> list[bytes]:
-        fetched: list[bytes] = self._dispatch("fetch")(queue_name, count)  # type: ignore[no-untyped-call]
-        return fetched

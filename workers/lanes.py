@@ -6,13 +6,15 @@ starve another tenant. Everything that waits — ``not_before``, retry backoff, 
 deferrals — waits in the queue's ``waiting`` sorted set, scored by due time (Redis clock),
 and returns to its lane when due; worker memory holds none of it.
 
-Admission writes Dramatiq's own structures (its queue list and message hash) in the same
-atomic script that takes the job from its lane, so a job is always in exactly one place and
-a worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
+Admission writes the queue's ready list and message hash (what Dramatiq's Redis broker
+keeps as ``<ns>:<queue>`` and ``….msgs``, here under the queue's tag) in the same atomic
+script that takes the job from its lane, so a job is always in exactly one place and a
+worker dying mid-admission loses or duplicates nothing. Each push is its own entry, whose
 id is the Dramatiq message's Redis id (:meth:`Lanes.push_message` assigns a fresh one).
 A producer's idempotency claim is taken by the push script itself
 (:meth:`Lanes.push_message_once`), so a key is never held by a job that was not laned.
-Lane keys of one queue, claims included, share one hash tag, ``{<namespace>:q:<queue>}``.
+Every key of one queue — lanes, claims, ready list, bodies, ack sets, beats — shares one hash
+tag, ``{<namespace>:q:<queue>}`` (see :mod:`workers.keys`): a Redis Cluster runs each script.
 """
 
 from __future__ import annotations
@@ -20,15 +22,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.resources import files
 from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
 from redis.client import Pipeline
+from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from workers import scripts
+from workers.keys import QueueKeys
 
 MAX_RELANES_PER_ADMIT = 1_000
 MAX_PUSHES_PER_CALL = 1_000  # lanes_push_many.lua's bound (Lua's unpack limit)
@@ -40,10 +46,6 @@ AlsoWrite = Callable[[Pipeline], None]
 
 class JobCancelled(Exception):
     """The push was refused: the job's cancel was asked (see :meth:`Lanes.cancel`)."""
-
-
-def _script(name: str) -> str:
-    return files("workers").joinpath("lua", name).read_text()
 
 
 @dataclass(frozen=True)
@@ -71,14 +73,28 @@ class Admitted:
 
 @dataclass(frozen=True)
 class FetchingConsumer:
-    """Who fetches, in Dramatiq's Redis layout: its ack set, the heartbeats set, its id and
-    clock, and the ids it finished since its last fetch (acknowledged by this fetch)."""
+    """Who fetches: its id (its ack set is ``<queue tag>:acks:<id>``) and clock, and the ids
+    it finished since its last fetch (acknowledged by this fetch)."""
 
-    ack_set: str
-    heartbeats: str
     worker_id: str
     now_ms: int
     acked: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Durability:
+    """How many replicas must hold a producer's push before it returns (Redis ``WAIT``);
+    0: return once the master has it (a failover in the replication window can lose it)."""
+
+    replicas: int = 0
+    timeout_ms: int = 1_000
+
+
+class NotReplicated(RedisTimeoutError):
+    """Fewer replicas than asked confirmed a pushed job in time. The job is laned on the
+    master and will run, but a failover now could lose it: the caller may send it again
+    (with its idempotency key, a resend is the same job). A Redis timeout, so the API and
+    CLI answer it as Redis being unavailable (503, retry)."""
 
 
 @dataclass(frozen=True)
@@ -123,17 +139,21 @@ class Push:
 class Lanes:
     """The lane store of one Redis (one namespace); thread-safe."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, durability: Durability | None = None) -> None:
         self.redis = redis
         self.namespace = namespace
-        self._push = redis.register_script(_script("lanes_push.lua"))
-        self._push_many = redis.register_script(_script("lanes_push_many.lua"))
-        self._admit = redis.register_script(_script("lanes_admit.lua"))
-        self._cancel = redis.register_script(_script("lanes_cancel.lua"))
+        self.durability = durability or Durability()
+        self._push = scripts.register(redis, "lanes_push.lua")
+        self._push_many = scripts.register(redis, "lanes_push_many.lua")
+        self._admit = scripts.register(redis, "lanes_admit.lua")
+        self._cancel = scripts.register(redis, "lanes_cancel.lua")
+
+    def keys(self, queue: str) -> QueueKeys:
+        return QueueKeys(self.namespace, queue)
 
     def prefix(self, queue: str) -> str:
         """The hash-tagged key prefix of a queue's lanes."""
-        return "{" + f"{self.namespace}:q:{queue}" + "}"
+        return self.keys(queue).tag
 
     def push(
         self,
@@ -149,7 +169,7 @@ class Lanes:
         """Put an entry in its org's lane, or in the waiting set for ``delay_ms``.
 
         ``entry_id`` must be unique per push: admission stores ``data`` under it in
-        Dramatiq's message hash. Returns True when the job is laned (due now), False when
+        the queue's message hash. Returns True when the job is laned (due now), False when
         it waits.
         """
         status, _ = self._run_push(queue, [entry_id, data, org, priority, delay_ms, weight])
@@ -207,7 +227,7 @@ class Lanes:
             delay_ms=delay_ms,
             entry_id=entry_id,
         )
-        status, owner = self._run_push(message.queue_name, push.args(), also)
+        status, owner = self._run_push(message.queue_name, push.args(), also, durable=True)
         return _text(owner) if status == _CLAIMED_BEFORE else None
 
     def push_messages_once(
@@ -225,26 +245,42 @@ class Lanes:
             for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
                 chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
                 args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
-                reply = self._eval(self._push_many, self.prefix(queue), args, also)
+                reply = self._eval(self._push_many, self.prefix(queue), args, also, durable=True)
                 also = None
                 for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):
                     owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
         return owners
 
     def _run_push(
-        self, queue: str, args: list[Any], also: AlsoWrite | None = None
+        self, queue: str, args: list[Any], also: AlsoWrite | None = None, *, durable: bool = False
     ) -> tuple[int, Any]:
         args[4] = max(0, int(args[4]))  # delay_ms
-        status, owner = self._eval(self._push, self.prefix(queue), args, also)
+        status, owner = self._eval(self._push, self.prefix(queue), args, also, durable=durable)
         return int(status), owner
 
-    def _eval(self, script: Script, key: str, args: list[Any], also: AlsoWrite | None) -> Any:
-        """Run a lane script on ``key``'s tag, with ``also``'s writes in the same round trip.
+    def _eval(
+        self,
+        script: Script,
+        key: str,
+        args: list[Any],
+        also: AlsoWrite | None,
+        *,
+        durable: bool = False,
+    ) -> Any:
+        """Run a lane script on ``key``'s tag, with ``also``'s writes in the same round trip
+        (for a ``durable`` producer push that must reach replicas: right after it).
 
         EVALSHA by hand: redis-py's pipelined Script asks SCRIPT EXISTS first, a round trip
         of its own on every push. A NOSCRIPT reply (a restarted Redis) ran nothing, so the
         script is loaded and the whole round trip sent again (the other writes repeat
         harmlessly)."""
+        if durable and self.durability.replicas:
+            reply = self._run_durable(script, key, args)
+            if also is not None:
+                pipe = self.redis.pipeline(transaction=False)
+                also(pipe)
+                pipe.execute()
+            return reply
         if also is None:
             return script(keys=[key], args=args)
         for attempt in (1, 2):
@@ -261,6 +297,25 @@ class Lanes:
             return reply
         raise AssertionError("unreachable")
 
+    def _run_durable(self, script: Script, key: str, args: list[Any]) -> Any:
+        """The push and a ``WAIT`` on one connection of the master holding the queue: WAIT
+        counts the replicas that have this connection's writes, so it must follow the push
+        on the same connection (a pool could hand it another)."""
+        target: Redis = self.redis
+        if isinstance(target, RedisCluster):
+            target = target.get_node_from_key(key).redis_connection
+        wanted, timeout_ms = self.durability.replicas, self.durability.timeout_ms
+        pipe = target.pipeline(transaction=False)
+        script(keys=[key], args=args, client=pipe)
+        pipe.wait(wanted, timeout_ms)
+        reply, confirmed = pipe.execute()
+        statuses = [int(reply[0])] if script is self._push else [int(s) for s in reply[::2]]
+        if any(s != _CLAIMED_BEFORE for s in statuses) and int(confirmed) < wanted:
+            raise NotReplicated(
+                f"{confirmed} of {wanted} replica(s) confirmed the job within {timeout_ms} ms"
+            )
+        return reply
+
     def cancel(self, queue: str, entry_id: str, job_id: str, *, remember_ms: int) -> bool:
         """Take a laned or waiting entry out, atomically with admission: True when taken
         (it never runs). Else the job was admitted (or is gone): its id is remembered for
@@ -271,11 +326,11 @@ class Lanes:
     def admit(self, queue: str, depth: int) -> Admitted:
         """Top Dramatiq's ``queue`` up to ``depth`` ready messages, fairly across orgs.
 
-        Dramatiq's Redis layout is ``<namespace>:<queue>`` (ids) and ``…:<queue>.msgs``.
+        The ready ids go to ``<queue tag>:ready``, their bodies to ``<queue tag>:msgs``.
         """
-        base = f"{self.namespace}:{queue}"
+        keys = self.keys(queue)
         moved, backlog = self._admit(
-            keys=[self.prefix(queue), base, base + ".msgs"],
+            keys=[keys.tag, keys.ready, keys.msgs],
             args=[max(0, depth), MAX_RELANES_PER_ADMIT],
         )
         return Admitted(moved=int(moved), backlog=int(backlog))
@@ -287,33 +342,40 @@ class Lanes:
         up to ``depth`` (as :meth:`admit`), take up to ``fetch`` ids into the consumer's ack
         set (as Dramatiq's fetch); returns ``(id, message data)`` pairs (data None when the
         body is missing)."""
-        base = f"{self.namespace}:{queue}"
+        keys = self.keys(queue)
         fetching: list[str | int] = [consumer.worker_id, consumer.now_ms, max(0, fetch)]
         reply = self._admit(
-            keys=[self.prefix(queue), base, base + ".msgs", consumer.ack_set, consumer.heartbeats],
+            keys=[
+                *(keys.tag, keys.ready, keys.msgs),
+                *(keys.acks(consumer.worker_id), keys.beats),
+            ],
             args=[max(0, depth), MAX_RELANES_PER_ADMIT, *fetching, *consumer.acked],
         )
         rest = reply[2:]
         return [(rest[i], rest[i + 1] or None) for i in range(0, len(rest), 2)]
 
     def set_weight(self, queue: str, org: str, weight: int) -> None:
-        self.redis.hset(self.prefix(queue) + ":weights", org, weight)
+        self.redis.hset(self.keys(queue).lane("weights"), org, weight)
 
     def depth(self, queue: str) -> LaneDepth:
         """Counts per state and the oldest laned job's age for one queue."""
         return self.depths([queue])[queue]
 
     def depths(self, queues: Sequence[str]) -> dict[str, LaneDepth]:
-        """:meth:`depth` of many queues in one round trip (five O(1) reads per queue)."""
+        """:meth:`depth` of many queues in one round trip (four O(1) reads per queue, and the
+        server clock; on a cluster, whose pipelines refuse the keyless TIME, one more)."""
+        clock_in_pipeline = not isinstance(self.redis, RedisCluster)
         pipe = self.redis.pipeline(transaction=False)
-        pipe.time()
+        if clock_in_pipeline:
+            pipe.time()
         for queue in queues:
-            p = self.prefix(queue)
-            pipe.zcard(p + ":due")
-            pipe.zcard(p + ":waiting")
-            pipe.scard(p + ":active")
-            pipe.zrange(p + ":due", 0, 0, withscores=True)
-        (seconds, micros), *replies = pipe.execute()
+            keys = self.keys(queue)
+            pipe.zcard(keys.lane("due"))
+            pipe.zcard(keys.lane("waiting"))
+            pipe.scard(keys.lane("active"))
+            pipe.zrange(keys.lane("due"), 0, 0, withscores=True)
+        replies = pipe.execute()
+        seconds, micros = replies.pop(0) if clock_in_pipeline else self.redis.time()
         now_ms = int(seconds) * 1000 + int(micros) // 1000
         found = {}
         for index, queue in enumerate(queues):

@@ -27,13 +27,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from importlib.resources import files
 
 from redis import Redis
 
 from providers.ratelimit_feedback import RateLimitFeedback
 from providers.spec import ProviderSpec, RateLimitPolicy
 from providers.templates import placeholders, render
+from workers import keys, scripts
 from workers.accounts import AccountDirectory
 from workers.learned_limits import (
     DECREASE_FACTOR,
@@ -198,14 +198,13 @@ class Limiter:
         self.margin_ms = margin_ms
         self.quota_probe_ms = quota_probe_ms
         self.local = LocalPermits()
-        scripts = files("workers").joinpath("lua")
-        self._acquire = redis.register_script(scripts.joinpath("limiter_acquire.lua").read_text())
-        self._lease = redis.register_script(scripts.joinpath("limiter_lease.lua").read_text())
-        self._feedback = redis.register_script(scripts.joinpath("limiter_feedback.lua").read_text())
-        self._stamp = redis.register_script(scripts.joinpath("limiter_stamp.lua").read_text())
+        self._acquire = scripts.register(redis, "limiter_acquire.lua")
+        self._lease = scripts.register(redis, "limiter_lease.lua")
+        self._feedback = scripts.register(redis, "limiter_feedback.lua")
+        self._stamp = scripts.register(redis, "limiter_stamp.lua")
 
     def prefix(self, key: str) -> str:
-        return "{" + f"{self.namespace}:rl:{key}" + "}"
+        return keys.rate_key_tag(self.namespace, key)
 
     def acquire(
         self, key: str, policy: RateLimitPolicy, *, job_id: str, slot_ms: int = 0

@@ -1,37 +1,43 @@
 """Recovery of the jobs a dead worker held: deterministic, on a timer, not a dice roll.
 
-A worker process takes jobs into its Dramatiq ack set (``__acks__.<worker>.<queue>``) when
-it fetches and takes them out when it acknowledges. Killed in between, it leaves them
-there. Dramatiq requeues them in "maintenance" that rides on a random fraction of commands
-(``maintenance_chance`` per million), which under our lane-fed fetch almost never ran —
-and a dice roll cannot promise a bound anyway. Here every worker process sweeps on a timer:
-the workers whose last beat in Dramatiq's heartbeats set is older than the heartbeat
-timeout get their ack sets pushed back to the head of their queues, one atomic script per
-dead worker (:file:`lua/recover_acks.lua`), so concurrent sweeps never requeue a job twice.
+A worker process takes jobs into its ack set of a queue (``{<ns>:q:<queue>}:acks:<worker>``)
+when it fetches and takes them out when it acknowledges. Killed in between, it leaves them
+there. Dramatiq requeues such jobs in "maintenance" that rides on a random fraction of
+commands, which under our lane-fed fetch almost never ran — and a dice roll cannot promise a
+bound anyway. Here every worker process sweeps on a timer: per queue, the workers whose last
+beat in the queue's beats set is older than the heartbeat timeout get their ack set pushed
+back to the head of the queue, one atomic script per (dead worker, queue)
+(:file:`lua/recover_acks.lua`, every key under the queue's hash tag), so concurrent sweeps
+never requeue a job twice.
 
 Liveness comes from :class:`workers.middleware.heartbeat.WorkerHeartbeat`, which stamps the
-broker's id every ``heartbeat_timeout / 4`` from its own thread — a worker busy with long
-jobs, whose consumers do not fetch, still counts as alive. Recovery bound: a killed
-worker's jobs are back in their queues at most ``heartbeat_timeout`` (its last beat aging
-out) plus one sweep interval (``heartbeat_timeout / 4``) after it died, i.e. within
-``1.25 x heartbeat_timeout`` (see :func:`recovery_bound_ms`).
+broker's id in the beats set of each queue it consumes every ``heartbeat_timeout / 4`` from
+its own thread — a worker busy with long jobs, whose consumers do not fetch, still counts as
+alive. Recovery bound: a killed worker's jobs are back in their queues at most
+``heartbeat_timeout`` (its last beat aging out) plus one sweep interval
+(``heartbeat_timeout / 4``) after it died, i.e. within ``1.25 x heartbeat_timeout`` (see
+:func:`recovery_bound_ms`).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
-from importlib.resources import files
 from typing import cast
 
 from redis import Redis
 
+from workers import scripts
+from workers.keys import QueueKeys
+from workers.legacy_queues import move_legacy_jobs
 from workers.metrics import JOBS_RECOVERED
 
 logger = logging.getLogger("switchyard.recovery")
 
 MAX_DEAD_PER_SWEEP = 100
-"""Dead workers handled per sweep (the rest wait for the next one): a sweep stays short."""
+"""Dead workers handled per queue and sweep (the rest wait for the next one): a sweep stays
+short."""
 
 
 def beat_interval_ms(heartbeat_timeout_ms: int) -> int:
@@ -44,14 +50,14 @@ def recovery_bound_ms(heartbeat_timeout_ms: int) -> int:
     return heartbeat_timeout_ms + beat_interval_ms(heartbeat_timeout_ms)
 
 
-def dramatiq_heartbeats_key(namespace: str) -> str:
-    """Dramatiq's own liveness set (member: broker id, score: last beat in ms)."""
-    return f"{namespace}:__heartbeats__"
-
-
-def ack_set_key(namespace: str, worker_id: str, queue: str) -> str:
-    """Dramatiq's set of the ids ``worker_id`` fetched from ``queue`` and has not acked."""
-    return f"{namespace}:__acks__.{worker_id}.{queue}"
+def stamp_beats(redis: Redis, namespace: str, queues: Sequence[str], worker_id: str) -> None:
+    """Record that ``worker_id`` is alive, in the beats set of each queue it consumes (one
+    round trip; on a cluster each queue's key lives on its own slot, so no transaction)."""
+    now_ms = int(time.time() * 1000)
+    pipe = redis.pipeline(transaction=False)
+    for queue in queues:
+        pipe.zadd(QueueKeys(namespace, queue).beats, {worker_id: now_ms})
+    pipe.execute()
 
 
 def stranded_jobs(
@@ -60,24 +66,23 @@ def stranded_jobs(
     """Jobs held, by queue, by workers silent for longer than the recovery bound: what
     recovery should already have requeued (the exporter's gauge; 0 when all is well)."""
     cutoff = now_ms - recovery_bound_ms(heartbeat_timeout_ms)
-    silent = cast(list[bytes], redis.zrangebyscore(dramatiq_heartbeats_key(namespace), 0, cutoff))
     pipe = redis.pipeline(transaction=False)
-    for worker in silent:
-        for queue in queues:
-            pipe.scard(ack_set_key(namespace, worker.decode(), queue))
-    counts = iter(pipe.execute() if silent else [])
-    found = dict.fromkeys(queues, 0)
-    for _ in silent:
-        for queue in queues:
-            found[queue] += int(next(counts))
-    return found
+    for queue in queues:
+        pipe.zrangebyscore(QueueKeys(namespace, queue).beats, 0, cutoff)
+    silent = dict(zip(queues, cast(list[list[bytes]], pipe.execute()), strict=True))
+    pipe = redis.pipeline(transaction=False)
+    for queue, workers in silent.items():
+        for worker in workers:
+            pipe.scard(QueueKeys(namespace, queue).acks(worker.decode()))
+    counts = iter(pipe.execute() if any(silent.values()) else [])
+    return {queue: sum(int(next(counts)) for _ in workers) for queue, workers in silent.items()}
 
 
 class AckRecovery:
     """Requeues the unacknowledged jobs of workers whose heartbeat lapsed.
 
     ``queues`` must name every queue any worker may consume (not only this process's): a
-    dead worker's ack sets of all of them are recovered before it is forgotten.
+    dead worker's ack sets of all of them are recovered.
     """
 
     def __init__(
@@ -87,9 +92,8 @@ class AckRecovery:
         self.namespace = namespace
         self.queues = list(queues)
         self.heartbeat_timeout_ms = heartbeat_timeout_ms
-        self._recover = redis.register_script(
-            files("workers").joinpath("lua", "recover_acks.lua").read_text()
-        )
+        self._recover = scripts.register(redis, "recover_acks.lua")
+        self._legacy_moved = False
         for queue in self.queues:  # a counter at 0, not absent, until something is recovered
             JOBS_RECOVERED.labels(queue=queue)
 
@@ -97,33 +101,35 @@ class AckRecovery:
         """Recover every worker silent since before ``now_ms - heartbeat_timeout``.
 
         Returns how many jobs went back, by queue (queues with none are left out)."""
-        heartbeats = dramatiq_heartbeats_key(self.namespace)
         cutoff = now_ms - self.heartbeat_timeout_ms
-        dead = cast(
-            list[tuple[bytes, float]],
-            self.redis.zrangebyscore(
-                heartbeats, 0, cutoff, start=0, num=MAX_DEAD_PER_SWEEP, withscores=True
-            ),
-        )
         recovered: dict[str, int] = {}
-        for raw, last_beat_ms in dead:
-            worker = raw.decode()
-            for queue, count in self._recover_worker(heartbeats, worker, cutoff).items():
-                recovered[queue] = recovered.get(queue, 0) + count
-                JOBS_RECOVERED.labels(queue=queue).inc(count)
-                logger.warning(
-                    "requeued %d job(s) of dead worker %s on queue %s; silent for %.1f s",
-                    count,
-                    worker,
-                    queue,
-                    (now_ms - last_beat_ms) / 1000,
-                )
+        if not self._legacy_moved:  # once per process: jobs an older version left behind
+            recovered.update(move_legacy_jobs(self.redis, self.namespace, self.queues, cutoff))
+            self._legacy_moved = True
+        for queue in self.queues:
+            keys = QueueKeys(self.namespace, queue)
+            dead = cast(
+                list[tuple[bytes, float]],
+                self.redis.zrangebyscore(
+                    keys.beats, 0, cutoff, start=0, num=MAX_DEAD_PER_SWEEP, withscores=True
+                ),
+            )
+            for raw, last_beat_ms in dead:
+                count = self._recover_worker(keys, raw.decode(), cutoff)
+                if count:
+                    recovered[queue] = recovered.get(queue, 0) + count
+                    JOBS_RECOVERED.labels(queue=queue).inc(count)
+                    logger.warning(
+                        "requeued %d job(s) of dead worker %s on queue %s; silent for %.1f s",
+                        *(count, raw.decode(), queue, (now_ms - last_beat_ms) / 1000),
+                    )
         return recovered
 
-    def _recover_worker(self, heartbeats: str, worker: str, cutoff: int) -> dict[str, int]:
-        keys = [heartbeats]
-        for queue in self.queues:
-            base = f"{self.namespace}:{queue}"
-            keys += [ack_set_key(self.namespace, worker, queue), base, base + ".msgs"]
-        counts = cast(list[int], self._recover(keys=keys, args=[worker, cutoff]))
-        return {q: int(n) for q, n in zip(self.queues, counts, strict=False) if int(n)}
+    def _recover_worker(self, keys: QueueKeys, worker: str, cutoff: int) -> int:
+        reply = cast(
+            list[int],
+            self._recover(
+                keys=[keys.beats, keys.acks(worker), keys.ready, keys.msgs], args=[worker, cutoff]
+            ),
+        )
+        return int(reply[0]) if reply else 0

@@ -58,6 +58,7 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from storage.repositories.refresh_intents import RefreshIntentRepository
 from storage.types import utcnow
+from workers import keys
 from workers.context import WorkerContext
 from workers.errors import AuthRefused, ConnectionUnusable
 from workers.metrics import TOKEN_REFRESHES
@@ -318,7 +319,7 @@ def _check_cooldown(context: WorkerContext, target: RefreshTarget) -> None:
 
 
 def _cooldown_key(context: WorkerContext, target: RefreshTarget) -> str:
-    return f"{context.namespace}:refresh-cooldown:{target.connection_id}"
+    return keys.refresh_cooldown(context.namespace, str(target.connection_id))
 
 
 def _connection_broken(

@@ -41,6 +41,7 @@ from providers.registry import Catalog
 from providers.spec import ProviderSpec
 from storage.crypto import KeyRing, Secret
 from storage.repositories.inbound_webhooks import InboundWebhookRepository
+from workers import keys
 from workers.metrics import INBOUND_WEBHOOKS
 
 log = logging.getLogger("switchyard.inbound")
@@ -228,7 +229,7 @@ class InboundReceiver:
 
     def _replay_key(self, provider: str, signature: str) -> str:
         digest = hashlib.sha256(signature.encode()).hexdigest()
-        return f"{self.namespace}:inbound:seen:{provider}:{digest}"
+        return keys.inbound_seen(self.namespace, provider, digest)
 
     def _claim_signature(self, provider: str, signature: str) -> None:
         key = self._replay_key(provider, signature)

@@ -6,7 +6,9 @@ it should be retried once the dependency is back. One exception handler per erro
 their server is down, restarting or failing over into a 503 in the one error shape
 (:func:`switchyard.api.errors.error_response`) with a ``Retry-After`` header, instead of Starlette's
 plain-text 500. Nothing was accepted when this answer is sent: enqueue claims and lanes a job
-in one Redis script, so a retried request never makes a second job.
+in one Redis script, so a retried request never makes a second job. (One exception: with
+``SWITCHYARD_JOBS__ENQUEUE_REPLICAS`` a job no replica confirmed in time is laned on the master
+and answered 503; a retry with its idempotency key is the same job.)
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from switchyard.connections.destinations import check_account_hosts
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.identity import prove_account
 from switchyard.connections.records import NewCredential, save_connection, validated_name
+from workers import keys
 
 STATE_PREFIX = "oauth-state"
 CODE_PREFIX = "oauth-code"
@@ -227,7 +228,7 @@ def _auth(spec: ProviderSpec) -> OAuth2CodeAuth:
 
 
 def _key(runtime: Runtime, prefix: str, value: str) -> str:
-    return f"{runtime.settings.workers.namespace}:{prefix}:{value}"
+    return keys.oauth(runtime.settings.workers.namespace, prefix, value)
 
 
 def _bound_to(state: str) -> str:

@@ -16,6 +16,8 @@ from datetime import timedelta
 
 from redis import Redis
 
+from workers import keys
+
 DEFAULT_LIFETIME = timedelta(hours=8)
 """How long a console session lasts after sign-in (an operator's working day)."""
 
@@ -41,7 +43,7 @@ class ConsoleSession:
 def session_key(namespace: str, token: str) -> str:
     """The one Redis key of a session (by the token's hash, never the token)."""
     digest = hashlib.sha256(token.encode("utf-8")).hexdigest()
-    return f"{namespace}:console:session:{digest}"
+    return keys.console_session(namespace, digest)
 
 
 class SessionStore:

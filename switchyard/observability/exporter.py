@@ -37,8 +37,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.models import Connection, DeadJob
 from workers.envelope import Kind
 from workers.heartbeat import alive_workers
+from workers.keys import QueueKeys
 from workers.lanes import LaneDepth, Lanes
-from workers.middleware.dead_letter import dead_set_keys
 from workers.recovery import stranded_jobs
 
 logger = logging.getLogger("switchyard.exporter")
@@ -110,16 +110,16 @@ def probe(
 
 
 def read_queue_state(redis: Redis, namespace: str, queues: Sequence[str]) -> dict[str, QueueState]:
-    """Dramatiq's Redis layout, per queue: ``{ns}:{q}`` list of waiting ids, ``.msgs`` hash of
-    waiting and in-flight messages, ``.DQ.msgs`` delayed ones, ``.XQ`` its dead set."""
+    """Per queue (keys of :class:`workers.keys.QueueKeys`): the ready list, the bodies of
+    ready and in-flight messages, Dramatiq's delay queue (kept empty), the dead set."""
     pipe = redis.pipeline(transaction=False)
     for queue in queues:
-        base = f"{namespace}:{queue}"
-        pipe.llen(base)
-        pipe.hlen(f"{base}.msgs")
-        pipe.hlen(f"{base}.DQ.msgs")
-        pipe.zcard(dead_set_keys(namespace, queue)[0])
-        pipe.lrange(base, 0, HEAD_SAMPLE - 1)
+        keys = QueueKeys(namespace, queue)
+        pipe.llen(keys.ready)
+        pipe.hlen(keys.msgs)
+        pipe.hlen(keys.dramatiq_delayed_msgs)
+        pipe.zcard(keys.dead_set[0])
+        pipe.lrange(keys.ready, 0, HEAD_SAMPLE - 1)
     replies = pipe.execute()
     heads: dict[str, list[bytes]] = {}
     lengths: dict[str, tuple[int, int, int, int]] = {}
@@ -130,7 +130,7 @@ def read_queue_state(redis: Redis, namespace: str, queues: Sequence[str]) -> dic
     pipe = redis.pipeline(transaction=False)
     asked = [queue for queue in queues if heads[queue]]
     for queue in asked:
-        pipe.hmget(f"{namespace}:{queue}.msgs", heads[queue])
+        pipe.hmget(QueueKeys(namespace, queue).msgs, heads[queue])
     oldest = {
         queue: _oldest_ms(bodies) for queue, bodies in zip(asked, pipe.execute(), strict=True)
     }

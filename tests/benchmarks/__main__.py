@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from tests.benchmarks import (
+    cluster,
     console,
     enqueue,
     execution,
@@ -29,3 +30,4 @@ if __name__ == "__main__":
     syncs.main()
     exporter.main()
     console.main()
+    cluster.main(jobs=int(os.environ.get("BENCH_CLUSTER_JOBS", "3000")))

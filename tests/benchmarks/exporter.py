@@ -21,6 +21,7 @@ from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import build_runtime
 from switchyard.observability.exporter import ExporterSources, exporter_registry
 from switchyard.settings import load_settings
+from workers.keys import QueueKeys
 from workers.lanes import Lanes
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -64,15 +65,15 @@ def main() -> None:
 
 
 def _fill_queues(redis: Redis, lanes: Lanes, namespace: str, queues: list[str]) -> None:
-    """Half of each queue's jobs ready in Dramatiq's queue, half waiting in org lanes."""
+    """Half of each queue's jobs ready in its ready list, half waiting in org lanes."""
     for queue in queues:
         pipe = redis.pipeline(transaction=False)
         now_ms = int(time.time() * 1000)
         for n in range(JOBS // 2):
             message_id = f"{queue}-{n}"
             body = f'{{"message_timestamp": {now_ms}, "options": {{}}}}'
-            pipe.hset(f"{namespace}:{queue}.msgs", message_id, body)
-            pipe.rpush(f"{namespace}:{queue}", message_id)
+            pipe.hset(QueueKeys(namespace, queue).msgs, message_id, body)
+            pipe.rpush(QueueKeys(namespace, queue).ready, message_id)
         pipe.execute()
         for n in range(JOBS // 2):
             lanes.push(queue, f"{queue}-l{n}", b"{}", org=f"org{n % 7}", priority=5)

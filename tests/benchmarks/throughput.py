@@ -31,6 +31,7 @@ from redis import Redis
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import load_settings
+from workers.keys import QueueKeys
 
 SETTLE_SECONDS = 0.2
 """After the timed drain, before stopping the workers: job states are written in batches
@@ -80,7 +81,7 @@ def measure(
     env: dict[str, str],
     brokers: int,
     redis: Redis,
-    namespace: str,
+    heartbeats_key: str,
     enqueue: Callable[[], None],
     jobs: int,
     workdir: Path,
@@ -98,7 +99,7 @@ def measure(
             command, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
     try:
-        wait_ready(redis, f"{namespace}:__heartbeats__", log, brokers)
+        wait_ready(redis, heartbeats_key, log, brokers)
         ready = time.perf_counter()
         while backlog():
             time.sleep(0.005)
@@ -184,7 +185,7 @@ def _raw_run(
         {**env, "BENCH_REDIS_URL": url, "BENCH_NAMESPACE": ns},
         p + 1,  # the benchmark process enqueues through its own broker
         redis,
-        ns,
+        f"{ns}:__heartbeats__",  # raw Dramatiq's own liveness set
         lambda: raw_app.raw_noop.send(job),
         jobs,
         workdir,
@@ -244,11 +245,13 @@ def _switchyard_run(
             sy_env,
             p,
             redis,
-            ns,
+            QueueKeys(ns, "action").beats,
             lambda: runtime.enqueuer.enqueue(job),
             jobs,
             workdir,
-            lambda: runtime.lanes.depth("action").total + int(redis.hlen(f"{ns}:action.msgs")),
+            lambda: (
+                runtime.lanes.depth("action").total + int(redis.hlen(QueueKeys(ns, "action").msgs))
+            ),
         )
         run.tracked = _succeeded_states(runtime, org_id)
         return run

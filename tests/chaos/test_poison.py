@@ -16,6 +16,7 @@ from tests.chaos.servers import wait_until
 from tests.chaos.stack import Stack, full_size
 from workers.actors import actor_name
 from workers.envelope import Kind
+from workers.keys import QueueKeys
 from workers.lanes import Lanes
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
@@ -46,13 +47,13 @@ def bodies() -> list[tuple[str, bytes]]:
 
 
 def push(stack: Stack, lanes: Lanes, org: str, entry: str, body: bytes, *, to_lane: bool) -> None:
-    """Into an org's lane, or straight into the Dramatiq queue's key (id list + body hash)."""
+    """Into an org's lane, or straight into the queue's ready list and body hash."""
     if to_lane:
         lanes.push(QUEUE, entry, body, org=org, priority=5)
         return
     redis, ns = stack.rt.redis, "switchyard"
-    redis.hset(f"{ns}:{QUEUE}.msgs", entry, body)
-    redis.rpush(f"{ns}:{QUEUE}", entry)
+    redis.hset(QueueKeys(ns, QUEUE).msgs, entry, body)
+    redis.rpush(QueueKeys(ns, QUEUE).ready, entry)
 
 
 def test_poison_is_parked_once_and_real_jobs_all_run(stack: Stack) -> None:

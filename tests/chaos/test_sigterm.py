@@ -6,14 +6,15 @@ import pytest
 
 from tests.chaos.servers import wait_until
 from tests.chaos.stack import Stack, full_size
+from workers.keys import QueueKeys
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 
 
 def unacked(stack: Stack) -> int:
-    """Jobs any worker fetched and has not acknowledged (Dramatiq's ack sets)."""
+    """Jobs any worker fetched and has not acknowledged (the queues' ack sets)."""
     redis = stack.rt.redis
-    return sum(redis.scard(key) for key in redis.keys("switchyard:__acks__.*"))
+    return sum(redis.scard(key) for key in redis.keys(QueueKeys("switchyard", "*").acks("*")))
 
 
 def test_sigterm_finishes_in_flight_jobs_and_hands_back_the_rest(stack: Stack) -> None:

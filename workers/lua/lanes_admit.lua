@@ -1,16 +1,18 @@
--- Admission: move due waiting jobs into their lanes, then top the Dramatiq queue up to
--- `depth` ready messages, taking jobs round-robin across orgs (each org up to its weight per
--- turn). Moving a job is one atomic step — HSET into Dramatiq's message hash, RPUSH its id —
--- so nothing is ever in between and no job is moved twice.
+-- Admission: move due waiting jobs into their lanes, then top the queue's ready list up to
+-- `depth` messages, taking jobs round-robin across orgs (each org up to its weight per
+-- turn). Moving a job is one atomic step — HSET into the message hash, RPUSH its id — so
+-- nothing is ever in between and no job is moved twice. Every key shares the queue's tag.
 -- Returns {moved, still laned}: a full queue with a backlog behind it is not an idle one.
--- KEYS[1]: the queue's lane prefix; KEYS[2]: Dramatiq's queue list; KEYS[3]: its .msgs hash.
+-- KEYS[1]: the queue's lane prefix ``{<ns>:q:<queue>}`` (lane keys are KEYS[1] .. suffix);
+-- KEYS[2]: the ready list ``<p>:ready``; KEYS[3]: the message bodies ``<p>:msgs``.
 -- ARGV: depth, max_moves (bound on waiting jobs relaned per call)
 --
--- Fetch mode (a consumer's fetch, in one round trip): KEYS[4] the consumer's Dramatiq ack
--- set, KEYS[5] Dramatiq's heartbeats; ARGV[3] worker id, ARGV[4] its clock (ms), ARGV[5] how
--- many to fetch, ARGV[6..] ids the consumer finished since its last fetch. First those are
--- acknowledged and the heartbeat stamped (as Dramatiq's ack does), then admission runs, then
--- up to ARGV[5] ids are taken into the ack set (as Dramatiq's fetch does). Returns
+-- Fetch mode (a consumer's fetch, in one round trip): KEYS[4] the consumer's ack set
+-- ``<p>:acks:<worker>``, KEYS[5] the queue's beats ``<p>:beats``; ARGV[3] worker id,
+-- ARGV[4] its clock (ms), ARGV[5] how many to fetch, ARGV[6..] ids the consumer finished
+-- since its last fetch. First those are acknowledged and the beat stamped (as Dramatiq's
+-- ack does), then admission runs, then up to ARGV[5] ids are taken into the ack set (as
+-- Dramatiq's fetch does). Returns
 -- {moved, still laned, id1, data1, id2, data2...} (data false when the body is missing).
 local p, queue, msgs = KEYS[1], KEYS[2], KEYS[3]
 local depth, max_moves = tonumber(ARGV[1]), tonumber(ARGV[2])

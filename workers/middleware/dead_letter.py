@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.errors import error_class_of
+from workers.keys import QueueKeys
 from workers.middleware.attempts import attempts_of, first_attempt_ms
 
 logger = logging.getLogger("switchyard.dlq")
@@ -91,15 +92,14 @@ def dead_job_id_of(message: MessageProxy) -> str | None:
 
 
 def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
-    """Dramatiq's Redis dead set of ``queue``: a zset of message ids by time, their bodies."""
-    zset = f"{namespace}:{q_name(queue)}.XQ"
-    return zset, f"{zset}.msgs"
+    """The dead set of ``queue`` (its tagged keys): a zset of message ids by time, their bodies."""
+    return QueueKeys(namespace, queue).dead_set
 
 
 def forget_dead_messages(
     redis: Redis, namespace: str, queue: str, ids: Sequence[bytes | str]
 ) -> None:
-    """Take messages the table now holds out of Dramatiq's dead set of ``queue``."""
+    """Take messages the table now holds out of the dead set of ``queue``."""
     zset, bodies = dead_set_keys(namespace, queue)
     pipe = redis.pipeline(transaction=True)
     pipe.zrem(zset, *ids)

@@ -3,7 +3,7 @@
 One daemon thread, from worker boot to shutdown, every ``interval_s``:
 
 * beats: this process in ``__switchyard_workers__`` (for the exporter), and its broker id in
-  Dramatiq's ``__heartbeats__`` — the set recovery reads. Beating from a thread rather than
+  the beats set of every queue it consumes — the sets recovery reads. Beating from a thread rather than
   on fetch keeps a worker whose slots are all held by long jobs alive;
 * renews the concurrency leases its running jobs hold
   (:class:`workers.middleware.leases.HeldLeases`), which otherwise lapse in one timeout;
@@ -29,7 +29,7 @@ from redis import Redis
 
 from workers.heartbeat import BEAT_INTERVAL_S, beat, forget, worker_name
 from workers.middleware.leases import HeldLeases
-from workers.recovery import AckRecovery, dramatiq_heartbeats_key
+from workers.recovery import AckRecovery, stamp_beats
 
 logger = logging.getLogger("switchyard.heartbeat")
 
@@ -52,6 +52,7 @@ class WorkerHeartbeat(Middleware):
         self.leases = leases
         self.member = ""
         self.broker_id = ""
+        self.queues: list[str] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._healthy_since: float | None = None
@@ -59,6 +60,7 @@ class WorkerHeartbeat(Middleware):
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.member = worker_name()  # after fork: the pid of the worker process
         self.broker_id = str(getattr(broker, "broker_id", ""))
+        self.queues = sorted(broker.get_declared_queues())
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="switchyard-heartbeat", daemon=True)
         self._thread.start()
@@ -91,9 +93,7 @@ class WorkerHeartbeat(Middleware):
     def _beat(self) -> None:
         beat(self.redis, self.namespace, self.member)
         if self.broker_id:
-            self.redis.zadd(
-                dramatiq_heartbeats_key(self.namespace), {self.broker_id: current_millis()}
-            )
+            stamp_beats(self.redis, self.namespace, self.queues, self.broker_id)
         if self._healthy_since is None:
             self._healthy_since = time.monotonic()
 

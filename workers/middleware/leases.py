@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from importlib.resources import files
 from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
+from workers import scripts
 from workers.limiter import Limiter
 from workers.middleware.rate_limit import rate_key_of, rate_policy_of
 
@@ -35,9 +35,7 @@ class HeldLeases(Middleware):
         self.lease_ms = lease_ms
         self._lock = threading.Lock()
         self._held: defaultdict[str, set[str]] = defaultdict(set)
-        self._renew = limiter.redis.register_script(
-            files("workers").joinpath("lua", "leases_renew.lua").read_text()
-        )
+        self._renew = scripts.register(limiter.redis, "leases_renew.lua")
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         key, policy = rate_key_of(message), rate_policy_of(message)

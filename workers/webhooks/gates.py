@@ -11,16 +11,7 @@ import time
 
 from redis import Redis
 
-# KEYS[1] slots; ARGV: now_ms, lease_until_ms, limit, job id. 1 = slot held, 0 = full.
-_ACQUIRE = """
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if redis.call('ZSCORE', KEYS[1], ARGV[4]) or redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[3]) then
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
-  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
+from workers import keys, scripts
 
 
 class EndpointGates:
@@ -29,12 +20,13 @@ class EndpointGates:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.namespace = namespace
+        self._acquire = scripts.register(redis, "webhook_gate_acquire.lua")
 
     def acquire(self, endpoint_id: str, job_id: str, *, limit: int, lease_ms: int) -> bool:
         """Take one of the endpoint's ``limit`` slots for ``job_id``; False when all are held."""
         now = int(time.time() * 1000)
         key = self._key("slots", endpoint_id)
-        return bool(self.redis.eval(_ACQUIRE, 1, key, now, now + lease_ms, limit, job_id))
+        return bool(self._acquire(keys=[key], args=[now, now + lease_ms, limit, job_id]))
 
     def release(self, endpoint_id: str, job_id: str) -> None:
         """Give the slot back."""
@@ -54,4 +46,4 @@ class EndpointGates:
         return max(1, int((second + 1 - now) * 1000))
 
     def _key(self, kind: str, suffix: str) -> str:
-        return f"{self.namespace}:webhook:{kind}:{suffix}"
+        return keys.webhook_gate(self.namespace, kind, suffix)

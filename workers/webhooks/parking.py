@@ -12,16 +12,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-# KEYS[1] parked, KEYS[2] taken; ARGV: delivery id, owner job id. Returns the delivery's
-# job id when this owner took it, else false.
-_TAKE = """
-local job = redis.call('HGET', KEYS[1], ARGV[1])
-if job then
-  redis.call('HDEL', KEYS[1], ARGV[1])
-  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2] .. '|' .. job)
-end
-return job
-"""
+from workers import keys, scripts
 
 
 class ParkedDeliveries:
@@ -30,7 +21,7 @@ class ParkedDeliveries:
     def __init__(self, redis: Redis, namespace: str) -> None:
         self.redis = redis
         self.namespace = namespace
-        self._take = redis.register_script(_TAKE)
+        self._take = scripts.register(redis, "webhook_take_parked.lua")
 
     def park(self, endpoint_id: str, delivery_id: str, job_id: str) -> None:
         self.redis.hset(self._key(endpoint_id, "parked"), delivery_id, job_id)
@@ -42,8 +33,8 @@ class ParkedDeliveries:
     def take(self, endpoint_id: str, delivery_id: str, owner: str) -> str | None:
         """The parked delivery's job id, for the one caller that moves it to taken by
         ``owner``; None for everyone else (or when it is not parked)."""
-        keys = [self._key(endpoint_id, "parked"), self._key(endpoint_id, "taken")]
-        job = self._take(keys=keys, args=[delivery_id, owner])
+        pair = [self._key(endpoint_id, "parked"), self._key(endpoint_id, "taken")]
+        job = self._take(keys=pair, args=[delivery_id, owner])
         return None if job is None else _text(job)
 
     def release(self, endpoint_id: str, delivery_id: str) -> None:
@@ -64,7 +55,7 @@ class ParkedDeliveries:
         return int(self.redis.hlen(self._key(endpoint_id, "parked")))
 
     def _key(self, endpoint_id: str, kind: str) -> str:
-        return "{" + f"{self.namespace}:webhook:{endpoint_id}" + "}:" + kind
+        return keys.webhook_endpoint(self.namespace, endpoint_id, kind)
 
 
 def _text(value: bytes | str) -> str:

@@ -1,10 +1,11 @@
 """Failed jobs whose dead-letter row could not be written reach the table later, on both
-backends: Dramatiq's dead set keeps them, the scheduler's import writes them once."""
+backends: the queue's dead set in Redis keeps them, the scheduler's import writes them once."""
 
 from __future__ import annotations
 
 import base64
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from tests.integration.workers.test_pipeline import drain
 from workers.dead_set import UNDECODABLE, UNRECORDED, import_dead_sets
 from workers.inprocess import QUEUES
 from workers.middleware.dead_letter import dead_set_keys
+
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
 
 
 class DatabaseDown(AdminDeadJobRepository):
@@ -47,7 +50,7 @@ def park_in_dead_set(runtime: Runtime, body: bytes, message_id: str, at_ms: int)
 def test_a_recorded_dead_job_leaves_nothing_in_the_broker_dead_set(
     runtime: Runtime, org_id: str, teleport: dict[str, Any]
 ) -> None:
-    """Once its row is written, a failed job is taken out of Dramatiq's dead set."""
+    """Once its row is written, a failed job is taken out of the queue's dead set."""
     runtime.enqueuer.enqueue(teleport)
     drain(runtime)
     assert len(dead_jobs(runtime, org_id)) == 1
@@ -125,13 +128,13 @@ def test_an_undecodable_message_is_parked_raw_and_named(
 ) -> None:
     """Nothing is dropped or stuck: a body that is not a message becomes a dead job holding
     the raw bytes (base64), and the log names it."""
-    garbled = b"\xffnot json"
-    park_in_dead_set(runtime, garbled, "garbled-1", 1_790_000_000_000)
+    garbled, entry = b"\xffnot json", f"garbled-{uuid.uuid4().hex[:8]}"  # one database, 2 runs
+    park_in_dead_set(runtime, garbled, entry, 1_790_000_000_000)
     with caplog.at_level(logging.ERROR, logger="switchyard.dlq"):
         assert import_now(runtime)["action"] == 1
-    assert "garbled-1 cannot be decoded" in caplog.text
+    assert f"{entry} cannot be decoded" in caplog.text
     assert in_dead_set(runtime) == 0
-    [row] = [d for d in dead_jobs(runtime, "unknown") if d.job_id == "garbled-1"]
+    [row] = [d for d in dead_jobs(runtime, "unknown") if d.job_id == entry]
     assert row.error_class == UNDECODABLE and row.queue == "action"
     assert base64.b64decode(row.envelope["undecodable_body_base64"]) == garbled
 

@@ -8,9 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import dramatiq
+import pytest
 
 from switchyard.app import Runtime
 from tests.conftest import new_org
+from workers.keys import QueueKeys
+
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
 
 
 def test_idle_consumers_poll_at_the_configured_pace(runtime: Runtime) -> None:
@@ -56,8 +60,10 @@ def test_a_fetch_admits_as_many_jobs_as_the_consumer_has_room_for(
         assert first is not None
         assert runtime.lanes.depth("action").laned == 6  # 4 admitted, no more
         ns = runtime.settings.workers.namespace
-        assert runtime.redis.hlen(f"{ns}:action.msgs") == 4  # fetched, not yet acked
-        assert runtime.redis.llen(f"{ns}:action") == 0  # the queue holds no more than a fetch
+        assert runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 4  # fetched, not yet acked
+        assert (
+            runtime.redis.llen(QueueKeys(ns, "action").ready) == 0
+        )  # the queue holds no more than a fetch
         for _ in range(3):
             assert next(consumer) is not None
 
@@ -88,14 +94,14 @@ def test_acknowledgements_ride_on_the_next_fetch(runtime: Runtime, org_id: str) 
         first = next(consumer)
         assert first is not None
         consumer.ack(first)
-        assert runtime.redis.hlen(f"{ns}:action.msgs") == 1  # kept, not yet sent
+        assert runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 1  # kept, not yet sent
         second = next(consumer)  # this fetch acknowledges the first
         assert second is not None and second.message_id != first.message_id
-        assert runtime.redis.hlen(f"{ns}:action.msgs") == 1  # only the second remains
+        assert runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 1  # only the second remains
         consumer.ack(second)
         runtime.worker_broker.flush_acks()
-        assert runtime.redis.hlen(f"{ns}:action.msgs") == 0
-        acks = runtime.redis.keys(f"{ns}:__acks__.*")
+        assert runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 0
+        acks = runtime.redis.keys(QueueKeys(ns, "action").acks("*"))
         assert all(runtime.redis.scard(key) == 0 for key in acks)
 
 
@@ -129,6 +135,6 @@ def test_acks_of_short_jobs_are_sent_while_long_ones_hold_the_slots(
         consumer.timeout = 50
         taken = [next(consumer) for _ in range(8)]
         consumer.ack(taken[0])  # one short job done; seven still hold their slots
-        assert runtime.redis.hlen(f"{ns}:action.msgs") == 8  # its ack is only kept
+        assert runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 8  # its ack is only kept
         assert next(consumer) is None  # not room enough to fetch: the wait times out
-        assert runtime.redis.hlen(f"{ns}:action.msgs") == 7  # ... and the ack was sent
+        assert runtime.redis.hlen(QueueKeys(ns, "action").msgs) == 7  # ... and the ack was sent

@@ -1,4 +1,4 @@
-"""Lanes: fair round-robin admission straight into Dramatiq's queue, weights, priority,
+"""Lanes: fair round-robin admission straight into the queue's ready list, weights, priority,
 waiting — on both Redis kinds."""
 
 from __future__ import annotations
@@ -25,12 +25,12 @@ def push(
 
 
 def consume(lanes: Lanes) -> list[bytes]:
-    """Take everything from Dramatiq's ready list, as a worker would (ids → stored data)."""
-    base = f"{lanes.namespace}:{Q}"
+    """Take everything from the queue's ready list, as a worker would (ids → stored data)."""
+    keys = lanes.keys(Q)
     ids: list[bytes] = []
-    while (item := lanes.redis.lpop(base)) is not None:
+    while (item := lanes.redis.lpop(keys.ready)) is not None:
         ids.append(item)
-    return [lanes.redis.hget(base + ".msgs", i) or b"?" for i in ids]
+    return [lanes.redis.hget(keys.msgs, i) or b"?" for i in ids]
 
 
 def admitted_jobs(lanes: Lanes, batch: int) -> list[str]:
@@ -77,12 +77,12 @@ def test_waiting_jobs_are_admitted_only_when_due(any_redis: Redis, namespace: st
 
 
 def test_admission_tops_up_to_the_depth_only(any_redis: Redis, namespace: str) -> None:
-    """Admission fills Dramatiq's ready list up to the depth asked, keeping the rest laned."""
+    """Admission fills the ready list up to the depth asked, keeping the rest laned."""
     lanes = Lanes(any_redis, namespace)
     push(lanes, "o", 10)
     assert lanes.admit(Q, 4) == Admitted(moved=4, backlog=6)
     assert lanes.admit(Q, 4) == Admitted(moved=0, backlog=6)  # still four ready
-    assert any_redis.llen(f"{namespace}:{Q}") == 4 and lanes.depth(Q).laned == 6
+    assert any_redis.llen(lanes.keys(Q).ready) == 4 and lanes.depth(Q).laned == 6
 
 
 def test_each_push_is_its_own_entry(any_redis: Redis, namespace: str) -> None:
@@ -130,15 +130,14 @@ def test_concurrent_admitters_never_move_a_job_twice(any_redis: Redis, namespace
 
 
 def test_every_key_of_a_queue_shares_one_hash_tag(any_redis: Redis, namespace: str) -> None:
-    """Every lane key carries the queue's hash tag; the only others are Dramatiq's own."""
+    """Every key of the queue, its ready list and bodies included, carries its hash tag."""
     lanes = Lanes(any_redis, namespace)
     push(lanes, "o", 3)
     push(lanes, "p", 1, delay_ms=10_000)
     lanes.admit(Q, 1)
     keys = {k.decode() for k in any_redis.scan_iter(f"*{namespace}*")}
-    dramatiq_keys = {f"{namespace}:{Q}", f"{namespace}:{Q}.msgs"}
-    assert dramatiq_keys <= keys
-    assert all(k.startswith(lanes.prefix(Q)) for k in keys - dramatiq_keys)
+    assert {lanes.keys(Q).ready, lanes.keys(Q).msgs} <= keys
+    assert all(k.startswith(lanes.prefix(Q)) for k in keys)
 
 
 def test_depths_of_many_queues_take_one_round_trip(any_redis: Redis, namespace: str) -> None:

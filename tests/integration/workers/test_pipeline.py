@@ -20,6 +20,8 @@ from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.inprocess import run_until_idle
 
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
+
 
 def noop_job(org_id: str, **extra: Any) -> dict[str, Any]:
     return {

@@ -16,6 +16,7 @@ from tests.integration.workers.test_pipeline import dead_jobs, drain, noop_job
 from workers.actors import actor_name
 from workers.dead_set import UNDECODABLE, import_dead_sets
 from workers.envelope import Kind
+from workers.keys import QueueKeys
 from workers.middleware.dead_letter import dead_set_keys
 
 GARBAGE = [
@@ -34,6 +35,8 @@ GARBAGE = [
     ).encode(),
 ]
 
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
+
 
 def push_raw_to_lane(runtime: Runtime, data: bytes, org: str) -> str:
     entry = uuid.uuid4().hex
@@ -43,8 +46,8 @@ def push_raw_to_lane(runtime: Runtime, data: bytes, org: str) -> str:
 
 def push_raw_to_queue(runtime: Runtime, data: bytes) -> str:
     ns, entry = runtime.settings.workers.namespace, uuid.uuid4().hex
-    runtime.redis.hset(f"{ns}:action.msgs", entry, data)
-    runtime.redis.rpush(f"{ns}:action", entry)
+    runtime.redis.hset(QueueKeys(ns, "action").msgs, entry, data)
+    runtime.redis.rpush(QueueKeys(ns, "action").ready, entry)
     return entry
 
 

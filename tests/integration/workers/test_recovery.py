@@ -6,15 +6,19 @@ import time
 from typing import Any
 
 import dramatiq
+import pytest
 from dramatiq.common import current_millis
 
 from switchyard.app import Runtime
 from tests.integration.workers.test_admission import consuming
 from workers.envelope import Kind
+from workers.keys import QueueKeys
 from workers.middleware.heartbeat import WorkerHeartbeat
-from workers.recovery import AckRecovery, ack_set_key, recovery_bound_ms
+from workers.recovery import AckRecovery, recovery_bound_ms
 
 QUEUES = [kind.value for kind in Kind]
+
+pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
 
 
 def recovery_of(runtime: Runtime) -> AckRecovery:
@@ -36,11 +40,11 @@ def test_a_dead_workers_fetched_jobs_go_back_once_its_heartbeat_lapses(
     """A sweep after the recovery bound requeues every unacked job of a silent worker, once."""
     ns = runtime.settings.workers.namespace
     worker, taken = fetched_and_abandoned(runtime, org_id, 3)
-    assert runtime.redis.scard(ack_set_key(ns, worker, "action")) == 3
+    assert runtime.redis.scard(QueueKeys(ns, "action").acks(worker)) == 3
     later = current_millis() + recovery_bound_ms(runtime.settings.workers.heartbeat_timeout_ms)
     assert recovery_of(runtime).sweep(later) == {"action": 3}
-    assert runtime.redis.exists(ack_set_key(ns, worker, "action")) == 0
-    queued = {raw.decode() for raw in runtime.redis.lrange(f"{ns}:action", 0, -1)}
+    assert runtime.redis.exists(QueueKeys(ns, "action").acks(worker)) == 0
+    queued = {raw.decode() for raw in runtime.redis.lrange(QueueKeys(ns, "action").ready, 0, -1)}
     assert queued == {m.options["redis_message_id"] for m in taken}
     assert recovery_of(runtime).sweep(later) == {}  # a second sweep finds nothing to do
 
@@ -52,7 +56,7 @@ def test_a_worker_within_its_heartbeat_timeout_keeps_its_jobs(
     ns = runtime.settings.workers.namespace
     worker, _ = fetched_and_abandoned(runtime, org_id, 2)
     assert recovery_of(runtime).sweep(current_millis()) == {}
-    assert runtime.redis.scard(ack_set_key(ns, worker, "action")) == 2
+    assert runtime.redis.scard(QueueKeys(ns, "action").acks(worker)) == 2
 
 
 def test_a_busy_worker_beats_from_its_thread_and_is_not_swept(
@@ -64,13 +68,12 @@ def test_a_busy_worker_beats_from_its_thread_and_is_not_swept(
     worker = dramatiq.Worker(broker, worker_threads=1, worker_timeout=20)
     worker.start()
     try:
-        stamped = runtime.redis.zscore(f"{heartbeat.namespace}:__heartbeats__", broker.broker_id)
+        beats = QueueKeys(heartbeat.namespace, "action").beats
+        stamped = runtime.redis.zscore(beats, broker.broker_id)
         deadline = time.monotonic() + 5
         while stamped is None and time.monotonic() < deadline:
             time.sleep(0.05)
-            stamped = runtime.redis.zscore(
-                f"{heartbeat.namespace}:__heartbeats__", broker.broker_id
-            )
+            stamped = runtime.redis.zscore(beats, broker.broker_id)
     finally:
         worker.stop()
     assert stamped is not None and abs(stamped - current_millis()) < 10_000
@@ -83,7 +86,7 @@ def test_shutdown_hands_back_fetched_jobs_no_thread_took(runtime: Runtime, org_i
         started = next(consumer)
         assert started is not None
     worker = runtime.worker_broker.broker_id
-    assert runtime.redis.smembers(ack_set_key(ns, worker, "action")) == {
+    assert runtime.redis.smembers(QueueKeys(ns, "action").acks(worker)) == {
         started.options["redis_message_id"].encode()
     }
-    assert runtime.redis.llen(f"{ns}:action") == 3
+    assert runtime.redis.llen(QueueKeys(ns, "action").ready) == 3

@@ -212,3 +212,18 @@ def test_bootstrap_creates_every_secret_without_docker(tmp_path: Path) -> None:
         ["sh", str(script)], check=True, capture_output=True, env={"PATH": "/usr/bin:/bin"}
     )
     assert (secrets / "encryption_keys").read_text() == keys
+
+
+def test_the_cluster_profile_runs_three_masters_with_a_replica_each() -> None:
+    """`--profile cluster` adds six AOF nodes and a one-shot join waiting for all of them;
+    nothing else belongs to the profile, and the default stack is unchanged."""
+    cluster = {n: s for n, s in services().items() if "cluster" in s.get("profiles", [])}
+    nodes = sorted(n for n in cluster if n.startswith("redis-node-"))
+    assert len(nodes) == 6 and set(cluster) == {*nodes, "redis-cluster-init"}
+    for name in nodes:
+        command = cluster[name]["command"]
+        assert command[command.index("--cluster-enabled") + 1] == "yes"
+        assert command[command.index("--appendonly") + 1] == "yes"
+    init = cluster["redis-cluster-init"]
+    assert "--cluster-replicas 1" in init["command"][0]
+    assert sorted(init["depends_on"]) == nodes

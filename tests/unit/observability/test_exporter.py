@@ -26,6 +26,8 @@ from switchyard.observability.exporter import (
 )
 from tests.conftest import unique
 from workers.heartbeat import beat
+from workers.keys import QueueKeys
+from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes
 
 NOW = 1_800_000_000.0
@@ -33,10 +35,13 @@ NOW = 1_800_000_000.0
 
 @pytest.fixture
 def dramatiq_broker(runtime: Runtime) -> Iterator[RedisBroker]:
-    """A bare Dramatiq broker on the runtime's Redis: the real key layout, no middleware."""
-    broker = RedisBroker(
-        client=runtime.redis, namespace=runtime.settings.workers.namespace, middleware=[]
-    )  # type: ignore[no-untyped-call]
+    """The worker's broker without middleware: the real key layout."""
+    broker = LaneFedBroker(
+        lanes=runtime.lanes,
+        client=runtime.redis,
+        namespace=runtime.settings.workers.namespace,
+        middleware=[],
+    )
     for queue in ("action", "sync"):
         broker.declare_queue(queue)
     yield broker
@@ -69,11 +74,16 @@ def scrape(registry: CollectorRegistry, name: str, **labels: str) -> float | Non
 
 
 def test_queue_depth_delay_and_oldest_age(runtime: Runtime, dramatiq_broker: RedisBroker) -> None:
-    """Waiting, delayed and the head job's age come from Dramatiq's own keys."""
+    """Waiting, delayed and the head job's age come from the queue's keys."""
     now_ms = int(NOW * 1000)
     for age_s in (30, 20, 10):
         dramatiq_broker.enqueue(message("action", now_ms - age_s * 1000))
-    dramatiq_broker.enqueue(message("sync", now_ms - 5_000), delay=60_000)
+    delayed = message("sync", now_ms - 5_000)  # only a foreign producer could put it there
+    runtime.redis.hset(
+        QueueKeys(runtime.settings.workers.namespace, "sync").dramatiq_delayed_msgs,
+        "x",
+        delayed.encode(),
+    )
     registry = exporter_registry(lambda: sources(runtime))
 
     assert scrape(registry, "switchyard_queue_depth", queue="action") == 3
@@ -226,9 +236,10 @@ def test_stranded_jobs_are_those_of_workers_silent_past_the_recovery_bound(
 ) -> None:
     """Jobs of a worker silent past 1.25 x the heartbeat timeout count; a fresher one's not."""
     ns, redis = runtime.settings.workers.namespace, runtime.redis
-    redis.zadd(f"{ns}:__heartbeats__", {"gone": (NOW - 60) * 1000, "quiet": (NOW - 5) * 1000})
-    redis.sadd(f"{ns}:__acks__.gone.action", "a", "b")
-    redis.sadd(f"{ns}:__acks__.quiet.action", "c")
+    action = QueueKeys(ns, "action")
+    redis.zadd(action.beats, {"gone": (NOW - 60) * 1000, "quiet": (NOW - 5) * 1000})
+    redis.sadd(action.acks("gone"), "a", "b")
+    redis.sadd(action.acks("quiet"), "c")
     registry = exporter_registry(lambda: sources(runtime, heartbeat_timeout_s=15))
     assert scrape(registry, "switchyard_jobs_stranded", queue="action") == 2
     assert scrape(registry, "switchyard_jobs_stranded", queue="sync") == 0

@@ -1,0 +1,154 @@
+"""Every Redis key Switchyard reads or writes, named in one place (docs: docs/redis-keys.md).
+
+Redis Cluster runs a script or transaction only on keys of one hash slot, and the slot of a
+key containing ``{…}`` is computed from what is between the braces (its *hash tag*). So keys
+that a script touches together share one tag, and each family is tagged by its natural key.
+``<ns>`` is the namespace (``SWITCHYARD_WORKERS__NAMESPACE``). Lua scripts receive their
+tag prefix as ``KEYS[1]`` and only append suffixes to it (documented in each script header).
+
+Key (tag in braces) | type | TTL | written by:
+
+- ``{<ns>:q:<queue>}:seq`` | string | none | lanes_push.lua
+- ``{<ns>:q:<queue>}:jobs``, ``:meta`` | hash | until admitted | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:weights`` | hash | none | lanes_push.lua, ``Lanes.set_weight``
+- ``{<ns>:q:<queue>}:waiting`` | zset by due time | none | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:lane:<org>``, ``:due`` | zset | none | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:active``, ``:ring`` | set, list | none | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:idem:<org>:<claim>`` | string | idempotency window | lanes_push.lua
+- ``{<ns>:q:<queue>}:ready`` | list | until fetched | lanes_admit.lua, recover_acks.lua
+- ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit.lua, queue_park.lua
+- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_admit.lua, queue_requeue.lua
+- ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_admit.lua
+- ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | until imported | queue_park.lua, dead-set import
+- ``{<ns>:q:<queue>}:cancelled`` | zset of job ids by expiry | cancel memory | lanes_cancel.lua
+- ``{<ns>:job:<id>}`` | hash: job state | state retention | enqueue pipeline, JobStateStore
+- ``{<ns>:jobs:<org>}`` | zset: an org's job ids by time | state retention | JobStateStore
+- ``<ns>:__switchyard_workers__`` | zset | members 1 h | workers.heartbeat
+- ``<ns>:__dead_set_import__`` | string | lock lifetime | workers.dead_set
+- ``{<ns>:rl:<rate key>}:…`` | various | per policy | limiter scripts, leases_renew.lua
+- ``{<ns>:webhook:<endpoint>}:parked``, ``:taken`` | hash | none | webhooks.parking
+- ``<ns>:webhook:slots:<endpoint>`` | zset | lease | webhook_gate_acquire.lua
+- ``<ns>:webhook:rate:<endpoint>:<second>`` | string | 2 s | webhooks.gates
+- ``<ns>:refresh-cooldown:<connection>`` | string | cooldown | workers.refresh
+- ``<ns>:inbound:seen:<provider>:<digest>`` | string | replay window | inbound receiver
+- ``<ns>:oauth-state:<state>``, ``<ns>:oauth-code:<digest>`` | string | consent | connections
+- ``<ns>:console:session:<digest>`` | hash | session lifetime | switchyard.console.sessions
+
+A key without braces is its own tag: only single-key commands and scripts touch it.
+
+Dramatiq's own key layout (``<ns>:<queue>``, ``.msgs``, ``__acks__.<worker>.<queue>``,
+``__heartbeats__``) carries no tag and its ``dispatch.lua`` builds key names in Lua, so
+Switchyard's consumer owns its fetch, ack, requeue and park keys under the queue's tag
+(:mod:`workers.lane_broker`); Dramatiq still provides actors, middleware and the workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dramatiq.common import q_name
+
+
+def tagged(*parts: str) -> str:
+    """``{a:b:c}``: a hash tag; every key starting with it lives in the same cluster slot."""
+    return "{" + ":".join(parts) + "}"
+
+
+@dataclass(frozen=True)
+class QueueKeys:
+    """The keys of one queue, all under one tag: its lanes and its consumers' keys."""
+
+    namespace: str
+    queue: str
+
+    @property
+    def tag(self) -> str:
+        """The lane prefix, ``{<ns>:q:<queue>}``: ``KEYS[1]`` of the lane scripts."""
+        return tagged(self.namespace, "q", self.queue)
+
+    def lane(self, suffix: str) -> str:
+        """A lane key of this queue (``due``, ``waiting``, ``active``, ``weights`` …)."""
+        return f"{self.tag}:{suffix}"
+
+    @property
+    def ready(self) -> str:
+        """Admitted message ids in fetch order (what Dramatiq keeps as ``<ns>:<queue>``)."""
+        return self.lane("ready")
+
+    @property
+    def msgs(self) -> str:
+        """Bodies of the admitted and in-flight messages, by id (Dramatiq's ``….msgs``)."""
+        return self.lane("msgs")
+
+    def acks(self, worker_id: str) -> str:
+        """The ids ``worker_id`` fetched from the queue and has not acknowledged."""
+        return self.lane(f"acks:{worker_id}")
+
+    @property
+    def beats(self) -> str:
+        """Last beat (ms) of each worker consuming the queue: recovery reads it."""
+        return self.lane("beats")
+
+    @property
+    def dead_set(self) -> tuple[str, str]:
+        """Parked messages: a zset of ids by time parked, and their bodies."""
+        return self.lane("dead"), self.lane("dead.msgs")
+
+    @property
+    def dramatiq_delayed_msgs(self) -> str:
+        """Dramatiq's delay-queue bodies (Switchyard never delays there; read by the exporter)."""
+        return f"{self.namespace}:{q_name(self.queue)}.DQ.msgs"
+
+
+def worker_processes(namespace: str) -> str:
+    """Live worker processes (member ``host:pid``, score: last beat in s), for the exporter."""
+    return f"{namespace}:__switchyard_workers__"
+
+
+def dead_set_import_lock(namespace: str) -> str:
+    return f"{namespace}:__dead_set_import__"
+
+
+def rate_key_tag(namespace: str, rate_key: str) -> str:
+    """The tag of one rate key's limiter state, ``{<ns>:rl:<rate key>}`` (its lease zset is
+    ``<tag>:leases``)."""
+    return tagged(namespace, "rl", rate_key)
+
+
+def job_state(namespace: str, job_id: str) -> str:
+    """One job's state hash, under its own tag: found from the job id alone."""
+    return tagged(namespace, "job", job_id)
+
+
+def org_jobs(namespace: str, org_id: str) -> str:
+    """An org's job ids scored by last change: ``GET /v1/jobs`` pages through it."""
+    return tagged(namespace, "jobs", org_id)
+
+
+def console_session(namespace: str, digest: str) -> str:
+    """A console session by the hash of its cookie token."""
+    return f"{namespace}:console:session:{digest}"
+
+
+def webhook_endpoint(namespace: str, endpoint_id: str, kind: str) -> str:
+    """An ordered endpoint's ``parked`` or ``taken`` hash, under the endpoint's tag."""
+    return f"{tagged(namespace, 'webhook', endpoint_id)}:{kind}"
+
+
+def webhook_gate(namespace: str, kind: str, suffix: str) -> str:
+    """An endpoint's concurrency slots (``slots``) or one second's send count (``rate``)."""
+    return f"{namespace}:webhook:{kind}:{suffix}"
+
+
+def refresh_cooldown(namespace: str, connection_id: str) -> str:
+    return f"{namespace}:refresh-cooldown:{connection_id}"
+
+
+def inbound_seen(namespace: str, provider: str, digest: str) -> str:
+    """A verified inbound webhook's signature digest, kept for the replay window."""
+    return f"{namespace}:inbound:seen:{provider}:{digest}"
+
+
+def oauth(namespace: str, kind: str, value: str) -> str:
+    """An OAuth consent's sealed state (``oauth-state``) or a spent code (``oauth-code``)."""
+    return f"{namespace}:{kind}:{value}"
