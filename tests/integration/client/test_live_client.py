@@ -8,7 +8,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,10 +27,13 @@ from switchyard.client import (
     AsyncClient,
     AuthenticationError,
     Client,
+    ConflictError,
     InvalidInputError,
     Job,
+    NotFoundError,
 )
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unique
+from workers.inprocess import run_until_idle
 
 pytestmark = pytest.mark.integration
 NOOP = {"kind": "action", "provider": "stripe", "payload": {"action": "noop"}}
@@ -78,6 +83,30 @@ def live(
     server.should_exit = True
     thread.join(timeout=10)
     runtime.close()
+
+
+@contextmanager
+def workers_draining(runtime: Runtime) -> Iterator[None]:
+    """Worker threads run the queued jobs in the background until the block ends."""
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            run_until_idle(runtime.worker_broker, runtime.lanes, threads=4, timeout_s=30)
+        except BaseException as exc:  # reported to the test, not lost in the thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=drain, daemon=True)
+    thread.start()
+    yield
+    thread.join(timeout=40)
+    assert not failures, failures
+
+
+def _other_org_key(live: Live) -> str:
+    with live.runtime.sessions.begin() as session:
+        other = OrganizationRepository(session).create(unique("other")).id
+        return ApiKeyRepository(session).create(other, "o").key.reveal()
 
 
 def _wait_until_serving(base: str) -> None:
@@ -206,3 +235,79 @@ def test_async_client_enqueues_and_maps_a_bad_key(live: Live) -> None:
         return created.duplicate, batch.accepted
 
     assert asyncio.run(run()) == (False, 2)
+
+
+def test_wait_follows_a_job_to_succeeded_and_get_shows_it(live: Live) -> None:
+    """wait() returns once the workers ran the job; get() shows its attempt and result."""
+    with Client(live.base, live.org_key) as sy:
+        created = sy.enqueue(NOOP)
+        queued = sy.get(created.id)
+        with workers_draining(live.runtime):
+            done = sy.wait(created.id, timeout=30)
+        shown = sy.get(created.id)
+    assert (queued.state, queued.attempts, queued.org_id) == ("queued", 0, live.org_id)
+    assert (done.state, done.attempts, done.result) == ("succeeded", 1, {"ok": True})
+    assert shown.started_at and shown.finished_at and shown.finished_at >= shown.started_at
+
+
+def test_cancel_a_waiting_job_then_a_finished_one_conflicts(live: Live) -> None:
+    """A not_before job is cancelled; cancelling it again (finished) raises ConflictError."""
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    with Client(live.base, live.org_key) as sy:
+        created = sy.enqueue({**NOOP, "not_before": later})
+        waiting = sy.get(created.id)
+        cancelled = sy.cancel(created.id)
+        with pytest.raises(ConflictError):
+            sy.cancel(created.id)
+        after = sy.get(created.id)
+    assert waiting.state == "waiting" and waiting.waiting is not None
+    assert waiting.waiting.reason == "not_before"
+    assert (cancelled.state, after.state) == ("cancelled", "cancelled")
+
+
+def test_cancel_of_a_succeeded_job_conflicts(live: Live) -> None:
+    """A job that ran to success cannot be cancelled: ConflictError, the state unchanged."""
+    with Client(live.base, live.org_key) as sy:
+        created = sy.enqueue(NOOP)
+        with workers_draining(live.runtime):
+            sy.wait(created.id, timeout=30)
+        with pytest.raises(ConflictError):
+            sy.cancel(created.id)
+        assert sy.get(created.id).state == "succeeded"
+
+
+def test_another_orgs_job_is_not_found(live: Live) -> None:
+    """Another org's key gets NotFoundError from get(), cancel() and wait() for this job."""
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    with Client(live.base, live.org_key) as sy:
+        created = sy.enqueue({**NOOP, "not_before": later})
+        with Client(live.base, _other_org_key(live)) as other:
+            for call in (other.get, other.cancel, other.wait):
+                with pytest.raises(NotFoundError):
+                    call(created.id)
+        assert sy.get(created.id).state == "waiting"
+        sy.cancel(created.id)  # no job left waiting for the next test's workers
+
+
+def test_async_client_waits_gets_and_cancels(live: Live) -> None:
+    """AsyncClient: wait() until succeeded, get() the result, cancel() a waiting job."""
+    later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+    async def run() -> tuple[str, int, str, str]:
+        async with AsyncClient(live.base, live.org_key) as sy:
+            created = await sy.enqueue(NOOP)
+            with workers_draining(live.runtime):
+                done = await sy.wait(created.id, timeout=30)
+            shown = await sy.get(created.id)
+            deferred = await sy.enqueue({**NOOP, "not_before": later})
+            cancelled = await sy.cancel(deferred.id)
+            with pytest.raises(ConflictError):
+                await sy.cancel(created.id)
+        return done.state, shown.attempts, cancelled.state, (await _state(live, deferred.id))
+
+    assert asyncio.run(run()) == ("succeeded", 1, "cancelled", "cancelled")
+
+
+async def _state(live: Live, job_id: str) -> str:
+    async with AsyncClient(live.base, live.org_key) as sy:
+        return (await sy.get(job_id)).state
