@@ -15,6 +15,7 @@ job's state (:mod:`workers.job_state`) is written in the same round trip as the 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -116,8 +117,11 @@ class Enqueuer:
         pushes = [push for _, _, push in valid]
         created = self._created([(job, push) for _, job, push in valid])
         owners = self.lanes.push_messages_once(pushes, also=created) if valid else []
-        for (index, job, _), first in zip(valid, owners, strict=True):
-            results[index] = self._counted(job, first)
+        answers = self._counted_many(
+            [(job, first) for (_, job, _), first in zip(valid, owners, strict=True)]
+        )
+        for (index, _, _), answer in zip(valid, answers, strict=True):
+            results[index] = answer
         return [r for r in results if r is not None]
 
     def _validate(self, data: Mapping[str, Any]) -> tuple[JobEnvelope, OrgRef]:
@@ -161,27 +165,49 @@ class Enqueuer:
         states = self.states
         if states is None:
             return None
+        at = now_ms()
         fields = [
-            (job.id, initial_state(job, push.entry_id or "", push.delay_ms)) for job, push in pushed
+            (job.id, initial_state(job, push.entry_id or "", push.delay_ms, at))
+            for job, push in pushed
         ]
 
         def write(pipe: Any) -> None:
-            for job_id, job_fields in fields:
-                states.add_created(pipe, job_id, job_fields)
+            states.add_created_many(pipe, fields)
 
         return write
 
     def _counted(self, job: JobEnvelope, first: str | None) -> Enqueued:
-        """The answer for a sent job (``first``: the id already holding its key), counted; a
+        """:meth:`_answer`, counted."""
+        answer = self._answer(job, first)
+        JOBS_ENQUEUED.labels(*_labels(job), _outcome(answer)).inc()
+        return answer
+
+    def _counted_many(self, sent: Sequence[tuple[JobEnvelope, str | None]]) -> list[Enqueued]:
+        """:meth:`_answer` for each sent job, counted once per label set (not per job)."""
+        answers = [self._answer(job, first) for job, first in sent]
+        counts = Counter(
+            (*_labels(job), _outcome(a)) for (job, _), a in zip(sent, answers, strict=True)
+        )
+        for labels, count in counts.items():
+            JOBS_ENQUEUED.labels(*labels).inc(count)
+        return answers
+
+    def _answer(self, job: JobEnvelope, first: str | None) -> Enqueued:
+        """The answer for a sent job (``first``: the id already holding its key); a
         duplicate's state, written beside the refused push, is taken back (not a job)."""
-        labels = (queue_for(job.kind), job.kind.value, job.provider)
         if first is not None and first != job.id:
             if self.states is not None:
                 self.states.forget(job.id, job.org_id)
-            JOBS_ENQUEUED.labels(*labels, "duplicate").inc()
             return Enqueued(job_id=first, duplicate=True)
-        JOBS_ENQUEUED.labels(*labels, "accepted").inc()
         return Enqueued(job_id=job.id, duplicate=False)
+
+
+def _labels(job: JobEnvelope) -> tuple[str, str, str]:
+    return queue_for(job.kind), job.kind.value, job.provider
+
+
+def _outcome(answer: Enqueued) -> str:
+    return "duplicate" if answer.duplicate else "accepted"
 
 
 def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
@@ -195,27 +221,40 @@ def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
     )
 
 
-def initial_state(job: JobEnvelope, entry_id: str, delay_ms: int) -> dict[str, Any]:
-    """The state hash of a job just laned (queued) or put to wait for ``not_before``."""
-    at = now_ms()
-    payload = job.payload
+def initial_state(
+    job: JobEnvelope, entry_id: str, delay_ms: int, at: int | None = None
+) -> dict[str, Any]:
+    """The state hash of a job just laned (queued) or put to wait for ``not_before``
+    (``at``: the enqueue time, now unless given)."""
+    at = now_ms() if at is None else at
     fields: dict[str, Any] = {
         "org": job.org_id,
         "kind": job.kind.value,
         "provider": job.provider,
-        "action": getattr(payload, "action", None),
-        "model": getattr(payload, "model", None),
         "queue": queue_for(job.kind),
         "entry": entry_id,
         "state": "queued",
-        "attempts": 0,
-        "notify": job.notify,
         "enqueued_at": at,
         "updated_at": at,
     }
+    name = _named(job)
+    if name is not None:
+        fields[name[0]] = name[1]
+    if job.notify:
+        fields["notify"] = True
     if delay_ms > 0:
         fields.update(state="waiting", wait_reason="not_before", wait_until=at + delay_ms)
     return fields
+
+
+def _named(job: JobEnvelope) -> tuple[str, str] | None:
+    """The job's action or sync model, as its state field: fields left unset (no name,
+    zero attempts, no ``notify``) are not written (readers default them), fewer per HSET."""
+    for field in ("action", "model"):
+        value = getattr(job.payload, field, None)
+        if value is not None:
+            return field, str(value)
+    return None
 
 
 def _delay_ms(not_before: datetime | None) -> int:

@@ -121,15 +121,25 @@ class JobStateStore:
         self.retention_s = retention_s
 
     def add_created(self, pipe: Pipeline, job_id: str, fields: Mapping[str, Any]) -> None:
-        """Queue the writes of a new job's state on ``pipe``: hash and its expiry, org index
-        and its expiry (and, one enqueue in :data:`TRIM_EVERY`, the index's trim)."""
-        at = int(fields["enqueued_at"])
-        self.add_update(pipe, job_id, fields)
-        index = self.keys.org_index(str(fields["org"]))
-        pipe.zadd(index, {job_id: at})
-        pipe.expire(index, self.retention_s)  # the index goes with its org's last job
-        if random.randrange(TRIM_EVERY) == 0:
-            self.add_trim(pipe, str(fields["org"]), at)
+        """Queue the writes of a new job's state on ``pipe`` (see :meth:`add_created_many`)."""
+        self.add_created_many(pipe, [(job_id, fields)])
+
+    def add_created_many(
+        self, pipe: Pipeline, created: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> None:
+        """Queue the writes of new jobs' states on ``pipe``: per job its hash and the hash's
+        expiry; per org once, the index's ZADD of all its jobs and its expiry (and, one call
+        in :data:`TRIM_EVERY`, the index's trim). A batch costs two commands per job."""
+        by_org: dict[str, dict[str, int]] = {}
+        for job_id, fields in created:
+            self.add_update(pipe, job_id, fields)
+            by_org.setdefault(str(fields["org"]), {})[job_id] = int(fields["enqueued_at"])
+        for org_id, members in by_org.items():
+            index = self.keys.org_index(org_id)
+            pipe.zadd(index, members)
+            pipe.expire(index, self.retention_s)  # the index goes with its org's last job
+            if random.randrange(TRIM_EVERY) == 0:
+                self.add_trim(pipe, org_id, max(members.values()))
 
     def add_trim(self, pipe: Pipeline, org_id: str, now: int) -> None:
         """Drop index entries older than the retention."""
