@@ -19,7 +19,7 @@ tag, ``{<namespace>:q:<queue>}`` (see :mod:`workers.keys`): a Redis Cluster runs
 
 from __future__ import annotations
 
-import uuid
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -386,7 +386,9 @@ class Lanes:
 
 
 def new_entry_id() -> str:
-    return uuid.uuid4().hex
+    """128 random bits as 32 hex digits (``uuid4().hex``'s shape; building no UUID object
+    costs a producer a few microseconds per job)."""
+    return os.urandom(16).hex()
 
 
 def _fresh_entry(
