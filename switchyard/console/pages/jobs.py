@@ -26,6 +26,7 @@ from switchyard.console.sessions import ConsoleSession
 from switchyard.console.web import render
 from switchyard.services import jobs as service
 from switchyard.services.job_views import JobView
+from switchyard.services.overview import org_choices
 from workers.job_state import STATES
 
 router = APIRouter(prefix="/jobs")
@@ -66,9 +67,13 @@ def list_page(
     id: str | None = None,
     cursor: str | None = None,
 ) -> Response:
-    """A page of the org's jobs matching the filters; ``id`` jumps to that job's page."""
+    """A page of the org's jobs matching the filters; ``id`` jumps to that job's page. An
+    admin session without an org gets the look-up and the orgs to list."""
     if id and id.strip():
         return RedirectResponse(f"/console/jobs/{quote(id.strip(), safe='')}", status_code=303)
+    if session.is_admin and not org_id:
+        orgs = org_choices(runtime.sessions)
+        return render(request, "jobs/find.html", {"title": "Jobs", "orgs": orgs}, session=session)
     org = scope_org(session, org_id)
     filters = {name: request.query_params.get(name) or None for name in FILTERS}
     where = service.JobFilter(**filters)

@@ -167,3 +167,28 @@ def test_recent_activity_reads_a_bounded_number_of_states(monkeypatch: pytest.Mo
     )
     found = overview.recent_activity(store, ["o"])["o"]
     assert found.succeeded == 3 and not found.complete
+
+
+def test_an_admin_finds_any_job_and_picks_the_org_to_list(client: TestClient, rt: Runtime) -> None:
+    """Without an org an admin gets the look-up and the orgs; with one, that org's list."""
+    org = new_org(rt)
+    job_id = later_job(rt, org)
+    assert sign_in(client, issue_key(rt, None)[1]) == 303
+    start = client.get("/console/jobs")
+    assert "Job id" in start.text and f"/console/jobs?org_id={org}" in start.text
+    assert client.get(f"/console/jobs/{job_id}").status_code == 200
+    assert f"/console/jobs/{job_id}" in client.get(f"/console/jobs?org_id={org}").text
+
+
+def test_the_list_pages_on_the_server_by_cursor(client: TestClient, rt: Runtime) -> None:
+    """Fifty jobs a page; "Older" carries the cursor to the rest, none shown twice."""
+    org = new_org(rt)
+    made = {later_job(rt, org) for _ in range(53)}
+    assert sign_in(client, issue_key(rt, org)[1]) == 303
+    first = client.get("/console/jobs").text
+    older = re.search(r'rel="next" href="([^"]+)"', first)
+    assert older is not None
+    second = client.get(older.group(1).replace("&amp;", "&")).text
+    shown = [re.findall(r'href="/console/jobs/(\w+)"', page) for page in (first, second)]
+    assert (len(shown[0]), len(shown[1])) == (50, 3) and set(shown[0] + shown[1]) == made
+    assert 'rel="next"' not in second
