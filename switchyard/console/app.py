@@ -20,6 +20,7 @@ from switchyard.console.headers import ConsoleHeaders
 from switchyard.console.pages import (
     connections,
     dead_letters,
+    jobs,
     overview,
     routes,
     signin,
@@ -30,7 +31,7 @@ from switchyard.console.sessions import SessionStore
 from switchyard.console.web import STATIC_DIR, render
 from switchyard.services.overview import org_choices
 
-PAGES = (signin, overview, dead_letters, connections, syncs, webhooks, routes)
+PAGES = (signin, overview, jobs, dead_letters, connections, syncs, webhooks, routes)
 
 
 def install_console(app: FastAPI, runtime: Runtime) -> None:

@@ -22,6 +22,7 @@ STATIC_DIR = HERE / "static"
 
 NAV: list[tuple[str, str]] = [
     ("overview", "Overview"),
+    ("jobs", "Jobs"),
     ("dead-letters", "Dead letters"),
     ("connections", "Connections"),
     ("syncs", "Syncs"),
@@ -29,7 +30,7 @@ NAV: list[tuple[str, str]] = [
     ("routes", "Routes"),
 ]
 """Sections in the order the navigation shows them: (path under /console, label). A new
-page (Jobs) is one entry here and one router in :mod:`switchyard.console.app`."""
+page is one entry here and one router in :mod:`switchyard.console.app`."""
 
 MASK = "•••"
 

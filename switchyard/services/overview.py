@@ -1,8 +1,9 @@
-"""What the console's Overview shows, read from what exists today: lane counters in Redis
-(``workers.lanes``) and dead-job and connection counts in the database.
+"""What the console's Overview shows: backlog per queue and org (:mod:`switchyard.services.queues`),
+recent throughput, failures and deferrals per org (the job state store's newest jobs, a
+bounded read), and dead-job and connection counts in the database.
 
-Small functions on purpose: when :mod:`switchyard.services.queues` lands (job states,
-throughput), the Overview points at it instead of these readers.
+Per-org figures never go to Prometheus (no org label there by design): they are read here,
+on demand, and only for the orgs the page shows.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import Connection, DeadJob, Organization
 from storage.types import utcnow
-from workers.envelope import Kind
-from workers.lanes import LaneDepth, Lanes
+from switchyard.services.job_views import derived_state
+from switchyard.services.queues import QUEUES, Backlog, QueueBacklog
+from workers.job_state import JobStateStore, now_ms
 
 RECENT = timedelta(minutes=15)
 """The window of "recent" dead letters (the failure rate an operator looks at first)."""
@@ -35,10 +37,94 @@ class OrgHealth:
     connections: dict[str, int]
 
 
-def queue_backlog(lanes: Lanes) -> dict[str, LaneDepth]:
-    """Every queue's lane counters: due, waiting (deferred, backing off, not before), orgs,
-    age of the oldest due job."""
-    return lanes.depths([kind.value for kind in Kind])
+ACTIVITY_READS = 2000
+"""Job states one Overview reads at most, shared among the orgs it shows (at least
+:data:`ACTIVITY_MIN_READS` each): the page stays fast however busy the orgs are."""
+ACTIVITY_MIN_READS = 20
+DEFERRAL_REASONS = ("rate_limit", "cooldown", "concurrency")
+"""Why a waiting job was deferred by the limiter (``not_before`` waits are scheduled, not
+deferred)."""
+
+
+@dataclass(frozen=True)
+class QueueTotals:
+    """One queue summed over its orgs (admin view)."""
+
+    queue: str
+    laned: int
+    waiting: int
+    running: int
+    orgs: int
+    oldest_due_age_seconds: float | None
+
+
+@dataclass(frozen=True)
+class OrgActivity:
+    """An org's jobs that ended in the recent window, and those deferred right now."""
+
+    org_id: str
+    succeeded: int
+    dead: int
+    cancelled: int
+    deferred: dict[str, int]
+    complete: bool
+    """False when the org had more recent jobs than this page reads (figures are lower bounds)."""
+
+    @property
+    def per_minute(self) -> float:
+        return (self.succeeded + self.dead) / (RECENT.total_seconds() / 60)
+
+    @property
+    def failure_rate(self) -> float | None:
+        ended = self.succeeded + self.dead
+        return self.dead / ended if ended else None
+
+
+def queue_totals(backlog: Backlog) -> list[QueueTotals]:
+    """Per queue sums of the per-(org, queue) backlog rows (every queue, idle ones too)."""
+    by_queue: dict[str, list[QueueBacklog]] = {queue: [] for queue in QUEUES}
+    for row in backlog.queues:
+        by_queue.setdefault(row.queue, []).append(row)
+    return [_totals(queue, rows) for queue, rows in by_queue.items()]
+
+
+def _totals(queue: str, rows: list[QueueBacklog]) -> QueueTotals:
+    ages = [r.oldest_due_age_seconds for r in rows if r.oldest_due_age_seconds is not None]
+    return QueueTotals(
+        queue=queue,
+        laned=sum(r.laned for r in rows),
+        waiting=sum(r.waiting for r in rows),
+        running=sum(r.running for r in rows),
+        orgs=sum(1 for r in rows if r.laned or r.waiting or r.running),
+        oldest_due_age_seconds=max(ages) if ages else None,
+    )
+
+
+def recent_activity(store: JobStateStore, org_ids: Sequence[str]) -> dict[str, OrgActivity]:
+    """Per org: jobs that succeeded, died or were cancelled in the last :data:`RECENT`, and
+    jobs waiting now because the limiter deferred them (by reason), from the org's newest
+    jobs (at most :data:`ACTIVITY_READS` states in all)."""
+    if not org_ids:
+        return {}
+    reads = max(ACTIVITY_MIN_READS, ACTIVITY_READS // len(org_ids))
+    now = now_ms()
+    return {org: _activity(store, org, reads, now) for org in org_ids}
+
+
+def _activity(store: JobStateStore, org_id: str, reads: int, now: int) -> OrgActivity:
+    ids = store.recent_ids(org_id, before_ms=now, count=reads)
+    since = now - int(RECENT.total_seconds() * 1000)
+    ended = {"succeeded": 0, "dead": 0, "cancelled": 0}
+    deferred: dict[str, int] = {}
+    for raw in store.get_many([job_id for job_id, _ in ids]):
+        if raw is None or raw.get("org") != org_id:
+            continue
+        state = derived_state(raw, now)
+        if state in ended and int(raw.get("finished_at") or 0) >= since:
+            ended[state] += 1
+        elif state == "waiting" and raw.get("wait_reason") in DEFERRAL_REASONS:
+            deferred[raw["wait_reason"]] = deferred.get(raw["wait_reason"], 0) + 1
+    return OrgActivity(org_id, **ended, deferred=deferred, complete=len(ids) < reads)
 
 
 def dead_by_queue(sessions: sessionmaker[Session], org_id: str | None) -> dict[str, int]:

@@ -247,7 +247,8 @@ def test_pages_fit_a_phone_screen(browser: Any, console: Seeded) -> None:
     phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page = sign_in(phone, console, console.admin)
-        for path in ("overview", "dead-letters", f"webhooks?org_id={console.org_a}"):
+        org_pages = (f"webhooks?org_id={console.org_a}", f"jobs?org_id={console.org_a}")
+        for path in ("overview", "dead-letters", "jobs", *org_pages):
             page.goto(f"{console.url}/console/{path}")
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= PHONE["width"], (path, width)
