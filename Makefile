@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test lint typecheck pytest bench chaos install dev clean lock openapi fuzz
+.PHONY: demo test lint typecheck pytest bench chaos install dev clean lock openapi fuzz screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ openapi: install
 # The fuzz stage alone (it also runs inside `make test`), with its figures printed.
 fuzz: dev
 	$(BIN)/pytest -q -s tests/fuzz
+
+# The console screenshots the README shows, re-taken by the browser suite into docs/console.
+screenshots: dev
+	CONSOLE_SCREENSHOTS=docs/console $(BIN)/pytest -q -n 0 tests/browser
 
 bench: dev
 	$(BIN)/python -m tests.benchmarks

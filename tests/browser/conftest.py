@@ -5,7 +5,9 @@ never a downloaded browser. Without Chromium or Playwright the tests skip, and f
 
 from __future__ import annotations
 
+import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -33,7 +35,12 @@ from tests.integration.actions.connections import connect
 from tests.integration.routes.qr_route import QR_ROUTE, connect_qr_providers
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "console"
+SCREENSHOTS = Path(
+    os.environ.get("CONSOLE_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "switchyard-console-screenshots"
+)
+"""Where each page's screenshot goes: a temp dir, or ``docs/console`` (what the README
+shows) when ``make screenshots`` sets ``CONSOLE_SCREENSHOTS``; runs leave the tree clean."""
 SLACK_URL = "https://hooks.slack.com/services/T0SECRET/B0SECRET/XyZsecretPart"
 DESKTOP = {"width": 1100, "height": 720}
 
@@ -52,9 +59,11 @@ class Seeded:
     objects: dict[str, str]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless system Chromium."""
+    """Headless system Chromium, per module: Playwright's sync API keeps an event loop
+    running while it is open, which would break ``asyncio.run`` in later tests of the
+    same worker."""
     if not CHROMIUM.exists():
         unavailable("Chromium", FileNotFoundError(str(CHROMIUM)))
     try:
@@ -227,6 +236,6 @@ def sign_in(context: Any, console: Seeded, key: str) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
-    """Save the page as ``docs/console/<name>.png`` (what the README shows)."""
+    """Save the page as ``<SCREENSHOTS>/<name>.png``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
