@@ -194,9 +194,10 @@ def make_load(deployment: dict[str, Any], server_runtime: Runtime) -> None:
     deployment["sandbox"].inject("slack", Scripted(statuses=[429, 500]))
     event = {"type": "QR_SCANNED", "data": SCAN}
     assert httpx.post(f"{api}/v1/events", json=event, headers=headers).status_code == 201
-    for index in range(30):
-        action = "no_such_action" if index == 0 else "noop"
-        job = {"kind": "action", "provider": "hubspot", "payload": {"action": action}}
+    unconnected = {"connection": "missing", "payload": {"action": "proxy", "input": {"path": "/"}}}
+    for index in range(30):  # the first dead-letters (no such connection), the rest succeed
+        job = {"kind": "action", "provider": "hubspot", "payload": {"action": "noop"}}
+        job |= unconnected if index == 0 else {}
         assert httpx.post(f"{api}/v1/jobs", json=job, headers=headers).status_code == 201
     proxy = {"action": "proxy", "input": {"path": "/crm/v3/objects/contacts"}}
     refresh = {"kind": "action", "provider": "hubspot", "connection": "expiring"}
