@@ -236,6 +236,18 @@ def sign_in(context: Any, console: Seeded, key: str) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
-    """Save the page as ``<SCREENSHOTS>/<name>.png``."""
+    """Save the page as ``<SCREENSHOTS>/<name>.png``, once the page has settled. Chromium
+    on a loaded host sometimes answers "Unable to capture screenshot" while it is still
+    compositing: the capture is tried three times before the test fails on it."""
+    from playwright.sync_api import Error as PlaywrightError
+
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.wait_for_load_state("load")
+    for attempt in range(3):
+        try:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            page.wait_for_timeout(500)
