@@ -12,19 +12,17 @@ the shared limiter, mapping provider errors to retry / defer / dead-letter.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
+from providers import templates
 from providers.client import FormData, ProviderResponse
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 E164 = r"^\+[1-9][0-9]{6,14}$"
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 class ActionInput(BaseModel):
@@ -120,17 +118,7 @@ def fill_path(template: str, params: BaseModel) -> tuple[str, set[str]]:
     Placeholders that are not input fields (``{base_id}``) stay for the client, which fills
     them from the connection's validated account identifiers.
     """
-    values = params.model_dump(mode="json")
-    used: set[str] = set()
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        used.add(name)
-        return quote(str(values[name]), safe="")
-
-    return _PLACEHOLDER.sub(replace, template), used
+    return templates.fill_path(template, params.model_dump(mode="json"))
 
 
 def pick_outputs(response: ProviderResponse, outputs: Mapping[str, str]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from providers.pagination import dig, first_request, next_request
 from providers.spec_pagination import PaginationSpec
 from providers.syncs.search import next_search_request, search_request
 from providers.syncs.spec import SyncModelSpec, load_sync_models
+from providers.templates import fill_path
 from workers.context import WorkerContext
 from workers.envelope import SyncJob
 from workers.errors import PermanentJobError, UnsupportedJobError
@@ -217,9 +218,7 @@ def _connection(context: WorkerContext, job: SyncJob) -> tuple[str, dict[str, An
 
 def _with_config(path: str, config: dict[str, Any]) -> str:
     """Fill ``{name}`` placeholders that the connection's config names (Mailchimp's list)."""
-    for name, value in config.items():
-        path = path.replace("{" + str(name) + "}", str(value))
-    return path
+    return fill_path(path, config)[0]
 
 
 def _max(a: str | None, b: str | None) -> str | None:
