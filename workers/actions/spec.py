@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from providers import templates
 from providers.client import FormData, ProviderResponse
+from providers.json_path import dig
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 E164 = r"^\+[1-9][0-9]{6,14}$"
@@ -131,18 +132,6 @@ def pick_outputs(response: ProviderResponse, outputs: Mapping[str, str]) -> dict
         else:
             picked[name] = dig(body, path)
     return picked
-
-
-def dig(value: Any, path: str) -> Any:
-    """``value`` followed along a dotted path (list indexes as numbers); None if absent."""
-    for part in path.split("."):
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
 
 
 def form_fields(value: Any, prefix: str = "") -> dict[str, str]:

@@ -21,7 +21,8 @@ from datetime import timedelta
 from typing import Any
 
 from providers.errors import PermanentError
-from providers.pagination import dig, first_request, next_request
+from providers.json_path import dig
+from providers.pagination import first_request, next_request
 from providers.spec_pagination import PaginationSpec
 from providers.syncs.search import next_search_request, search_request
 from providers.syncs.spec import SyncModelSpec, load_sync_models
