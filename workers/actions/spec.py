@@ -36,7 +36,7 @@ class ActionInput(BaseModel):
 class ActionOptions:
     """Operator settings actions read (from ``settings.actions``)."""
 
-    platform_fee_percent: float = 2.0
+    platform_fee_percent: float
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class ActionEnv:
     """What an action knows besides its input: the idempotency key and operator options."""
 
     idempotency_key: str
-    options: ActionOptions = field(default_factory=ActionOptions)
+    options: ActionOptions
 
 
 @dataclass(frozen=True)

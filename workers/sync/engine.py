@@ -42,7 +42,7 @@ logger = logging.getLogger("switchyard.syncs")
 class SyncOptions:
     """Tunables from ``settings.syncs``: how long a run's lease lasts without a page."""
 
-    lease_seconds: int = 300
+    lease_seconds: int
 
 
 @dataclass(frozen=True)
