@@ -4,7 +4,7 @@ the HTTP API with errors that name each bad field (``since``, ``kind``, ``id``..
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -41,6 +41,39 @@ class UnknownDeadJobsError(LookupError):
         names = ", ".join(repr(i) for i in ids)
         noun = "dead job" if len(ids) == 1 else "dead jobs"
         super().__init__(f"{noun} {names} not found (never existed, or purged)")
+
+
+FILTERS = ("org", "provider", "kind", "error_class", "since", "until")
+"""The filter fields of a :class:`DeadJobQuery`, as the API, CLI and console name them."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadJobQuery:
+    """Which dead jobs an operator asked for, as typed (unparsed): filters, ids and a limit.
+
+    One value instead of ten keywords at every call site; :func:`parse_selection` checks it.
+    """
+
+    org: str | None = None
+    provider: str | None = None
+    kind: str | None = None
+    error_class: str | None = None
+    since: str | None = None
+    until: str | None = None
+    ids: tuple[str, ...] = ()
+    limit: str | int | None = None
+
+    @classmethod
+    def of(
+        cls,
+        filters: Mapping[str, str | None],
+        *,
+        ids: Iterable[str] | None = (),
+        limit: str | int | None = None,
+    ) -> DeadJobQuery:
+        """A query from named filters (only :data:`FILTERS` are read; blank means absent)."""
+        wanted = {name: filters.get(name) or None for name in FILTERS}
+        return cls(**wanted, ids=tuple(ids or ()), limit=limit)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -83,17 +116,7 @@ def parse_time(name: str, value: str, now: datetime) -> datetime:
 
 
 def parse_selection(
-    session: Session,
-    *,
-    org: str | None = None,
-    provider: str | None = None,
-    kind: str | None = None,
-    error_class: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    ids: Iterable[str] | None = None,
-    limit: str | int | None = None,
-    now: datetime | None = None,
+    session: Session, query: DeadJobQuery, *, now: datetime | None = None
 ) -> Selection:
     """Turn what an operator typed into a :class:`Selection`, naming every bad field.
 
@@ -104,6 +127,7 @@ def parse_selection(
     now = now or datetime.now(UTC)
     errors: list[FieldError] = []
     where = DeadJobFilter()
+    org, provider, kind, error_class = query.org, query.provider, query.kind, query.error_class
     if org is not None:
         org_id = _resolve_org(session, org)
         if org_id is None:
@@ -121,7 +145,7 @@ def parse_selection(
             errors.append(FieldError("kind", f"unknown kind {kind!r}; one of {_KINDS}"))
         where = replace(where, kind=kind)
     times: dict[str, datetime] = {}
-    for name, raw in (("since", since), ("until", until)):
+    for name, raw in (("since", query.since), ("until", query.until)):
         if raw is not None:
             try:
                 times[name] = parse_time(name, raw, now)
@@ -130,12 +154,12 @@ def parse_selection(
     if "since" in times and "until" in times and times["since"] >= times["until"]:
         errors.append(FieldError("until", "must be later than since"))
     where = replace(where, since=times.get("since"), until=times.get("until"))
-    id_list = tuple(dict.fromkeys(i.strip() for i in ids or ()))
+    id_list = tuple(dict.fromkeys(i.strip() for i in query.ids))
     if len(id_list) > MAX_IDS:
         errors.append(FieldError("id", f"at most {MAX_IDS} ids at once, got {len(id_list)}"))
     if any(not i for i in id_list):
         errors.append(FieldError("id", "must not be blank"))
-    parsed_limit = _parse_limit(limit, errors)
+    parsed_limit = _parse_limit(query.limit, errors)
     if errors:
         raise InvalidSelectionError(errors)
     require_known(session, id_list)

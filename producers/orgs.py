@@ -7,7 +7,6 @@ that works in one works in all, and an unknown or ambiguous one is refused the s
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import AmbiguousError, NotFoundError
 from storage.repositories.organizations import OrganizationRepository
+from storage.ttl_cache import TtlCache
 from workers.envelope import FieldError, InvalidJobError
 
 
@@ -39,27 +39,22 @@ class OrgDirectory:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self._seen: dict[str, tuple[float, OrgRef]] = {}
+        self._seen: TtlCache[str, OrgRef] = TtlCache(self.TTL_SECONDS)
 
     def resolve(self, name_or_id: str) -> OrgRef | None:
         """The org with this id or unique name, or None when there is none.
 
         Raises :class:`storage.errors.AmbiguousError` for one org's id that is another's name.
         """
-        now = time.monotonic()
-        hit = self._seen.get(name_or_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        return self._seen.get_or_load(name_or_id, lambda: self._load(name_or_id))
+
+    def _load(self, name_or_id: str) -> OrgRef | None:
         with self.sessions() as session:
             try:
                 org = OrganizationRepository(session).resolve(name_or_id)
-            except AmbiguousError:
-                raise
             except NotFoundError:
                 return None
-            ref = OrgRef(id=org.id, weight=org.weight)
-        self._seen[name_or_id] = (now + self.TTL_SECONDS, ref)
-        return ref
+            return OrgRef(id=org.id, weight=org.weight)
 
     def weight(self, name_or_id: str) -> int | None:
         """The org's fair-admission weight, or None when there is no such org."""

@@ -18,11 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from producers.enqueue import Enqueuer
 from providers.registry import Catalog
 from providers.spec import OAuth2ClientCredentialsAuth, OAuth2CodeAuth
+from providers.spec_auth import REFRESHABLE_AUTH_MODES
 from storage.repositories.credentials import DueCredential, find_expiring_credentials
 
 log = logging.getLogger("switchyard.scheduler")
-
-REFRESHABLE_MODES = ("oauth2_code", "oauth2_client_credentials")
 
 
 class RefreshRuntime(Protocol):
@@ -49,7 +48,7 @@ def enqueue_due_refreshes(
     horizon = now + timedelta(seconds=max(a.refresh_margin_seconds for a in auths.values()))
     with runtime.sessions() as session:
         candidates = find_expiring_credentials(
-            session, before=horizon, auth_modes=REFRESHABLE_MODES, org_id=org_id
+            session, before=horizon, auth_modes=REFRESHABLE_AUTH_MODES, org_id=org_id
         )
     enqueued = 0
     for due in candidates:

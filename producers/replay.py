@@ -27,8 +27,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from producers.dlq_selection import (
+    FILTERS,
     MAX_IDS,
     MAX_LIMIT,
+    DeadJobQuery,
     InvalidSelectionError,
     Selection,
     UnknownDeadJobsError,
@@ -45,9 +47,11 @@ from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from workers.envelope import InvalidJobError
 
 __all__ = [
+    "FILTERS",
     "MAX_IDS",
     "MAX_LIMIT",
     "DeadJobPage",
+    "DeadJobQuery",
     "InvalidSelectionError",
     "PurgeReport",
     "Refused",

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from providers.client import ProviderClient
 from providers.errors import MalformedResponse
-from providers.pagination import dig
+from providers.json_path import dig
 from providers.spec import ProviderSpec
 from providers.spec_identity import IdentitySource, ValuePart
 

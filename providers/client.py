@@ -40,7 +40,7 @@ from providers.hooks import PrepareRequest, load_hooks
 from providers.outbound import UNREACHABLE, OutboundPolicy, OutboundRefused, shared_client
 from providers.ratelimit_feedback import RateLimitFeedback, parse_feedback
 from providers.spec import ProviderSpec
-from providers.templates import render
+from providers.templates import render_path
 
 if TYPE_CHECKING:
     from providers.pagination import Page
@@ -192,7 +192,7 @@ class ProviderClient:
                 )
             return path
         if "{" in path:
-            path = render(path, self._values)
+            path = render_path(path, self._values)
         if path and not path.startswith(("/", ".", "?")):
             path = "/" + path
         return self.base_url + path

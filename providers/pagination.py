@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from providers.errors import MalformedResponse
+from providers.json_path import dig
 from providers.spec import (
     CursorPagination,
     LinkHeaderPagination,
@@ -43,25 +44,6 @@ class Page:
     number: int
     items: list[Any]
     response: ProviderResponse
-
-
-def dig(data: Any, path: str) -> Any:
-    """Follow a dotted path; keys that contain dots (``@odata.nextLink``) are tried whole."""
-    if not path:
-        return data
-    if not isinstance(data, dict):
-        return None
-    if path in data:
-        return data[path]
-    head, sep, rest = path.partition(".")
-    while sep:
-        if head in data:
-            found = dig(data[head], rest)
-            if found is not None:
-                return found
-        part, sep, rest = rest.partition(".")
-        head = f"{head}.{part}"
-    return None
 
 
 def extract_items(body: Any, items_path: str | None, provider: str) -> list[Any]:

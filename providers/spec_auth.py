@@ -195,3 +195,6 @@ AuthSpec = Annotated[
 AuthMode = Literal[
     "oauth2_code", "oauth2_client_credentials", "api_key", "basic", "admin_credential", "none"
 ]
+
+#: The modes whose credential is a token that expires and is refreshed (or re-issued).
+REFRESHABLE_AUTH_MODES: frozenset[str] = frozenset({"oauth2_code", "oauth2_client_credentials"})

@@ -148,11 +148,7 @@ class Runtime:
 
     @property
     def kind_overrides(self) -> dict[Kind, dict[str, Any]]:
-        """Per-kind retry policy changes; the delivery schedule comes from webhook settings."""
-        hooks = self.settings.webhooks
-        schedule = [int(seconds * 1000) for seconds in hooks.retry_schedule_seconds]
-        deliver = delivery_overrides(schedule, jitter=hooks.retry_jitter)
-        return {**KIND_OVERRIDES, Kind.DELIVER: deliver}
+        return kind_overrides(self.settings)
 
     @cached_property
     def outbound_webhooks(self) -> Outbound:
@@ -358,3 +354,11 @@ def _local_key_item(data_dir: Path) -> str:
             handle.write(generate_key_item("local1"))
         logger.warning("generated a local encryption key at %s (embedded mode only)", path)
     return path.read_text().strip()
+
+
+def kind_overrides(settings: Settings) -> dict[Kind, dict[str, Any]]:
+    """Per-kind retry policy changes; the delivery schedule comes from webhook settings."""
+    hooks = settings.webhooks
+    schedule = [int(seconds * 1000) for seconds in hooks.retry_schedule_seconds]
+    deliver = delivery_overrides(schedule, jitter=hooks.retry_jitter)
+    return {**KIND_OVERRIDES, Kind.DELIVER: deliver}

@@ -6,8 +6,6 @@ stale entry for a few seconds only means a key computed as it was a moment ago.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
+from storage.ttl_cache import TtlCache
 
 
 @dataclass(frozen=True)
@@ -32,19 +31,12 @@ class AccountDirectory:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
-        self._cache: dict[tuple[str, str, str], tuple[float, AccountInfo]] = {}
-        self._lock = threading.Lock()
+        self._cache: TtlCache[tuple[str, str, str], AccountInfo] = TtlCache(self.TTL_SECONDS)
 
     def lookup(self, org_id: str, provider: str, connection: str) -> AccountInfo:
         key = (org_id, provider, connection)
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        info = self._load(org_id, provider, connection)
-        with self._lock:
-            self._cache[key] = (now + self.TTL_SECONDS, info)
+        info = self._cache.get_or_load(key, lambda: self._load(org_id, provider, connection))
+        assert info is not None  # _load never returns None
         return info
 
     def _load(self, org_id: str, provider: str, connection: str) -> AccountInfo:

@@ -60,12 +60,11 @@ def delivery_overrides(schedule_ms: Sequence[int], *, jitter: float) -> dict[str
 
 
 # Refreshes are cheap and urgent; syncs resume from checkpoints and can wait longer.
-# Webhook deliveries follow the Standard Webhooks / Svix schedule (settings may replace it).
-DELIVERY_SCHEDULE_MS = (0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000)
+# Webhook deliveries follow a fixed schedule from settings (``webhooks.retry_schedule_seconds``),
+# added by the composition root with :func:`delivery_overrides`.
 KIND_OVERRIDES: dict[Kind, dict[str, Any]] = {
     Kind.REFRESH: {"max_attempts": 6},
     Kind.SYNC: {"max_attempts": 6},
-    Kind.DELIVER: delivery_overrides(DELIVERY_SCHEDULE_MS, jitter=0.1),
 }
 
 

@@ -39,11 +39,11 @@ DEAD_MESSAGE_TTL_MS = 7 * 24 * 3600 * 1000
 class BrokerOptions:
     """Broker and retry knobs, filled from ``WorkerSettings`` by the composition root."""
 
-    namespace: str = "switchyard"
-    heartbeat_timeout_ms: int = 15_000
-    time_limit_ms: int = 600_000
-    idle_poll_ms: int = 100
-    log_job_progress: bool = False
+    namespace: str
+    heartbeat_timeout_ms: int
+    time_limit_ms: int
+    idle_poll_ms: int
+    log_job_progress: bool
 
 
 def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext) -> RedisBroker:

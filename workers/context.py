@@ -57,13 +57,13 @@ class WorkerContext:
     retry_policy: RetryPolicy
     keyring: KeyRing
     provider_settings: Mapping[str, Mapping[str, Any]]
+    action_options: ActionOptions  # from settings.actions
+    kind_overrides: Mapping[Kind, Mapping[str, Any]]  # KIND_OVERRIDES + the delivery schedule
+    sync_lease_seconds: int  # from settings.syncs
     transport: httpx.BaseTransport | None = None  # the built-in sandbox in embedded mode
     events: EventSink | None = None
     jobs: JobSink | None = None
-    action_options: ActionOptions = field(default_factory=ActionOptions)
-    kind_overrides: Mapping[Kind, Mapping[str, Any]] | None = None  # None: KIND_OVERRIDES
     webhooks: Outbound | None = None  # outbound webhook delivery (client, limits)
-    sync_lease_seconds: int = 300
     outbound: OutboundPolicy = field(default_factory=OutboundPolicy)  # where requests may go
     job_states: JobStateStore | None = None  # job state tracking (GET /v1/jobs/{id})
 

@@ -31,6 +31,7 @@ from providers.client import FormData, ProviderClient, ProviderResponse
 from providers.errors import AuthError, ProviderError, RateLimited
 from providers.ratelimit_feedback import NOTHING, RateLimitFeedback
 from providers.spec import ProviderSpec, RateLimitPolicy
+from providers.spec_auth import REFRESHABLE_AUTH_MODES
 from storage.errors import NotFoundError
 from storage.models import Connection
 from storage.repositories.connections import ConnectionRepository
@@ -242,7 +243,7 @@ def _operator_credential(context: WorkerContext, spec: ProviderSpec) -> Credenti
 
 def _credential(stored: DecryptedCredential) -> Credential:
     """The stored secrets as the client's credential type for the auth mode."""
-    if stored.auth_mode in {"oauth2_code", "oauth2_client_credentials"} and stored.access_token:
+    if stored.auth_mode in REFRESHABLE_AUTH_MODES and stored.access_token:
         return BearerToken(stored.access_token.reveal())
     if stored.auth_mode == "api_key" and stored.api_key:
         return ApiKey(stored.api_key.reveal())

@@ -54,6 +54,7 @@ from sqlalchemy.orm import Session
 from providers.auth.oauth import TokenClient, TokenSet, app_credentials_from_settings
 from providers.errors import AuthError, InvalidGrant, RateLimited, TransientError
 from providers.spec import OAuth2ClientCredentialsAuth, OAuth2CodeAuth, ProviderSpec
+from providers.spec_auth import REFRESHABLE_AUTH_MODES
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from storage.repositories.refresh_intents import RefreshIntentRepository
@@ -65,7 +66,6 @@ from workers.metrics import TOKEN_REFRESHES
 
 log = logging.getLogger("switchyard.credentials")
 
-REFRESHABLE_MODES = frozenset({"oauth2_code", "oauth2_client_credentials"})
 #: After a transient token-endpoint failure, other jobs wait this long before calling again.
 COOLDOWN_SECONDS = 2.0
 
@@ -94,7 +94,7 @@ class RefreshTarget:
 
 def is_refreshable(credential: DecryptedCredential) -> bool:
     """True for credentials a token endpoint can renew."""
-    return credential.auth_mode in REFRESHABLE_MODES
+    return credential.auth_mode in REFRESHABLE_AUTH_MODES
 
 
 def expires_soon(credential: DecryptedCredential, spec: ProviderSpec, now: datetime) -> bool:

@@ -23,7 +23,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from providers.pagination import PageRequest, dig
+from providers.json_path import dig
+from providers.pagination import PageRequest
 
 
 def search_request(

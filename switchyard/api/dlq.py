@@ -35,7 +35,7 @@ from switchyard.app import Runtime
 from workers.envelope import FieldError
 
 router = APIRouter(prefix="/v1/dlq", tags=["dead-letter queue"])
-FILTER_FIELDS = ("org", "provider", "kind", "error_class", "since", "until")
+FILTER_FIELDS = dlq.FILTERS
 
 OptionalText = Annotated[str | None, Query(max_length=200)]
 
@@ -57,17 +57,17 @@ def list_dead_jobs(
     """A page of dead jobs, most recently dead first, with ``total`` and ``next_offset``."""
     start = _offset(offset)
     with _mapped_errors(), runtime.sessions() as session:
-        selection = dlq.parse_selection(
-            session,
+        query = dlq.DeadJobQuery(
             org=_own_org(principal, org),
             provider=provider,
             kind=kind,
             error_class=error_class,
             since=since,
             until=until,
-            ids=dead_job_ids,
+            ids=tuple(dead_job_ids or ()),
             limit=limit,
         )
+        selection = dlq.parse_selection(session, query)
     page = dlq.list_dead_jobs(runtime.sessions, selection, offset=start)
     next_cursor = None if page.next_offset is None else str(page.next_offset)
     return DeadJobPage(
@@ -134,9 +134,8 @@ def _body_selection(
     own = None if principal is None or principal.is_admin else principal.org_id
     with runtime.sessions() as session:
         try:
-            selection = dlq.parse_selection(
-                session, ids=ids, limit=limit, **{name: where.get(name) for name in FILTER_FIELDS}
-            )
+            query = dlq.DeadJobQuery.of(where, ids=ids, limit=limit)
+            selection = dlq.parse_selection(session, query)
         except dlq.InvalidSelectionError as exc:
             raise dlq.InvalidSelectionError(
                 [FieldError(_body_field(e.field), e.message) for e in exc.errors]

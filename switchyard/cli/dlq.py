@@ -72,17 +72,17 @@ def list_dead_jobs(
     """List dead jobs, most recently dead first."""
     with runtime() as rt, _bad_input():
         with rt.sessions() as session:
-            selection = dlq.parse_selection(
-                session,
+            query = dlq.DeadJobQuery(
                 org=org,
                 provider=provider,
                 kind=kind,
                 error_class=error_class,
                 since=since,
                 until=until,
-                ids=_full_ids(rt, dead_job_id),
+                ids=tuple(_full_ids(rt, dead_job_id) or ()),
                 limit=limit,
             )
+            selection = dlq.parse_selection(session, query)
         page = dlq.list_dead_jobs(rt.sessions, selection, offset=offset)
     if json_output:
         print_json(
@@ -154,17 +154,17 @@ def replay(
     """
     with runtime() as rt, _bad_input():
         with rt.sessions() as session:
-            selection = dlq.parse_selection(
-                session,
+            query = dlq.DeadJobQuery(
                 org=org,
                 provider=provider,
                 kind=kind,
                 error_class=error_class,
                 since=since,
                 until=until,
-                ids=_full_ids(rt, dead_job_id),
+                ids=tuple(_full_ids(rt, dead_job_id) or ()),
                 limit=limit,
             )
+            selection = dlq.parse_selection(session, query)
         dlq.require_scope(selection, everything=everything, verb="replay")
         _require_broker(rt)
         with progress("replaying", _selected_count(rt, selection)) as advance:
@@ -206,17 +206,17 @@ def purge(
     """Delete dead jobs for good (audited); asks for confirmation unless --yes."""
     with runtime() as rt, _bad_input():
         with rt.sessions() as session:
-            selection = dlq.parse_selection(
-                session,
+            query = dlq.DeadJobQuery(
                 org=org,
                 provider=provider,
                 kind=kind,
                 error_class=error_class,
                 since=since,
                 until=until,
-                ids=_full_ids(rt, dead_job_id),
+                ids=tuple(_full_ids(rt, dead_job_id) or ()),
                 limit=limit,
             )
+            selection = dlq.parse_selection(session, query)
         dlq.require_scope(selection, everything=everything, verb="purge")
         count = _selected_count(rt, selection)
         if not yes:

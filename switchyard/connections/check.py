@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from providers.errors import ProviderError
-from providers.templates import render
+from providers.templates import render_path
 from switchyard.app import Runtime
 from switchyard.connections.records import show_connection
 from workers.envelope import load_envelope
@@ -55,7 +55,7 @@ def check_connection(runtime: Runtime, org_id: str, connection_id: str) -> Check
         providers=runtime.catalog,
     )
     try:
-        path = render(spec.check.path, spec.template_values(view["account_identifier"]))
+        path = render_path(spec.check.path, spec.template_values(view["account_identifier"]))
         response = call_provider(
             runtime.worker_context, job, spec.check.method, path, params=spec.check.params or None
         )

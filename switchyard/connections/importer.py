@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from providers.spec_auth import REFRESHABLE_AUTH_MODES
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
@@ -32,7 +33,6 @@ from switchyard.connections.records import NewCredential, save_connection, valid
 FIELDS = frozenset(
     {"org", "provider", "account", "access_token", "refresh_token", "expires_at", "name", "scopes"}
 )
-TOKEN_MODES = frozenset({"oauth2_code", "oauth2_client_credentials"})
 MAX_TOKEN_CHARS = 8192
 
 
@@ -105,7 +105,7 @@ def _parse(runtime: Runtime, text: str) -> _Line:
     if not isinstance(provider, str) or provider not in runtime.catalog:
         raise ConnectError("provider", f"unknown provider {provider!r}")
     spec = runtime.catalog.get(provider)
-    if spec.auth.mode not in TOKEN_MODES:
+    if spec.auth.mode not in REFRESHABLE_AUTH_MODES:
         raise ConnectError("provider", f"{spec.name} uses {spec.auth.mode} auth, not OAuth tokens")
     name = validated_name(data.get("name", "default"))
     org_id = _org(runtime, data.get("org"), spec.name, name)

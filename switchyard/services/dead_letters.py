@@ -4,7 +4,6 @@ own dead jobs (another org's dead job is "not found", like one that never existe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -12,33 +11,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from producers import replay as dlq
 
-FILTERS = ("org", "provider", "kind", "error_class", "since", "until")
+FILTERS = dlq.FILTERS
 PAGE_SIZE = 50
 
 
 def selection(
-    sessions: sessionmaker[Session],
-    scope_org: str | None,
-    filters: Mapping[str, str | None],
-    *,
-    ids: Iterable[str] = (),
-    limit: int | None = None,
+    sessions: sessionmaker[Session], scope_org: str | None, query: dlq.DeadJobQuery
 ) -> dlq.Selection:
-    """The dead jobs meant by ``filters`` and ``ids``, within ``scope_org`` (None: all orgs);
+    """The dead jobs ``query`` means, within ``scope_org`` (None: all orgs);
     :class:`~producers.replay.InvalidSelectionError` names any bad field."""
-    wanted = {name: filters.get(name) or None for name in FILTERS}
     with sessions() as session:
-        chosen = dlq.parse_selection(
-            session,
-            org=wanted["org"],
-            provider=wanted["provider"],
-            kind=wanted["kind"],
-            error_class=wanted["error_class"],
-            since=wanted["since"],
-            until=wanted["until"],
-            ids=list(ids),
-            limit=limit,
-        )
+        chosen = dlq.parse_selection(session, query)
     if scope_org is None:
         return chosen
     return replace(chosen, where=replace(chosen.where, org_id=scope_org))

@@ -36,7 +36,7 @@ def main() -> None:
         }
     )
     started = time.perf_counter()
-    outcome = run_sync(rt.worker_context, job, SyncOptions())
+    outcome = run_sync(rt.worker_context, job, SyncOptions(rt.worker_context.sync_lease_seconds))
     seconds = time.perf_counter() - started
     with rt.sessions() as session:
         run = SyncRepository(session, job.org_id).run(outcome.run_id or "")

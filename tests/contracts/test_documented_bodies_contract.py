@@ -11,13 +11,14 @@ import httpx
 from providers.auth import BasicCredential
 from providers.client import ProviderClient
 from providers.registry import Catalog
+from tests.contracts.action_options import OPTIONS
 from workers.actions import ActionEnv, HttpCall, action_for
 
 
 def _call(provider: str, name: str, params: dict[str, Any]) -> HttpCall:
     action = action_for(provider, name)
     assert action is not None
-    (call,) = action.calls(action.input.model_validate(params), ActionEnv("k1"))
+    (call,) = action.calls(action.input.model_validate(params), ActionEnv("k1", OPTIONS))
     return call
 
 

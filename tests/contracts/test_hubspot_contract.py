@@ -16,10 +16,11 @@ from providers.registry import Catalog
 from providers.sandbox import Sandbox
 from providers.syncs.search import millis, next_search_request, search_request
 from providers.syncs.spec import load_sync_models
+from tests.contracts.action_options import OPTIONS
 from tests.unit.providers.sandbox_fixtures import client_for
 from workers.actions import ActionEnv, action_for
 
-ENV = ActionEnv(idempotency_key="k1")
+ENV = ActionEnv("k1", OPTIONS)
 
 
 def _properties(name: str, params: dict[str, Any]) -> list[dict[str, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from tests.contracts.action_options import OPTIONS
 from workers.actions import ActionEnv, action_for
 
 
@@ -14,7 +15,7 @@ def test_send_message_matches_the_documented_body() -> None:
     action = action_for("facebook_messenger", "send_message")
     assert action is not None
     params = action.input.model_validate({"recipient_id": "24092018123456789", "text": "hello"})
-    (call,) = action.calls(params, ActionEnv("k1"))
+    (call,) = action.calls(params, ActionEnv("k1", OPTIONS))
     assert (call.method, call.path) == ("POST", "/{page_id}/messages")
     assert call.json == {
         "recipient": {"id": "24092018123456789"},

@@ -19,6 +19,7 @@ from providers.client import ProviderClient
 from providers.pagination import first_request, next_request
 from providers.registry import Catalog
 from providers.syncs.spec import load_sync_models
+from tests.contracts.action_options import OPTIONS
 from workers.actions import ActionEnv, action_for
 
 SID = "AC" + "a" * 32
@@ -28,7 +29,7 @@ MEDIA = ["https://example.com/a.png", "https://example.com/b.png"]
 def _sent_form(catalog: Catalog, name: str, params: dict[str, object]) -> dict[str, list[str]]:
     action = action_for("twilio", name)
     assert action is not None
-    (call,) = action.calls(action.input.model_validate(params), ActionEnv("k1"))
+    (call,) = action.calls(action.input.model_validate(params), ActionEnv("k1", OPTIONS))
     seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:

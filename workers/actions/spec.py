@@ -12,19 +12,18 @@ the shared limiter, mapping provider errors to retry / defer / dead-letter.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
 
+from providers import templates
 from providers.client import FormData, ProviderResponse
+from providers.json_path import dig
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 E164 = r"^\+[1-9][0-9]{6,14}$"
-_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 
 
 class ActionInput(BaseModel):
@@ -37,7 +36,7 @@ class ActionInput(BaseModel):
 class ActionOptions:
     """Operator settings actions read (from ``settings.actions``)."""
 
-    platform_fee_percent: float = 2.0
+    platform_fee_percent: float
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ class ActionEnv:
     """What an action knows besides its input: the idempotency key and operator options."""
 
     idempotency_key: str
-    options: ActionOptions = field(default_factory=ActionOptions)
+    options: ActionOptions
 
 
 @dataclass(frozen=True)
@@ -120,17 +119,7 @@ def fill_path(template: str, params: BaseModel) -> tuple[str, set[str]]:
     Placeholders that are not input fields (``{base_id}``) stay for the client, which fills
     them from the connection's validated account identifiers.
     """
-    values = params.model_dump(mode="json")
-    used: set[str] = set()
-
-    def replace(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            return match.group(0)
-        used.add(name)
-        return quote(str(values[name]), safe="")
-
-    return _PLACEHOLDER.sub(replace, template), used
+    return templates.fill_path(template, params.model_dump(mode="json"))
 
 
 def pick_outputs(response: ProviderResponse, outputs: Mapping[str, str]) -> dict[str, Any]:
@@ -143,18 +132,6 @@ def pick_outputs(response: ProviderResponse, outputs: Mapping[str, str]) -> dict
         else:
             picked[name] = dig(body, path)
     return picked
-
-
-def dig(value: Any, path: str) -> Any:
-    """``value`` followed along a dotted path (list indexes as numbers); None if absent."""
-    for part in path.split("."):
-        if isinstance(value, Mapping):
-            value = value.get(part)
-        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
-            value = value[int(part)]
-        else:
-            return None
-    return value
 
 
 def form_fields(value: Any, prefix: str = "") -> dict[str, str]:

@@ -21,10 +21,12 @@ from datetime import timedelta
 from typing import Any
 
 from providers.errors import PermanentError
-from providers.pagination import dig, first_request, next_request
+from providers.json_path import dig
+from providers.pagination import first_request, next_request
 from providers.spec_pagination import PaginationSpec
 from providers.syncs.search import next_search_request, search_request
 from providers.syncs.spec import SyncModelSpec, load_sync_models
+from providers.templates import fill_path
 from workers.context import WorkerContext
 from workers.envelope import SyncJob
 from workers.errors import PermanentJobError, UnsupportedJobError
@@ -40,7 +42,7 @@ logger = logging.getLogger("switchyard.syncs")
 class SyncOptions:
     """Tunables from ``settings.syncs``: how long a run's lease lasts without a page."""
 
-    lease_seconds: int = 300
+    lease_seconds: int
 
 
 @dataclass(frozen=True)
@@ -217,9 +219,7 @@ def _connection(context: WorkerContext, job: SyncJob) -> tuple[str, dict[str, An
 
 def _with_config(path: str, config: dict[str, Any]) -> str:
     """Fill ``{name}`` placeholders that the connection's config names (Mailchimp's list)."""
-    for name, value in config.items():
-        path = path.replace("{" + str(name) + "}", str(value))
-    return path
+    return fill_path(path, config)[0]
 
 
 def _max(a: str | None, b: str | None) -> str | None:

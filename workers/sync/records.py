@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from providers.pagination import dig
+from providers.json_path import dig
 from providers.syncs.spec import SyncModelSpec
 from providers.syncs.transforms import transform_named
 from storage.models.sync import EXTERNAL_ID_LENGTH

@@ -125,18 +125,6 @@ def form_body(incoming: Incoming) -> dict[str, str]:
     return dict(parse_qsl(text, keep_blank_values=True))
 
 
-def dig(data: Any, *path: str | int) -> Any:
-    """``data[a][b]...`` or None when any step is missing."""
-    for step in path:
-        if isinstance(step, int) and isinstance(data, list) and len(data) > step:
-            data = data[step]
-        elif isinstance(step, str) and isinstance(data, Mapping):
-            data = data.get(step)
-        else:
-            return None
-    return data
-
-
 class Scheme:
     """Base of the schemes: subclasses set ``name`` and the signature ``header``."""
 

@@ -14,12 +14,12 @@ from producers.inbound.schemes.base import (
     SignatureError,
     b64,
     body_digest,
-    dig,
     form_body,
     hmac_digest,
     json_body,
     same,
 )
+from providers.json_path import dig
 
 
 class ShopifyScheme(Scheme):
@@ -77,7 +77,7 @@ class MetaScheme(HubSignatureScheme):
 
     def describe(self, incoming: Incoming) -> Description:
         event = json_body(incoming)
-        account = dig(event, "entry", 0, "id")
+        account = dig(event, "entry.0.id")
         return Description(
             event_id=body_digest(incoming.body),
             topic=str(dig(event, "object") or "event"),

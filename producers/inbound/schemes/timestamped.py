@@ -17,12 +17,12 @@ from producers.inbound.schemes.base import (
     b64,
     body_digest,
     check_age,
-    dig,
     form_body,
     hmac_digest,
     json_body,
     same,
 )
+from providers.json_path import dig
 
 
 def _pairs(header: str) -> tuple[str | None, list[str]]:
@@ -116,7 +116,7 @@ class SlackScheme(Scheme):
                 event_id=form.get("trigger_id")
                 or str(dig(inner, "trigger_id") or body_digest(incoming.body)),
                 topic=form.get("command") or str(dig(inner, "type") or "interaction"),
-                account=form.get("team_id") or dig(inner, "team", "id"),
+                account=form.get("team_id") or dig(inner, "team.id"),
                 payload=inner if inner is not None else form,
             )
         event = json_body(incoming)
@@ -125,7 +125,7 @@ class SlackScheme(Scheme):
             reply = {"challenge": dig(event, "challenge")}
         return Description(
             event_id=str(dig(event, "event_id") or body_digest(incoming.body)),
-            topic=str(dig(event, "event", "type") or dig(event, "type") or "event"),
+            topic=str(dig(event, "event.type") or dig(event, "type") or "event"),
             account=dig(event, "team_id"),
             payload=event,
             reply=reply,
@@ -158,10 +158,10 @@ class HubSpotV3Scheme(Scheme):
         events = json_body(incoming)
         batch = events if isinstance(events, list) else [events]
         ids = [str(dig(e, "eventId")) for e in batch if dig(e, "eventId") is not None]
-        portal = dig(batch, 0, "portalId")
+        portal = dig(batch, "0.portalId")
         return Description(
             event_id=",".join(ids)[:200] if ids else body_digest(incoming.body),
-            topic=str(dig(batch, 0, "subscriptionType") or "event"),
+            topic=str(dig(batch, "0.subscriptionType") or "event"),
             account=str(portal) if portal is not None else None,
             payload=events,
         )

@@ -38,7 +38,8 @@ def list_page(
     """A page of dead letters matching the filters in the query string."""
     filters = {name: request.query_params.get(name) for name in dead_letters.FILTERS}
     with _mapped():
-        chosen = dead_letters.selection(runtime.sessions, session.org_id, filters)
+        query = dlq.DeadJobQuery.of(filters)
+        chosen = dead_letters.selection(runtime.sessions, session.org_id, query)
         found = dead_letters.page(runtime.sessions, chosen, max(0, offset))
     context = {"title": "Dead letters", "page": found, "filters": filters}
     return render(request, "dead-letters/list.html", context, session=session)
@@ -91,8 +92,7 @@ def _chosen(runtime: Runtime, session: ConsoleSession, form: dict[str, list[str]
     by_filter = first(form, "scope") == "filter"
     if not ids and not by_filter:
         raise PageProblem(422, "id: tick at least one dead letter, or act on the filter.")
-    chosen = dead_letters.selection(
-        runtime.sessions, session.org_id, filters if by_filter else {}, ids=ids
-    )
+    query = dlq.DeadJobQuery.of(filters if by_filter else {}, ids=ids)
+    chosen = dead_letters.selection(runtime.sessions, session.org_id, query)
     dlq.require_scope(chosen, everything=False, verb=first(form, "verb") or "act on")
     return chosen

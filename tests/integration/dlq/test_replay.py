@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from producers.replay import (
+    DeadJobQuery,
     InvalidSelectionError,
     UnknownDeadJobsError,
     list_dead_jobs,
@@ -26,7 +27,8 @@ from tests.integration.workers.test_pipeline import drain
 
 def select(runtime: Runtime, **fields: Any) -> Any:
     with runtime.sessions() as session:
-        return parse_selection(session, **fields)
+        ids = tuple(fields.pop("ids", ()))
+        return parse_selection(session, DeadJobQuery(ids=ids, **fields))
 
 
 def replay_ids(runtime: Runtime, *ids: str) -> Any:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from producers.replay import parse_selection, replay
+from producers.replay import DeadJobQuery, parse_selection, replay
 from producers.routes import create_route, dry_run_route, show_route
 from providers.sandbox.scripted import Scripted
 from storage.repositories.organizations import OrganizationRepository
@@ -88,7 +88,7 @@ def test_dead_step_replays_without_repeating_earlier_steps(rt: Runtime, org: str
     assert row.provider == "google_sheets" and created(rt) == (1, 1, 0)
     rt.sandbox.clear_faults()
     with rt.sessions() as session:
-        selection = parse_selection(session, ids=[row.id])
+        selection = parse_selection(session, DeadJobQuery(ids=(row.id,)))
     replay(rt.sessions, rt.enqueuer.enqueue, selection, actor="test")
     run_until_idle(rt.worker_broker, rt.lanes, timeout_s=30)
     assert created(rt) == (1, 1, 1)

@@ -47,12 +47,17 @@ class Connected:
     provider: str
 
 
-def connect(rt: Runtime, provider: str, sandbox: Sandbox | None = None) -> Connected:
+def connect(
+    rt: Runtime,
+    provider: str,
+    sandbox: Sandbox | None = None,
+    config: dict[str, Any] | None = None,
+) -> Connected:
     """A new org with a connection to ``provider`` holding a credential the sandbox accepts."""
     sandbox = sandbox or rt.sandbox
     assert sandbox is not None
     spec = rt.catalog.get(provider)
-    wanted = ACCOUNTS[provider]
+    wanted = ACCOUNTS[provider] | ({"config": config} if config is not None else {})
     with rt.sessions.begin() as session:
         org = OrganizationRepository(session).create(unique("sync")).id
         conn = ConnectionRepository(session, org).create(

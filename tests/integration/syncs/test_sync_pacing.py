@@ -63,7 +63,11 @@ def test_a_long_wait_pauses_the_run_at_its_checkpoint(slow_limit: Runtime) -> No
         {"kind": "sync", "org_id": c.org_id, "provider": "hubspot", "payload": {"model": "deals"}}
     )
     with pytest.raises(SlotDeferred) as paused:
-        run_sync(slow_limit.worker_context, job, SyncOptions())
+        run_sync(
+            slow_limit.worker_context,
+            job,
+            SyncOptions(slow_limit.worker_context.sync_lease_seconds),
+        )
     assert paused.value.retry_after is not None and paused.value.retry_after > 30
     run = last_run(slow_limit, c, "deals")
     assert (run.status, run.pages) == ("running", 1)

@@ -49,6 +49,17 @@ def test_every_definition_syncs_all_pages_from_the_sandbox(
     assert stored_ids(pg_synced, c, spec.model) == data.ids()
 
 
+def test_a_config_value_with_path_characters_stays_one_path_segment(synced: Runtime) -> None:
+    """A list id holding ``?`` and ``/`` is URL-quoted into the path, not cutting it short."""
+    assert synced.sandbox is not None
+    data = synced.sandbox.datasets.dataset("mailchimp", "members", seed=30)
+    c = connect(synced, "mailchimp", config={"list_id": "L1?x=1"})
+    run_sync_job(synced, c, "members", "full")
+    run = last_run(synced, c, "members")
+    assert (run.status, run.error) == ("succeeded", None)
+    assert stored_ids(synced, c, "members") == data.ids()
+
+
 def test_full_sync_marks_records_the_provider_lost_as_deleted(synced: Runtime) -> None:
     """Records gone from the provider are marked deleted by the next full sync, and counted."""
     assert synced.sandbox is not None

@@ -11,7 +11,8 @@ import pytest
 from providers.auth import BearerToken
 from providers.client import ProviderClient
 from providers.errors import MalformedResponse
-from providers.pagination import dig, extract_items
+from providers.json_path import dig
+from providers.pagination import extract_items
 from providers.sandbox import GENERIC_ENTRY, Sandbox
 from providers.spec import ProviderSpec
 
@@ -118,6 +119,16 @@ def test_dig_handles_dotted_keys() -> None:
     assert dig(body, "@odata.nextLink") == "u"
     assert dig(body, "paging.next.after") == "9"
     assert dig(body, "paging.prev") is None
+
+
+def test_dig_steps_into_lists_by_index() -> None:
+    """A number in the path indexes a list; out of range or on a non-list is None."""
+    body = {"entry": [{"id": "p1"}], "n": 3}
+    assert dig(body, "entry.0.id") == "p1"
+    assert dig([{"a": 1}], "0.a") == 1
+    assert dig(body, "entry.1.id") is None
+    assert dig(body, "n.0") is None
+    assert dig(body, "") is body
 
 
 def test_extract_items_auto_and_errors() -> None:
