@@ -52,6 +52,8 @@ class OrgDirectory:
         with self.sessions() as session:
             try:
                 org = OrganizationRepository(session).resolve(name_or_id)
+            except AmbiguousError:
+                raise  # a NotFoundError too, but the caller must say "ambiguous"
             except NotFoundError:
                 return None
             return OrgRef(id=org.id, weight=org.weight)
