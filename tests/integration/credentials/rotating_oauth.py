@@ -73,8 +73,11 @@ class RotatingOAuth:
 def _handler(oauth: RotatingOAuth) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0"))).decode()
-            form = dict(parse_qsl(body))
+            length = int(self.headers.get("content-length", "0"))
+            raw = self.rfile.read(length)
+            if len(raw) < length:
+                return  # the client died mid-send: no token was presented, nothing to count
+            form = dict(parse_qsl(raw.decode()))
             status, answer, delay = oauth.grant(form.get("refresh_token", ""))
             time.sleep(delay)
             data = json.dumps(answer).encode()
