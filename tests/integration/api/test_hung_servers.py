@@ -3,6 +3,7 @@ requests answer JSON 503 after the client timeouts instead of hanging forever (#
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
@@ -65,14 +66,20 @@ def _with_children(pid: int) -> list[int]:
 
 @contextmanager
 def stopped(pids: list[int]) -> Iterator[None]:
-    """SIGSTOP the processes (sockets stay open, nothing answers), SIGCONT them after."""
+    """SIGSTOP the processes (sockets stay open, nothing answers), SIGCONT them after; a
+    backend that exited meanwhile (its client went away) is simply gone."""
     for pid in pids:
-        os.kill(pid, signal.SIGSTOP)
+        _signal(pid, signal.SIGSTOP)
     try:
         yield
     finally:
         for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+            _signal(pid, signal.SIGCONT)
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
 
 
 def answered(request: Callable[[], Response]) -> Response:
