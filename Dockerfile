@@ -11,6 +11,7 @@ COPY workers workers
 COPY producers producers
 COPY providers providers
 COPY storage storage
+COPY contract contract
 RUN pip install --no-cache-dir --no-deps .
 USER nobody
 # api 8000 · worker host /metrics 9191 (--metrics-port) · scheduler 9300 · exporter 9200

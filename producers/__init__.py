@@ -1,7 +1,7 @@
 """Producers: the enqueue API upstream apps call (Python and HTTP).
 
 ``producers.enqueue(...)`` uses the process's :class:`Enqueuer`, installed by the composition
-root (``switchyard.app.bootstrap_producer()`` or ``bootstrap()``) so that settings are read
+root (``switchyard.runtime.bootstrap_producer()`` or ``bootstrap()``) so that settings are read
 in one place only.
 """
 
@@ -28,9 +28,7 @@ __all__ = [
     "publish_event",
 ]
 
-NOT_CONFIGURED = (
-    "Switchyard is not configured: call switchyard.app.bootstrap_producer() (or bootstrap()) first"
-)
+NOT_CONFIGURED = "Switchyard is not configured: call switchyard.runtime.bootstrap_producer() (or bootstrap()) first"
 _enqueuer: Enqueuer | None = None
 _publisher: EventPublisher | None = None
 
@@ -55,7 +53,7 @@ def enqueue(
     correlation_id: str | None = None,
 ) -> Enqueued:
     """Enqueue one job; ``org_id`` is the org's id or unique name. Raises
-    :class:`workers.envelope.InvalidJobError` naming each field at fault."""
+    :class:`contract.envelope.InvalidJobError` naming each field at fault."""
     job = {
         "kind": kind,
         "org_id": org_id,

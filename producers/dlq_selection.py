@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from contract.envelope import FieldError, Kind
 from storage.errors import NotFoundError
 from storage.repositories.checks import MAX_LIST_LIMIT
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
-from workers.envelope import FieldError, Kind
 
 MAX_LIMIT = MAX_LIST_LIMIT
 """Largest ``limit`` accepted: a page of ``list``, or a cap on how many to replay/purge."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from pydantic import ValidationError as PydanticValidationError
 
+from contract.envelope import ActionJob, FieldError, JobEnvelope, SyncJob
+from contract.names import ROUTE_STEP
 from providers.syncs import load_sync_models
-from workers.envelope import ActionJob, FieldError, JobEnvelope, SyncJob
 from workers.handlers.action import input_model
-from workers.routing.pipeline import ROUTE_STEP
 
 
 def door_errors(job: JobEnvelope) -> list[FieldError]:

@@ -23,11 +23,7 @@ from typing import Any
 
 import dramatiq
 
-from producers.door import door_errors
-from producers.orgs import OrgRef, OrgResolver, require_org
-from providers.registry import Catalog
-from workers.actors import actor_name, queue_for
-from workers.envelope import (
+from contract.envelope import (
     FieldError,
     InvalidJobError,
     JobEnvelope,
@@ -35,9 +31,13 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
+from contract.metrics import JOBS_ENQUEUED, JOBS_REJECTED
+from contract.names import actor_name, queue_for
+from producers.door import door_errors
+from producers.orgs import OrgRef, OrgResolver, require_org
+from providers.registry import Catalog
 from workers.job_state import JobStateStore, now_ms
 from workers.lanes import AlsoWrite, Claim, Lanes, Push, new_entry_id
-from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 
 MAX_BATCH = 1_000
 """Most jobs one :meth:`Enqueuer.enqueue_many` call (and ``POST /v1/jobs:batch``) takes."""

@@ -19,14 +19,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import FieldError, InvalidJobError
+from contract.metrics import EVENT_FANOUT_JOBS, EVENTS_PUBLISHED
 from producers.enqueue import Enqueuer
 from producers.orgs import require_org
 from storage.errors import InvalidFieldError
 from storage.models import Event
 from storage.repositories import AdminEventRepository, EventRepository
 from storage.types import utcnow
-from workers.envelope import FieldError, InvalidJobError
-from workers.metrics import EVENT_FANOUT_JOBS, EVENTS_PUBLISHED
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import FieldError, InvalidJobError
 from storage.errors import AmbiguousError, NotFoundError
 from storage.repositories.organizations import OrganizationRepository
 from storage.ttl_cache import TtlCache
-from workers.envelope import FieldError, InvalidJobError
 
 
 @dataclass(frozen=True)

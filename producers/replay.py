@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import InvalidJobError
 from producers.dlq_selection import (
     FILTERS,
     MAX_IDS,
@@ -44,7 +45,6 @@ from storage.errors import NotFoundError
 from storage.models import DeadJob
 from storage.repositories.audit import AdminAuditRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from workers.envelope import InvalidJobError
 
 __all__ = [
     "FILTERS",

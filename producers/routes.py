@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import FieldError
 from producers.events import FanoutJob
 from providers.registry import Catalog
 from storage.errors import NotFoundError
@@ -21,7 +22,6 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.routes import RouteRepository
 from storage.types import utcnow
 from workers.actions import action_for
-from workers.envelope import FieldError
 from workers.errors import PermanentJobError
 from workers.routing.definition import InvalidRouteError, RouteDefinition, validate_route
 from workers.routing.pipeline import event_context, event_view, matches, render_input, step_job

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from croniter import croniter
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import FieldError, InvalidJobError
+from contract.metrics import SYNC_TRIGGERS
 from producers.enqueue import Enqueuer
 from providers.syncs import load_sync_models
 from storage.errors import NotFoundError
@@ -25,8 +27,6 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.sync_schedules import AdminSyncScheduleRepository, SyncScheduleRepository
 from storage.repositories.syncs import SyncRepository, lease_is_live
 from storage.types import utcnow
-from workers.envelope import FieldError, InvalidJobError
-from workers.metrics import SYNC_TRIGGERS
 
 logger = logging.getLogger("switchyard.syncs")
 

@@ -21,7 +21,7 @@ from storage.errors import DecryptionError, KeyRingError
 from switchyard.settings import KEYS_VAR, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from switchyard.app import Runtime
+    from switchyard.runtime import Runtime
 
 DATABASE_VAR = "SWITCHYARD_DATABASE_URL"
 REDIS_VAR = "SWITCHYARD_REDIS_URL"

@@ -26,8 +26,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from contract.metrics import LOG_RECORDS_SUPPRESSED
 from switchyard.unreachable import describe, unreachable
-from workers.metrics import LOG_RECORDS_SUPPRESSED
 
 PERIOD_SECONDS = 10.0
 _INSTANCE_SUFFIX = re.compile(r"\(.*\)$")

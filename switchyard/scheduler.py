@@ -18,14 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from producers.refreshes import enqueue_due_refreshes
+from contract.metrics import SCHEDULER_TASKS
+from producers.proactive_refreshes import enqueue_due_refreshes
 from producers.syncs import SyncTrigger, enqueue_due_syncs
 from storage.repositories.retention import Retention, purge_expired
 from storage.types import utcnow
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from workers.dead_set import import_dead_sets
 from workers.inprocess import QUEUES
-from workers.metrics import SCHEDULER_TASKS
 
 logger = logging.getLogger("switchyard.scheduler")
 

@@ -8,10 +8,10 @@ settings) ends the process with one line saying what to fix, not a traceback per
 
 from __future__ import annotations
 
-from switchyard.app import build_runtime
 from switchyard.failures import fatal
 from switchyard.logs import configure_logging
-from switchyard.observability.metrics import use_multiprocess_values
+from switchyard.observability.exposition import use_multiprocess_values
+from switchyard.runtime import build_runtime
 from switchyard.settings import load_settings
 
 use_multiprocess_values()  # `switchyard worker --metrics-port` set the directory for us

@@ -15,7 +15,7 @@ from redis import Redis
 from providers.sandbox import Sandbox
 from storage.crypto import generate_key_item
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import Settings, load_settings
 from workers import redis_client
 

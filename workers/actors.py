@@ -6,24 +6,15 @@ from typing import Any
 
 import dramatiq
 
+from contract.envelope import InvalidJobError, Kind, load_envelope
+from contract.names import actor_name, queue_for
 from providers.errors import ProviderError
 from workers.context import current_context
-from workers.envelope import InvalidJobError, Kind, load_envelope
 from workers.errors import JobError
 from workers.handlers import handler_for
 from workers.job_state import record_result
 
 EXPECTED = (JobError, InvalidJobError, ProviderError)
-
-
-def queue_for(kind: Kind) -> str:
-    """The Dramatiq queue that carries a kind's jobs; operators scale workers per queue."""
-    return kind.value
-
-
-def actor_name(kind: Kind) -> str:
-    """The Dramatiq actor name of a kind."""
-    return f"run_{kind.value}"
 
 
 def execute(job: dict[str, Any]) -> None:

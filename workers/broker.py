@@ -15,20 +15,20 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
 from redis import Redis
 
+from contract.envelope import Kind
 from workers.actors import declare_actors
 from workers.admission import Admission
 from workers.context import WorkerContext
-from workers.envelope import Kind
 from workers.job_events import CompletionEvents
 from workers.job_state import StateWriter
 from workers.lane_broker import LaneFedBroker
 from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources
-from workers.middleware.backoff import Backoff
 from workers.middleware.heartbeat import WorkerHeartbeat
 from workers.middleware.job_state import JobStateTracking
 from workers.middleware.leases import HeldLeases
 from workers.middleware.rate_limit import LeaseRelease, RateLimit
+from workers.middleware.retries import Backoff
 from workers.middleware.sync_runs import DeadSyncRuns
 from workers.recovery import AckRecovery, beat_interval_ms
 

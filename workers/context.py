@@ -15,16 +15,16 @@ import httpx
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import Kind, Limits
 from providers.outbound import OutboundPolicy
 from providers.registry import Catalog
 from storage.crypto import KeyRing
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
-from workers.backoff import RetryPolicy, policy_for
-from workers.envelope import Kind, Limits
 from workers.job_state import JobStateStore
 from workers.lanes import Lanes
 from workers.limiter import Limiter
+from workers.retry_policy import RetryPolicy, policy_for
 from workers.webhooks.outbound import Outbound
 
 

@@ -13,7 +13,7 @@
         ├── ConnectionUnusable    the connection is missing, disconnected or broken
         └── AuthRefused           the provider refused the credential even after a refresh
 
-Handlers raise these, or let :class:`workers.envelope.InvalidJobError` and the provider
+Handlers raise these, or let :class:`contract.envelope.InvalidJobError` and the provider
 client's errors (:mod:`providers.errors`) escape: :func:`verdict_for` maps them all to
 retry, defer (rate limited: no attempt spent), wait (our own Redis or PostgreSQL is
 unreachable: no attempt spent either, an outage is not the job's fault) or dead-letter. A

@@ -12,7 +12,7 @@ import time
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
-from workers.envelope import Kind
+from contract.envelope import Kind
 from workers.lanes import Lanes
 
 QUEUES = tuple(kind.value for kind in Kind)

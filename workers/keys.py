@@ -23,13 +23,13 @@ Key (tag in braces) | type | TTL | written by:
 - ``{<ns>:q:<queue>}:cancelled`` | zset of job ids by expiry | cancel memory | lanes_cancel.lua
 - ``{<ns>:job:<id>}`` | hash: job state | state retention | enqueue pipeline, JobStateStore
 - ``{<ns>:jobs:<org>}`` | zset: an org's job ids by time | state retention | JobStateStore
-- ``<ns>:__switchyard_workers__`` | zset | members 1 h | workers.heartbeat
+- ``<ns>:__switchyard_workers__`` | zset | members 1 h | workers.live_workers
 - ``<ns>:__dead_set_import__`` | string | lock lifetime | workers.dead_set
 - ``{<ns>:rl:<rate key>}:…`` | various | per policy | limiter scripts, leases_renew.lua
 - ``{<ns>:webhook:<endpoint>}:parked``, ``:taken`` | hash | none | webhooks.parking
 - ``<ns>:webhook:slots:<endpoint>`` | zset | lease | webhook_gate_acquire.lua
 - ``<ns>:webhook:rate:<endpoint>:<second>`` | string | 2 s | webhooks.gates
-- ``<ns>:refresh-cooldown:<connection>`` | string | cooldown | workers.refresh
+- ``<ns>:refresh-cooldown:<connection>`` | string | cooldown | workers.token_refresh
 - ``<ns>:inbound:seen:<provider>:<digest>`` | string | replay window | inbound receiver
 - ``<ns>:oauth-state:<state>``, ``<ns>:oauth-code:<digest>`` | string | consent | connections
 - ``<ns>:console:session:<digest>`` | hash | session lifetime | switchyard.console.sessions

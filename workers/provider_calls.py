@@ -6,7 +6,7 @@ response (success included) updates the shared limiter for the job's rate key â€
 saying "budget spent" or stating its real limit slows every worker down at once â€” and
 provider errors reach the Backoff middleware unchanged (``RateLimited`` defers,
 ``TransientError`` retries, the rest dead-letter). OAuth tokens are refreshed here on demand
-(see :mod:`workers.refresh`).
+(see :mod:`workers.token_refresh`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from typing import Any
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
+from contract.envelope import JobEnvelope
+from contract.metrics import LIMITER_LEARNED_LIMIT, observe_provider_response
 from providers.auth.credentials import (
     AdminSecrets,
     ApiKey,
@@ -37,12 +39,10 @@ from storage.models import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from workers.context import WorkerContext
-from workers.envelope import JobEnvelope
 from workers.errors import AuthRefused, ConnectionUnusable
 from workers.limiter import rate_key, rate_key_and_policy
-from workers.metrics import LIMITER_LEARNED_LIMIT, observe_provider_response
-from workers.refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
 from workers.send_gate import SendGate
+from workers.token_refresh import RefreshTarget, ensure_fresh, is_refreshable, refresh
 
 logger = logging.getLogger(__name__)
 FEEDBACK_WARNING_EVERY_S = 10.0

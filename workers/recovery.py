@@ -28,10 +28,10 @@ from typing import cast
 
 from redis import Redis
 
+from contract.metrics import JOBS_RECOVERED
 from workers import scripts
 from workers.keys import QueueKeys
 from workers.legacy_queues import move_legacy_jobs
-from workers.metrics import JOBS_RECOVERED
 
 logger = logging.getLogger("switchyard.recovery")
 

@@ -27,10 +27,10 @@ from typing import NoReturn
 
 from redis.exceptions import RedisError
 
+from contract.metrics import LIMITER_GRANT_TO_SEND, LIMITER_UNAVAILABLE
 from providers.spec import RateLimitPolicy
 from workers.errors import LimiterUnavailable, QuotaDeferred, SlotDeferred
 from workers.limiter import Limiter
-from workers.metrics import LIMITER_GRANT_TO_SEND, LIMITER_UNAVAILABLE
 
 MAX_INLINE_WAIT_MS = 1_000
 EARLY_RETURN_MS = 300

@@ -26,6 +26,7 @@ from typing import Any
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.metrics import INBOUND_WEBHOOKS
 from producers.enqueue import Enqueuer
 from producers.inbound.route import Target, operator_secret, targets
 from producers.inbound.schemes import (
@@ -42,7 +43,6 @@ from providers.spec import ProviderSpec
 from storage.crypto import KeyRing, Secret
 from storage.repositories.inbound_webhooks import InboundWebhookRepository
 from workers import keys
-from workers.metrics import INBOUND_WEBHOOKS
 
 log = logging.getLogger("switchyard.inbound")
 

@@ -2,7 +2,7 @@
 
 The refresher marks the intent pending in a transaction of its own, committed before the
 token request, and unmarks it when the outcome is stored, in the transaction that stores
-it (:mod:`workers.refresh`). Pending at the credential's current version therefore means
+it (:mod:`workers.token_refresh`). Pending at the credential's current version therefore means
 the token request was interrupted (the process died) and the provider may have rotated
 the refresh token.
 """

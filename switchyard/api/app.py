@@ -23,9 +23,9 @@ from switchyard.api.auth import KeyCache
 from switchyard.api.errors import install_error_handlers
 from switchyard.api.limits import BodyLimits, RequestLimitsMiddleware
 from switchyard.api.outages import install_outage_handlers
-from switchyard.app import Runtime
 from switchyard.console.app import install_console
 from switchyard.observability.api_requests import RequestMetrics
+from switchyard.runtime import Runtime
 
 
 def create_app(runtime: Runtime) -> FastAPI:

@@ -23,7 +23,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 
 from storage.repositories.api_keys import ApiKeyRepository, hash_api_key
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 
 @dataclass(frozen=True)

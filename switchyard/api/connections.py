@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
+from contract.envelope import FieldError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
 from switchyard.api.errors import ApiError
 from switchyard.api.openapi import errors_for
@@ -32,7 +33,6 @@ from switchyard.api.scope import acting_org
 from switchyard.connections import check as checks
 from switchyard.connections import direct, oauth_flow, records
 from switchyard.connections.errors import ConnectError
-from workers.envelope import FieldError
 
 router = APIRouter(
     prefix="/v1/connections", tags=["connections"], responses=errors_for(400, 404, 409, 502)

@@ -19,6 +19,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
+from contract.envelope import FieldError
 from producers import replay as dlq
 from producers.dlq_selection import require_known
 from switchyard.api.auth import AdminPrincipal, CurrentPrincipal, CurrentRuntime, Principal
@@ -31,8 +32,7 @@ from switchyard.api.schemas.dlq import (
     DeadJobsPurged,
     DeadJobsReplayed,
 )
-from switchyard.app import Runtime
-from workers.envelope import FieldError
+from switchyard.runtime import Runtime
 
 router = APIRouter(prefix="/v1/dlq", tags=["dead-letter queue"])
 FILTER_FIELDS = dlq.FILTERS

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from workers.envelope import FieldError
+from contract.envelope import FieldError
 
 CODES: Mapping[int, str] = {
     400: "bad_request",

@@ -16,8 +16,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from switchyard.app import Runtime
-from switchyard.observability.metrics import render
+from switchyard.observability.exposition import render
+from switchyard.runtime import Runtime
 
 router = APIRouter(tags=["health"])
 logger = logging.getLogger("switchyard.api.health")

@@ -14,13 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
+from contract.envelope import FieldError, InvalidJobError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
 from switchyard.api.errors import ApiError, invalid
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.jobs import JobCreated, JobList, JobRequest, JobState, JobStatus
 from switchyard.api.scope import acting_org
 from switchyard.services import jobs as service
-from workers.envelope import FieldError, InvalidJobError
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -14,14 +14,14 @@ from fastapi import APIRouter, HTTPException
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from contract.envelope import FieldError, InvalidJobError
 from producers.enqueue import BatchResult, Enqueued
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
 from switchyard.api.errors import CODES, ApiError, ErrorDetail, ErrorField, fields_of, invalid
 from switchyard.api.schemas.jobs import JobRequest
 from switchyard.api.schemas.jobs_batch import JobBatchItem, JobBatchRequest, JobBatchResult
 from switchyard.api.scope import acting_org
-from switchyard.app import Runtime
-from workers.envelope import FieldError, InvalidJobError
+from switchyard.runtime import Runtime
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 

@@ -31,9 +31,9 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contract.envelope import FieldError
+from contract.metrics import API_INPUT_REFUSED
 from switchyard.api.errors import error_response
-from workers.envelope import FieldError
-from workers.metrics import API_INPUT_REFUSED
 
 INBOUND_PREFIX = "/webhooks/"
 CONSOLE_PREFIX = "/console/"

@@ -139,7 +139,7 @@ def _needs_key(dependant: Dependant) -> bool:
 def main() -> None:
     """Print the document of an app on the embedded default (refreshes the snapshot)."""
     from switchyard.api.app import create_app
-    from switchyard.app import build_runtime
+    from switchyard.runtime import build_runtime
     from switchyard.settings import load_settings
 
     with tempfile.TemporaryDirectory() as data_dir:

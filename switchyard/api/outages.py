@@ -19,9 +19,9 @@ from collections.abc import Awaitable, Callable
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from contract.metrics import API_UNAVAILABLE
 from switchyard.api.errors import error_response
 from switchyard.unreachable import DEPENDENCY_NAMES, UNREACHABLE, DependencyUnreachable
-from workers.metrics import API_UNAVAILABLE
 
 logger = logging.getLogger("switchyard.api.outages")
 Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from contract.envelope import InvalidJobError
 from switchyard.api.auth import Principal
 from switchyard.api.errors import invalid
-from switchyard.app import Runtime
-from workers.envelope import InvalidJobError
+from switchyard.runtime import Runtime
 
 
 def acting_org(principal: Principal, runtime: Runtime, requested: str | None) -> str:

@@ -20,6 +20,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
+from contract.envelope import FieldError, InvalidJobError
 from producers.syncs import SyncTarget, SyncTrigger
 from storage.errors import InvalidFieldError, NotFoundError
 from storage.repositories.connections import ConnectionRepository
@@ -31,7 +32,6 @@ from switchyard.api.schemas.common import Page
 from switchyard.api.schemas.syncs import SyncedRecord, SyncRequest, SyncRun, SyncTriggered
 from switchyard.api.scope import acting_org
 from switchyard.sync_views import record_view, run_view
-from workers.envelope import FieldError, InvalidJobError
 
 router = APIRouter(tags=["syncs"])
 OptionalText = Annotated[str | None, Query(max_length=200)]

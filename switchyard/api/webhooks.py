@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
+from contract.envelope import FieldError
 from producers import webhook_admin as admin
 from producers.replay import InvalidSelectionError, parse_time
 from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
@@ -36,7 +37,6 @@ from switchyard.api.schemas.webhooks import (
     RotateSecretRequest,
 )
 from switchyard.api.scope import acting_org
-from workers.envelope import FieldError
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]

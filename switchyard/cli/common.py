@@ -13,9 +13,9 @@ from rich.table import Table
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
-from switchyard.app import Runtime, build_runtime
 from switchyard.failures import check_reachable
 from switchyard.logs import configure_logging
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()

@@ -20,13 +20,13 @@ from storage.errors import NotFoundError
 from storage.models.connection import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.progress import Advance, progress
 from switchyard.connections import check as checks
 from switchyard.connections import records
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.importer import import_lines
+from switchyard.runtime import Runtime
 
 app = typer.Typer(help="Connections: list, show, check, disconnect, import.", no_args_is_help=True)
 

@@ -10,7 +10,7 @@ import typer
 
 from switchyard.cli.common import console, print_json, print_table
 from switchyard.cli.serve import serve_console
-from switchyard.demo import demo_runtime
+from switchyard.demo.runner import demo_runtime
 from switchyard.logs import configure_logging
 
 OUTCOMES = ("succeeded", "retried", "deferred", "dead_lettered")

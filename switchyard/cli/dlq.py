@@ -14,10 +14,10 @@ import typer
 
 from producers import replay as dlq
 from storage.models.dead_job import DeadJob
-from switchyard.app import Runtime
 from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 from switchyard.cli.progress import progress
+from switchyard.runtime import Runtime
 
 app = typer.Typer(help="The dead-letter queue: list, show, replay, purge.", no_args_is_help=True)
 

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from prometheus_client import start_http_server
 
+from contract.envelope import Kind
 from switchyard.cli.common import service_runtime
 from switchyard.observability.exporter import ExporterSources, exporter_registry
-from workers.envelope import Kind
 
 
 def exporter(

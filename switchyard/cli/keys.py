@@ -9,10 +9,10 @@ import typer
 from storage.crypto import generate_key_item
 from storage.errors import DecryptionError
 from storage.rotation import ROTATIONS, RotationReport, rotate_all
-from switchyard.app import Runtime
 from switchyard.cli.common import fail, print_json, runtime
 from switchyard.cli.progress import progress
 from switchyard.failures import explain_decryption
+from switchyard.runtime import Runtime
 
 app = typer.Typer(help="Encryption keys for credentials at rest.", no_args_is_help=True)
 

@@ -11,8 +11,8 @@ import typer
 from producers import routes
 from storage.errors import ConflictError, NotFoundError
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.runtime import Runtime
 
 app = typer.Typer(help="Event routes: event type -> action pipeline.", no_args_is_help=True)
 

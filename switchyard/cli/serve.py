@@ -9,8 +9,8 @@ import uvicorn
 
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
 from switchyard.cli.common import service_runtime
+from switchyard.runtime import Runtime
 
 
 def api(

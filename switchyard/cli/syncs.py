@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from contract.envelope import InvalidJobError
 from producers.syncs import SyncTarget, SyncTrigger, set_schedule
 from providers.syncs import load_sync_models
 from storage.errors import NotFoundError, StorageError
@@ -20,11 +21,10 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.sync_schedules import SyncScheduleRepository
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime
 from switchyard.cli.common import fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
+from switchyard.runtime import Runtime
 from switchyard.sync_views import run_view, schedule_view
-from workers.envelope import InvalidJobError
 
 app = typer.Typer(
     help="Syncs: definitions, triggers, run history, schedules.", no_args_is_help=True

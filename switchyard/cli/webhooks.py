@@ -26,10 +26,10 @@ from storage.errors import InvalidFieldError, NotFoundError
 from storage.models.webhook import WebhookDelivery, WebhookEndpoint
 from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
-from switchyard.app import Runtime
 from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 from switchyard.cli.progress import progress
+from switchyard.runtime import Runtime
 
 app = typer.Typer(help="Outbound webhooks: endpoints and deliveries.", no_args_is_help=True)
 endpoints = typer.Typer(help="Endpoints: list, create, disable, enable, rotate-secret.")

@@ -10,9 +10,9 @@ import typer
 from dramatiq.cli import main as dramatiq_main
 from dramatiq.cli import make_argument_parser
 
+from contract.envelope import Kind
 from switchyard.cli.common import fail, service_runtime
-from switchyard.observability import metrics
-from workers.envelope import Kind
+from switchyard.observability import exposition
 
 ALL_QUEUES = [kind.value for kind in Kind]
 
@@ -58,7 +58,7 @@ def worker(
     metrics_dir: Annotated[
         Path | None,
         typer.Option(
-            envvar=metrics.MULTIPROC_VAR,
+            envvar=exposition.MULTIPROC_VAR,
             help="Directory for per-process metric files (*.db cleared at start; default: a temp dir).",
         ),
     ] = None,
@@ -89,9 +89,9 @@ def worker(
         *chosen,
     ]
     if metrics_port is not None:
-        metrics.prepare_multiprocess_dir(metrics_dir)
-        os.environ[metrics.PORT_VAR] = str(metrics_port)
-        os.environ[metrics.HOST_VAR] = metrics_host
-        args[1:1] = ["--fork-function", f"{metrics.__name__}:serve_worker_metrics"]
+        exposition.prepare_multiprocess_dir(metrics_dir)
+        os.environ[exposition.PORT_VAR] = str(metrics_port)
+        os.environ[exposition.HOST_VAR] = metrics_host
+        args[1:1] = ["--fork-function", f"{exposition.__name__}:serve_worker_metrics"]
     parsed = make_argument_parser().parse_args(args)  # type: ignore[no-untyped-call]
     raise typer.Exit(dramatiq_main(parsed))  # type: ignore[no-untyped-call]

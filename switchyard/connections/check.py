@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from contract.envelope import load_envelope
 from providers.errors import ProviderError
 from providers.templates import render_path
-from switchyard.app import Runtime
 from switchyard.connections.records import show_connection
-from workers.envelope import load_envelope
+from switchyard.runtime import Runtime
 from workers.errors import JobError, error_class_of
 from workers.provider_calls import call_provider
 

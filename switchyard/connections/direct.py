@@ -5,7 +5,7 @@
   only its account identifier (shop name, subdomain, page id), checked against the
   catalog's pattern. Nothing secret is stored per connection.
 * ``oauth2_client_credentials``: we fetch an app token now and store it with its expiry;
-  workers renew it before it expires like any other token (:mod:`workers.refresh`).
+  workers renew it before it expires like any other token (:mod:`workers.token_refresh`).
 * ``none``: the connection only routes work (webhook targets).
 """
 
@@ -18,11 +18,11 @@ from providers.auth.credentials import admin_secrets_from_settings
 from providers.auth.oauth import TokenClient, app_credentials_from_settings
 from providers.errors import PermanentError, ProviderError, TransientError
 from providers.spec import BasicAuth, ProviderSpec
-from switchyard.app import Runtime
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.identity import prove_account
 from switchyard.connections.oauth_flow import token_credential, validated_account
 from switchyard.connections.records import NewCredential, save_connection, validated_name
+from switchyard.runtime import Runtime
 
 MAX_SECRET_CHARS = 4096
 SECRET_FIELDS = ("api_key", "username", "password")

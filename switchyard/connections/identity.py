@@ -22,9 +22,9 @@ from providers.auth import ApiKey, BasicCredential, BearerToken, Credential
 from providers.client import ProviderClient
 from providers.errors import InvalidAccountError, ProviderError, TransientError
 from providers.spec import ProviderSpec
-from switchyard.app import Runtime
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.records import AccountProof, NewCredential
+from switchyard.runtime import Runtime
 
 
 def prove_account(

@@ -25,10 +25,10 @@ from providers.spec_auth import REFRESHABLE_AUTH_MODES
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.oauth_flow import validated_account
 from switchyard.connections.records import NewCredential, save_connection, validated_name
+from switchyard.runtime import Runtime
 
 FIELDS = frozenset(
     {"org", "provider", "account", "access_token", "refresh_token", "expires_at", "name", "scopes"}

@@ -22,11 +22,11 @@ from providers.errors import InvalidAccountError, PermanentError, ProviderError,
 from providers.outbound import OutboundPolicy
 from providers.spec import OAuth2CodeAuth, ProviderSpec
 from storage.errors import DecryptionError
-from switchyard.app import Runtime
 from switchyard.connections.destinations import check_account_hosts
 from switchyard.connections.errors import ConnectError
 from switchyard.connections.identity import prove_account
 from switchyard.connections.records import NewCredential, save_connection, validated_name
+from switchyard.runtime import Runtime
 from workers import keys
 
 STATE_PREFIX = "oauth-state"

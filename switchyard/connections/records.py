@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from contract.metrics import CONNECTION_ACCOUNTS
 from storage.errors import ConflictError, NotFoundError
 from storage.models import Connection
 from storage.repositories.audit import AuditRepository
 from storage.repositories.checks import SLUG_PATTERN
 from storage.repositories.connections import ConnectionRepository, proven_account_holder
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
-from switchyard.app import Runtime
 from switchyard.connections.errors import ConnectError, not_found
-from workers.metrics import CONNECTION_ACCOUNTS
+from switchyard.runtime import Runtime
 
 log = logging.getLogger("switchyard.connections")
 

@@ -8,7 +8,6 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from switchyard.app import Runtime
 from switchyard.console.guard import (
     OrgRequired,
     PageProblem,
@@ -29,6 +28,7 @@ from switchyard.console.pages import (
 )
 from switchyard.console.sessions import SessionStore
 from switchyard.console.web import STATIC_DIR, render
+from switchyard.runtime import Runtime
 from switchyard.services.overview import org_choices
 
 PAGES = (signin, overview, jobs, dead_letters, connections, syncs, webhooks, routes)

@@ -17,9 +17,9 @@ from fastapi import Depends, Request
 from storage.errors import NotFoundError
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.audit import AdminAuditRepository
-from switchyard.app import Runtime
 from switchyard.console.sessions import ConsoleSession, SessionStore
 from switchyard.console.web import first, form_of
+from switchyard.runtime import Runtime
 
 COOKIE = "sy_console"
 

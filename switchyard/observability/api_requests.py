@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from workers.metrics import API_REQUEST_DURATION, API_REQUESTS, status_class
+from contract.metrics import API_REQUEST_DURATION, API_REQUESTS, status_class
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -34,11 +34,11 @@ from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from contract.envelope import Kind
 from storage.models import Connection, DeadJob
-from workers.envelope import Kind
-from workers.heartbeat import alive_workers
 from workers.keys import QueueKeys
 from workers.lanes import LaneDepth, Lanes
+from workers.live_workers import alive_workers
 from workers.recovery import stranded_jobs
 
 logger = logging.getLogger("switchyard.exporter")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workers.envelope import Kind
+from contract.envelope import Kind
 from workers.lane_backlog import BacklogReader
 from workers.lanes import Lanes
 

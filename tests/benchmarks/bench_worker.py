@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 import providers.client
+from contract.envelope import ActionJob
 from switchyard.worker_boot import broker  # noqa: F401  (Dramatiq's CLI looks it up)
 from tests.referee import to_url
 from workers.context import WorkerContext
-from workers.envelope import ActionJob
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.provider_calls import call_provider
 

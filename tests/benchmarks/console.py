@@ -21,9 +21,9 @@ from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
 from switchyard.console.guard import COOKIE
 from switchyard.console.sessions import SessionStore
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")

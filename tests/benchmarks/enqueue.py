@@ -24,7 +24,7 @@ from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
 
 from producers.enqueue import MAX_BATCH
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.benchmarks.execution import REDIS_URL, _org, _runtime
 
 JOBS = int(os.environ.get("BENCH_ENQUEUE_JOBS", "5000"))

@@ -24,7 +24,7 @@ from pathlib import Path
 from storage.crypto import generate_key_item
 from storage.migrate import upgrade
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")

@@ -18,8 +18,8 @@ from redis import Redis
 from storage.migrate import upgrade
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import build_runtime
 from switchyard.observability.exporter import ExporterSources, exporter_registry
+from switchyard.runtime import build_runtime
 from switchyard.settings import load_settings
 from workers.keys import QueueKeys
 from workers.lanes import Lanes

@@ -36,7 +36,7 @@ from typing import Any
 
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.benchmarks.execution import _org, _runtime, workers
 from tests.referee import Referee, busiest_window, window_counts, windows_over
 from workers.handlers.action import BUILTIN_ACTIONS

@@ -9,9 +9,9 @@ import json
 import os
 import time
 
+from contract.envelope import SyncJob
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import build_runtime
-from workers.envelope import SyncJob
+from switchyard.runtime import build_runtime
 from workers.sync import SyncOptions, run_sync
 
 

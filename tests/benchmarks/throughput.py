@@ -29,7 +29,7 @@ from pathlib import Path
 from redis import Redis
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from workers.keys import QueueKeys
 

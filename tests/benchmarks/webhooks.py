@@ -38,7 +38,7 @@ from storage.migrate import upgrade
 from storage.models import WebhookDelivery
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from workers.inprocess import run_until_idle
 

@@ -28,7 +28,7 @@ from storage.repositories.events import EventRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.services.dead_letters import PAGE_SIZE
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unavailable, unique
 from tests.integration.actions.connections import connect

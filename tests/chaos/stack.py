@@ -29,7 +29,7 @@ from storage.models import DeadJob
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.chaos.servers import StandIn, wait_until
 from tests.integration.private_servers import PrivatePostgres, PrivateRedis, free_port

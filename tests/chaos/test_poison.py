@@ -11,11 +11,11 @@ import dramatiq
 import pytest
 from sqlalchemy import select
 
+from contract.envelope import Kind
+from contract.names import actor_name
 from storage.models import DeadJob
 from tests.chaos.servers import wait_until
 from tests.chaos.stack import Stack, full_size
-from workers.actors import actor_name
-from workers.envelope import Kind
 from workers.keys import QueueKeys
 from workers.lanes import Lanes
 

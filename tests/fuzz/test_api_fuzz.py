@@ -33,7 +33,7 @@ from providers.sandbox import Sandbox
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unique
 
 pytestmark = pytest.mark.integration

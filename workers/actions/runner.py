@@ -19,12 +19,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from contract.envelope import JobEnvelope
+from contract.metrics import ACTION_CALLS
 from storage.errors import ConflictError
 from storage.repositories.routes import ActionRunRepository
 from workers.actions.spec import Action, ActionEnv
 from workers.context import WorkerContext
-from workers.envelope import JobEnvelope
-from workers.metrics import ACTION_CALLS
 from workers.provider_calls import call_provider
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from contract.envelope import JobEnvelope, Kind
 from workers.context import WorkerContext
-from workers.envelope import JobEnvelope, Kind
 from workers.errors import UnsupportedJobError
 from workers.handlers import action, deliver, inbound, refresh, sync
 

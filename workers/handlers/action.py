@@ -19,13 +19,14 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from contract.envelope import ActionJob, JobEnvelope
+from contract.names import ROUTE_STEP
 from workers.actions import action_for
 from workers.actions.runner import run_once
 from workers.context import WorkerContext
-from workers.envelope import ActionJob, JobEnvelope
 from workers.errors import PermanentJobError, UnsupportedJobError
 from workers.provider_calls import call_provider
-from workers.routing.pipeline import ROUTE_STEP, run_step
+from workers.routing.pipeline import run_step
 
 M = TypeVar("M", bound=BaseModel)
 ActionFn = Callable[[ActionJob, WorkerContext], Mapping[str, Any]]

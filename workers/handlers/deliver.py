@@ -7,8 +7,8 @@ guarded client (the outbound policy, :mod:`providers.outbound`) decides where it
 
 from __future__ import annotations
 
+from contract.envelope import DeliverJob, JobEnvelope
 from workers.context import WorkerContext
-from workers.envelope import DeliverJob, JobEnvelope
 from workers.errors import DeferredJobError, UnsupportedJobError
 from workers.webhooks.delivery import prepare, settle
 from workers.webhooks.gates import EndpointGates

@@ -12,10 +12,10 @@ import json
 import re
 from typing import Any
 
+from contract.envelope import InboundJob, JobEnvelope
 from storage.errors import NotFoundError
 from storage.repositories.inbound_webhooks import InboundWebhookRepository
 from workers.context import WorkerContext
-from workers.envelope import InboundJob, JobEnvelope
 from workers.errors import PermanentJobError, UnsupportedJobError
 
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_.:-]+")

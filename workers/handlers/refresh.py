@@ -1,7 +1,7 @@
 """The ``refresh`` kind: renew a connection's OAuth token (proactive, or forced).
 
-The scheduler enqueues these ahead of expiry (:func:`producers.refreshes.enqueue_due_refreshes`);
-the work itself is :func:`workers.refresh.refresh`, shared with on-demand refreshes, so a
+The scheduler enqueues these ahead of expiry (:func:`producers.proactive_refreshes.enqueue_due_refreshes`);
+the work itself is :func:`workers.token_refresh.refresh`, shared with on-demand refreshes, so a
 scheduled refresh and a job's own refresh can never both call the provider.
 """
 
@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contract.envelope import JobEnvelope, RefreshJob
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.types import utcnow
 from workers.context import WorkerContext
-from workers.envelope import JobEnvelope, RefreshJob
 from workers.errors import ConnectionUnusable, PermanentJobError
-from workers.refresh import RefreshTarget, expires_soon, is_refreshable, refresh
+from workers.token_refresh import RefreshTarget, expires_soon, is_refreshable, refresh
 
 
 def handle(job: JobEnvelope, context: WorkerContext) -> Mapping[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from contract.envelope import JobEnvelope, SyncJob
 from workers.context import WorkerContext
-from workers.envelope import JobEnvelope, SyncJob
 from workers.sync import SyncOptions, run_sync
 
 

@@ -2,7 +2,7 @@
 
 from workers.middleware.attempts import AttemptClock
 from workers.middleware.dead_letter import DeadLetter
-from workers.middleware.metrics import JobMetrics
+from workers.middleware.job_metrics import JobMetrics
 from workers.middleware.outcomes import OutcomeLog, outcome_of
 from workers.middleware.resources import Resources
 

@@ -27,7 +27,7 @@ from dramatiq.common import current_millis
 from dramatiq.middleware import Middleware
 from redis import Redis
 
-from workers.heartbeat import BEAT_INTERVAL_S, beat, forget, worker_name
+from workers.live_workers import BEAT_INTERVAL_S, beat, forget, worker_name
 from workers.middleware.leases import HeldLeases
 from workers.recovery import AckRecovery, stamp_beats
 

@@ -20,11 +20,11 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware, SkipMessage
 from redis.exceptions import RedisError
 
+from contract.envelope import Kind
 from providers.errors import ProviderError
 from providers.registry import Catalog
 from providers.spec import RateLimitPolicy
 from workers.accounts import AccountDirectory
-from workers.envelope import Kind
 from workers.job_fields import job_fields
 from workers.lanes import Lanes
 from workers.limiter import Limiter, rate_key_and_policy

@@ -10,10 +10,10 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 from sqlalchemy.orm import Session, sessionmaker
 
-from workers.envelope import Kind
+from contract.envelope import Kind
+from contract.metrics import SYNC_RUNS
 from workers.errors import error_class_of
 from workers.job_fields import job_fields
-from workers.metrics import SYNC_RUNS
 from workers.sync import runs
 
 logger = logging.getLogger("switchyard.syncs")

@@ -16,6 +16,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
+from contract.envelope import ActionJob
+from contract.metrics import ROUTE_STEPS
+from contract.names import ROUTE_STEP
 from storage.errors import NotFoundError
 from storage.models import Event
 from storage.repositories.events import EventRepository
@@ -23,13 +26,8 @@ from storage.repositories.routes import ActionRunRepository, RouteRepository
 from workers.actions import Action, action_for
 from workers.actions.runner import StepRef, run_once
 from workers.context import WorkerContext
-from workers.envelope import ActionJob
 from workers.errors import PermanentJobError
-from workers.metrics import ROUTE_STEPS
 from workers.routing.templates import TemplateError, lookup, render_value
-
-ROUTE_STEP = "route_step"
-"""The action name of a route step job (its input says which event, route and step)."""
 
 
 class StepInput(BaseModel):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from contract.envelope import SyncJob
+from contract.metrics import SYNC_RECORDS, SYNC_RUNS
 from providers.errors import PermanentError
 from providers.json_path import dig
 from providers.pagination import first_request, next_request
@@ -28,9 +30,7 @@ from providers.syncs.search import next_search_request, search_request
 from providers.syncs.spec import SyncModelSpec, load_sync_models
 from providers.templates import fill_path
 from workers.context import WorkerContext
-from workers.envelope import SyncJob
 from workers.errors import PermanentJobError, UnsupportedJobError
-from workers.metrics import SYNC_RECORDS, SYNC_RUNS
 from workers.provider_calls import call_provider, usable_connection
 from workers.sync import runs
 from workers.sync.records import items_of, rows_of

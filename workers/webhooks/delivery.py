@@ -17,6 +17,12 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from contract.envelope import DeliverJob
+from contract.metrics import (
+    WEBHOOK_ENDPOINTS_DISABLED,
+    WEBHOOK_ORDERED_HANDOVERS,
+    observe_webhook_attempt,
+)
 from storage.crypto import Secret
 from storage.errors import NotFoundError
 from storage.models import Event, WebhookDelivery, WebhookEndpoint
@@ -28,15 +34,9 @@ from storage.repositories.webhook_deliveries import (
 )
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
 from storage.types import utcnow
-from workers.backoff import RetryPolicy
 from workers.context import WorkerContext
-from workers.envelope import DeliverJob
 from workers.errors import DeferredJobError, PermanentJobError, TransientJobError
-from workers.metrics import (
-    WEBHOOK_ENDPOINTS_DISABLED,
-    WEBHOOK_ORDERED_HANDOVERS,
-    observe_webhook_attempt,
-)
+from workers.retry_policy import RetryPolicy
 from workers.webhooks.ordered import Woken, next_delivery, parked, recover, wake, wake_next
 from workers.webhooks.sender import SendResult
 from workers.webhooks.signing import message_id, signed_headers

@@ -26,12 +26,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from contract.envelope import DeliverJob, DeliverPayload
+from contract.metrics import WEBHOOK_ORDERED_HANDOVERS
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.types import utcnow
 from workers.context import WorkerContext
-from workers.envelope import DeliverJob, DeliverPayload
 from workers.errors import retry_after_of
-from workers.metrics import WEBHOOK_ORDERED_HANDOVERS
 from workers.webhooks.parking import ParkedDeliveries
 
 log = logging.getLogger("switchyard.webhooks")

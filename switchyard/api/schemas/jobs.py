@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt
 
+from contract.envelope import Kind
 from switchyard.api.schemas.common import Answer, OrgId, Page, RequestBody
-from workers.envelope import Kind
 
 _KEY = Field(
     default=None,

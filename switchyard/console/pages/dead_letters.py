@@ -11,10 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from producers import replay as dlq
-from switchyard.app import Runtime
 from switchyard.console.guard import CheckedForm, ConsoleRuntime, PageProblem, SignedIn
 from switchyard.console.sessions import ConsoleSession
 from switchyard.console.web import first, render
+from switchyard.runtime import Runtime
 from switchyard.services import dead_letters
 
 router = APIRouter(prefix="/dead-letters")

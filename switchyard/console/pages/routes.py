@@ -11,7 +11,6 @@ from fastapi.responses import HTMLResponse, Response
 
 from producers import routes
 from storage.errors import NotFoundError
-from switchyard.app import Runtime
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
@@ -21,6 +20,7 @@ from switchyard.console.guard import (
     scope_org,
 )
 from switchyard.console.web import first, render
+from switchyard.runtime import Runtime
 
 router = APIRouter(prefix="/routes")
 

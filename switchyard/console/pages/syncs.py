@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from contract.envelope import InvalidJobError
 from producers.syncs import SyncTarget, SyncTrigger
 from providers.syncs.spec import load_sync_models
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime
 from switchyard.connections import records
 from switchyard.console.guard import (
     CheckedForm,
@@ -22,8 +22,8 @@ from switchyard.console.guard import (
     scope_org,
 )
 from switchyard.console.web import first, render
+from switchyard.runtime import Runtime
 from switchyard.sync_views import run_view
-from workers.envelope import InvalidJobError
 
 router = APIRouter(prefix="/syncs")
 RUNS_SHOWN = 50

@@ -8,7 +8,7 @@ from providers.sandbox.profiles.messaging import TWILIO_SID, TWILIO_TOKEN
 from providers.sandbox.profiles.outbound import TELEGRAM_TOKEN
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 ACCOUNTS: dict[str, dict[str, str]] = {
     "hubspot": {"portal_id": "62515"},

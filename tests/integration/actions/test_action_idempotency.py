@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from contract.envelope import InvalidJobError, load_envelope
 from providers.sandbox import Sandbox
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.actions.connections import connect
 from tests.integration.actions.test_provider_actions import action_job, new_org
-from workers.envelope import InvalidJobError, load_envelope
 from workers.errors import PermanentJobError
 from workers.handlers.action import handle
 

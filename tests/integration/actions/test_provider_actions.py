@@ -11,7 +11,7 @@ import pytest
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.routes import ActionRunRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime, unique
 from tests.integration.actions.connections import connect
 from workers.actions import all_actions

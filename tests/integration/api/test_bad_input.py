@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 
 JOB = {"kind": "action", "provider": "hubspot", "payload": {"action": "noop"}}

@@ -12,7 +12,7 @@ from storage.repositories import EventRepository
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 
 

@@ -17,7 +17,7 @@ from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import unique
 from tests.integration.private_servers import (
     PrivatePostgres,

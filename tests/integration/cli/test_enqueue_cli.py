@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.cli import _register, app
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from switchyard.app import Runtime
 from switchyard.cli import _register, app
+from switchyard.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

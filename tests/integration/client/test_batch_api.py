@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from contract.envelope import InvalidJobError
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
-from workers.envelope import InvalidJobError
 
 pytestmark = pytest.mark.integration
 NOOP = {"kind": "action", "provider": "hubspot", "payload": {"action": "noop"}}

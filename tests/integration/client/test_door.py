@@ -10,14 +10,14 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from contract.envelope import InvalidJobError
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
 from switchyard.cli import app
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.cli.test_enqueue_cli import env
-from workers.envelope import InvalidJobError
 
 pytestmark = pytest.mark.integration
 __all__ = ["env"]

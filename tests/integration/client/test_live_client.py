@@ -22,7 +22,6 @@ from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
 from switchyard.client import (
     AsyncClient,
     AuthenticationError,
@@ -32,6 +31,7 @@ from switchyard.client import (
     Job,
     NotFoundError,
 )
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unique
 from workers.inprocess import run_until_idle
 

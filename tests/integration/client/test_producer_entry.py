@@ -10,7 +10,7 @@ import pytest
 import producers
 from storage.errors import KeyRingError
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, bootstrap_producer
+from switchyard.runtime import Runtime, bootstrap_producer
 from tests.conftest import runtime_settings, unique
 
 pytestmark = pytest.mark.integration

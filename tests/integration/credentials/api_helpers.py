@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime
 from tests.integration.credentials.api_helpers import org_keys
 

@@ -15,7 +15,7 @@ from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.events import EventRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 
 ACCOUNTS = {"hubspot": {"portal_id": "62515"}, "quickbooks": {"realm_id": "4620816365"}}

@@ -12,8 +12,8 @@ import signal
 import sys
 
 from storage.repositories.connections import ConnectionRepository
-from switchyard.app import build_runtime
-from workers.refresh import RefreshStep, RefreshTarget, refresh
+from switchyard.runtime import build_runtime
+from workers.token_refresh import RefreshStep, RefreshTarget, refresh
 
 
 def main(org: str, connection_id: str, provider: str, stop_at: str) -> None:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from providers.sandbox import Sandbox
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.credentials.api_helpers import auth, consent, error_field, org_keys, start
 

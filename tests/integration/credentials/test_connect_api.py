@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from storage.repositories.audit import AuditRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.credentials.api_helpers import auth, consent, error_field, start
 from tests.integration.credentials.helpers import credential, event_types
 

@@ -18,7 +18,7 @@ from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import DeadJobFilter
 from storage.types import utcnow
 from switchyard.api.app import create_app
-from switchyard.app import SANDBOX_ROOT, Runtime
+from switchyard.runtime import SANDBOX_ROOT, Runtime
 from tests.conftest import sandboxed_runtime
 from tests.integration.credentials.api_helpers import auth, consent, org_keys, start
 from tests.integration.credentials.helpers import credential, dead, event_types, proxy_job

@@ -13,9 +13,9 @@ from providers.sandbox import Sandbox
 from storage.models.connection import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.cli import _register, app
 from switchyard.connections.direct import connect_direct
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.credentials.helpers import connect, connection_status, dead, proxy_job
 from tests.integration.served_sandbox import sandbox_env, served

@@ -17,8 +17,8 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
 from switchyard.connections.records import NewCredential, save_connection
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import OutboundSettings
 from tests.conftest import runtime_settings, unique
 from tests.integration.credentials.api_helpers import auth, error_field, org_keys

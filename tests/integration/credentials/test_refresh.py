@@ -11,7 +11,7 @@ from prometheus_client import REGISTRY
 
 from providers.sandbox import Sandbox
 from providers.sandbox.profiles.crm import HubSpot
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.credentials.helpers import (
     connect,

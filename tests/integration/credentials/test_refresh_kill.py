@@ -19,13 +19,13 @@ from providers.sandbox import Sandbox
 from providers.sandbox.profile import TokenPolicy
 from providers.sandbox.profiles.commerce import QuickBooks
 from providers.sandbox.profiles.crm import HubSpot
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.credentials.helpers import ACCOUNTS, connect, connection_status, credential
 from tests.integration.observability.processes import env_of
 from tests.integration.served_sandbox import allowing_sandbox, sandbox_env, served
 from workers.errors import ConnectionUnusable
-from workers.refresh import RefreshTarget, refresh
+from workers.token_refresh import RefreshTarget, refresh
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[3]

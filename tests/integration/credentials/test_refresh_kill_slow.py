@@ -16,7 +16,7 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings, unique
 from tests.integration.credentials.helpers import (
     ACCOUNTS,
@@ -28,7 +28,7 @@ from tests.integration.credentials.rotating_oauth import RotatingOAuth, serving
 from tests.integration.observability.processes import SWITCHYARD, env_of
 from tests.integration.served_sandbox import allowing_sandbox
 from workers.errors import ConnectionUnusable
-from workers.refresh import RefreshTarget, refresh
+from workers.token_refresh import RefreshTarget, refresh
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 APP = {"client_id": "kill-test-client", "client_secret": "kill-test-secret"}

@@ -15,7 +15,7 @@ from providers.sandbox.profile import TokenPolicy
 from providers.sandbox.profiles.crm import HubSpot
 from storage.models import Credential
 from storage.types import utcnow
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.credentials.conftest import HIGH
 from tests.integration.credentials.helpers import connect, credential, dead, proxy_job

@@ -13,11 +13,11 @@ from sqlalchemy import text
 
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime
 from tests.integration.credentials.helpers import ACCOUNTS, connect
 from workers.errors import ConnectionUnusable
-from workers.refresh import RefreshTarget, refresh
+from workers.token_refresh import RefreshTarget, refresh
 
 pytestmark = pytest.mark.integration
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from producers.refreshes import enqueue_due_refreshes
+from producers.proactive_refreshes import enqueue_due_refreshes
 from storage.repositories.connections import ConnectionRepository
 from storage.types import utcnow
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.credentials.helpers import connect, credential
 from workers.inprocess import run_until_idle
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from providers.sandbox import Sandbox
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration import served_sandbox
 from tests.integration.credentials.helpers import connect, credential, dead, proxy_job

@@ -11,7 +11,7 @@ import pytest
 from storage.models import AuditEvent, DeadJob
 from storage.repositories.audit import AdminAuditRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter, FailedJob
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 
 def envelope(org_id: str, **overrides: Any) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from dramatiq import Message
 from sqlalchemy.exc import OperationalError
 
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.dlq.conftest import dead_jobs, envelope
 from tests.integration.workers.test_pipeline import drain
 from workers.dead_set import UNDECODABLE, UNRECORDED, import_dead_sets

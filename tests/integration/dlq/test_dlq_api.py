@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.dlq.conftest import audit_events, dead_job, dead_jobs, park
 from tests.integration.workers.test_pipeline import drain
 

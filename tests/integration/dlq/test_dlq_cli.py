@@ -13,8 +13,8 @@ from typer.testing import CliRunner, Result
 
 from storage.models import Organization
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from switchyard.app import Runtime
 from switchyard.cli import _register, app, common, progress
+from switchyard.runtime import Runtime
 from tests.integration.dlq.conftest import audit_events, dead_job, dead_jobs, park
 from tests.integration.workers.test_pipeline import drain
 

@@ -19,7 +19,7 @@ from producers.replay import (
 )
 from storage.models import Organization
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.dlq.conftest import audit_events, dead_job, dead_jobs, park
 from tests.integration.workers.test_pipeline import drain

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.credentials.api_helpers import org_keys
 from workers.inprocess import run_until_idle
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from switchyard.app import Runtime
+from contract.envelope import ActionJob
+from switchyard.runtime import Runtime
 from tests.integration.credentials.api_helpers import auth
 from tests.integration.jobs.conftest import drain, noop
 from tests.integration.jobs.test_job_state import enqueue, status
-from workers.envelope import ActionJob
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 

@@ -10,7 +10,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import OutboundSettings
 from tests.conftest import new_org, runtime_settings
 from tests.integration.jobs.conftest import drain, noop
@@ -71,7 +71,7 @@ def test_notify_jobs_end_with_signed_events(loopback_runtime: Runtime, receiver:
 
 def test_notify_must_be_a_boolean(loopback_runtime: Runtime) -> None:
     """notify: "yes" is refused at enqueue, naming the field."""
-    from workers.envelope import InvalidJobError
+    from contract.envelope import InvalidJobError
 
     org = new_org(loopback_runtime, "notify")
     with pytest.raises(InvalidJobError) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.credentials.api_helpers import auth
 from tests.integration.dlq.conftest import park
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from switchyard.app import Runtime
+from contract.envelope import ActionJob
+from switchyard.runtime import Runtime
 from tests.integration.credentials.api_helpers import auth
 from tests.integration.jobs.conftest import drain, noop
-from workers.envelope import ActionJob
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 

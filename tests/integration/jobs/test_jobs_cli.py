@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from switchyard.app import Runtime
 from switchyard.cli import _register, app
+from switchyard.runtime import Runtime
 from tests.conftest import new_org
 from tests.integration.jobs.conftest import noop
 

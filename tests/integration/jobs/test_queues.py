@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.credentials.api_helpers import auth
 from tests.integration.jobs.conftest import drain, noop
 from tests.integration.jobs.test_job_state import enqueue

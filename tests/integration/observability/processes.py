@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 SWITCHYARD = [sys.executable, "-c", "from switchyard.cli import main; main()"]
 

@@ -10,8 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from typer.testing import CliRunner
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.cli import _register, app
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.observability.processes import (
     free_port,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org
 from tests.integration.observability.processes import start, stop
 from tests.integration.private_servers import PrivateRedis, private_redis, server_settings

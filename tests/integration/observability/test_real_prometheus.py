@@ -30,7 +30,7 @@ from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import unique
 from tests.integration.actions.connections import connect
 from tests.integration.observability.processes import (

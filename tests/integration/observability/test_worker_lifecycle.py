@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.observability.processes import SWITCHYARD, env_of, stop
-from workers.heartbeat import alive_workers
+from workers.live_workers import alive_workers
 from workers.log_context import JobLogContext
 from workers.middleware.heartbeat import WorkerHeartbeat
 

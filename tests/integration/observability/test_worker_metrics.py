@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.observability.processes import sample_sum, start_serving, stop
 

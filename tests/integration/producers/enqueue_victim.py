@@ -13,7 +13,7 @@ import signal
 import sys
 from typing import Any
 
-from switchyard.app import build_runtime
+from switchyard.runtime import build_runtime
 
 SCRIPT_COMMANDS = {"EVAL", "EVALSHA"}
 

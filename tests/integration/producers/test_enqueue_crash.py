@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
 from tests.integration.observability.processes import env_of
 from tests.integration.workers.test_pipeline import drain, outcomes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.actions.connections import connect
 
 QR_ROUTE: dict[str, Any] = {

@@ -12,7 +12,7 @@ from producers.replay import DeadJobQuery, parse_selection, replay
 from producers.routes import create_route, dry_run_route, show_route
 from providers.sandbox.scripted import Scripted
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime, unique
 from tests.integration.actions.test_provider_actions import dead
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
@@ -147,7 +147,7 @@ def test_dry_run_shows_each_steps_input(rt: Runtime, org: str) -> None:
 
 def test_redelivered_step_replays_its_output_and_continues_once(rt: Runtime, org: str) -> None:
     """A step job handled twice calls HubSpot once and enqueues the next step once."""
-    from workers.envelope import load_envelope
+    from contract.envelope import load_envelope
     from workers.handlers.action import handle
     from workers.routing.pipeline import step_job
 

@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
 from switchyard.cli import _register
 from switchyard.cli import app as cli_app
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.conftest import sandboxed_runtime, unique
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers

@@ -23,7 +23,7 @@ from storage.repositories.retention import Retention, purge_expired
 from storage.repositories.routes import ActionRunRepository
 from storage.repositories.syncs import SyncRepository
 from storage.types import utcnow
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from switchyard.scheduler import Scheduler, default_tasks
 from tests.unit.storage import builders
 

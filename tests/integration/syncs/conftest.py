@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS
 

@@ -11,7 +11,7 @@ from storage.repositories.credentials import CredentialRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.records import RecordRepository
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from workers.inprocess import run_until_idle
 

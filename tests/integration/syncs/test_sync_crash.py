@@ -14,8 +14,8 @@ import uvicorn
 
 from providers.sandbox import Sandbox
 from providers.sandbox.asgi import create_app
-from switchyard.app import Runtime, build_runtime
 from switchyard.cli.sandbox import env_lines
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import runtime_settings
 from tests.integration.observability.processes import SWITCHYARD, env_of, free_port
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run, stored_ids, sync_job

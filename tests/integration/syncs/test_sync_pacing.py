@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from contract.envelope import SyncJob
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run, run_sync_job
-from workers.envelope import SyncJob
 from workers.errors import SlotDeferred
 from workers.limiter import Limiter
 from workers.sync import SyncOptions, run_sync

@@ -12,7 +12,7 @@ from providers.syncs import SyncModelSpec, load_sync_models
 from storage.repositories.dead_jobs import DeadJobRepository
 from storage.repositories.records import RecordRepository
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.syncs.helpers import (
     connect,
     last_run,

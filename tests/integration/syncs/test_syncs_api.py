@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.syncs.helpers import Connected, connect, run_sync_job
 from workers.inprocess import run_until_idle
 

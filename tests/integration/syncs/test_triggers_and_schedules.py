@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from contract.envelope import InvalidJobError
 from producers.syncs import SyncTarget, SyncTrigger, enqueue_due_syncs, next_slot, set_schedule
 from storage.errors import InvalidFieldError
 from storage.repositories.sync_schedules import SyncScheduleRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from switchyard.scheduler import PeriodicTask, Scheduler, default_tasks
 from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run
-from workers.envelope import InvalidJobError
 from workers.inprocess import run_until_idle
 from workers.sync import runs
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import OutboundSettings, WebhookSettings
 from tests.conftest import runtime_settings, unique
 from tests.integration.webhooks.receiver import Receiver, serving

@@ -11,8 +11,8 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner, Result
 
-from switchyard.app import Runtime
 from switchyard.cli import _register, app, progress
+from switchyard.runtime import Runtime
 from tests.integration.webhooks.receiver import Answer, Receiver
 from workers.inprocess import run_until_idle
 

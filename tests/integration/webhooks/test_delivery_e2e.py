@@ -21,7 +21,7 @@ from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import IssuedEndpoint, WebhookEndpointRepository
 from storage.types import utcnow
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.webhooks.conftest import webhook_runtime
 from tests.integration.webhooks.receiver import Answer, Receiver

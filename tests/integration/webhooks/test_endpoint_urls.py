@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
 from switchyard.cli import _register, app
+from switchyard.runtime import Runtime
 
 pytestmark = pytest.mark.integration
 

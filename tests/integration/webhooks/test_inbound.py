@@ -23,7 +23,7 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.webhooks.conftest import webhook_runtime
 from tests.integration.webhooks.inbound_cases import CASES, Case

@@ -7,12 +7,12 @@ import time
 
 import pytest
 
+from contract.envelope import DeliverJob
 from storage.repositories.events import EventRepository
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.integration.webhooks.receiver import Receiver
-from workers.envelope import DeliverJob
 from workers.handlers.deliver import deliver_one
 from workers.inprocess import run_until_idle
 from workers.webhooks.parking import ParkedDeliveries

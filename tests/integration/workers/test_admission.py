@@ -10,7 +10,7 @@ from typing import Any
 import dramatiq
 import pytest
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import new_org
 from workers.keys import QueueKeys
 

@@ -11,7 +11,7 @@ from redis.cluster import RedisCluster
 
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
 from tests.integration.redis_cluster import RedisClusterServers
 from workers.inprocess import run_until_idle

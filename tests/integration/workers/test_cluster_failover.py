@@ -23,7 +23,7 @@ import pytest
 from dramatiq.middleware import Middleware
 from redis.cluster import RedisCluster
 
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.conftest import new_org
 from tests.integration.redis_cluster import RedisClusterServers, redis_cluster_servers

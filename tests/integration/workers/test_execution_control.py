@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from contract.envelope import ActionJob
 from providers.errors import PermanentError, RateLimited
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
 from workers.context import WorkerContext
-from workers.envelope import ActionJob
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.inprocess import run_until_idle

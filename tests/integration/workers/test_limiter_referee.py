@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from switchyard.app import Runtime, build_runtime
+from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
 from tests.referee import Referee, busiest_window
 from workers.inprocess import run_until_idle

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from switchyard.app import Runtime
+from contract.envelope import ActionJob
+from switchyard.runtime import Runtime
 from tests.integration.workers.test_pipeline import dead_jobs, drain
-from workers.envelope import ActionJob
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 

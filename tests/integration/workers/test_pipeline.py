@@ -10,12 +10,12 @@ from typing import Any
 import dramatiq
 import pytest
 
+from contract.envelope import ActionJob, Kind
+from contract.names import actor_name, queue_for
 from producers.enqueue import Enqueuer
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import new_org
-from workers.actors import actor_name, queue_for
-from workers.envelope import ActionJob, Kind
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.inprocess import run_until_idle
@@ -94,7 +94,7 @@ def test_idempotency_keys_are_per_org(runtime: Runtime, org_id: str) -> None:
 
 def test_unknown_org_is_refused_at_enqueue(runtime: Runtime) -> None:
     """A job for an organization that does not exist is refused on org_id."""
-    from workers.envelope import InvalidJobError
+    from contract.envelope import InvalidJobError
 
     with pytest.raises(InvalidJobError) as exc:
         runtime.enqueuer.enqueue(noop_job("nope"))
@@ -135,7 +135,7 @@ def test_kind_without_handler_goes_to_dlq(
     runtime: Runtime, org_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A kind this version cannot run is dead-lettered with that reason, not dropped."""
-    from workers.envelope import Kind
+    from contract.envelope import Kind
     from workers.handlers import HANDLERS
 
     monkeypatch.delitem(HANDLERS, Kind.SYNC)  # a deployment without the sync handler

@@ -10,12 +10,12 @@ from typing import Any
 import dramatiq
 import pytest
 
-from switchyard.app import Runtime
+from contract.envelope import Kind
+from contract.names import actor_name
+from switchyard.runtime import Runtime
 from tests.integration.workers.test_admission import consuming
 from tests.integration.workers.test_pipeline import dead_jobs, drain, noop_job
-from workers.actors import actor_name
 from workers.dead_set import UNDECODABLE, import_dead_sets
-from workers.envelope import Kind
 from workers.keys import QueueKeys
 from workers.middleware.dead_letter import dead_set_keys
 

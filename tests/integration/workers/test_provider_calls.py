@@ -15,7 +15,7 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime, unique
 from workers.inprocess import run_until_idle
 

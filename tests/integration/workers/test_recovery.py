@@ -9,9 +9,9 @@ import dramatiq
 import pytest
 from dramatiq.common import current_millis
 
-from switchyard.app import Runtime
+from contract.envelope import Kind
+from switchyard.runtime import Runtime
 from tests.integration.workers.test_admission import consuming
-from workers.envelope import Kind
 from workers.keys import QueueKeys
 from workers.middleware.heartbeat import WorkerHeartbeat
 from workers.recovery import AckRecovery, recovery_bound_ms

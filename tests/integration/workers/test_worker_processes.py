@@ -14,7 +14,7 @@ import pytest
 
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.observability.processes import SWITCHYARD, env_of
 from tests.referee import Referee, busiest_window

@@ -8,13 +8,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-OURS = {"switchyard", "producers", "workers", "providers", "storage"}
+OURS = {"switchyard", "producers", "workers", "providers", "storage", "contract"}
 ALLOWED = {
+    "contract": set(),  # the job contract and metric definitions: a leaf
     "providers": set(),
     "storage": set(),
-    "workers": {"providers", "storage"},
-    "producers": {"workers", "providers", "storage"},
+    "workers": {"contract", "providers", "storage"},
+    "producers": {"contract", "providers", "storage"},  # never workers
     "switchyard": OURS - {"switchyard"},
+}
+PENDING = {
+    # Producer modules still importing workers (issue #18), each to be removed, never added:
+    "producers/door.py": {"workers"},  # the action registry's input models
+    "producers/enqueue.py": {"workers"},  # lanes and job state
+    "producers/inbound/receiver.py": {"workers"},  # the Redis key map
+    "producers/routes.py": {"workers"},  # an operator use case, bound for services/
 }
 
 
@@ -32,10 +40,22 @@ def imported_packages(path: Path) -> set[str]:
 def test_package_imports_only_what_lies_below_it(package: str) -> None:
     """No module of a package imports a package above it (or beside it, unless allowed)."""
     offenders = {
-        str(path.relative_to(ROOT)): sorted(imported_packages(path) - ALLOWED[package] - {package})
+        str(path.relative_to(ROOT)): sorted(
+            imported_packages(path)
+            - ALLOWED[package]
+            - {package}
+            - PENDING.get(str(path.relative_to(ROOT)), set())
+        )
         for path in (ROOT / package).rglob("*.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+@pytest.mark.parametrize("module", sorted(PENDING))
+def test_pending_exceptions_are_still_needed(module: str) -> None:
+    """An exception to the layering is dropped from PENDING as soon as its import goes."""
+    path = ROOT / module
+    assert path.exists() and PENDING[module] <= imported_packages(path), f"drop {module}"
 
 
 def test_settings_are_read_only_by_the_composition_root() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.metrics import MetricWrapperBase
 
-import workers.metrics
+import contract.metrics
 from switchyard.observability.exporter import QueueExporter
 
 SUFFIXES = {
@@ -16,8 +16,8 @@ SUFFIXES = {
 
 
 def module_metrics() -> list[MetricWrapperBase]:
-    """Every metric object defined in ``workers.metrics``, whether or not listed in ALL_METRICS."""
-    return [m for m in vars(workers.metrics).values() if isinstance(m, MetricWrapperBase)]
+    """Every metric object defined in ``contract.metrics``, whether or not listed in ALL_METRICS."""
+    return [m for m in vars(contract.metrics).values() if isinstance(m, MetricWrapperBase)]
 
 
 def exporter() -> QueueExporter:

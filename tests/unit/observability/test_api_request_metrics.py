@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from prometheus_client import REGISTRY
 
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 
 def sample(name: str, **labels: str) -> float:

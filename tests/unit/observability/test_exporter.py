@@ -15,7 +15,6 @@ from prometheus_client import CollectorRegistry
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import Runtime
 from switchyard.observability.exporter import (
     PROBE_SUCCESS,
     ExporterSources,
@@ -24,11 +23,12 @@ from switchyard.observability.exporter import (
     exporter_registry,
     read_queue_state,
 )
+from switchyard.runtime import Runtime
 from tests.conftest import unique
-from workers.heartbeat import beat
 from workers.keys import QueueKeys
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes
+from workers.live_workers import beat
 
 NOW = 1_800_000_000.0
 

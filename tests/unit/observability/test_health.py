@@ -11,7 +11,7 @@ from redis.retry import Retry
 from sqlalchemy import create_engine
 
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 CLOSED_PORT = 1  # nothing listens on loopback port 1: connections are refused at once
 

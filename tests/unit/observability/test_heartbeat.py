@@ -9,7 +9,7 @@ import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
 
-from workers.heartbeat import FORGET_AFTER_S, alive_workers, beat, forget, heartbeat_key
+from workers.live_workers import FORGET_AFTER_S, alive_workers, beat, forget, heartbeat_key
 from workers.middleware.heartbeat import WorkerHeartbeat
 
 

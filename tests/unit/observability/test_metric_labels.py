@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-import workers.metrics as metrics
+import contract.metrics as metrics
+from contract.metrics import ALLOWED_LABELS, FORBIDDEN_LABELS
 from tests.unit.observability.known_metrics import exporter, module_metrics
-from workers.metrics import ALLOWED_LABELS, FORBIDDEN_LABELS
 
 
 def label_names() -> dict[str, tuple[str, ...]]:

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from prometheus_client import REGISTRY, values
 
-from switchyard.observability import metrics
+from switchyard.observability import exposition
 
 CHILD = """
 import sys
-from switchyard.observability.metrics import use_multiprocess_values
+from switchyard.observability.exposition import use_multiprocess_values
 use_multiprocess_values()
-from workers.metrics import JOBS_STARTED
+from contract.metrics import JOBS_STARTED
 JOBS_STARTED.labels("action", "action", "slack").inc(int(sys.argv[1]))
 """
 
@@ -23,7 +23,7 @@ JOBS_STARTED.labels("action", "action", "slack").inc(int(sys.argv[1]))
 @pytest.fixture
 def isolated(monkeypatch: pytest.MonkeyPatch) -> None:
     """Whatever the test switches on is switched back off for the rest of the session."""
-    monkeypatch.delenv(metrics.MULTIPROC_VAR, raising=False)
+    monkeypatch.delenv(exposition.MULTIPROC_VAR, raising=False)
     monkeypatch.setattr(values, "ValueClass", values.ValueClass)
 
 
@@ -31,16 +31,16 @@ def test_stale_sample_files_are_removed_and_nothing_else(isolated: None, tmp_pat
     """A restart must not add the previous run's counts; other files are not ours to delete."""
     (tmp_path / "counter_123.db").write_bytes(b"old")
     (tmp_path / "notes.txt").write_text("keep")
-    assert metrics.prepare_multiprocess_dir(tmp_path) == tmp_path
+    assert exposition.prepare_multiprocess_dir(tmp_path) == tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
-    assert metrics.multiprocess_dir() == tmp_path
+    assert exposition.multiprocess_dir() == tmp_path
 
 
 def test_without_a_path_a_fresh_directory_is_made(isolated: None) -> None:
     """The default is a new temporary directory, exported for the worker processes."""
-    path = metrics.prepare_multiprocess_dir()
+    path = exposition.prepare_multiprocess_dir()
     assert path.is_dir() and list(path.iterdir()) == []
-    assert metrics.multiprocess_dir() == path
+    assert exposition.multiprocess_dir() == path
     path.rmdir()
 
 
@@ -48,10 +48,10 @@ def test_the_registry_sums_every_process(
     isolated: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two processes' counts are exposed as one sum; single-process mode uses REGISTRY."""
-    assert metrics.metrics_registry() is REGISTRY
-    monkeypatch.setenv(metrics.MULTIPROC_VAR, str(tmp_path))
+    assert exposition.metrics_registry() is REGISTRY
+    monkeypatch.setenv(exposition.MULTIPROC_VAR, str(tmp_path))
     for amount in ("2", "3"):
         subprocess.run([sys.executable, "-c", CHILD, amount], check=True)
-    registry = metrics.metrics_registry()
+    registry = exposition.metrics_registry()
     labels = {"queue": "action", "kind": "action", "provider": "slack"}
     assert registry.get_sample_value("switchyard_jobs_started_total", labels) == 5

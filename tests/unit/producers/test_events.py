@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from producers.events import EventPublisher, FanoutJob, InvalidEventError
 from storage.models import Event
 from storage.repositories import EventRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 ACTION = {"kind": "action", "provider": "slack", "payload": {"action": "noop"}}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from switchyard.cli import _register, app
-from switchyard.demo_sections import REFRESH_JOBS
+from switchyard.demo.sections import REFRESH_JOBS
 
 
 def test_demo_json_accounts_for_every_job(clean_env: Path) -> None:

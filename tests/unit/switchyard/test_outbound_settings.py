@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from providers.outbound import OutboundRefused
-from switchyard.app import build_runtime
+from switchyard.runtime import build_runtime
 from switchyard.settings import SettingsError, load_settings
 
 

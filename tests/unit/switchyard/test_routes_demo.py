@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.app import build_runtime
-from switchyard.routes_demo import demo_routes
+from switchyard.demo.route_firing import demo_routes
+from switchyard.runtime import build_runtime
 from switchyard.settings import load_settings
 
 

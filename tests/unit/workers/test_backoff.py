@@ -6,9 +6,9 @@ import random
 
 import pytest
 
+from contract.envelope import Kind
 from providers.spec import RetryOverride
-from workers.backoff import RetryPolicy, policy_for
-from workers.envelope import Kind
+from workers.retry_policy import RetryPolicy, policy_for
 
 
 def test_backoff_is_full_jitter_under_a_growing_cap() -> None:

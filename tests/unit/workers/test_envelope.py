@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from workers.envelope import (
+from contract.envelope import (
     ActionJob,
     InvalidJobError,
     Kind,

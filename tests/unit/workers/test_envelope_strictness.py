@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from workers.envelope import (
+from contract.envelope import (
     MAX_PAYLOAD_DEPTH,
     InvalidJobError,
     Limits,

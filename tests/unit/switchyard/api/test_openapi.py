@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from openapi_spec_validator import validate
 
 from switchyard.api.app import create_app
-from switchyard.app import build_runtime
+from switchyard.runtime import build_runtime
 from switchyard.settings import load_settings
 
 SNAPSHOT = Path(__file__).parents[3] / "fixtures" / "openapi.json"

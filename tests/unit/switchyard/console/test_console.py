@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
 from switchyard.console.guard import COOKIE
 from switchyard.console.sessions import SessionStore
 from switchyard.console.web import mask_secrets, mask_url
+from switchyard.runtime import Runtime
 from tests.conftest import new_org
 
 

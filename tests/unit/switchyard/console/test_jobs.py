@@ -14,8 +14,8 @@ from redis import Redis
 
 from storage.repositories.audit import AdminAuditRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime
 from switchyard.console.pages.jobs import timeline
+from switchyard.runtime import Runtime
 from switchyard.services import overview
 from switchyard.services.job_views import job_view
 from tests.conftest import new_org

@@ -8,13 +8,13 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+from contract.envelope import Kind
 from storage.crypto import Secret
 from storage.repositories.webhook_endpoints import generate_secret
-from switchyard.app import kind_overrides
+from switchyard.runtime import kind_overrides
 from switchyard.settings import load_settings
-from workers.backoff import RetryPolicy, policy_for
-from workers.envelope import Kind
 from workers.errors import DeferredJobError, Verdict, retry_after_of, verdict_for
+from workers.retry_policy import RetryPolicy, policy_for
 from workers.webhooks.delivery import DeliveryFailed
 from workers.webhooks.sender import parse_retry_after
 from workers.webhooks.signing import signature_header, signed_headers

@@ -12,14 +12,14 @@ from dramatiq.common import current_millis
 from dramatiq.middleware import Middleware
 from prometheus_client.metrics import MetricWrapperBase
 
-from workers.job_fields import job_fields
-from workers.metrics import (
+from contract.metrics import (
     JOB_DURATION,
     JOB_QUEUE_WAIT,
     JOBS_FINISHED,
     JOBS_STARTED,
     queue_wait_seconds,
 )
+from workers.job_fields import job_fields
 from workers.middleware.outcomes import outcome_of
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from contract.envelope import Kind
 from providers.spec import RetryOverride
-from workers.envelope import Kind
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ test (``tests/unit/observability``) rejects any label outside :data:`ALLOWED_LAB
 The metrics are plain prometheus-client objects in the default registry. In worker
 processes the composition root switches prometheus-client to multiprocess mode before any
 sample is recorded, so one ``/metrics`` per host aggregates every process (see
-``switchyard/observability/metrics.py``). Gauges of shared state (queue depth, DLQ depth,
+``switchyard/observability/exposition.py``). Gauges of shared state (queue depth, DLQ depth,
 workers alive) are not here: the exporter reads them from Redis and the database, once.
 
 Every metric has labels: prometheus-client creates the value of an unlabelled metric at

@@ -27,20 +27,20 @@ import httpx
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
+from contract.envelope import InvalidJobError
+from contract.metrics import JOBS_ENQUEUED
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.app import Runtime, build_runtime
-from switchyard.demo_sections import SECTIONS
+from switchyard.demo.sections import SECTIONS
+from switchyard.demo.webhook_delivery import DEMO_WEBHOOK_SETTINGS
+from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
-from switchyard.webhooks_demo import DEMO_WEBHOOK_SETTINGS
-from workers.envelope import InvalidJobError
 from workers.inprocess import run_until_idle
 from workers.job_fields import job_fields
-from workers.metrics import JOBS_ENQUEUED
 from workers.middleware.outcomes import OutcomeLog, outcome_of
 
 ORGS = ("acme", "globex", "initech")

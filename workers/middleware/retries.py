@@ -22,14 +22,14 @@ from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 from redis.exceptions import RedisError
 
+from contract.envelope import Kind
 from providers.errors import RateLimited
-from workers.backoff import RetryPolicy
-from workers.envelope import Kind
 from workers.errors import Verdict, retry_after_of, verdict_for
 from workers.lanes import Lanes
 from workers.limiter import Limiter
 from workers.middleware.attempts import ATTEMPTS, attempts_of
 from workers.middleware.rate_limit import RESERVED, rate_key_of
+from workers.retry_policy import RetryPolicy
 from workers.scheduling import hand_back, reschedule
 
 logger = logging.getLogger("switchyard.backoff")

@@ -17,7 +17,7 @@ from standardwebhooks import Webhook
 
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 
 DEMO_WEBHOOK_SETTINGS: dict[str, Any] = {
     "retry_schedule_seconds": [0, 0.3, 1],

@@ -18,7 +18,7 @@ from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.routes import ActionRunRepository
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from workers.inprocess import run_until_idle
 
 DEMO_ROUTE: dict[str, Any] = {

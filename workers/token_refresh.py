@@ -51,6 +51,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from contract.metrics import TOKEN_REFRESHES
 from providers.auth.oauth import TokenClient, TokenSet, app_credentials_from_settings
 from providers.errors import AuthError, InvalidGrant, RateLimited, TransientError
 from providers.spec import OAuth2ClientCredentialsAuth, OAuth2CodeAuth, ProviderSpec
@@ -62,7 +63,6 @@ from storage.types import utcnow
 from workers import keys
 from workers.context import WorkerContext
 from workers.errors import AuthRefused, ConnectionUnusable
-from workers.metrics import TOKEN_REFRESHES
 
 log = logging.getLogger("switchyard.credentials")
 

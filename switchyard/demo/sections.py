@@ -12,9 +12,9 @@ from producers.syncs import SyncTarget, SyncTrigger
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.syncs import SyncRepository
-from switchyard.app import Runtime
-from switchyard.routes_demo import RouteDemo, demo_route_summary, start_demo_route
-from switchyard.webhooks_demo import WebhookDemo, start_webhook_demo, webhook_demo_summary
+from switchyard.demo.route_firing import RouteDemo, demo_route_summary, start_demo_route
+from switchyard.demo.webhook_delivery import WebhookDemo, start_webhook_demo, webhook_demo_summary
+from switchyard.runtime import Runtime
 
 Start = Callable[[Runtime, dict[str, str]], Any]
 Finish = Callable[[Runtime, dict[str, str], Any], dict[str, Any]]

@@ -25,7 +25,7 @@ log = logging.getLogger("switchyard.scheduler")
 
 
 class RefreshRuntime(Protocol):
-    """What the function needs from the runtime (``switchyard.app.Runtime`` fits)."""
+    """What the function needs from the runtime (``switchyard.runtime.Runtime`` fits)."""
 
     @property
     def sessions(self) -> sessionmaker[Session]: ...

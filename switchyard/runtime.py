@@ -23,6 +23,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 import producers
+from contract.envelope import Kind, Limits
+from contract.metrics import observe_outbound_refusal
 from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
@@ -39,14 +41,12 @@ from switchyard.settings import KEYS_VAR, Settings, SettingsError, load_settings
 from workers import redis_client
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
-from workers.backoff import KIND_OVERRIDES, RetryPolicy, delivery_overrides
 from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
-from workers.envelope import Kind, Limits
 from workers.job_state import JobStateStore
 from workers.lanes import Durability, Lanes
 from workers.limiter import Limiter
-from workers.metrics import observe_outbound_refusal
+from workers.retry_policy import KIND_OVERRIDES, RetryPolicy, delivery_overrides
 from workers.webhooks.outbound import Outbound
 
 logger = logging.getLogger("switchyard")

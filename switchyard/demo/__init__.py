@@ -1,0 +1,1 @@
+"""``switchyard demo``: the whole pipeline in one process, and its capability sections."""
