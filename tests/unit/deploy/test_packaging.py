@@ -1,4 +1,4 @@
-"""Building the package names its five top-level packages explicitly: setuptools neither
+"""Building the package names its top-level packages explicitly: setuptools neither
 refuses the flat layout nor warns about packages installed as data (#23, "no warnings at
 install")."""
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PACKAGES = ("switchyard", "workers", "producers", "providers", "storage")
+PACKAGES = ("switchyard", "workers", "producers", "providers", "storage", "contract")
 WARNINGS = (
     "as data is deprecated",  # a directory with modules shipped as package data
     "multiple top-level packages",  # the flat layout's auto-discovery refusing
@@ -38,7 +38,7 @@ def _build(tmp_path: Path) -> str:
 
 
 def test_build_prints_no_packaging_warning(tmp_path: Path) -> None:
-    """setuptools builds the five packages without a top-level or package-data warning."""
+    """setuptools builds every package without a top-level or package-data warning."""
     output = _build(tmp_path)
     noisy = [
         line
@@ -49,3 +49,4 @@ def test_build_prints_no_packaging_warning(tmp_path: Path) -> None:
     built = sorted(p.name for p in (tmp_path / "lib").iterdir())
     assert built == sorted(PACKAGES)
     assert (tmp_path / "lib" / "storage" / "migrations" / "script.py.mako").is_file()
+    assert (tmp_path / "lib" / "contract" / "py.typed").is_file()
