@@ -9,6 +9,7 @@ from redis import Redis
 
 from providers.ratelimit_feedback import RateLimitFeedback
 from providers.spec import RateLimitPolicy
+from tests.integration.workers.conftest import Clock
 from workers.learned_limits import LEARNED_TTL_MS
 from workers.limiter import (
     LOCAL_PERMIT_TTL_MS,
@@ -18,24 +19,6 @@ from workers.limiter import (
     rate_key,
     window_ms,
 )
-
-
-class Clock:
-    """A clock (ms) the limiter's scripts read instead of the server's: tests step it."""
-
-    def __init__(self, ms: int = 1_790_000_000_000) -> None:
-        self.ms = ms
-
-    def __call__(self) -> int:
-        return self.ms
-
-    def advance(self, ms: int) -> None:
-        self.ms += ms
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 def policy(**kw: object) -> RateLimitPolicy:
