@@ -36,6 +36,18 @@ def start_worker(
     )
 
 
+def wait_for_text(log: Path, text: str, timeout: float = 30.0) -> None:
+    """Until ``text`` is in the log: for lines with no fields of ours (Dramatiq's own)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in log.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise AssertionError(
+        f"{text!r} not logged within {timeout}s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
+
+
 def wait_for(log: Path, event: str, job_id: str, timeout: float = 30.0) -> None:
     """Until the worker's JSON log holds the job's ``event`` record (by its fields)."""
     deadline = time.monotonic() + timeout
