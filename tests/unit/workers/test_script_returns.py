@@ -9,7 +9,8 @@ import pytest
 from redis import Redis
 
 from workers import scripts
-from workers.keys import QueueKeys, rate_key_tag
+from workers.keys import QueueKeys, rate_key_tag, webhook_gate
+from workers.webhooks.gates import EndpointGates
 
 NOW = 1_790_000_000_000
 DAY_MS = 86_400_000
@@ -89,3 +90,23 @@ def test_leases_renew_extends_to_the_clock_passed_in(redis: Redis) -> None:
     )
     assert renewed == 2
     assert redis.zrange(leases, 0, -1, withscores=True) == [(b"a", NOW + 60_000)]
+
+
+def test_webhook_gate_slots_lapse_on_the_clock_passed_in(redis: Redis) -> None:
+    """A slot leased at NOW for 60 s blocks the next job until NOW + 60 s, not a moment later."""
+    gates = EndpointGates(redis, "t", clock=lambda: clock[0])
+    clock = [NOW]
+    assert gates.acquire("e1", "killed", limit=1, lease_ms=60_000)
+    assert not gates.acquire("e1", "next", limit=1, lease_ms=60_000)
+    clock[0] = NOW + 59_999
+    assert not gates.acquire("e1", "next", limit=1, lease_ms=60_000)
+    clock[0] = NOW + 60_000
+    assert gates.acquire("e1", "next", limit=1, lease_ms=60_000)
+
+
+def test_webhook_gate_without_a_clock_leases_on_the_servers(redis: Redis) -> None:
+    """Production passes no clock: the lease runs from the server's time."""
+    seconds, _ = redis.time()
+    assert EndpointGates(redis, "t").acquire("e1", "j", limit=1, lease_ms=60_000)
+    ((_, expiry),) = redis.zrange(webhook_gate("t", "slots", "e1"), 0, -1, withscores=True)
+    assert seconds * 1000 + 60_000 <= expiry <= (seconds + 2) * 1000 + 60_000
