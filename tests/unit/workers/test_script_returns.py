@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from typing import Any
 
 import fakeredis
@@ -110,3 +111,26 @@ def test_webhook_gate_without_a_clock_leases_on_the_servers(redis: Redis) -> Non
     assert EndpointGates(redis, "t").acquire("e1", "j", limit=1, lease_ms=60_000)
     ((_, expiry),) = redis.zrange(webhook_gate("t", "slots", "e1"), 0, -1, withscores=True)
     assert seconds * 1000 + 60_000 <= expiry <= (seconds + 2) * 1000 + 60_000
+
+
+# The lane scripts are reworked on their own (fetch-mode admission split out of lanes_admit).
+NOT_YET = {"lanes_admit.lua", "lanes_cancel.lua", "lanes_push.lua", "lanes_push_many.lua"}
+CLOCKED = sorted(
+    f
+    for f in files("workers").joinpath("lua").iterdir()
+    if f.name.endswith(".lua") and f.name not in NOT_YET and "redis.call('TIME')" in f.read_text()
+)
+
+
+def test_the_clocked_scripts_are_found() -> None:
+    """The check below has scripts to check (the limiter's, lease renewal, webhook gates)."""
+    assert {f.name for f in CLOCKED} >= {"limiter_acquire.lua", "webhook_gate_acquire.lua"}
+
+
+@pytest.mark.parametrize("script", CLOCKED, ids=lambda f: f.name)
+def test_a_script_reading_the_server_clock_takes_a_clock_instead(script: Any) -> None:
+    """Reading TIME only when no ``now`` came in, and saying so in the ARGV header."""
+    source = script.read_text()
+    header = "\n".join(line for line in source.splitlines() if line.startswith("--"))
+    assert "now (ms" in header
+    assert "if now <= 0 then" in source.split("redis.call('TIME')")[0]
