@@ -18,8 +18,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.installed
 
+# The client generator the generated-client test runs. Its own venv: it pins httpx and typer
+# below the versions Switchyard uses; the client it writes needs only httpx and attrs.
+CODEGEN := openapi-python-client==0.29.1
+$(VENV)/codegen/.installed: | $(BIN)/python
+	$(PYTHON) -m venv $(VENV)/codegen
+	$(VENV)/codegen/bin/python -m pip install --quiet '$(CODEGEN)'
+	touch $@
+
 install: $(VENV)/.installed
-dev: $(VENV)/.installed-dev
+dev: $(VENV)/.installed-dev $(VENV)/codegen/.installed
 
 demo: install
 	$(BIN)/switchyard demo

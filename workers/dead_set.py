@@ -101,8 +101,10 @@ def _unrecorded_failure(
     try:
         message = MessageProxy(decode_body(body, queue))
     except DecodeError:
-        logger.error("dead-set message %s cannot be decoded; parked raw", message_id.decode())
-        return _undecodable(queue, message_id.decode(), body, failed_at)
+        entry = message_id.decode()
+        extra = {"dead_set_entry": entry, "dead_letter": "undecodable"}
+        logger.error("dead-set message %s cannot be decoded; parked raw", entry, extra=extra)
+        return _undecodable(queue, entry, body, failed_at)
     last_traceback = message.options.get("traceback")
     reason = "failed for good while the dead-letter table could not be written; recovered "
     reason += "from the broker's dead set (the worker logged the error)"

@@ -192,8 +192,13 @@ class Limiter:
         *,
         margin_ms: int = WINDOW_MARGIN_MS,
         quota_probe_ms: int = QUOTA_PROBE_MS,
+        clock: Callable[[], int] | None = None,
     ) -> None:
+        """``clock`` (ms) stands in for the Redis server's clock in every script: tests pass
+        one to step time instead of sleeping. Production leaves it None: one clock for all
+        workers, the server's."""
         self.redis = redis
+        self.clock = clock
         self.namespace = namespace
         self.margin_ms = margin_ms
         self.quota_probe_ms = quota_probe_ms
@@ -205,6 +210,10 @@ class Limiter:
 
     def prefix(self, key: str) -> str:
         return keys.rate_key_tag(self.namespace, key)
+
+    def now_arg(self) -> int:
+        """The scripts' optional ``now`` argument: 0 means "the server's clock"."""
+        return self.clock() if self.clock is not None else 0
 
     def acquire(
         self, key: str, policy: RateLimitPolicy, *, job_id: str, slot_ms: int = 0
@@ -219,7 +228,7 @@ class Limiter:
         batch = local_batch(policy) if slot_ms == 0 else 1
         if batch > 1 and self.local.take(key):
             return Decision(run=True, delay_ms=0, slot_ms=0)
-        verdict, delay, slot, *rest = self._acquire(
+        verdict, delay, slot, cells, entry, quota = self._acquire(
             keys=[self.prefix(key)],
             args=[
                 policy.limit,
@@ -234,26 +243,26 @@ class Limiter:
                 batch,
                 SEND_DEADLINE_MS,
                 self.quota_probe_ms,
+                self.now_arg(),
             ],
         )
         if not verdict:
-            quota = bool(rest and int(rest[0]))
-            return Decision(run=False, delay_ms=int(delay), slot_ms=int(slot), quota=quota)
-        cells, entry = rest
+            quota_spent = bool(int(quota))
+            return Decision(run=False, delay_ms=int(delay), slot_ms=int(slot), quota=quota_spent)
         self.local.keep(key, int(cells) - 1)
         return Decision(run=True, delay_ms=0, slot_ms=0, entry=_text(entry))
 
     def stamp(self, key: str, entry: str) -> int:
         """The granted request ``entry`` was just written: the window guard counts it from
         now. Returns the ms since its grant (-1: the entry is gone)."""
-        return int(self._stamp(keys=[self.prefix(key)], args=[entry]))
+        return int(self._stamp(keys=[self.prefix(key)], args=[entry, self.now_arg()]))
 
     def lease(self, key: str, policy: RateLimitPolicy, *, job_id: str, lease_ms: int) -> Decision:
         """Hold one of the key's ``policy.concurrency`` leases for the job (no cap: always)."""
         if not policy.concurrency:
             return Decision(run=True, delay_ms=0, slot_ms=0)
         held, delay = self._lease(
-            keys=[self.prefix(key)], args=[policy.concurrency, job_id, lease_ms]
+            keys=[self.prefix(key)], args=[policy.concurrency, job_id, lease_ms, self.now_arg()]
         )
         return Decision(run=bool(held), delay_ms=int(delay), slot_ms=0)
 
@@ -337,6 +346,7 @@ class Limiter:
                 _daily_left(daily),
                 daily_reserve(daily) if daily else 0,
                 self.quota_probe_ms,
+                self.now_arg(),
             ],
         )
         limit = int(learned) / 1000 if int(learned) else None

@@ -22,27 +22,32 @@
 --       late_ms (how late a reserved job may still use its slot, window policies: at
 --       least one window), batch,
 --       send_deadline_ms (how long after its grant a request may still be unstamped),
---       quota_probe_ms (how long a stopped key waits between probes)
+--       quota_probe_ms (how long a stopped key waits between probes),
+--       now (ms, optional: absent or 0 reads the server's clock; tests pass their own)
 -- Pacing and the guard agree: a window policy is paced at one grant per
 -- (period + margin) / limit, exactly what the guard over period + margin allows, so a job
 -- arriving at its slot is never refused by the guard. When a send was late after all (its
 -- stamp is later than its grant), the guard makes the due job whose window it still covers
 -- wait, slot kept; should that leave it late_ms / 4 behind its slot, the key's virtual
 -- clock catches up so that every reservation follows.
--- Returns {verdict, delay_ms, slot, cells, entry}: verdict 1 = send now (cells slots taken;
--- entry: the log member to stamp, "" for bucket policies), 0 = come back in delay_ms
--- holding slot (0: none held); a fourth element 1 says why: a daily allocation is spent.
+-- Returns always six items {verdict, delay_ms, slot, cells, entry, quota}: verdict 1 = send
+-- now (cells slots taken; entry: the log member to stamp, "" for bucket policies), 0 = come
+-- back in delay_ms holding slot (0: none held); quota 1 says why: a daily allocation is
+-- spent (0 otherwise).
 local p = KEYS[1]
 local limit, period, burst = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local margin, quota, job = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local slot, max_reserve, late = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local batch, send_deadline = tonumber(ARGV[10]), tonumber(ARGV[11])
 local quota_probe = tonumber(ARGV[12])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[13] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 
 local stopped = tonumber(redis.call('GET', p .. ':quota') or '0')
-if stopped > now then return {0, stopped - now, 0, 1} end
+if stopped > now then return {0, stopped - now, 0, 0, '', 1} end
 if stopped > 0 then  -- this request probes; the others wait for its answer
   redis.call('SET', p .. ':quota', string.format('%d', now + quota_probe), 'PX', 172800000)
   batch = 1
@@ -102,13 +107,13 @@ local function grant(cells)
       redis.call('HSET', p .. ':learned', 'limit', string.format('%.4f', grown))
     end
   end
-  return {1, 0, 0, cells, entry}
+  return {1, 0, 0, cells, entry, 0}
 end
 
 if slot > 0 and vnow > slot + late then slot = 0 end  -- came back too late: slot lost
 if slot > 0 then
-  if slot > vnow then return {0, math.ceil(slot - vnow), slot} end
-  if cooldown > now then return {0, cooldown - now, slot} end
+  if slot > vnow then return {0, math.ceil(slot - vnow), slot, 0, '', 0} end
+  if cooldown > now then return {0, cooldown - now, slot, 0, '', 0} end
   local wait, in_flight = window_wait()
   if wait > 0 then  -- keeps its place in line
     local behind = vnow + wait - slot
@@ -118,7 +123,7 @@ if slot > 0 then
       -- catches up, moving every reservation with it.
       redis.call('HSET', gcra, 'offset', string.format('%d', offset + behind))
     end
-    return {0, wait, slot}
+    return {0, wait, slot, 0, '', 0}
   end
   return grant(1)
 end
@@ -131,13 +136,13 @@ if allow_at <= vnow then
   local wait = window_wait()
   if wait > 0 then allow_at = vnow + wait end
 end
-if allow_at - vnow > max_reserve then return {0, math.ceil(allow_at - vnow), 0} end
+if allow_at - vnow > max_reserve then return {0, math.ceil(allow_at - vnow), 0, 0, '', 0} end
 
 local day = math.floor(now / 86400000)
 local day_key = p .. ':day:' .. day
 if quota > 0 then
   if tonumber(redis.call('GET', day_key) or '0') >= quota then
-    return {0, (day + 1) * 86400000 - now, 0, 1}
+    return {0, (day + 1) * 86400000 - now, 0, 0, '', 1}
   end
   redis.call('INCR', day_key)
   redis.call('PEXPIRE', day_key, 172800000)
@@ -153,6 +158,6 @@ redis.call('HSET', gcra, 'tat', string.format('%.3f', new_tat))
 redis.call('PEXPIRE', gcra, math.ceil(new_tat - vnow + tolerance) + 60000)
 if allow_at > vnow then
   local reserved = math.ceil(allow_at)
-  return {0, reserved - vnow, reserved}
+  return {0, reserved - vnow, reserved, 0, '', 0}
 end
 return grant(cells)

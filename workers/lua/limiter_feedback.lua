@@ -3,7 +3,8 @@
 --   reservation with it), stated_limit (0: none stated), stated_period_ms, stated_burst
 --   (0: none), decrease (1: a 429 without a stated limit, cut the rate), catalog_limit,
 --   catalog_period_ms, catalog_burst, factor (multiplicative decrease), ttl_ms,
---   daily_remaining (-1: not stated), daily_reserve (stop at or below it), quota_probe_ms
+--   daily_remaining (-1: not stated), daily_reserve (stop at or below it), quota_probe_ms,
+--   now (ms, optional: absent or 0 reads the server's clock; tests pass their own)
 -- A daily allocation down to its reserve stops the key (<p>:quota, see limiter_acquire.lua)
 -- for one probe interval; an answer showing more than the reserve lifts the stop.
 -- A stated limit replaces the learned one; a cut happens at most once per period (one
@@ -17,8 +18,11 @@ local decrease = tonumber(ARGV[6])
 local c_limit, c_period, c_burst = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local factor, ttl = tonumber(ARGV[10]), tonumber(ARGV[11])
 local daily_left, reserve, probe = tonumber(ARGV[12]), tonumber(ARGV[13]), tonumber(ARGV[14])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[15] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 
 local learned = p .. ':learned'
 local cur = redis.call('HMGET', learned, 'limit', 'period', 'burst', 'aimd', 'cut_at')

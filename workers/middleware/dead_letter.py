@@ -73,7 +73,9 @@ class DeadLetter(Middleware):
                 dead_job_id = AdminDeadJobRepository(session).add(failed).id
         except Exception:
             logger.exception(
-                "could not record dead job id=%s; it stays in the broker", failed.job_id
+                "could not record dead job id=%s; it stays in the broker",
+                failed.job_id,
+                extra={"job_id": failed.job_id, "dead_letter": "unrecorded"},
             )
             raise
         message.__dict__[_RECORDED] = True

@@ -57,7 +57,7 @@ class HeldLeases(Middleware):
             held = {key: sorted(jobs) for key, jobs in self._held.items() if jobs}
         for key, jobs in held.items():
             leases = self.limiter.prefix(key) + ":leases"
-            self._renew(keys=[leases], args=[self.lease_ms, *jobs])
+            self._renew(keys=[leases], args=[self.lease_ms, self.limiter.now_arg(), *jobs])
 
     def _forget(self, message: MessageProxy) -> None:
         key = rate_key_of(message)

@@ -41,7 +41,13 @@ class OutcomeLog(Middleware):
 
     def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         fields = job_fields(message)
-        logger.log(self.progress_level, "job started %s attempt=%d", fields, attempts_of(message))
+        logger.log(
+            self.progress_level,
+            "job started %s attempt=%d",
+            fields,
+            attempts_of(message),
+            extra=_extra("started", fields.id),
+        )
 
     def after_process_message(
         self,
@@ -55,7 +61,7 @@ class OutcomeLog(Middleware):
         fields = job_fields(message)
         if exception is None:
             level = self.progress_level if outcome == "succeeded" else logging.INFO
-            logger.log(level, "job %s %s", outcome, fields)
+            logger.log(level, "job %s %s", outcome, fields, extra=_extra(outcome, fields.id))
         elif outcome == "deferred":
             logger.info(
                 "job %s %s delay_ms=%s error=%s",
@@ -63,16 +69,34 @@ class OutcomeLog(Middleware):
                 fields,
                 marked_delay_ms(message),
                 error_class_of(exception),
+                extra=_extra(outcome, fields.id, error_class_of(exception)),
             )
         else:
+            error = error_class_of(exception)
             logger.warning(
-                "job %s %s error=%s: %s", outcome, fields, error_class_of(exception), exception
+                "job %s %s error=%s: %s",
+                outcome,
+                fields,
+                error,
+                exception,
+                extra=_extra(outcome, fields.id, error),
             )
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        outcome, fields = outcome_of(message, None), job_fields(message)
         logger.info(
             "job %s %s delay_ms=%s",
-            outcome_of(message, None),
-            job_fields(message),
+            outcome,
+            fields,
             marked_delay_ms(message),
+            extra=_extra(outcome, fields.id),
         )
+
+
+def _extra(event: str, job_id: str, error_class: str | None = None) -> dict[str, str]:
+    """The structured fields of an outcome record (``job_event``, ``job_id``, ``error_class``):
+    what log shippers and tests filter on, instead of parsing the message text."""
+    extra = {"job_event": event, "job_id": job_id}
+    if error_class is not None:
+        extra["error_class"] = error_class
+    return extra

@@ -8,6 +8,7 @@ set, scored by expiry, so a worker killed mid-delivery frees its slot when the l
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from redis import Redis
 
@@ -17,16 +18,21 @@ from workers import keys, scripts
 class EndpointGates:
     """Concurrency and rate gates of webhook endpoints, shared by every worker."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(
+        self, redis: Redis, namespace: str, *, clock: Callable[[], int] | None = None
+    ) -> None:
+        """``clock`` (ms) stands in for the Redis server's clock in the slot script (tests);
+        None: the server's, one clock for every worker."""
         self.redis = redis
         self.namespace = namespace
+        self.clock = clock
         self._acquire = scripts.register(redis, "webhook_gate_acquire.lua")
 
     def acquire(self, endpoint_id: str, job_id: str, *, limit: int, lease_ms: int) -> bool:
         """Take one of the endpoint's ``limit`` slots for ``job_id``; False when all are held."""
-        now = int(time.time() * 1000)
+        now = self.clock() if self.clock is not None else 0
         key = self._key("slots", endpoint_id)
-        return bool(self._acquire(keys=[key], args=[now, now + lease_ms, limit, job_id]))
+        return bool(self._acquire(keys=[key], args=[now, lease_ms, limit, job_id]))
 
     def release(self, endpoint_id: str, job_id: str) -> None:
         """Give the slot back."""

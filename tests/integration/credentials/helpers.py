@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
 from switchyard.runtime import Runtime
 from tests.conftest import unique
+from tests.log_records import job_events
 
 ACCOUNTS = {"hubspot": {"portal_id": "62515"}, "quickbooks": {"realm_id": "4620816365"}}
 PATHS = {"hubspot": "/crm/v3/objects/contacts", "quickbooks": "/companyinfo/4620816365"}
@@ -86,8 +86,4 @@ def event_types(rt: Runtime, org: str) -> list[str]:
 
 
 def outcomes(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        m.group(1)
-        for r in caplog.records
-        if r.name == "switchyard.jobs" and (m := re.match(r"job (\w+) id=", r.getMessage()))
-    ]
+    return job_events(caplog.records)

@@ -13,7 +13,7 @@ from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org
 from tests.integration.observability.processes import start, stop
 from tests.integration.private_servers import PrivateRedis, private_redis, server_settings
-from tests.integration.workers.test_worker_processes import wait_for
+from tests.integration.workers.test_worker_processes import wait_for, wait_for_text
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DOWN_SECONDS = 20
@@ -45,9 +45,10 @@ def test_worker_log_stays_bounded_while_redis_is_down(
 ) -> None:
     """20 s without Redis cost a one-thread worker at most a dozen lines; then it works again."""
     log = tmp_path / "worker.log"
-    worker = start(rt, log, "worker", "-p", "1", "-t", "1")  # every queue
+    json_logs = {"SWITCHYARD_LOG_FORMAT": "json"}
+    worker = start(rt, log, "worker", "-p", "1", "-t", "1", extra_env=json_logs)  # every queue
     try:
-        wait_for(log, "Worker process is ready for action")
+        wait_for_text(log, "Worker process is ready for action")
         time.sleep(1)
         before = len(log.read_bytes().splitlines())
         redis_server.kill()
@@ -62,7 +63,7 @@ def test_worker_log_stays_bounded_while_redis_is_down(
                 "payload": {"action": "noop"},
             }
         )
-        wait_for(log, f"job succeeded id={job.job_id}", timeout=60)
+        wait_for(log, "succeeded", job.job_id, timeout=60)
     finally:
         stop(worker)
     assert any("connection error" in line or "Redis" in line for line in lines), lines

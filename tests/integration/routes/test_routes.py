@@ -16,6 +16,7 @@ from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime, unique
 from tests.integration.actions.test_provider_actions import dead
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
+from tests.log_records import job_events
 from workers.inprocess import run_until_idle
 from workers.routing.definition import InvalidRouteError
 
@@ -184,7 +185,7 @@ def test_provider_secrets_never_reach_logs(
     rt.enqueuer.enqueue(job)
     publish(rt, org, SCAN)
     run_until_idle(rt.worker_broker, rt.lanes, timeout_s=30)
-    assert "dead_lettered" in caplog.text
+    assert "dead_lettered" in job_events(caplog.records)
     assert TELEGRAM_TOKEN not in caplog.text
     assert all(token not in caplog.text for token in rt.sandbox.tokens.by_access)
 

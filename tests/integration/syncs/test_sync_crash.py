@@ -67,6 +67,7 @@ def worker_env(rt: Runtime, sandbox: Sandbox, root: str) -> dict[str, str]:
     env["SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__LIMIT"] = "10000"
     env["SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__PERIOD_SECONDS"] = "1"
     env["SWITCHYARD_PROVIDERS__HUBSPOT__RATE_LIMIT__BURST"] = "10000"
+    env["SWITCHYARD_LOG_FORMAT"] = "json"  # the test follows the job by its records' fields
     return env
 
 
@@ -114,7 +115,7 @@ def test_sigkilled_sync_resumes_at_its_checkpoint(
     assert committed < 30
     second = start_sync_worker(env, tmp_path / "second.log")
     try:
-        wait_for(tmp_path / "second.log", f"job succeeded id={job_id}", timeout=90)
+        wait_for(tmp_path / "second.log", "succeeded", job_id, timeout=90)
     finally:
         stop(second, signal.SIGTERM)
     run = last_run(crash_runtime, c, "contacts")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -16,6 +15,7 @@ from providers.errors import PermanentError, RateLimited
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
+from tests.log_records import job_records
 from workers.context import WorkerContext
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
@@ -62,10 +62,8 @@ def action(org_id: str, name: str, **input: Any) -> dict[str, Any]:
 def events(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str, float]]:
     """(outcome, job id, time) from the outcome log, in order."""
     found = []
-    for record in caplog.records:
-        match = re.match(r"job (\w+) id=(\w+)", record.getMessage())
-        if record.name == "switchyard.jobs" and match:
-            found.append((match.group(1), match.group(2), record.created))
+    for record in job_records(caplog.records):
+        found.append((record.job_event, record.job_id, record.created))
     return found
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from storage.repositories.credentials import CredentialRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
+from tests.log_records import job_events, job_records
 from tests.referee import Referee, busiest_window
 from workers.inprocess import run_until_idle
 from workers.limiter import Limiter
@@ -110,11 +110,7 @@ def test_no_request_leaves_while_the_limiter_cannot_answer(
     run_until_idle(rt.worker_broker, rt.lanes, threads=2, timeout_s=60)
     assert failures == [0] and sent_while_down == [0] * 6
     assert len(referee.arrivals) == 4 and all(a.accepted for a in referee.arrivals)
-    outcomes = [
-        m.group(1)
-        for r in caplog.records
-        if (m := re.match(r"job (\w+) id=", r.getMessage())) and r.name == "switchyard.jobs"
-    ]
+    outcomes = job_events(caplog.records)
     assert outcomes.count("succeeded") == 4 and "retried" not in outcomes
     assert dead(rt, org) == []
 
@@ -140,7 +136,11 @@ def test_an_unreachable_limiter_at_admission_sends_nothing(
 
     monkeypatch.setattr(Limiter, "lease", flaky)
     run_until_idle(rt.worker_broker, rt.lanes, threads=2, timeout_s=60)
-    unavailable = [r for r in caplog.records if "error=limiter_unavailable" in r.getMessage()]
+    unavailable = [
+        r
+        for r in job_records(caplog.records)
+        if getattr(r, "error_class", None) == "limiter_unavailable"
+    ]
     assert failures == [0] and len(unavailable) == 2
     assert len(referee.arrivals) == 2  # each job once, after a lease was held
     assert dead(rt, org) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -16,6 +15,7 @@ from producers.enqueue import Enqueuer
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from switchyard.runtime import Runtime
 from tests.conftest import new_org
+from tests.log_records import job_records
 from workers.errors import TransientJobError
 from workers.handlers.action import BUILTIN_ACTIONS
 from workers.inprocess import run_until_idle
@@ -41,10 +41,8 @@ def drain(runtime: Runtime) -> None:
 def outcomes(caplog: pytest.LogCaptureFixture) -> dict[str, list[str]]:
     """Job ids by outcome, from the workers' one-line outcome log."""
     found: dict[str, list[str]] = {}
-    for record in caplog.records:
-        match = re.match(r"job (\w+) id=(\w+)", record.getMessage())
-        if record.name == "switchyard.jobs" and match:
-            found.setdefault(match.group(1), []).append(match.group(2))
+    for record in job_records(caplog.records):
+        found.setdefault(record.job_event, []).append(record.job_id)
     return found
 
 
@@ -204,10 +202,9 @@ def test_transient_error_then_success_is_not_dead_lettered(
 def _levels(caplog: pytest.LogCaptureFixture, job_id: str) -> dict[str, int]:
     """The level each outcome line of one job was logged at."""
     found: dict[str, int] = {}
-    for record in caplog.records:
-        match = re.match(r"job (\w+) id=(\w+)", record.getMessage())
-        if record.name == "switchyard.jobs" and match and match.group(2) == job_id:
-            found[match.group(1)] = record.levelno
+    for record in job_records(caplog.records):
+        if record.job_id == job_id:
+            found[record.job_event] = record.levelno
     return found
 
 

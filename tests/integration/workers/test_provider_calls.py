@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime
 from tests.conftest import sandboxed_runtime, unique
+from tests.log_records import job_events
 from workers.inprocess import run_until_idle
 
 HIGH = {"hubspot": {"rate_limit": {"limit": 1000, "period_seconds": 1, "burst": 1000}}}
@@ -68,11 +68,7 @@ def proxy_job(org: str) -> dict[str, Any]:
 
 
 def outcomes(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [
-        m.group(1)
-        for r in caplog.records
-        if r.name == "switchyard.jobs" and (m := re.match(r"job (\w+) id=", r.getMessage()))
-    ]
+    return job_events(caplog.records)
 
 
 def dead(rt: Runtime, org: str) -> list[Any]:

@@ -12,6 +12,7 @@ from providers.auth.credentials import BearerToken
 from providers.client import ProviderClient
 from providers.registry import load_catalog
 from providers.spec import RateLimitPolicy
+from tests.integration.workers.conftest import Clock
 from tests.referee import Referee, busiest_window
 from workers.errors import LimiterUnavailable, SlotDeferred
 from workers.limiter import Limiter
@@ -27,31 +28,35 @@ def no_admission() -> None:
     begin_attempt(None)
 
 
-def test_a_short_wait_is_slept_through_holding_the_slot(any_redis: Redis, namespace: str) -> None:
-    """With the next slot 0.26 s away, the gate sleeps until it and lets the request go."""
-    limiter = Limiter(any_redis, namespace)
+def test_a_short_wait_is_slept_through_holding_the_slot(
+    any_redis: Redis, namespace: str, clock: Clock
+) -> None:
+    """With the next slot 0.263 s away, the gate sleeps until it and lets the request go."""
+    limiter = Limiter(any_redis, namespace, clock=clock)
     slept: list[float] = []
 
     def sleep(seconds: float) -> None:
         slept.append(seconds)
-        time.sleep(seconds)
+        clock.advance(round(seconds * 1000))
 
     SendGate(limiter, "k", policy(4, 1), "j0", "hubspot")()
     SendGate(limiter, "k", policy(4, 1), "j1", "hubspot", sleep=sleep)()  # no deferral
-    assert slept and 0.1 <= slept[0] <= 0.27
+    assert slept == [0.263]  # (1 s + 50 ms margin) / 4, rounded up
 
 
-def test_a_long_wait_defers_the_job_holding_its_slot(any_redis: Redis, namespace: str) -> None:
+def test_a_long_wait_defers_the_job_holding_its_slot(
+    any_redis: Redis, namespace: str, clock: Clock
+) -> None:
     """With the next slot seconds away, the job is deferred (no attempt spent) to come back
     a little before its slot, and the attempt's admission carries the reserved slot."""
-    limiter = Limiter(any_redis, namespace)
+    limiter = Limiter(any_redis, namespace, clock=clock)
     admission = Admission("k", "j1")
     begin_attempt(admission)
     SendGate(limiter, "k", policy(1, 5), "j0", "hubspot")()
     with pytest.raises(SlotDeferred) as deferred:
         SendGate(limiter, "k", policy(1, 5), "j1", "hubspot")()
-    assert admission.slot_ms > 0
-    assert 4.5 <= deferred.value.retry_after + EARLY_RETURN_MS / 1000 <= 5.15  # 5 s + margin
+    assert admission.slot_ms == clock.ms + 5_150  # 5 s + the 150 ms window margin
+    assert deferred.value.retry_after == (5_150 - EARLY_RETURN_MS) / 1000
 
 
 def test_a_limiter_that_raises_stops_the_send(namespace: str) -> None:

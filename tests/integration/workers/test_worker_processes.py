@@ -17,6 +17,7 @@ from storage.repositories.credentials import CredentialRepository
 from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.observability.processes import SWITCHYARD, env_of
+from tests.log_records import job_logged, json_records
 from tests.referee import Referee, busiest_window
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -28,14 +29,15 @@ def start_worker(
     handle = log.open("wb")
     return subprocess.Popen(
         [*SWITCHYARD, "worker", "-p", "1", "-t", "2", "-Q", "action", *extra],
-        env={**env_of(rt), **(env or {})},
+        env={**env_of(rt), "SWITCHYARD_LOG_FORMAT": "json", **(env or {})},
         stdout=handle,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its own process group: we can kill the forked children too
     )
 
 
-def wait_for(log: Path, text: str, timeout: float = 30.0) -> None:
+def wait_for_text(log: Path, text: str, timeout: float = 30.0) -> None:
+    """Until ``text`` is in the log: for lines with no fields of ours (Dramatiq's own)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if text in log.read_text(errors="replace"):
@@ -43,6 +45,19 @@ def wait_for(log: Path, text: str, timeout: float = 30.0) -> None:
         time.sleep(0.1)
     raise AssertionError(
         f"{text!r} not logged within {timeout}s:\n{log.read_text(errors='replace')[-3000:]}"
+    )
+
+
+def wait_for(log: Path, event: str, job_id: str, timeout: float = 30.0) -> None:
+    """Until the worker's JSON log holds the job's ``event`` record (by its fields)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if job_logged(log, event, job_id):
+            return
+        time.sleep(0.1)
+    raise AssertionError(
+        f"job {event} id={job_id} not logged within {timeout}s:\n"
+        + log.read_text(errors="replace")[-3000:]
     )
 
 
@@ -82,13 +97,13 @@ def test_sigkilled_workers_jobs_are_redelivered_and_complete(
     job_id = slow_job(server_runtime, server_org, 4_000)
     first = start_worker(server_runtime, tmp_path / "first.log")
     try:
-        wait_for(tmp_path / "first.log", f"job started id={job_id}")
+        wait_for(tmp_path / "first.log", "started", job_id)
     finally:
         stop(first, signal.SIGKILL)
-    assert f"job succeeded id={job_id}" not in (tmp_path / "first.log").read_text()
+    assert not job_logged(tmp_path / "first.log", "succeeded", job_id)
     second = start_worker(server_runtime, tmp_path / "second.log")
     try:
-        wait_for(tmp_path / "second.log", f"job succeeded id={job_id}", timeout=45)
+        wait_for(tmp_path / "second.log", "succeeded", job_id, timeout=45)
     finally:
         stop(second, signal.SIGTERM)
 
@@ -99,9 +114,9 @@ def test_sigterm_lets_in_flight_jobs_finish(
     """SIGTERM stops the worker only after its in-flight job has succeeded; exit code 0."""
     job_id = slow_job(server_runtime, server_org, 2_000)
     worker = start_worker(server_runtime, tmp_path / "w.log")
-    wait_for(tmp_path / "w.log", f"job started id={job_id}")
+    wait_for(tmp_path / "w.log", "started", job_id)
     code = stop(worker, signal.SIGTERM)
-    assert f"job succeeded id={job_id}" in (tmp_path / "w.log").read_text()
+    assert job_logged(tmp_path / "w.log", "succeeded", job_id)
     assert code == 0
 
 
@@ -119,12 +134,9 @@ def test_worker_refuses_unknown_queue(server_runtime: Runtime, tmp_path: Path) -
 
 
 def started_at(log: Path) -> list[datetime]:
-    """Start times of jobs from a worker's outcome log (asctime has milliseconds)."""
-    times = []
-    for line in log.read_text(errors="replace").splitlines():
-        if " job started id=" in line:
-            times.append(datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f"))
-    return times
+    """Start times of jobs from a worker's JSON outcome records."""
+    records = json_records(log)
+    return [datetime.fromisoformat(r["ts"]) for r in records if r.get("job_event") == "started"]
 
 
 def test_rate_limit_holds_across_two_worker_processes(
@@ -179,13 +191,13 @@ def test_concurrency_lease_of_a_killed_worker_is_recovered(
     held = slow_job(server_runtime, server_org, 2_500)
     first = start_worker(server_runtime, tmp_path / "first.log", env=cap)
     try:
-        wait_for(tmp_path / "first.log", f"job started id={held}")
+        wait_for(tmp_path / "first.log", "started", held)
     finally:
         stop(first, signal.SIGKILL)
     follower = slow_job(server_runtime, server_org, 0)
     second = start_worker(server_runtime, tmp_path / "second.log", env=cap)
     try:
-        wait_for(tmp_path / "second.log", f"job succeeded id={follower}", timeout=45)
-        wait_for(tmp_path / "second.log", f"job succeeded id={held}", timeout=45)
+        wait_for(tmp_path / "second.log", "succeeded", follower, timeout=45)
+        wait_for(tmp_path / "second.log", "succeeded", held, timeout=45)
     finally:
         stop(second, signal.SIGTERM)

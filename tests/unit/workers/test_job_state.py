@@ -12,7 +12,7 @@ from redis import Redis
 
 from switchyard.services.job_views import derived_state
 from workers.job_state import JobStateStore, StateWriter, small_result
-from workers.lanes import JobCancelled, Lanes
+from workers.lanes import Lanes
 
 
 def store(redis: Redis | None = None) -> JobStateStore:
@@ -71,22 +71,6 @@ def test_writer_batches_in_order_and_keeps_writes_redis_refused() -> None:
 def test_derived_states(raw: dict[str, str], expected: str) -> None:
     """A due waiting job reads queued; an admitted job whose cancel was asked, running."""
     assert derived_state(raw, now_ms=5000) == expected
-
-
-def test_cancel_takes_laned_entry_or_refuses_the_later_push(any_redis: Redis) -> None:
-    """A laned entry is taken out (nothing left to admit); once admitted, the job's next push
-    raises JobCancelled and leaves nothing behind."""
-    lanes = Lanes(any_redis, "tc" + str(id(any_redis)))
-    lanes.push_message(message("j1"), org="o1", priority=5, entry_id="e1")
-    assert lanes.cancel("action", "e1", "j1", remember_ms=60_000) is True
-    assert lanes.depth("action").total == 0
-    assert lanes.cancel("action", "e2", "j2", remember_ms=60_000) is False
-    with pytest.raises(JobCancelled):
-        lanes.push_message(message("j2"), org="o1", priority=5, delay_ms=1000, job_id="j2")
-    lanes.push_message(message("j3"), org="o1", priority=5, job_id="j3")
-    assert lanes.depth("action").total == 1
-    for key in any_redis.scan_iter(lanes.prefix("action") + "*"):
-        any_redis.delete(key)
 
 
 def test_pipelined_push_survives_a_script_cache_flush() -> None:
