@@ -8,12 +8,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from producers.syncs import SyncTarget, SyncTrigger
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.syncs import SyncRepository
 from switchyard.app import Runtime
 from switchyard.routes_demo import RouteDemo, demo_route_summary, start_demo_route
+from switchyard.services.syncs import SyncTarget, SyncTrigger
 from switchyard.webhooks_demo import WebhookDemo, start_webhook_demo, webhook_demo_summary
 
 Start = Callable[[Runtime, dict[str, str]], Any]

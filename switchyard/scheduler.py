@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from producers.refreshes import enqueue_due_refreshes
-from producers.syncs import SyncTrigger, enqueue_due_syncs
 from storage.repositories.retention import Retention, purge_expired
 from storage.types import utcnow
 from switchyard.app import Runtime
+from switchyard.services.syncs import SyncTrigger, enqueue_due_syncs
 from workers.dead_set import import_dead_sets
 from workers.inprocess import QUEUES
 from workers.metrics import SCHEDULER_TASKS

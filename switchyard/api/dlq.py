@@ -6,21 +6,17 @@ leak); purge stays admin (org keys get 403).
 ``kind``, ``error_class``, ``since``, ``until``, ``id`` repeatable, ``limit``, ``offset``);
 ``GET /v1/dlq/{id}`` shows one; ``POST /v1/dlq/replay`` and ``POST /v1/dlq/purge`` take
 ``{"ids": [...]}``, ``{"filter": {...same names...}}`` or ``{"all": true}``, and an optional
-``limit``. The logic is :mod:`producers.replay`, shared with ``switchyard dlq``.
+``limit``. The logic is :mod:`switchyard.services.dead_jobs`, shared with ``switchyard dlq``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
-from producers import replay as dlq
-from producers.dlq_selection import require_known
 from switchyard.api.auth import AdminPrincipal, CurrentPrincipal, CurrentRuntime, Principal
 from switchyard.api.errors import ApiError, invalid
 from switchyard.api.openapi import errors_for
@@ -32,6 +28,8 @@ from switchyard.api.schemas.dlq import (
     DeadJobsReplayed,
 )
 from switchyard.app import Runtime
+from switchyard.services import dead_jobs as dlq
+from switchyard.services.dead_job_query import require_known
 from workers.envelope import FieldError
 
 router = APIRouter(prefix="/v1/dlq", tags=["dead-letter queue"])
@@ -56,7 +54,7 @@ def list_dead_jobs(
 ) -> DeadJobPage:
     """A page of dead jobs, most recently dead first, with ``total`` and ``next_offset``."""
     start = _offset(offset)
-    with _mapped_errors(), runtime.sessions() as session:
+    with runtime.sessions() as session:
         query = dlq.DeadJobQuery(
             org=_own_org(principal, org),
             provider=provider,
@@ -85,11 +83,10 @@ def show_dead_job(
     dead_job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> DeadJob:
     """One dead job in full (envelope, traceback summary), or 404 naming the id."""
-    with _mapped_errors():
-        found = dlq.show_dead_job(runtime.sessions, dead_job_id)
-        if not principal.is_admin and found["org_id"] != principal.org_id:
-            raise dlq.UnknownDeadJobsError([dead_job_id])
-        return DeadJob.model_validate(found)
+    found = dlq.show_dead_job(runtime.sessions, dead_job_id)
+    if not principal.is_admin and found["org_id"] != principal.org_id:
+        raise dlq.UnknownDeadJobsError([dead_job_id])
+    return DeadJob.model_validate(found)
 
 
 @router.post("/replay", operation_id="replay_dead_jobs", responses=errors_for(404))
@@ -106,8 +103,7 @@ async def replay(
         )
         return report.as_dict()
 
-    with _mapped_errors():
-        return DeadJobsReplayed.model_validate(await run_in_threadpool(run))
+    return DeadJobsReplayed.model_validate(await run_in_threadpool(run))
 
 
 @router.post("/purge", operation_id="purge_dead_jobs", responses=errors_for(404))
@@ -120,8 +116,7 @@ async def purge(
         chosen = _body_selection(runtime, selection, verb="purge")
         return dlq.purge(runtime.sessions, chosen, actor=principal.actor).as_dict()
 
-    with _mapped_errors():
-        return DeadJobsPurged.model_validate(await run_in_threadpool(run))
+    return DeadJobsPurged.model_validate(await run_in_threadpool(run))
 
 
 def _body_selection(
@@ -157,17 +152,6 @@ def _own_org(principal: Principal, org: str | None) -> str | None:
     if org not in (None, principal.org_id):
         raise ApiError(404, f"unknown organization {org[:64]!r}")
     return principal.org_id
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    """Selection errors -> 422 naming the field; unknown dead jobs -> 404 naming the ids."""
-    try:
-        yield
-    except dlq.InvalidSelectionError as exc:
-        raise invalid(exc.errors) from None
-    except dlq.UnknownDeadJobsError as exc:
-        raise ApiError(404, str(exc)) from None
 
 
 def _body_field(field: str) -> str:

@@ -1,6 +1,6 @@
 """``switchyard syncs``: sync definitions, manual triggers, run history and schedules.
 
-Triggers and schedules go through :mod:`producers.syncs`, shared with the HTTP API, so a
+Triggers and schedules go through :mod:`switchyard.services.syncs`, shared with the HTTP API, so a
 trigger while a run is live is coalesced into it from here too.
 """
 
@@ -13,18 +13,17 @@ from typing import Annotated
 
 import typer
 
-from producers.syncs import SyncTarget, SyncTrigger, set_schedule
 from providers.syncs import load_sync_models
-from storage.errors import NotFoundError, StorageError
+from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.sync_schedules import SyncScheduleRepository
 from storage.repositories.syncs import SyncRepository
 from switchyard.app import Runtime
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import fail, print_json, print_table, refusals, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
-from switchyard.sync_views import run_view, schedule_view
-from workers.envelope import InvalidJobError
+from switchyard.services.sync_views import run_view, schedule_view
+from switchyard.services.syncs import SyncTarget, SyncTrigger, set_schedule
 
 app = typer.Typer(
     help="Syncs: definitions, triggers, run history, schedules.", no_args_is_help=True
@@ -48,20 +47,6 @@ def _org(rt: Runtime, org: str) -> Iterator[str]:
             yield OrganizationRepository(session).resolve(org).id
         except NotFoundError as exc:
             fail(f"--org: {exc}")
-
-
-@contextmanager
-def _bad_input() -> Iterator[None]:
-    try:
-        yield
-    except InvalidJobError as exc:
-        fail(
-            "; ".join(
-                f"--{e.field.split('.')[-1].replace('_', '-')}: {e.message}" for e in exc.errors
-            )
-        )
-    except StorageError as exc:
-        fail(str(exc))
 
 
 @app.command("list")
@@ -117,7 +102,7 @@ def trigger(
     with runtime() as rt:
         if rt.settings.embedded:
             fail(EMBEDDED_ENQUEUE)
-        with _org(rt, org) as org_id, _bad_input():
+        with _org(rt, org) as org_id, refusals(options=True):
             done = SyncTrigger(rt.sessions, rt.enqueuer).trigger(
                 SyncTarget(org_id, provider, model, mode, connection)
             )
@@ -174,7 +159,7 @@ def schedule(
     if (every is None) == (cron is None):
         fail("--every/--cron: give exactly one")
     interval = parse_every(every) if every is not None else None
-    with runtime() as rt, _org(rt, org) as org_id, _bad_input():
+    with runtime() as rt, _org(rt, org) as org_id, refusals(options=True):
         saved = set_schedule(
             rt.sessions,
             SyncTarget(org_id, provider, model, mode, connection),

@@ -1,34 +1,20 @@
 """Dead letters: filter and page through them, inspect one, replay one or a selection,
-purge with a confirmation step. Replays and purges are audited by :mod:`producers.replay`
+purge with a confirmation step. Replays and purges are audited by :mod:`switchyard.services.dead_jobs`
 itself (``dlq.replayed``, ``dlq.purged``), with the console session as the actor."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from producers import replay as dlq
 from switchyard.app import Runtime
 from switchyard.console.guard import CheckedForm, ConsoleRuntime, PageProblem, SignedIn
 from switchyard.console.sessions import ConsoleSession
 from switchyard.console.web import first, render
+from switchyard.services import dead_jobs as dlq
 from switchyard.services import dead_letters
 
 router = APIRouter(prefix="/dead-letters")
-
-
-@contextmanager
-def _mapped() -> Iterator[None]:
-    """Bad filters -> 422 naming the field; unknown (or another org's) dead jobs -> 404."""
-    try:
-        yield
-    except dlq.InvalidSelectionError as exc:
-        raise PageProblem(422, str(exc)) from None
-    except dlq.UnknownDeadJobsError as exc:
-        raise PageProblem(404, str(exc)) from None
 
 
 @router.get("", response_class=HTMLResponse)
@@ -37,10 +23,9 @@ def list_page(
 ) -> Response:
     """A page of dead letters matching the filters in the query string."""
     filters = {name: request.query_params.get(name) for name in dead_letters.FILTERS}
-    with _mapped():
-        query = dlq.DeadJobQuery.of(filters)
-        chosen = dead_letters.selection(runtime.sessions, session.org_id, query)
-        found = dead_letters.page(runtime.sessions, chosen, max(0, offset))
+    query = dlq.DeadJobQuery.of(filters)
+    chosen = dead_letters.selection(runtime.sessions, session.org_id, query)
+    found = dead_letters.page(runtime.sessions, chosen, max(0, offset))
     context = {"title": "Dead letters", "page": found, "filters": filters}
     return render(request, "dead-letters/list.html", context, session=session)
 
@@ -50,8 +35,7 @@ def detail_page(
     dead_job_id: str, request: Request, session: SignedIn, runtime: ConsoleRuntime
 ) -> Response:
     """One dead letter: envelope, error, traceback summary, attempts, replay history."""
-    with _mapped():
-        dead = dead_letters.show(runtime.sessions, session.org_id, dead_job_id)
+    dead = dead_letters.show(runtime.sessions, session.org_id, dead_job_id)
     context = {"title": f"Dead letter {dead_job_id}", "dead": dead}
     return render(request, "dead-letters/detail.html", context, session=session)
 
@@ -61,10 +45,9 @@ def replay(
     request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
 ) -> Response:
     """Replay the checked dead letters (or every one matching the filters)."""
-    with _mapped():
-        chosen = _chosen(runtime, session, form)
-        enqueue = runtime.enqueuer.enqueue
-        report = dlq.replay(runtime.sessions, enqueue, chosen, actor=session.actor).as_dict()
+    chosen = _chosen(runtime, session, form)
+    enqueue = runtime.enqueuer.enqueue
+    report = dlq.replay(runtime.sessions, enqueue, chosen, actor=session.actor).as_dict()
     context = {"title": "Replayed", "report": report}
     return render(request, "dead-letters/replayed.html", context, session=session)
 
@@ -74,13 +57,12 @@ def purge(
     request: Request, session: SignedIn, form: CheckedForm, runtime: ConsoleRuntime
 ) -> Response:
     """Ask for confirmation (how many, which), then purge for good once confirmed."""
-    with _mapped():
-        chosen = _chosen(runtime, session, form)
-        if first(form, "confirm") != "yes":
-            count = dead_letters.page(runtime.sessions, chosen, 0).total
-            context = {"title": "Confirm purge", "count": count, "form": form}
-            return render(request, "dead-letters/confirm_purge.html", context, session=session)
-        report = dlq.purge(runtime.sessions, chosen, actor=session.actor).as_dict()
+    chosen = _chosen(runtime, session, form)
+    if first(form, "confirm") != "yes":
+        count = dead_letters.page(runtime.sessions, chosen, 0).total
+        context = {"title": "Confirm purge", "count": count, "form": form}
+        return render(request, "dead-letters/confirm_purge.html", context, session=session)
+    report = dlq.purge(runtime.sessions, chosen, actor=session.actor).as_dict()
     context = {"title": "Purged", "count": report["count"]}
     return render(request, "dead-letters/purged.html", context, session=session)
 

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from producers.routes import create_route
 from providers.sandbox import Sandbox
 from providers.sandbox.scripted import Scripted
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
+from switchyard.services.routes import create_route
 from tests.conftest import runtime_settings, unique
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
 from tests.integration.served_sandbox import sandbox_env, served

@@ -10,14 +10,19 @@ from pathlib import Path
 
 import pytest
 
-from producers.syncs import SyncTarget, SyncTrigger, enqueue_due_syncs, next_slot, set_schedule
-from storage.errors import InvalidFieldError
 from storage.repositories.sync_schedules import SyncScheduleRepository
 from switchyard.app import Runtime
 from switchyard.scheduler import PeriodicTask, Scheduler, default_tasks
+from switchyard.services.errors import InvalidInput
+from switchyard.services.syncs import (
+    SyncTarget,
+    SyncTrigger,
+    enqueue_due_syncs,
+    next_slot,
+    set_schedule,
+)
 from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run
-from workers.envelope import InvalidJobError
 from workers.inprocess import run_until_idle
 from workers.sync import runs
 
@@ -70,11 +75,11 @@ def test_trigger_refuses_unknown_model_and_connection(synced: Runtime) -> None:
     """Unknown models and connections are refused, naming the field."""
     c = connect(synced, "hubspot")
     trigger = SyncTrigger(synced.sessions, synced.enqueuer)
-    with pytest.raises(InvalidJobError) as model_error:
+    with pytest.raises(InvalidInput) as model_error:
         trigger.trigger(SyncTarget(c.org_id, "hubspot", "tickets"))
     assert model_error.value.errors[0].field == "payload.model"
     assert "known: contacts, deals" in model_error.value.errors[0].message
-    with pytest.raises(InvalidJobError) as connection_error:
+    with pytest.raises(InvalidInput) as connection_error:
         trigger.trigger(SyncTarget(c.org_id, "hubspot", "deals", connection="other"))
     assert connection_error.value.errors[0].field == "connection"
 
@@ -91,11 +96,11 @@ def test_schedule_input_is_validated(synced: Runtime) -> None:
     """Bad cron, too short intervals and both-or-neither are refused, naming the field."""
     c = connect(synced, "hubspot")
     target = SyncTarget(c.org_id, "hubspot", "deals")
-    with pytest.raises(InvalidJobError, match="cron"):
+    with pytest.raises(InvalidInput, match="cron"):
         set_schedule(synced.sessions, target, cron="every tuesday")
-    with pytest.raises(InvalidFieldError, match="interval_seconds: must be at least 60"):
+    with pytest.raises(InvalidInput, match="interval_seconds: must be at least 60"):
         set_schedule(synced.sessions, target, interval_seconds=5)
-    with pytest.raises(InvalidFieldError, match="exactly one"):
+    with pytest.raises(InvalidInput, match="exactly one"):
         set_schedule(synced.sessions, target, interval_seconds=60, cron="* * * * *")
 
 

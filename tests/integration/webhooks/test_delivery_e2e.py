@@ -12,7 +12,6 @@ import pytest
 from prometheus_client import REGISTRY
 from standardwebhooks import Webhook
 
-from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
 from providers.outbound import UNREACHABLE
 from storage.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from storage.repositories import EventRepository
@@ -22,6 +21,7 @@ from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import IssuedEndpoint, WebhookEndpointRepository
 from storage.types import utcnow
 from switchyard.app import Runtime
+from switchyard.services.webhook_replays import ReplayRefusedError, replay_delivery, replay_failed
 from tests.conftest import unique
 from tests.integration.webhooks.conftest import webhook_runtime
 from tests.integration.webhooks.receiver import Answer, Receiver

@@ -26,7 +26,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from producers.dlq_selection import (
+from producers.enqueue import Enqueued
+from storage.errors import NotFoundError
+from storage.models import DeadJob
+from storage.repositories.audit import AdminAuditRepository
+from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
+from switchyard.services.dead_job_query import (
     FILTERS,
     MAX_IDS,
     MAX_LIMIT,
@@ -39,11 +44,6 @@ from producers.dlq_selection import (
     require_known,
     require_scope,
 )
-from producers.enqueue import Enqueued
-from storage.errors import NotFoundError
-from storage.models import DeadJob
-from storage.repositories.audit import AdminAuditRepository
-from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from workers.envelope import InvalidJobError
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Managing outbound webhooks: endpoints and deliveries as plain data, for the API and CLI.
 
-One implementation serves both front ends (like :mod:`producers.replay` for the DLQ), so
+One implementation serves both front ends (like :mod:`switchyard.services.dead_jobs` for the DLQ), so
 they share field names and error messages. Views never contain a secret or its ciphertext;
 the secret appears only in what :func:`create_endpoint` and :func:`rotate_secret` return —
 once, to whoever made the call.
@@ -20,6 +20,7 @@ from storage.errors import InvalidFieldError
 from storage.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import IssuedEndpoint, WebhookEndpointRepository
+from switchyard.services.errors import translated
 
 MAX_URL_CHARS = 2000
 ENDPOINT_FIELDS = frozenset(
@@ -83,6 +84,7 @@ def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
     }
 
 
+@translated
 def validate_endpoint_url(policy: OutboundPolicy, url: Any) -> str:
     """``url`` if deliveries can send to it, else :class:`InvalidFieldError` saying why.
 
@@ -101,6 +103,7 @@ def validate_endpoint_url(policy: OutboundPolicy, url: Any) -> str:
     return url
 
 
+@translated
 def create_endpoint(
     sessions: sessionmaker[Session],
     keyring: KeyRing,
@@ -125,6 +128,7 @@ def create_endpoint(
         return _issued_view(issued)
 
 
+@translated
 def list_endpoints(
     sessions: sessionmaker[Session], keyring: KeyRing, org_id: str
 ) -> list[dict[str, Any]]:
@@ -135,6 +139,7 @@ def list_endpoints(
         ]
 
 
+@translated
 def get_endpoint(
     sessions: sessionmaker[Session], keyring: KeyRing, org_id: str, endpoint_id: str
 ) -> dict[str, Any]:
@@ -143,6 +148,7 @@ def get_endpoint(
         return endpoint_view(WebhookEndpointRepository(session, org_id, keyring).get(endpoint_id))
 
 
+@translated
 def set_enabled(
     sessions: sessionmaker[Session], keyring: KeyRing, org_id: str, endpoint_id: str, enabled: bool
 ) -> dict[str, Any]:
@@ -153,6 +159,7 @@ def set_enabled(
         return endpoint_view(endpoint)
 
 
+@translated
 def rotate_secret(
     sessions: sessionmaker[Session],
     keyring: KeyRing,
@@ -169,6 +176,7 @@ def rotate_secret(
         return _issued_view(repo.rotate_secret(endpoint_id, grace=grace))
 
 
+@translated
 def list_deliveries(
     sessions: sessionmaker[Session],
     org_id: str,
@@ -186,6 +194,7 @@ def list_deliveries(
         return [delivery_view(d) for d in found]
 
 
+@translated
 def show_delivery(sessions: sessionmaker[Session], org_id: str, delivery_id: str) -> dict[str, Any]:
     """One delivery with every attempt logged for it."""
     with sessions() as session:

@@ -20,12 +20,13 @@ from producers.enqueue import Enqueued
 from producers.webhook_fanout import delivery_job
 from storage.models import WebhookDelivery, WebhookEndpoint
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
+from switchyard.services.errors import Conflict, translated
 
 Enqueue = Callable[[Mapping[str, Any]], Enqueued]
 MAX_REPLAY = 1_000
 
 
-class ReplayRefusedError(ValueError):
+class ReplayRefusedError(Conflict):
     """A delivery cannot be replayed now; the message says why."""
 
 
@@ -40,6 +41,7 @@ class ReplayReport:
         return {"replayed": self.replayed, "refused": self.refused}
 
 
+@translated
 def replay_delivery(
     sessions: sessionmaker[Session], enqueue: Enqueue, org_id: str, delivery_id: str
 ) -> str:
@@ -51,6 +53,7 @@ def replay_delivery(
     return _send(sessions, enqueue, org_id, delivery_id, job, status)
 
 
+@translated
 def replay_failed(
     sessions: sessionmaker[Session],
     enqueue: Enqueue,

@@ -14,6 +14,7 @@ from storage.errors import NotFoundError
 from storage.repositories.checks import MAX_LIST_LIMIT
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
+from switchyard.services.errors import InvalidInput, NotFound
 from workers.envelope import FieldError, Kind
 
 MAX_LIMIT = MAX_LIST_LIMIT
@@ -25,15 +26,11 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 _KINDS = ", ".join(k.value for k in Kind)
 
 
-class InvalidSelectionError(ValueError):
+class InvalidSelectionError(InvalidInput):
     """A malformed filter; ``errors`` names every offending field (``since``, ``kind``...)."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
-
-class UnknownDeadJobsError(LookupError):
+class UnknownDeadJobsError(NotFound):
     """Named dead jobs do not exist (never did, or were purged)."""
 
     def __init__(self, ids: Sequence[str]) -> None:
