@@ -4,8 +4,8 @@ Org keys act on their own org; admin keys name it (``org_id`` in the body or que
 Responses never carry a secret. The OAuth callback has two doors: ``POST`` with an API key
 (an upstream app relays ``code`` and ``state`` from its own redirect page; the key's org
 must be the one the flow was started for) and ``GET`` for the provider's browser redirect
-(the state alone binds the org). The logic is :mod:`switchyard.services.connections`; its refusals are
-mapped once by :mod:`switchyard.api.errors`.
+(the state alone binds the org). The logic is :mod:`switchyard.services.connections`; its
+refusals are mapped once by :mod:`switchyard.api.errors`.
 """
 
 from __future__ import annotations

@@ -138,6 +138,11 @@ async def _api_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
+    return service_error_response(exc)
+
+
+def service_error_response(exc: ServiceError) -> JSONResponse:
+    """A service refusal in the one error shape, with its status (:data:`SERVICE_STATUS`)."""
     return error_response(status_of(exc), exc.message, exc.fields)
 
 

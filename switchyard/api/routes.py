@@ -3,7 +3,8 @@
 ``GET /v1/routes``, ``POST /v1/routes`` (422 naming every bad field: unknown actions, bad
 templates, inputs the action refuses, missing connections; 409 for a taken name),
 ``GET|DELETE /v1/routes/{name or id}``, ``POST /v1/routes/{name or id}/test`` with
-``{"data": {...}}`` for a dry run. The logic is :mod:`switchyard.services.routes`, shared with the CLI.
+``{"data": {...}}`` for a dry run. The logic is :mod:`switchyard.services.routes`, shared
+with the CLI.
 """
 
 from __future__ import annotations

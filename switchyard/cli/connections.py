@@ -1,9 +1,9 @@
 """``switchyard connections``: list, show, check, disconnect and import an org's connections.
 
-The logic is :mod:`switchyard.services.connections`, shared with ``/v1/connections``; this module
-resolves names (``--org`` by name or id, a connection by id or ``provider[/name]``), lets
-:func:`switchyard.cli.common.refusals` turn refusals into one line naming the field, and prints tables or ``--json``. Nothing
-printed here ever holds a secret.
+The logic is :mod:`switchyard.services.connections`, shared with ``/v1/connections``; this
+module resolves names (``--org`` by name or id, a connection by id or ``provider[/name]``),
+lets :func:`switchyard.cli.common.refusals` turn refusals into one line naming the field,
+and prints tables or ``--json``. Nothing printed here ever holds a secret.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``switchyard webhooks``: an org's outbound webhook endpoints and deliveries.
 
-The logic is :mod:`switchyard.services.webhooks` and :mod:`switchyard.services.webhook_replays`, shared
-with ``/v1/webhooks``. A secret is printed by ``endpoints create`` and
+The logic is :mod:`switchyard.services.webhooks` and
+:mod:`switchyard.services.webhook_replays`, shared with ``/v1/webhooks``. A secret is printed by ``endpoints create`` and
 ``endpoints rotate-secret`` only — store it then; nothing prints it again.
 """
 

@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
-from switchyard.api.errors import status_of
+from switchyard.api.errors import service_error_response, status_of
 from switchyard.app import Runtime
 from switchyard.console.guard import (
     OrgRequired,
@@ -44,7 +44,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(PageProblem, _problem_page)
-    app.add_exception_handler(ServiceError, _refusal_page)
+    app.add_exception_handler(ServiceError, _refusal)
     app.add_exception_handler(OrgRequired, _org_picker)
     app.add_middleware(ConsoleHeaders)
 
@@ -60,9 +60,12 @@ async def _problem_page(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", context, session=session, status_code=exc.status)
 
 
-async def _refusal_page(request: Request, exc: Exception) -> Response:
-    """A service refusal as an error page, with the status the API answers it with."""
+async def _refusal(request: Request, exc: Exception) -> Response:
+    """A service refusal: an error page on console pages (with the status the API answers
+    it with), the API's error body elsewhere (this handler replaces the API's)."""
     assert isinstance(exc, ServiceError)
+    if not request.url.path.startswith("/console"):
+        return service_error_response(exc)
     return await _problem_page(request, PageProblem(status_of(exc), str(exc)))
 
 

@@ -163,6 +163,21 @@ def parse_selection(
     return Selection(ids=id_list, where=where, limit=parsed_limit)
 
 
+def scoped_selection(session: Session, query: DeadJobQuery, scope_org: str | None) -> Selection:
+    """The dead jobs ``query`` means within ``scope_org`` (None: every org). An org sees
+    only its own: naming another org, or another org's dead job, is :class:`NotFound`, as
+    if it did not exist (so ids do not leak)."""
+    named = query.org
+    elsewhere = scope_org is not None and named not in (None, scope_org)
+    if elsewhere and _resolve_org(session, str(named)) != scope_org:
+        raise NotFound(f"unknown organization {str(named)[:64]!r}")
+    selection = parse_selection(session, query)
+    if scope_org is None:
+        return selection
+    require_known(session, selection.ids, org_id=scope_org)
+    return replace(selection, where=replace(selection.where, org_id=scope_org))
+
+
 def require_scope(selection: Selection, *, everything: bool, verb: str) -> None:
     """Guard against accidents: acting on every dead job takes an explicit ``all``."""
     if everything and not selection.is_everything:

@@ -43,6 +43,7 @@ from switchyard.services.dead_job_query import (
     parse_time,
     require_known,
     require_scope,
+    scoped_selection,
 )
 from workers.envelope import InvalidJobError
 
@@ -67,6 +68,7 @@ __all__ = [
     "replay",
     "replay_envelope",
     "require_scope",
+    "scoped_selection",
     "show_dead_job",
 ]
 
@@ -132,13 +134,19 @@ def list_dead_jobs(
         )
 
 
-def show_dead_job(sessions: sessionmaker[Session], dead_job_id: str) -> dict[str, Any]:
-    """One dead job in full, or :class:`UnknownDeadJobsError`."""
+def show_dead_job(
+    sessions: sessionmaker[Session], dead_job_id: str, scope_org: str | None = None
+) -> dict[str, Any]:
+    """One dead job in full, or :class:`UnknownDeadJobsError` (also for another org's than
+    ``scope_org``, when given)."""
     with sessions() as session:
         try:
-            return describe(AdminDeadJobRepository(session).get(dead_job_id), full=True)
+            found = AdminDeadJobRepository(session).get(dead_job_id)
         except NotFoundError:
             raise UnknownDeadJobsError([dead_job_id]) from None
+        if scope_org is not None and found.org_id != scope_org:
+            raise UnknownDeadJobsError([dead_job_id])
+        return describe(found, full=True)
 
 
 @dataclass(frozen=True)

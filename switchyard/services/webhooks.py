@@ -1,7 +1,7 @@
 """Managing outbound webhooks: endpoints and deliveries as plain data, for the API and CLI.
 
-One implementation serves both front ends (like :mod:`switchyard.services.dead_jobs` for the DLQ), so
-they share field names and error messages. Views never contain a secret or its ciphertext;
+One implementation serves both front ends (like :mod:`switchyard.services.dead_jobs` for the
+DLQ), so they share field names and error messages. Views never contain a secret or its ciphertext;
 the secret appears only in what :func:`create_endpoint` and :func:`rotate_secret` return —
 once, to whoever made the call.
 """

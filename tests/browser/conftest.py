@@ -27,9 +27,9 @@ from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
 from switchyard.api.app import create_app
 from switchyard.app import Runtime, build_runtime
+from switchyard.console.pages.dead_letters import PAGE_SIZE
 from switchyard.service_deps import connection_deps
 from switchyard.services import webhooks as webhook_admin
-from switchyard.services.dead_letters import PAGE_SIZE
 from switchyard.services.routes import create_route
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unavailable, unique
 from tests.integration.actions.connections import connect

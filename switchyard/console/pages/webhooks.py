@@ -1,7 +1,7 @@
 """Webhooks: endpoints (URL masked, status, disabled reason) with disable/enable, and
 deliveries with every attempt's status and timing, replayable. The logic is
-:mod:`switchyard.services.webhooks` and :mod:`switchyard.services.webhook_replays`, as for ``/v1/webhooks``;
-secrets are never read here (endpoint views carry none)."""
+:mod:`switchyard.services.webhooks` and :mod:`switchyard.services.webhook_replays`, as for
+``/v1/webhooks``; secrets are never read here (endpoint views carry none)."""
 
 from __future__ import annotations
 

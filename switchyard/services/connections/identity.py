@@ -37,7 +37,7 @@ def prove_account(
     callback: Mapping[str, str] | None = None,
     operator: bool = False,
 ) -> AccountProof:
-    """Learn, merge and check the connection's identifiers (refusals as the service error family)."""
+    """Learn, merge and check the connection's identifiers (refusals: the service errors)."""
     learned = learn_from_grant(spec, token_fields or {}, callback or {})
     client_credential = _client_credential(credential)
     if client_credential is not None and needs_api(spec, learned, typed):
