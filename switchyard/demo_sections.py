@@ -90,7 +90,7 @@ def _finish_webhook(runtime: Runtime, org_ids: dict[str, str], demo: WebhookDemo
 def _start_sync(runtime: Runtime, org_ids: dict[str, str]) -> list[str]:
     """Each org syncs its HubSpot contacts; a second trigger joins the first instead of
     queuing another run."""
-    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
+    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue)
     results = []
     for org_id in org_ids.values():
         target = SyncTarget(org_id, "hubspot", "contacts", mode="full")

@@ -51,7 +51,7 @@ def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
     expiry by the catalog's margin), re-fan-out of stalled events, retention, and the import
     of failed jobs whose dead-letter row could not be written."""
     syncs = runtime.settings.syncs
-    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
+    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue)
     return [
         PeriodicTask(
             "sync_schedules",

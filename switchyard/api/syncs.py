@@ -38,7 +38,9 @@ async def trigger_sync(
     """Start a sync, or join the one running for the same connection and model."""
     org_id = acting_org(principal, runtime, body.org_id)
     target = SyncTarget(org_id, body.provider, body.model, body.mode, body.connection)
-    done = await run_in_threadpool(SyncTrigger(runtime.sessions, runtime.enqueuer).trigger, target)
+    done = await run_in_threadpool(
+        SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue).trigger, target
+    )
     return SyncTriggered(result=done.result, job_id=done.job_id, run_id=done.run_id)
 
 

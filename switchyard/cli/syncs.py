@@ -103,7 +103,7 @@ def trigger(
         if rt.settings.embedded:
             fail(EMBEDDED_ENQUEUE)
         with _org(rt, org) as org_id, refusals(options=True):
-            done = SyncTrigger(rt.sessions, rt.enqueuer).trigger(
+            done = SyncTrigger(rt.sessions, rt.enqueuer.enqueue).trigger(
                 SyncTarget(org_id, provider, model, mode, connection)
             )
     print_json({"result": done.result, "job_id": done.job_id, "run_id": done.run_id})

@@ -11,6 +11,7 @@ through however many callers race. Schedules work the same way with one key per 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from croniter import croniter
 from sqlalchemy.orm import Session, sessionmaker
 
-from producers.enqueue import Enqueuer
+from producers.enqueue import Enqueued
 from providers.syncs import load_sync_models
 from storage.errors import NotFoundError
 from storage.models import SyncSchedule
@@ -58,9 +59,11 @@ class SyncTarget:
 class SyncTrigger:
     """Enqueues sync jobs without ever queuing a run twice."""
 
-    def __init__(self, sessions: sessionmaker[Session], enqueuer: Enqueuer) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], enqueue: Callable[[Mapping[str, Any]], Enqueued]
+    ) -> None:
         self.sessions = sessions
-        self.enqueuer = enqueuer
+        self.enqueue = enqueue
 
     @translated
     def trigger(self, target: SyncTarget, *, slot_key: str | None = None) -> Triggered:
@@ -83,7 +86,7 @@ class SyncTrigger:
             "payload": {"model": target.model, "mode": target.mode},
             "idempotency_key": key,
         }
-        enqueued = self.enqueuer.enqueue(job)
+        enqueued = self.enqueue(job)
         result = "duplicate" if enqueued.duplicate else "enqueued"
         SYNC_TRIGGERS.labels(target.provider, result).inc()
         return Triggered(result, job_id=enqueued.job_id)

@@ -50,7 +50,7 @@ def trigger(
         first(form, "mode") or "incremental",
         name or "default",
     )
-    done = SyncTrigger(runtime.sessions, runtime.enqueuer).trigger(target)
+    done = SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue).trigger(target)
     details = {"provider": provider, "model": target.model, "result": done.result}
     audit(
         runtime,
