@@ -15,14 +15,12 @@ import typer
 
 from providers.syncs import load_sync_models
 from storage.errors import NotFoundError
-from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from storage.repositories.sync_schedules import SyncScheduleRepository
-from storage.repositories.syncs import SyncRepository
 from switchyard.app import Runtime
 from switchyard.cli.common import fail, print_json, print_table, refusals, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
-from switchyard.services.sync_views import run_view, schedule_view
+from switchyard.services import syncs
+from switchyard.services.sync_views import schedule_view
 from switchyard.services.syncs import SyncTarget, SyncTrigger, set_schedule
 
 app = typer.Typer(
@@ -67,22 +65,8 @@ def list_syncs(org: OptionalOrg = None, as_json: JsonOutput = False) -> None:
         else:
             print_table("Sync definitions", ["provider", "model", "incremental", "path"], rows)
         return
-    with runtime() as rt, _org(rt, org) as org_id, rt.sessions() as session:
-        states = []
-        for connection in ConnectionRepository(session, org_id).list():
-            for model in load_sync_models().models_of(connection.provider):
-                state = SyncRepository(session, org_id).find_state(connection.id, model)
-                states.append(
-                    {
-                        "provider": connection.provider,
-                        "connection": connection.name,
-                        "model": model,
-                        "status": "running"
-                        if state and state.run_id
-                        else (state.last_status if state else "never"),
-                        "last_success_at": state.last_success_at if state else None,
-                    }
-                )
+    with runtime() as rt, _org(rt, org) as org_id:
+        states = syncs.sync_states(rt.sessions, org_id)
     if as_json:
         print_json(states)
     else:
@@ -118,12 +102,8 @@ def runs(
     as_json: JsonOutput = False,
 ) -> None:
     """Run history, newest first: status, counts, pages, duration, error."""
-    with runtime() as rt, _org(rt, org) as org_id, rt.sessions() as session:
-        found = [
-            run_view(r)
-            for r in SyncRepository(session, org_id).runs(model=model, limit=limit)
-            if provider is None or r.provider == provider
-        ]
+    with runtime() as rt, _org(rt, org) as org_id:
+        found = syncs.list_runs(rt.sessions, org_id, model=model, provider=provider, limit=limit)
     if as_json:
         print_json(found)
         return
@@ -173,8 +153,8 @@ def schedule(
 @app.command()
 def schedules(org: Org, as_json: JsonOutput = False) -> None:
     """The org's sync schedules."""
-    with runtime() as rt, _org(rt, org) as org_id, rt.sessions() as session:
-        found = [schedule_view(s) for s in SyncScheduleRepository(session, org_id).list()]
+    with runtime() as rt, _org(rt, org) as org_id:
+        found = syncs.list_schedules(rt.sessions, org_id)
     if as_json:
         print_json(found)
         return

@@ -29,7 +29,7 @@ from storage.repositories.sync_schedules import AdminSyncScheduleRepository, Syn
 from storage.repositories.syncs import SyncRepository, lease_is_live
 from storage.types import utcnow
 from switchyard.services.errors import InvalidInput, translated
-from switchyard.services.sync_views import record_view, run_view
+from switchyard.services.sync_views import record_view, run_view, schedule_view, state_view
 from workers.envelope import FieldError
 from workers.metrics import SYNC_TRIGGERS
 
@@ -217,12 +217,31 @@ def list_runs(
     *,
     model: str | None = None,
     status: str | None = None,
+    provider: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """The org's sync runs, newest first."""
+    """The org's latest ``limit`` sync runs, newest first (those of ``provider`` among them)."""
     with sessions() as session:
         runs = SyncRepository(session, org_id).runs(model=model, status=status, limit=limit)
-        return [run_view(run) for run in runs]
+        return [run_view(r) for r in runs if provider is None or r.provider == provider]
+
+
+def sync_states(sessions: sessionmaker[Session], org_id: str) -> list[dict[str, Any]]:
+    """Every (connection, model) the org can sync, with its status and last success."""
+    models = load_sync_models()
+    with sessions() as session:
+        repo = SyncRepository(session, org_id)
+        return [
+            state_view(connection, model, repo.find_state(connection.id, model))
+            for connection in ConnectionRepository(session, org_id).list()
+            for model in models.models_of(connection.provider)
+        ]
+
+
+def list_schedules(sessions: sessionmaker[Session], org_id: str) -> list[dict[str, Any]]:
+    """The org's sync schedules."""
+    with sessions() as session:
+        return [schedule_view(s) for s in SyncScheduleRepository(session, org_id).list()]
 
 
 @translated
@@ -266,6 +285,8 @@ __all__ = [
     "enqueue_due_syncs",
     "list_records",
     "list_runs",
+    "list_schedules",
     "next_slot",
     "set_schedule",
+    "sync_states",
 ]
