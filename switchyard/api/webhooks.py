@@ -2,8 +2,8 @@
 
 Org keys act on their own org; admin keys name one with ``org_id`` (query parameter, or
 in the body of a POST). A secret appears in exactly two answers — creating an endpoint and
-rotating its secret — and never again. The logic is :mod:`switchyard.services.webhooks` and
-:mod:`switchyard.services.webhook_replays`, shared with ``switchyard webhooks``.
+rotating its secret — and never again. The logic is :mod:`switchyard.services.webhooks`,
+shared with ``switchyard webhooks`` and the console.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from switchyard.api.schemas.webhooks import (
 from switchyard.api.scope import acting_org
 from switchyard.services import webhooks as admin
 from switchyard.services.dead_jobs import parse_time
-from switchyard.services.webhook_replays import replay_delivery, replay_failed
+from switchyard.services.webhooks import replay_delivery, replay_failed
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]

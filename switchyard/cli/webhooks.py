@@ -1,8 +1,7 @@
 """``switchyard webhooks``: an org's outbound webhook endpoints and deliveries.
 
-The logic is :mod:`switchyard.services.webhooks` and
-:mod:`switchyard.services.webhook_replays`, shared with ``/v1/webhooks``. A secret is printed by ``endpoints create`` and
-``endpoints rotate-secret`` only — store it then; nothing prints it again.
+The logic is :mod:`switchyard.services.webhooks`, shared with ``/v1/webhooks``. A secret
+is printed by ``endpoints create`` and ``endpoints rotate-secret`` only — store it then; nothing prints it again.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 from switchyard.cli.progress import progress
 from switchyard.services import webhooks as admin
 from switchyard.services.dead_jobs import parse_time
-from switchyard.services.webhook_replays import (
+from switchyard.services.webhooks import (
     MAX_REPLAY,
     replay_delivery,
     replay_failed,

@@ -4,84 +4,43 @@ One implementation serves both front ends (like :mod:`switchyard.services.dead_j
 DLQ), so they share field names and error messages. Views never contain a secret or its ciphertext;
 the secret appears only in what :func:`create_endpoint` and :func:`rotate_secret` return —
 once, to whoever made the call.
+
+A replay is a new ``deliver`` job for the same (event, endpoint); its new job id opens a
+new round on the delivery, so it gets the full retry schedule again. Deliveries still in
+progress are refused (a second job would race the first), and so are deliveries to a
+disabled endpoint (enable it first).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from producers.enqueue import Enqueued
+from producers.webhook_fanout import delivery_job
 from providers.outbound import OutboundPolicy, OutboundRefused
 from storage.crypto import KeyRing
 from storage.errors import InvalidFieldError
-from storage.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from storage.models import WebhookDelivery, WebhookEndpoint
 from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
-from storage.repositories.webhook_endpoints import IssuedEndpoint, WebhookEndpointRepository
-from switchyard.services.errors import translated
+from storage.repositories.webhook_endpoints import WebhookEndpointRepository
+from switchyard.services.errors import Conflict, translated
+from switchyard.services.webhook_views import (
+    attempt_view,
+    delivery_view,
+    endpoint_view,
+    issued_view,
+)
 
 MAX_URL_CHARS = 2000
 ENDPOINT_FIELDS = frozenset(
     {"url", "description", "event_types", "rate_limit_per_second", "max_concurrency"}
 )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def endpoint_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    """An endpoint as shown to its org: settings and state, never a secret."""
-    return {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "description": endpoint.description,
-        "event_types": list(endpoint.event_types),
-        "rate_limit_per_second": endpoint.rate_limit_per_second,
-        "max_concurrency": endpoint.max_concurrency,
-        "ordered": endpoint.ordered,
-        "enabled": endpoint.enabled,
-        "disabled_reason": endpoint.disabled_reason,
-        "disabled_at": _iso(endpoint.disabled_at),
-        "failing_since": _iso(endpoint.failing_since),
-        "previous_secret_expires_at": _iso(endpoint.previous_secret_expires_at),
-        "created_at": _iso(endpoint.created_at),
-    }
-
-
-def _issued_view(issued: IssuedEndpoint) -> dict[str, Any]:
-    return {**endpoint_view(issued.endpoint), "secret": issued.secret.reveal()}
-
-
-def attempt_view(attempt: WebhookAttempt) -> dict[str, Any]:
-    """One logged attempt."""
-    return {
-        "number": attempt.number,
-        "outcome": attempt.outcome,
-        "status_code": attempt.status_code,
-        "latency_ms": attempt.latency_ms,
-        "response_excerpt": attempt.response_excerpt,
-        "error": attempt.error,
-        "at": _iso(attempt.created_at),
-    }
-
-
-def delivery_view(delivery: WebhookDelivery) -> dict[str, Any]:
-    """A delivery's state (its attempts are listed separately)."""
-    return {
-        "id": delivery.id,
-        "endpoint_id": delivery.endpoint_id,
-        "event_id": delivery.event_id,
-        "event_type": delivery.event_type,
-        "status": delivery.status,
-        "attempts": delivery.attempts,
-        "last_status_code": delivery.last_status_code,
-        "last_error": delivery.last_error,
-        "delivered_at": _iso(delivery.delivered_at),
-        "updated_at": _iso(delivery.updated_at),
-    }
 
 
 @translated
@@ -125,7 +84,7 @@ def create_endpoint(
             rate_limit_per_second=fields.get("rate_limit_per_second"),
             max_concurrency=fields.get("max_concurrency"),
         )
-        return _issued_view(issued)
+        return issued_view(issued)
 
 
 @translated
@@ -173,7 +132,7 @@ def rotate_secret(
         raise InvalidFieldError("grace_hours", "must be between 0 and 720")
     with sessions.begin() as session:
         repo = WebhookEndpointRepository(session, org_id, keyring)
-        return _issued_view(repo.rotate_secret(endpoint_id, grace=grace))
+        return issued_view(repo.rotate_secret(endpoint_id, grace=grace))
 
 
 @translated
@@ -202,3 +161,109 @@ def show_delivery(sessions: sessionmaker[Session], org_id: str, delivery_id: str
         view = delivery_view(repo.get(delivery_id))
         view["attempt_log"] = [attempt_view(a) for a in repo.attempts(delivery_id)]
         return view
+
+
+# -- replays ---------------------------------------------------------------------------------
+
+Enqueue = Callable[[Mapping[str, Any]], Enqueued]
+MAX_REPLAY = 1_000
+
+
+class ReplayRefusedError(Conflict):
+    """A delivery cannot be replayed now; the message says why."""
+
+
+@dataclass
+class ReplayReport:
+    """New job per replayed delivery id, and the reason for each refused one."""
+
+    replayed: dict[str, str] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"replayed": self.replayed, "refused": self.refused}
+
+
+@translated
+def replay_delivery(
+    sessions: sessionmaker[Session], enqueue: Enqueue, org_id: str, delivery_id: str
+) -> str:
+    """Replay one delivery of the org; returns the new job id or raises why not."""
+    with sessions() as session:
+        delivery = WebhookDeliveryRepository(session, org_id).get(delivery_id)
+        _check(session, org_id, delivery)
+        job, status = _job(org_id, delivery), delivery.status
+    return _send(sessions, enqueue, org_id, delivery_id, job, status)
+
+
+@translated
+def replay_failed(
+    sessions: sessionmaker[Session],
+    enqueue: Enqueue,
+    org_id: str,
+    *,
+    since: datetime,
+    endpoint_id: str | None = None,
+    limit: int = MAX_REPLAY,
+) -> ReplayReport:
+    """Replay every failed delivery of the org that changed since ``since``."""
+    report = ReplayReport()
+    with sessions() as session:
+        failed = WebhookDeliveryRepository(session, org_id).list(
+            endpoint_id=endpoint_id, status="failed", since=since, limit=limit
+        )
+        jobs: dict[str, dict[str, Any]] = {}
+        for delivery in failed:
+            try:
+                _check(session, org_id, delivery)
+            except ReplayRefusedError as exc:
+                report.refused[delivery.id] = str(exc)
+                continue
+            jobs[delivery.id] = _job(org_id, delivery)
+    for delivery_id, job in jobs.items():
+        try:
+            report.replayed[delivery_id] = _send(
+                sessions, enqueue, org_id, delivery_id, job, "failed"
+            )
+        except ReplayRefusedError as exc:
+            report.refused[delivery_id] = str(exc)
+    return report
+
+
+def _send(
+    sessions: sessionmaker[Session],
+    enqueue: Enqueue,
+    org_id: str,
+    delivery_id: str,
+    job: dict[str, Any],
+    previous_status: str,
+) -> str:
+    """Claim the delivery for the new job (so a second replay sees it in progress), enqueue."""
+    with sessions.begin() as session:
+        if not WebhookDeliveryRepository(session, org_id).claim_replay(delivery_id, job["id"]):
+            raise ReplayRefusedError("the delivery is still in progress")
+    try:
+        return enqueue(job).job_id
+    except Exception:
+        with sessions.begin() as session:
+            WebhookDeliveryRepository(session, org_id).restore(delivery_id, previous_status)
+        raise
+
+
+def _check(session: Session, org_id: str, delivery: WebhookDelivery) -> None:
+    if delivery.status == "pending":
+        raise ReplayRefusedError("the delivery is still in progress")
+    endpoint = session.get(WebhookEndpoint, delivery.endpoint_id)  # same org as the delivery
+    if endpoint is None or endpoint.org_id != org_id:
+        raise ReplayRefusedError("the endpoint no longer exists")
+    if not endpoint.enabled:
+        raise ReplayRefusedError(f"endpoint {endpoint.id} is disabled; enable it first")
+
+
+def _job(org_id: str, delivery: WebhookDelivery) -> dict[str, Any]:
+    return {
+        **delivery_job(delivery.event_id, delivery.endpoint_id),
+        "org_id": org_id,
+        "id": uuid.uuid4().hex,
+        "idempotency_key": f"webhook-replay:{delivery.id}:{uuid.uuid4().hex}",
+    }

@@ -1,7 +1,6 @@
 """Webhooks: endpoints (URL masked, status, disabled reason) with disable/enable, and
 deliveries with every attempt's status and timing, replayable. The logic is
-:mod:`switchyard.services.webhooks` and :mod:`switchyard.services.webhook_replays`, as for
-``/v1/webhooks``; secrets are never read here (endpoint views carry none)."""
+:mod:`switchyard.services.webhooks`, as for ``/v1/webhooks``; secrets are never read here (endpoint views carry none)."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from switchyard.console.guard import (
 )
 from switchyard.console.web import first, query, render
 from switchyard.services import webhooks as admin
-from switchyard.services.webhook_replays import replay_delivery
+from switchyard.services.webhooks import replay_delivery
 
 router = APIRouter(prefix="/webhooks")
 DELIVERIES_SHOWN = 50

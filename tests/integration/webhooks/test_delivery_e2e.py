@@ -21,7 +21,7 @@ from storage.repositories.webhook_deliveries import WebhookDeliveryRepository
 from storage.repositories.webhook_endpoints import IssuedEndpoint, WebhookEndpointRepository
 from storage.types import utcnow
 from switchyard.app import Runtime
-from switchyard.services.webhook_replays import ReplayRefusedError, replay_delivery, replay_failed
+from switchyard.services.webhooks import ReplayRefusedError, replay_delivery, replay_failed
 from tests.conftest import unique
 from tests.integration.webhooks.conftest import webhook_runtime
 from tests.integration.webhooks.receiver import Answer, Receiver
