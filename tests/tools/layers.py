@@ -8,6 +8,7 @@ The layers, top to bottom (design.md)::
       -> switchyard.services
         -> producers -> workers
           -> providers, storage
+            (contract: the job contract and metric definitions, a leaf any package may use)
 
 Every import counts for the layers, also one inside a function or under ``TYPE_CHECKING``
 (imported late is still a dependency). Cycles are those Python would meet while importing:
@@ -26,15 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TOP_LEVEL = ("switchyard", "producers", "workers", "providers", "storage")
+TOP_LEVEL = ("switchyard", "producers", "workers", "providers", "storage", "contract")
 SUBLAYERS = ("switchyard.services",)
 """Packages inside a top-level one that form a layer of their own."""
-BELOW_SERVICES = frozenset({"producers", "workers", "providers", "storage"})
+LEAF = frozenset({"contract"})
+BELOW_SERVICES = frozenset({"producers", "workers", "providers", "storage"}) | LEAF
 ALLOWED: Mapping[str, frozenset[str]] = {
-    "providers": frozenset(),
-    "storage": frozenset(),
-    "workers": frozenset({"providers", "storage"}),
-    "producers": frozenset({"workers", "providers", "storage"}),
+    "contract": frozenset(),
+    "providers": LEAF,
+    "storage": LEAF,
+    "workers": frozenset({"providers", "storage"}) | LEAF,
+    "producers": frozenset({"workers", "providers", "storage"}) | LEAF,
     "switchyard.services": BELOW_SERVICES,
     "switchyard": BELOW_SERVICES | {"switchyard.services"},
 }
@@ -141,7 +144,9 @@ def package_of(module: str) -> str:
 
 def package_graph(edges: Iterable[Edge]) -> dict[str, set[str]]:
     """Which package imports which (itself left out)."""
-    graph: dict[str, set[str]] = {package: set() for package in ALLOWED}
+    edges = list(edges)
+    present = {package_of(edge.source) for edge in edges}
+    graph: dict[str, set[str]] = {package: set() for package in ALLOWED if package in present}
     for edge in edges:
         source, target = package_of(edge.source), package_of(edge.target)
         if source != target:
