@@ -14,7 +14,7 @@ from producers.events import Fanout
 
 def default_fanouts() -> Sequence[Fanout]:
     """Every installed target; imported lazily so producers stay light to import."""
-    from producers.routes import route_fanout
+    from producers.route_fanout import route_fanout
     from producers.webhook_fanout import webhook_fanout
 
     return (webhook_fanout, route_fanout)

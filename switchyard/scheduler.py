@@ -20,10 +20,10 @@ from datetime import datetime, timedelta
 
 from contract.metrics import SCHEDULER_TASKS
 from producers.proactive_refreshes import enqueue_due_refreshes
-from producers.syncs import SyncTrigger, enqueue_due_syncs
 from storage.repositories.retention import Retention, purge_expired
 from storage.types import utcnow
 from switchyard.runtime import Runtime
+from switchyard.services.syncs import SyncTrigger, enqueue_due_syncs
 from workers.dead_set import import_dead_sets
 from workers.inprocess import QUEUES
 
@@ -51,7 +51,7 @@ def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
     expiry by the catalog's margin), re-fan-out of stalled events, retention, and the import
     of failed jobs whose dead-letter row could not be written."""
     syncs = runtime.settings.syncs
-    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
+    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue)
     return [
         PeriodicTask(
             "sync_schedules",

@@ -4,21 +4,19 @@ Org keys act on their own org; admin keys name it (``org_id`` in the body or que
 Responses never carry a secret. The OAuth callback has two doors: ``POST`` with an API key
 (an upstream app relays ``code`` and ``state`` from its own redirect page; the key's org
 must be the one the flow was started for) and ``GET`` for the provider's browser redirect
-(the state alone binds the org). The logic is :mod:`switchyard.connections`.
+(the state alone binds the org). The logic is :mod:`switchyard.services.connections`; its
+refusals are mapped once by :mod:`switchyard.api.errors`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
-from contract.envelope import FieldError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
-from switchyard.api.errors import ApiError
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.common import Page
 from switchyard.api.schemas.connections import (
@@ -30,9 +28,11 @@ from switchyard.api.schemas.connections import (
     OAuthStartRequest,
 )
 from switchyard.api.scope import acting_org
-from switchyard.connections import check as checks
-from switchyard.connections import direct, oauth_flow, records
-from switchyard.connections.errors import ConnectError
+from switchyard.runtime import Runtime
+from switchyard.service_deps import connection_deps
+from switchyard.services.connections import check as checks
+from switchyard.services.connections import direct, oauth_flow, records
+from switchyard.services.errors import Refused, field_error
 
 router = APIRouter(
     prefix="/v1/connections", tags=["connections"], responses=errors_for(400, 404, 409, 502)
@@ -90,7 +90,7 @@ async def oauth_redirect(
 ) -> Connection:
     """The provider's browser redirect: the state alone says which org and connection."""
     if error is not None:
-        raise _http(ConnectError("error", f"the provider reported {error[:100]!r}", 400))
+        raise field_error(Refused, "error", f"the provider reported {error[:100]!r}")
     view = await _call(
         oauth_flow.complete_authorization,
         runtime,
@@ -180,25 +180,13 @@ async def disconnect(
 def _text(value: str | None, field: str) -> str:
     """The OAuth callback's ``state`` and ``code``: 400 when missing, as providers expect."""
     if not value:
-        raise _http(ConnectError(field, "is required", 400))
+        raise field_error(Refused, field, "is required")
     return value
 
 
-async def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    with _mapped():
-        return await run_in_threadpool(fn, *args, **kwargs)
-
-
-@contextmanager
-def _mapped() -> Iterator[None]:
-    try:
-        yield
-    except ConnectError as exc:
-        raise _http(exc) from None
-
-
-def _http(exc: ConnectError) -> ApiError:
-    return ApiError(exc.status, exc.message, [FieldError(exc.field, exc.message)])
+async def _call(fn: Callable[..., T], runtime: Runtime, *args: Any, **kwargs: Any) -> T:
+    """Run a connection use case off the event loop, with its dependencies."""
+    return await run_in_threadpool(fn, connection_deps(runtime), *args, **kwargs)
 
 
 def _actor(principal: Principal) -> str:

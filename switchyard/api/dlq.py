@@ -6,24 +6,19 @@ leak); purge stays admin (org keys get 403).
 ``kind``, ``error_class``, ``since``, ``until``, ``id`` repeatable, ``limit``, ``offset``);
 ``GET /v1/dlq/{id}`` shows one; ``POST /v1/dlq/replay`` and ``POST /v1/dlq/purge`` take
 ``{"ids": [...]}``, ``{"filter": {...same names...}}`` or ``{"all": true}``, and an optional
-``limit``. The logic is :mod:`producers.replay`, shared with ``switchyard dlq``.
+``limit``. The logic is :mod:`switchyard.services.dead_jobs`, shared with ``switchyard dlq``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from contract.envelope import FieldError
-from producers import replay as dlq
-from producers.dlq_selection import require_known
 from switchyard.api.auth import AdminPrincipal, CurrentPrincipal, CurrentRuntime, Principal
-from switchyard.api.errors import ApiError, invalid
+from switchyard.api.errors import invalid
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.dlq import (
     DeadJob,
@@ -33,6 +28,7 @@ from switchyard.api.schemas.dlq import (
     DeadJobsReplayed,
 )
 from switchyard.runtime import Runtime
+from switchyard.services import dead_jobs as dlq
 
 router = APIRouter(prefix="/v1/dlq", tags=["dead-letter queue"])
 FILTER_FIELDS = dlq.FILTERS
@@ -56,9 +52,9 @@ def list_dead_jobs(
 ) -> DeadJobPage:
     """A page of dead jobs, most recently dead first, with ``total`` and ``next_offset``."""
     start = _offset(offset)
-    with _mapped_errors(), runtime.sessions() as session:
+    with runtime.sessions() as session:
         query = dlq.DeadJobQuery(
-            org=_own_org(principal, org),
+            org=org,
             provider=provider,
             kind=kind,
             error_class=error_class,
@@ -67,7 +63,7 @@ def list_dead_jobs(
             ids=tuple(dead_job_ids or ()),
             limit=limit,
         )
-        selection = dlq.parse_selection(session, query)
+        selection = dlq.scoped_selection(session, query, _scope(principal))
     page = dlq.list_dead_jobs(runtime.sessions, selection, offset=start)
     next_cursor = None if page.next_offset is None else str(page.next_offset)
     return DeadJobPage(
@@ -85,11 +81,8 @@ def show_dead_job(
     dead_job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime
 ) -> DeadJob:
     """One dead job in full (envelope, traceback summary), or 404 naming the id."""
-    with _mapped_errors():
-        found = dlq.show_dead_job(runtime.sessions, dead_job_id)
-        if not principal.is_admin and found["org_id"] != principal.org_id:
-            raise dlq.UnknownDeadJobsError([dead_job_id])
-        return DeadJob.model_validate(found)
+    found = dlq.show_dead_job(runtime.sessions, dead_job_id, _scope(principal))
+    return DeadJob.model_validate(found)
 
 
 @router.post("/replay", operation_id="replay_dead_jobs", responses=errors_for(404))
@@ -106,8 +99,7 @@ async def replay(
         )
         return report.as_dict()
 
-    with _mapped_errors():
-        return DeadJobsReplayed.model_validate(await run_in_threadpool(run))
+    return DeadJobsReplayed.model_validate(await run_in_threadpool(run))
 
 
 @router.post("/purge", operation_id="purge_dead_jobs", responses=errors_for(404))
@@ -120,54 +112,30 @@ async def purge(
         chosen = _body_selection(runtime, selection, verb="purge")
         return dlq.purge(runtime.sessions, chosen, actor=principal.actor).as_dict()
 
-    with _mapped_errors():
-        return DeadJobsPurged.model_validate(await run_in_threadpool(run))
+    return DeadJobsPurged.model_validate(await run_in_threadpool(run))
 
 
 def _body_selection(
     runtime: Runtime, body: DeadJobSelection, *, verb: str, principal: Principal | None = None
 ) -> dlq.Selection:
-    """The selection a replay/purge body names; 422 naming the field when malformed. For an
-    org key it is narrowed to the org's own dead jobs (another org's ids: 404)."""
+    """The selection a replay/purge body names, fields named as in the body (``filter.kind``).
+    For an org key it is narrowed to the org's own dead jobs (another org's ids: 404)."""
     where = body.filter.model_dump() if body.filter else {}
-    ids, limit, everything = body.ids, body.limit, body.all
-    own = None if principal is None or principal.is_admin else principal.org_id
+    query = dlq.DeadJobQuery.of(where, ids=body.ids, limit=body.limit)
     with runtime.sessions() as session:
         try:
-            query = dlq.DeadJobQuery.of(where, ids=ids, limit=limit)
-            selection = dlq.parse_selection(session, query)
+            selection = dlq.scoped_selection(session, query, _scope(principal))
         except dlq.InvalidSelectionError as exc:
             raise dlq.InvalidSelectionError(
                 [FieldError(_body_field(e.field), e.message) for e in exc.errors]
             ) from None
-        dlq.require_scope(selection, everything=everything, verb=verb)
-        if own is None:
-            return selection
-        if selection.where.org_id not in (None, own):
-            raise ApiError(404, f"unknown organization {str(where.get('org'))[:64]!r}")
-        require_known(session, selection.ids, org_id=own)
-    return replace(selection, where=replace(selection.where, org_id=own))
+    dlq.require_scope(selection, everything=body.all, verb=verb)
+    return selection
 
 
-def _own_org(principal: Principal, org: str | None) -> str | None:
-    """The ``org`` filter an org key may use: its own (absent or naming it); another org
-    is unknown to it (404)."""
-    if principal.is_admin:
-        return org
-    if org not in (None, principal.org_id):
-        raise ApiError(404, f"unknown organization {org[:64]!r}")
-    return principal.org_id
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    """Selection errors -> 422 naming the field; unknown dead jobs -> 404 naming the ids."""
-    try:
-        yield
-    except dlq.InvalidSelectionError as exc:
-        raise invalid(exc.errors) from None
-    except dlq.UnknownDeadJobsError as exc:
-        raise ApiError(404, str(exc)) from None
+def _scope(principal: Principal | None) -> str | None:
+    """The org a caller is confined to: an org key's own; None for an admin key."""
+    return None if principal is None or principal.is_admin else principal.org_id
 
 
 def _body_field(field: str) -> str:

@@ -3,8 +3,10 @@
 Every 4xx and 503 answers ``{"error": {"code", "message", "fields": [{"field", "message"}]}}``:
 ``code`` is a stable machine-readable word (``invalid_input``, ``not_found``...), ``message``
 is for people, ``fields`` names each offending input (empty when no single input is at fault).
-:func:`error_response` builds that answer; routers raise :class:`ApiError` (or FastAPI's
-``HTTPException``) and the handlers installed by :func:`install_error_handlers` map them once.
+:func:`error_response` builds that answer. Services raise the
+:mod:`switchyard.services.errors` family, routers raise :class:`ApiError` (or FastAPI's
+``HTTPException``) for refusals of their own, and the handlers installed by
+:func:`install_error_handlers` map both once; no router catches a service error.
 Middleware, which runs outside FastAPI's handlers, calls :func:`error_response` directly.
 """
 
@@ -20,6 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from contract.envelope import FieldError
+from switchyard.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ProviderFailed,
+    Refused,
+    ServiceError,
+)
 
 CODES: Mapping[int, str] = {
     400: "bad_request",
@@ -36,6 +47,16 @@ CODES: Mapping[int, str] = {
     502: "bad_gateway",
     503: "unavailable",
 }
+
+SERVICE_STATUS: Mapping[type, int] = {
+    InvalidInput: 422,
+    Refused: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Forbidden: 403,
+    ProviderFailed: 502,
+}
+"""The status each service refusal answers with (a subclass answers as its nearest base)."""
 
 
 class ErrorField(BaseModel):
@@ -105,6 +126,7 @@ def error_response(
 def install_error_handlers(app: FastAPI) -> None:
     """Map every refusal to the one error shape, once for the whole app."""
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
 
@@ -112,6 +134,24 @@ def install_error_handlers(app: FastAPI) -> None:
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return error_response(exc.status, exc.message, exc.fields, headers=exc.headers)
+
+
+async def _service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    return service_error_response(exc)
+
+
+def service_error_response(exc: ServiceError) -> JSONResponse:
+    """A service refusal in the one error shape, with its status (:data:`SERVICE_STATUS`)."""
+    return error_response(status_of(exc), exc.message, exc.fields)
+
+
+def status_of(exc: ServiceError) -> int:
+    """The HTTP status of a service refusal: that of its nearest mapped class (400 if none)."""
+    for kind in type(exc).__mro__:
+        if kind in SERVICE_STATUS:
+            return SERVICE_STATUS[kind]
+    return 400
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -3,7 +3,8 @@
 ``GET /v1/routes``, ``POST /v1/routes`` (422 naming every bad field: unknown actions, bad
 templates, inputs the action refuses, missing connections; 409 for a taken name),
 ``GET|DELETE /v1/routes/{name or id}``, ``POST /v1/routes/{name or id}/test`` with
-``{"data": {...}}`` for a dry run. The logic is :mod:`producers.routes`, shared with the CLI.
+``{"data": {...}}`` for a dry run. The logic is :mod:`switchyard.services.routes`, shared
+with the CLI.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from producers import routes
-from storage.errors import ConflictError, NotFoundError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
-from switchyard.api.errors import ApiError, invalid
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.common import Page
 from switchyard.api.schemas.routes import Route, RouteDryRun, RouteRequest, RouteTestRequest
 from switchyard.api.scope import acting_org
+from switchyard.services import routes
 
 router = APIRouter(prefix="/v1/routes", tags=["routes"])
 OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]
@@ -42,14 +41,9 @@ async def create_route(
     """Validate and store a route; 422 lists every problem with its field."""
     org_id = acting_org(principal, runtime, body.org_id)
     data = body.model_dump(exclude={"org_id"}, exclude_unset=True)
-    try:
-        created = await run_in_threadpool(
-            routes.create_route, runtime.sessions, runtime.catalog, org_id, data
-        )
-    except routes.InvalidRouteError as exc:
-        raise invalid(exc.errors) from None
-    except ConflictError as exc:
-        raise ApiError(409, str(exc)) from None
+    created = await run_in_threadpool(
+        routes.create_route, runtime.sessions, runtime.catalog, org_id, data
+    )
     return Route.model_validate(created)
 
 
@@ -59,10 +53,7 @@ def show_route(
 ) -> Route:
     """One route by name or id."""
     org = acting_org(principal, runtime, org_id)
-    try:
-        return Route.model_validate(routes.show_route(runtime.sessions, org, ref))
-    except NotFoundError as exc:
-        raise ApiError(404, str(exc)) from None
+    return Route.model_validate(routes.show_route(runtime.sessions, org, ref))
 
 
 @router.delete(
@@ -76,10 +67,7 @@ def delete_route(
 ) -> Response:
     """Delete a route; events published afterwards no longer start it."""
     org = acting_org(principal, runtime, org_id)
-    try:
-        routes.delete_route(runtime.sessions, org, ref)
-    except NotFoundError as exc:
-        raise ApiError(404, str(exc)) from None
+    routes.delete_route(runtime.sessions, org, ref)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -89,9 +77,6 @@ async def test_route(
 ) -> RouteDryRun:
     """Dry run against sample event data: does it match, what would each step receive."""
     org_id = acting_org(principal, runtime, body.org_id)
-    try:
-        return RouteDryRun.model_validate(
-            routes.dry_run_route(runtime.sessions, org_id, ref, body.data)
-        )
-    except NotFoundError as exc:
-        raise ApiError(404, str(exc)) from None
+    return RouteDryRun.model_validate(
+        routes.dry_run_route(runtime.sessions, org_id, ref, body.data)
+    )

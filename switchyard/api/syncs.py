@@ -12,26 +12,20 @@ Admin keys name the org with ``org_id``; org keys see only their own org.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
-from contract.envelope import FieldError, InvalidJobError
-from producers.syncs import SyncTarget, SyncTrigger
-from storage.errors import InvalidFieldError, NotFoundError
-from storage.repositories.connections import ConnectionRepository
-from storage.repositories.records import RecordRepository
-from storage.repositories.syncs import SyncRepository
+from contract.envelope import FieldError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
 from switchyard.api.errors import invalid
 from switchyard.api.schemas.common import Page
 from switchyard.api.schemas.syncs import SyncedRecord, SyncRequest, SyncRun, SyncTriggered
 from switchyard.api.scope import acting_org
-from switchyard.sync_views import record_view, run_view
+from switchyard.services import syncs
+from switchyard.services.syncs import SyncTarget, SyncTrigger
 
 router = APIRouter(tags=["syncs"])
 OptionalText = Annotated[str | None, Query(max_length=200)]
@@ -44,10 +38,9 @@ async def trigger_sync(
     """Start a sync, or join the one running for the same connection and model."""
     org_id = acting_org(principal, runtime, body.org_id)
     target = SyncTarget(org_id, body.provider, body.model, body.mode, body.connection)
-    with _mapped():
-        done = await run_in_threadpool(
-            SyncTrigger(runtime.sessions, runtime.enqueuer).trigger, target
-        )
+    done = await run_in_threadpool(
+        SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue).trigger, target
+    )
     return SyncTriggered(result=done.result, job_id=done.job_id, run_id=done.run_id)
 
 
@@ -62,9 +55,8 @@ def list_runs(
 ) -> Page[SyncRun]:
     """Run history of the org, newest first."""
     org = acting_org(principal, runtime, org_id)
-    with _mapped(), runtime.sessions() as session:
-        found = SyncRepository(session, org).runs(model=model, status=status_, limit=limit)
-        return Page[SyncRun](items=[SyncRun.model_validate(run_view(r)) for r in found])
+    runs = syncs.list_runs(runtime.sessions, org, model=model, status=status_, limit=limit)
+    return Page[SyncRun](items=[SyncRun.model_validate(r) for r in runs])
 
 
 @router.get("/v1/records")
@@ -82,25 +74,18 @@ def list_records(
 ) -> Page[SyncedRecord]:
     """A page of synced records and the cursor of the next page (null at the end)."""
     org = acting_org(principal, runtime, org_id)
-    since = _since(updated_since)
-    with _mapped(), runtime.sessions() as session:
-        connection_id = None
-        if provider is not None:
-            connection_id = (
-                ConnectionRepository(session, org)
-                .get_by_provider(provider, connection or "default")
-                .id
-            )
-        page = RecordRepository(session, org).list(
-            model=model,
-            connection_id=connection_id,
-            updated_since=since,
-            include_deleted=include_deleted,
-            cursor=cursor,
-            limit=limit,
-        )
-        items = [SyncedRecord.model_validate(record_view(r)) for r in page.records]
-        return Page[SyncedRecord](items=items, next_cursor=page.next_cursor)
+    query = syncs.RecordQuery(
+        model=model,
+        provider=provider,
+        connection=connection or "default",
+        updated_since=_since(updated_since),
+        include_deleted=include_deleted,
+        cursor=cursor,
+        limit=limit,
+    )
+    page = syncs.list_records(runtime.sessions, org, query)
+    items = [SyncedRecord.model_validate(r) for r in page.records]
+    return Page[SyncedRecord](items=items, next_cursor=page.next_cursor)
 
 
 def _since(value: str | None) -> datetime | None:
@@ -113,15 +98,3 @@ def _since(value: str | None) -> datetime | None:
     if parsed is None or parsed.utcoffset() is None:
         raise invalid([FieldError("updated_since", "ISO 8601 time with an offset")])
     return parsed
-
-
-@contextmanager
-def _mapped() -> Iterator[None]:
-    try:
-        yield
-    except InvalidJobError as exc:
-        raise invalid(exc.errors) from None
-    except InvalidFieldError as exc:
-        raise invalid([FieldError(exc.field, exc.problem)]) from None
-    except NotFoundError as exc:
-        raise invalid([FieldError("provider", str(exc))]) from None

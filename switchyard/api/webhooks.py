@@ -2,28 +2,20 @@
 
 Org keys act on their own org; admin keys name one with ``org_id`` (query parameter, or
 in the body of a POST). A secret appears in exactly two answers — creating an endpoint and
-rotating its secret — and never again. The logic is :mod:`producers.webhook_admin` and
-:mod:`producers.webhook_replay`, shared with ``switchyard webhooks``.
+rotating its secret — and never again. The logic is :mod:`switchyard.services.webhooks`,
+shared with ``switchyard webhooks`` and the console.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 from starlette.concurrency import run_in_threadpool
 
-from contract.envelope import FieldError
-from producers import webhook_admin as admin
-from producers.replay import InvalidSelectionError, parse_time
-from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
-from storage.errors import InvalidFieldError, NotFoundError
 from storage.types import utcnow
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime
-from switchyard.api.errors import ApiError, invalid
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.common import Page
 from switchyard.api.schemas.webhooks import (
@@ -37,25 +29,13 @@ from switchyard.api.schemas.webhooks import (
     RotateSecretRequest,
 )
 from switchyard.api.scope import acting_org
+from switchyard.services import webhooks as admin
+from switchyard.services.dead_jobs import parse_time
+from switchyard.services.webhooks import replay_delivery, replay_failed
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 OrgQuery = Annotated[str | None, Query(max_length=64, description="Required with an admin key.")]
 OptionalText = Annotated[str | None, Query(max_length=200)]
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    """Repository and selection errors become 404 / 409 / 422 naming the field."""
-    try:
-        yield
-    except NotFoundError as exc:
-        raise ApiError(404, str(exc)) from None
-    except InvalidFieldError as exc:
-        raise invalid([FieldError(exc.field, exc.problem)]) from None
-    except InvalidSelectionError as exc:
-        raise invalid(exc.errors) from None
-    except ReplayRefusedError as exc:
-        raise ApiError(409, str(exc)) from None
 
 
 _org = acting_org
@@ -68,15 +48,14 @@ async def create_endpoint(
     """Create an endpoint; the answer carries its ``secret`` — the only time it is shown."""
     org_id = _org(principal, runtime, body.org_id)
     fields = body.model_dump(exclude={"org_id"}, exclude_unset=True)
-    with _mapped_errors():
-        issued = await run_in_threadpool(
-            admin.create_endpoint,
-            runtime.sessions,
-            runtime.keyring,
-            org_id,
-            fields,
-            policy=runtime.outbound_policy,
-        )
+    issued = await run_in_threadpool(
+        admin.create_endpoint,
+        runtime.sessions,
+        runtime.keyring,
+        org_id,
+        fields,
+        policy=runtime.outbound_policy,
+    )
     return IssuedEndpoint.model_validate(issued)
 
 
@@ -96,10 +75,9 @@ def get_endpoint(
 ) -> Endpoint:
     """One endpoint (no secret)."""
     org = _org(principal, runtime, org_id)
-    with _mapped_errors():
-        return Endpoint.model_validate(
-            admin.get_endpoint(runtime.sessions, runtime.keyring, org, endpoint_id)
-        )
+    return Endpoint.model_validate(
+        admin.get_endpoint(runtime.sessions, runtime.keyring, org, endpoint_id)
+    )
 
 
 @router.post("/endpoints/{endpoint_id}/disable")
@@ -108,10 +86,9 @@ def disable_endpoint(
 ) -> Endpoint:
     """Stop deliveries to the endpoint (reason ``manual``)."""
     org = _org(principal, runtime, org_id)
-    with _mapped_errors():
-        return Endpoint.model_validate(
-            admin.set_enabled(runtime.sessions, runtime.keyring, org, endpoint_id, False)
-        )
+    return Endpoint.model_validate(
+        admin.set_enabled(runtime.sessions, runtime.keyring, org, endpoint_id, False)
+    )
 
 
 @router.post("/endpoints/{endpoint_id}/enable")
@@ -120,10 +97,9 @@ def enable_endpoint(
 ) -> Endpoint:
     """Resume deliveries to the endpoint."""
     org = _org(principal, runtime, org_id)
-    with _mapped_errors():
-        return Endpoint.model_validate(
-            admin.set_enabled(runtime.sessions, runtime.keyring, org, endpoint_id, True)
-        )
+    return Endpoint.model_validate(
+        admin.set_enabled(runtime.sessions, runtime.keyring, org, endpoint_id, True)
+    )
 
 
 @router.post("/endpoints/{endpoint_id}/rotate-secret")
@@ -140,12 +116,11 @@ async def rotate_secret(
     hours = body.grace_hours
     if hours is None:
         hours = runtime.settings.webhooks.rotation_grace_hours
-    with _mapped_errors():
-        rotated = await run_in_threadpool(
-            lambda: admin.rotate_secret(
-                runtime.sessions, runtime.keyring, org, endpoint_id, grace=timedelta(hours=hours)
-            )
+    rotated = await run_in_threadpool(
+        lambda: admin.rotate_secret(
+            runtime.sessions, runtime.keyring, org, endpoint_id, grace=timedelta(hours=hours)
         )
+    )
     return IssuedEndpoint.model_validate(rotated)
 
 
@@ -161,11 +136,10 @@ def list_deliveries(
 ) -> Page[Delivery]:
     """Deliveries, most recently changed first; ``since`` is ISO 8601 or ``2h``/``7d`` ago."""
     org = _org(principal, runtime, org_id)
-    with _mapped_errors():
-        start = parse_time("since", since, utcnow()) if since else None
-        items = admin.list_deliveries(
-            runtime.sessions, org, endpoint_id=endpoint_id, status=status_, since=start, limit=limit
-        )
+    start = parse_time("since", since, utcnow()) if since else None
+    items = admin.list_deliveries(
+        runtime.sessions, org, endpoint_id=endpoint_id, status=status_, since=start, limit=limit
+    )
     return Page[Delivery](items=[Delivery.model_validate(i) for i in items])
 
 
@@ -175,8 +149,7 @@ def show_delivery(
 ) -> Delivery:
     """One delivery with its attempt log."""
     org = _org(principal, runtime, org_id)
-    with _mapped_errors():
-        return Delivery.model_validate(admin.show_delivery(runtime.sessions, org, delivery_id))
+    return Delivery.model_validate(admin.show_delivery(runtime.sessions, org, delivery_id))
 
 
 @router.post(
@@ -189,8 +162,7 @@ def replay_one(
 ) -> DeliveryReplayed:
     """Deliver again (a fresh round of attempts); 409 while in progress or endpoint disabled."""
     org = _org(principal, runtime, org_id)
-    with _mapped_errors():
-        job_id = replay_delivery(runtime.sessions, runtime.enqueuer.enqueue, org, delivery_id)
+    job_id = replay_delivery(runtime.sessions, runtime.enqueuer.enqueue, org, delivery_id)
     return DeliveryReplayed(delivery_id=delivery_id, job_id=job_id)
 
 
@@ -201,15 +173,14 @@ async def replay_since(
     """Replay every failed delivery since ``since`` (optionally of one ``endpoint_id``)."""
     org = _org(principal, runtime, body.org_id)
     endpoint_id = body.endpoint_id
-    with _mapped_errors():
-        start = parse_time("since", body.since, utcnow())
-        report = await run_in_threadpool(
-            lambda: replay_failed(
-                runtime.sessions,
-                runtime.enqueuer.enqueue,
-                org,
-                since=start,
-                endpoint_id=endpoint_id,
-            )
+    start = parse_time("since", body.since, utcnow())
+    report = await run_in_threadpool(
+        lambda: replay_failed(
+            runtime.sessions,
+            runtime.enqueuer.enqueue,
+            org,
+            since=start,
+            endpoint_id=endpoint_id,
         )
+    )
     return ReplayReport.model_validate(report.as_dict())

@@ -34,6 +34,11 @@ class _RootGroup(TyperGroup):
         except (typer.Exit, typer.Abort, TyperException):
             raise
         except Exception as exc:
+            from switchyard.cli.common import describe, exit_code, fail
+            from switchyard.services.errors import ServiceError
+
+            if isinstance(exc, ServiceError):  # a refusal no command named: one line
+                fail(describe(exc), code=exit_code(exc))
             from switchyard.failures import fatal
             from switchyard.settings import SettingsError, load_settings
 

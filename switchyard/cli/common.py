@@ -1,4 +1,9 @@
-"""What every command shares: building the runtime, printing tables or JSON, failing clearly."""
+"""What every command shares: building the runtime, printing tables or JSON, failing clearly.
+
+Service refusals (:mod:`switchyard.services.errors`) are turned into one line and an exit
+code here, once: :func:`refusals` around a command's calls (``options=True`` names each
+field as the option behind it), and the root group as the fallback for any command.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from switchyard.failures import check_reachable
 from switchyard.logs import configure_logging
 from switchyard.runtime import Runtime, build_runtime
+from switchyard.services.errors import Conflict, ServiceError
 from switchyard.settings import SettingsError, load_settings
 
 console = Console()
@@ -28,6 +34,33 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print an error to stderr and exit non-zero."""
     errors.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
+
+
+@contextmanager
+def refusals(*, options: bool = False) -> Iterator[None]:
+    """A service refusal exits non-zero with one line naming each offending field; with
+    ``options`` a field reads as the option behind it (``error_class`` -> ``--error-class``)."""
+    try:
+        yield
+    except ServiceError as exc:
+        fail(describe(exc, options=options), code=exit_code(exc))
+
+
+def describe(exc: ServiceError, *, options: bool = False) -> str:
+    """One line: each offending field with its problem, else the refusal's message."""
+    if not options or not exc.fields:
+        return str(exc)
+    return "; ".join(f"{option_of(f.field)}: {f.message}" for f in exc.fields)
+
+
+def exit_code(exc: ServiceError) -> int:
+    """1 when current state refused a valid request (a conflict), 2 for bad input."""
+    return 1 if isinstance(exc, Conflict) else 2
+
+
+def option_of(field: str) -> str:
+    """The option behind a field: ``payload.model`` -> ``--model``."""
+    return "--" + field.rsplit(".", 1)[-1].replace("_", "-")
 
 
 @contextmanager

@@ -1,16 +1,15 @@
 """``switchyard connections``: list, show, check, disconnect and import an org's connections.
 
-The logic is :mod:`switchyard.connections`, shared with ``/v1/connections``; this module
-resolves names (``--org`` by name or id, a connection by id or ``provider[/name]``), turns
-refusals into exit code 2 naming the field, and prints tables or ``--json``. Nothing
-printed here ever holds a secret.
+The logic is :mod:`switchyard.services.connections`, shared with ``/v1/connections``; this
+module resolves names (``--org`` by name or id, a connection by id or ``provider[/name]``),
+lets :func:`switchyard.cli.common.refusals` turn refusals into one line naming the field,
+and prints tables or ``--json``. Nothing printed here ever holds a secret.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,13 +19,13 @@ from storage.errors import NotFoundError
 from storage.models.connection import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, refusals, runtime
 from switchyard.cli.progress import Advance, progress
-from switchyard.connections import check as checks
-from switchyard.connections import records
-from switchyard.connections.errors import ConnectError
-from switchyard.connections.importer import import_lines
 from switchyard.runtime import Runtime
+from switchyard.service_deps import connection_deps
+from switchyard.services.connections import check as checks
+from switchyard.services.connections import records
+from switchyard.services.connections.importer import import_lines
 
 app = typer.Typer(help="Connections: list, show, check, disconnect, import.", no_args_is_help=True)
 
@@ -46,8 +45,8 @@ def list_connections(
     json_output: JsonOutput = False,
 ) -> None:
     """List an org's connections."""
-    with runtime() as rt, _refusals():
-        views = records.list_connections(rt, _org_id(rt, org), provider=provider)
+    with runtime() as rt, refusals():
+        views = records.list_connections(connection_deps(rt), _org_id(rt, org), provider=provider)
     if json_output:
         print_json({"items": views})
         return
@@ -57,9 +56,9 @@ def list_connections(
 @app.command("show")
 def show(org: Org, ref: Ref, json_output: JsonOutput = False) -> None:
     """Show one connection (status, account identifier, credential expiry; no secrets)."""
-    with runtime() as rt, _refusals():
+    with runtime() as rt, refusals():
         org_id = _org_id(rt, org)
-        view = records.show_connection(rt, org_id, _connection_id(rt, org_id, ref))
+        view = records.show_connection(connection_deps(rt), org_id, _connection_id(rt, org_id, ref))
     if json_output:
         print_json(view)
         return
@@ -69,9 +68,11 @@ def show(org: Org, ref: Ref, json_output: JsonOutput = False) -> None:
 @app.command("check")
 def check(org: Org, ref: Ref, json_output: JsonOutput = False) -> None:
     """Validate a connection with the catalog's cheap authenticated call; exit 1 if it fails."""
-    with runtime() as rt, _refusals():
+    with runtime() as rt, refusals():
         org_id = _org_id(rt, org)
-        result = checks.check_connection(rt, org_id, _connection_id(rt, org_id, ref))
+        result = checks.check_connection(
+            connection_deps(rt), org_id, _connection_id(rt, org_id, ref)
+        )
     if json_output:
         print_json(result.as_dict())
     else:
@@ -84,9 +85,11 @@ def check(org: Org, ref: Ref, json_output: JsonOutput = False) -> None:
 @app.command("disconnect")
 def disconnect(org: Org, ref: Ref, json_output: JsonOutput = False) -> None:
     """Disconnect: forget the secrets; the connection's jobs park until it is reconnected."""
-    with runtime() as rt, _refusals():
+    with runtime() as rt, refusals():
         org_id = _org_id(rt, org)
-        view = records.disconnect(rt, org_id, _connection_id(rt, org_id, ref), actor=ACTOR)
+        view = records.disconnect(
+            connection_deps(rt), org_id, _connection_id(rt, org_id, ref), actor=ACTOR
+        )
     if json_output:
         print_json(view)
     else:
@@ -100,7 +103,9 @@ def import_file(
 ) -> None:
     """Import tokens from another system (see docs/credentials.md); exit 1 if a line is refused."""
     with runtime() as rt, progress("importing", _count_lines(file)) as advance:
-        report = import_lines(rt, _counted(_lines(file), advance), actor=f"{ACTOR}:import")
+        report = import_lines(
+            connection_deps(rt), _counted(_lines(file), advance), actor=f"{ACTOR}:import"
+        )
     if json_output:
         print_json(report.as_dict())
     else:
@@ -138,20 +143,12 @@ def _lines(file: str) -> Iterator[str]:
         yield from handle
 
 
-@contextmanager
-def _refusals() -> Iterator[None]:
-    try:
-        yield
-    except ConnectError as exc:
-        fail(f"{exc.field}: {exc.message}")
-
-
 def _org_id(rt: Runtime, org: str) -> str:
     with rt.sessions() as session:
         try:
             return OrganizationRepository(session).resolve(org).id
         except NotFoundError:
-            raise ConnectError("--org", f"no organization {org!r}") from None
+            fail(f"--org: no organization {org!r}")
 
 
 def _connection_id(rt: Runtime, org_id: str, ref: str) -> str:
@@ -168,7 +165,7 @@ def _connection_id(rt: Runtime, org_id: str, ref: str) -> str:
         try:
             return connections.get_by_provider(provider, name or "default").id
         except NotFoundError:
-            raise ConnectError("CONNECTION", f"no connection {ref!r} in this org") from None
+            fail(f"CONNECTION: no connection {ref!r} in this org")
 
 
 def _row(view: dict[str, Any]) -> list[Any]:

@@ -1,23 +1,22 @@
 """``switchyard dlq``: inspect, replay and purge the dead-letter queue of every org.
 
-The logic lives in :mod:`producers.replay`, shared with the HTTP API; this module turns
+The logic lives in :mod:`switchyard.services.dead_jobs`, shared with the HTTP API; this module turns
 options into a selection, errors into exit code 2 naming the option, and results into text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
 
-from producers import replay as dlq
 from storage.models.dead_job import DeadJob
-from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, refusals, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 from switchyard.cli.progress import progress
 from switchyard.runtime import Runtime
+from switchyard.services import dead_jobs as dlq
 
 app = typer.Typer(help="The dead-letter queue: list, show, replay, purge.", no_args_is_help=True)
 
@@ -40,22 +39,6 @@ Everything = Annotated[
 ]
 
 
-def _option(field: str) -> str:
-    """The CLI option behind a selection field (``error_class`` -> ``--error-class``)."""
-    return "--" + field.split(".")[0].replace("_", "-")
-
-
-@contextmanager
-def _bad_input() -> Iterator[None]:
-    """Selection errors exit 2 naming the option; unknown ids exit 2 naming the ids."""
-    try:
-        yield
-    except dlq.InvalidSelectionError as exc:
-        fail("; ".join(f"{_option(e.field)}: {e.message}" for e in exc.errors))
-    except dlq.UnknownDeadJobsError as exc:
-        fail(str(exc))
-
-
 @app.command("list")
 def list_dead_jobs(
     org: Org = None,
@@ -70,7 +53,7 @@ def list_dead_jobs(
     json_output: JsonOutput = False,
 ) -> None:
     """List dead jobs, most recently dead first."""
-    with runtime() as rt, _bad_input():
+    with runtime() as rt, refusals(options=True):
         with rt.sessions() as session:
             query = dlq.DeadJobQuery(
                 org=org,
@@ -121,7 +104,7 @@ def show(
     json_output: JsonOutput = False,
 ) -> None:
     """Show one dead job in full: envelope, error, traceback summary, attempts, times."""
-    with runtime() as rt, _bad_input():
+    with runtime() as rt, refusals(options=True):
         dead_job_id = expand_prefix(rt.sessions, DeadJob.id, dead_job_id, "DEAD_JOB_ID")
         data = dlq.show_dead_job(rt.sessions, dead_job_id)
     if json_output:
@@ -152,7 +135,7 @@ def replay(
 
     Exits 1 when some dead jobs were refused (their envelope is no longer valid).
     """
-    with runtime() as rt, _bad_input():
+    with runtime() as rt, refusals(options=True):
         with rt.sessions() as session:
             query = dlq.DeadJobQuery(
                 org=org,
@@ -204,7 +187,7 @@ def purge(
     json_output: JsonOutput = False,
 ) -> None:
     """Delete dead jobs for good (audited); asks for confirmation unless --yes."""
-    with runtime() as rt, _bad_input():
+    with runtime() as rt, refusals(options=True):
         with rt.sessions() as session:
             query = dlq.DeadJobQuery(
                 org=org,

@@ -8,11 +8,11 @@ from typing import Annotated, Any
 
 import typer
 
-from producers import routes
-from storage.errors import ConflictError, NotFoundError
+from storage.errors import NotFoundError
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.cli.common import fail, print_json, print_table, runtime
 from switchyard.runtime import Runtime
+from switchyard.services import routes
 
 app = typer.Typer(help="Event routes: event type -> action pipeline.", no_args_is_help=True)
 
@@ -98,22 +98,14 @@ def create(
     if not isinstance(data, dict):
         fail("DEFINITION: must be a JSON object")
     with runtime() as rt:
-        try:
-            print_json(routes.create_route(rt.sessions, rt.catalog, _org(rt, org), data))
-        except routes.InvalidRouteError as exc:
-            fail("invalid route:\n  " + "\n  ".join(f"{e.field}: {e.message}" for e in exc.errors))
-        except ConflictError as exc:
-            fail(str(exc))
+        print_json(routes.create_route(rt.sessions, rt.catalog, _org(rt, org), data))
 
 
 @app.command("delete")
 def delete(org: Org, route: Annotated[str, typer.Argument(help="Route name or id.")]) -> None:
     """Delete a route."""
     with runtime() as rt:
-        try:
-            routes.delete_route(rt.sessions, _org(rt, org), route)
-        except NotFoundError as exc:
-            fail(str(exc))
+        routes.delete_route(rt.sessions, _org(rt, org), route)
     typer.echo(f"deleted route {route}")
 
 
@@ -132,10 +124,7 @@ def test(
         fail("--data: must be a JSON object")
     with runtime() as rt:
         org_id = _org(rt, org)
-        try:
-            result = routes.dry_run_route(rt.sessions, org_id, route, sample)
-        except NotFoundError as exc:
-            fail(str(exc))
+        result = routes.dry_run_route(rt.sessions, org_id, route, sample)
         if publish:
             event_type = routes.show_route(rt.sessions, org_id, route)["event_type"]
             published = rt.event_publisher.publish(org_id, event_type, sample)

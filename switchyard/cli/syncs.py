@@ -1,6 +1,6 @@
 """``switchyard syncs``: sync definitions, manual triggers, run history and schedules.
 
-Triggers and schedules go through :mod:`producers.syncs`, shared with the HTTP API, so a
+Triggers and schedules go through :mod:`switchyard.services.syncs`, shared with the HTTP API, so a
 trigger while a run is live is coalesced into it from here too.
 """
 
@@ -13,18 +13,15 @@ from typing import Annotated
 
 import typer
 
-from contract.envelope import InvalidJobError
-from producers.syncs import SyncTarget, SyncTrigger, set_schedule
 from providers.syncs import load_sync_models
-from storage.errors import NotFoundError, StorageError
-from storage.repositories.connections import ConnectionRepository
+from storage.errors import NotFoundError
 from storage.repositories.organizations import OrganizationRepository
-from storage.repositories.sync_schedules import SyncScheduleRepository
-from storage.repositories.syncs import SyncRepository
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import fail, print_json, print_table, refusals, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 from switchyard.runtime import Runtime
-from switchyard.sync_views import run_view, schedule_view
+from switchyard.services import syncs
+from switchyard.services.sync_views import schedule_view
+from switchyard.services.syncs import SyncTarget, SyncTrigger, set_schedule
 
 app = typer.Typer(
     help="Syncs: definitions, triggers, run history, schedules.", no_args_is_help=True
@@ -50,20 +47,6 @@ def _org(rt: Runtime, org: str) -> Iterator[str]:
             fail(f"--org: {exc}")
 
 
-@contextmanager
-def _bad_input() -> Iterator[None]:
-    try:
-        yield
-    except InvalidJobError as exc:
-        fail(
-            "; ".join(
-                f"--{e.field.split('.')[-1].replace('_', '-')}: {e.message}" for e in exc.errors
-            )
-        )
-    except StorageError as exc:
-        fail(str(exc))
-
-
 @app.command("list")
 def list_syncs(org: OptionalOrg = None, as_json: JsonOutput = False) -> None:
     """The sync definitions; with --org, that org's syncs and where each stands."""
@@ -82,22 +65,8 @@ def list_syncs(org: OptionalOrg = None, as_json: JsonOutput = False) -> None:
         else:
             print_table("Sync definitions", ["provider", "model", "incremental", "path"], rows)
         return
-    with runtime() as rt, _org(rt, org) as org_id, rt.sessions() as session:
-        states = []
-        for connection in ConnectionRepository(session, org_id).list():
-            for model in load_sync_models().models_of(connection.provider):
-                state = SyncRepository(session, org_id).find_state(connection.id, model)
-                states.append(
-                    {
-                        "provider": connection.provider,
-                        "connection": connection.name,
-                        "model": model,
-                        "status": "running"
-                        if state and state.run_id
-                        else (state.last_status if state else "never"),
-                        "last_success_at": state.last_success_at if state else None,
-                    }
-                )
+    with runtime() as rt, _org(rt, org) as org_id:
+        states = syncs.sync_states(rt.sessions, org_id)
     if as_json:
         print_json(states)
     else:
@@ -117,8 +86,8 @@ def trigger(
     with runtime() as rt:
         if rt.settings.embedded:
             fail(EMBEDDED_ENQUEUE)
-        with _org(rt, org) as org_id, _bad_input():
-            done = SyncTrigger(rt.sessions, rt.enqueuer).trigger(
+        with _org(rt, org) as org_id, refusals(options=True):
+            done = SyncTrigger(rt.sessions, rt.enqueuer.enqueue).trigger(
                 SyncTarget(org_id, provider, model, mode, connection)
             )
     print_json({"result": done.result, "job_id": done.job_id, "run_id": done.run_id})
@@ -133,12 +102,8 @@ def runs(
     as_json: JsonOutput = False,
 ) -> None:
     """Run history, newest first: status, counts, pages, duration, error."""
-    with runtime() as rt, _org(rt, org) as org_id, rt.sessions() as session:
-        found = [
-            run_view(r)
-            for r in SyncRepository(session, org_id).runs(model=model, limit=limit)
-            if provider is None or r.provider == provider
-        ]
+    with runtime() as rt, _org(rt, org) as org_id:
+        found = syncs.list_runs(rt.sessions, org_id, model=model, provider=provider, limit=limit)
     if as_json:
         print_json(found)
         return
@@ -174,7 +139,7 @@ def schedule(
     if (every is None) == (cron is None):
         fail("--every/--cron: give exactly one")
     interval = parse_every(every) if every is not None else None
-    with runtime() as rt, _org(rt, org) as org_id, _bad_input():
+    with runtime() as rt, _org(rt, org) as org_id, refusals(options=True):
         saved = set_schedule(
             rt.sessions,
             SyncTarget(org_id, provider, model, mode, connection),
@@ -188,8 +153,8 @@ def schedule(
 @app.command()
 def schedules(org: Org, as_json: JsonOutput = False) -> None:
     """The org's sync schedules."""
-    with runtime() as rt, _org(rt, org) as org_id, rt.sessions() as session:
-        found = [schedule_view(s) for s in SyncScheduleRepository(session, org_id).list()]
+    with runtime() as rt, _org(rt, org) as org_id:
+        found = syncs.list_schedules(rt.sessions, org_id)
     if as_json:
         print_json(found)
         return

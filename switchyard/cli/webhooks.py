@@ -1,8 +1,7 @@
 """``switchyard webhooks``: an org's outbound webhook endpoints and deliveries.
 
-The logic is :mod:`producers.webhook_admin` and :mod:`producers.webhook_replay`, shared
-with ``/v1/webhooks``. A secret is printed by ``endpoints create`` and
-``endpoints rotate-secret`` only — store it then; nothing prints it again.
+The logic is :mod:`switchyard.services.webhooks`, shared with ``/v1/webhooks``. A secret
+is printed by ``endpoints create`` and ``endpoints rotate-secret`` only — store it then; nothing prints it again.
 """
 
 from __future__ import annotations
@@ -14,22 +13,21 @@ from typing import Annotated, Any
 
 import typer
 
-from producers import webhook_admin as admin
-from producers.replay import InvalidSelectionError, parse_time
-from producers.webhook_replay import (
-    MAX_REPLAY,
-    ReplayRefusedError,
-    replay_delivery,
-    replay_failed,
-)
-from storage.errors import InvalidFieldError, NotFoundError
+from storage.errors import NotFoundError
 from storage.models.webhook import WebhookDelivery, WebhookEndpoint
 from storage.repositories.organizations import OrganizationRepository
 from storage.types import utcnow
-from switchyard.cli.common import expand_prefix, fail, print_json, print_table, runtime
+from switchyard.cli.common import expand_prefix, fail, print_json, print_table, refusals, runtime
 from switchyard.cli.jobs import EMBEDDED_ENQUEUE
 from switchyard.cli.progress import progress
 from switchyard.runtime import Runtime
+from switchyard.services import webhooks as admin
+from switchyard.services.dead_jobs import parse_time
+from switchyard.services.webhooks import (
+    MAX_REPLAY,
+    replay_delivery,
+    replay_failed,
+)
 
 app = typer.Typer(help="Outbound webhooks: endpoints and deliveries.", no_args_is_help=True)
 endpoints = typer.Typer(help="Endpoints: list, create, disable, enable, rotate-secret.")
@@ -54,16 +52,8 @@ def _org_runtime(org: str) -> Iterator[tuple[Runtime, str]]:
                 org_id = OrganizationRepository(session).resolve(org).id
             except NotFoundError as exc:
                 fail(f"--org: {exc}")
-        try:
+        with refusals(options=True):
             yield rt, org_id
-        except NotFoundError as exc:
-            fail(str(exc))
-        except InvalidFieldError as exc:
-            fail(f"--{exc.field.replace('_', '-')}: {exc.problem}")
-        except InvalidSelectionError as exc:
-            fail("; ".join(f"--{e.field}: {e.message}" for e in exc.errors))
-        except ReplayRefusedError as exc:
-            fail(str(exc), code=1)
 
 
 def _endpoint_id(rt: Runtime, org_id: str, given: str, what: str = "ENDPOINT_ID") -> str:

@@ -1,7 +1,7 @@
 """The operator console: server-rendered pages under ``/console`` on the API's own services.
 
-Pages call the functions the ``/v1`` routers call (:mod:`producers.replay`,
-:mod:`producers.webhook_admin`, :mod:`switchyard.connections`, :mod:`producers.routes`,
-:mod:`producers.syncs`); nothing here is business logic of its own. See
+Pages call the services the ``/v1`` routers call (:mod:`switchyard.services`: dead jobs,
+webhooks, connections, routes, syncs, jobs); nothing here is business logic of its own, and
+service refusals become error pages in one handler. See
 :mod:`switchyard.console.app` for the wiring.
 """

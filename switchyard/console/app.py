@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
+from switchyard.api.errors import service_error_response, status_of
 from switchyard.console.guard import (
     OrgRequired,
     PageProblem,
@@ -29,6 +30,7 @@ from switchyard.console.pages import (
 from switchyard.console.sessions import SessionStore
 from switchyard.console.web import STATIC_DIR, render
 from switchyard.runtime import Runtime
+from switchyard.services.errors import ServiceError
 from switchyard.services.overview import org_choices
 
 PAGES = (signin, overview, jobs, dead_letters, connections, syncs, webhooks, routes)
@@ -42,6 +44,7 @@ def install_console(app: FastAPI, runtime: Runtime) -> None:
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
     app.add_exception_handler(SignInRequired, _to_sign_in)
     app.add_exception_handler(PageProblem, _problem_page)
+    app.add_exception_handler(ServiceError, _refusal)
     app.add_exception_handler(OrgRequired, _org_picker)
     app.add_middleware(ConsoleHeaders)
 
@@ -55,6 +58,15 @@ async def _problem_page(request: Request, exc: Exception) -> Response:
     context = {"title": f"Error {exc.status}", "message": exc.message}
     session = await run_in_threadpool(optional_session, request)
     return render(request, "error.html", context, session=session, status_code=exc.status)
+
+
+async def _refusal(request: Request, exc: Exception) -> Response:
+    """A service refusal: an error page on console pages (with the status the API answers
+    it with), the API's error body elsewhere (this handler replaces the API's)."""
+    assert isinstance(exc, ServiceError)
+    if not request.url.path.startswith("/console"):
+        return service_error_response(exc)
+    return await _problem_page(request, PageProblem(status_of(exc), str(exc)))
 
 
 async def _org_picker(request: Request, exc: Exception) -> Response:

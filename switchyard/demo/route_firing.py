@@ -12,13 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from producers.routes import create_route, show_route
 from providers.sandbox.scripted import Scripted
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.routes import ActionRunRepository
 from switchyard.runtime import Runtime
+from switchyard.services.errors import NotFound
+from switchyard.services.routes import create_route, show_route
 from workers.inprocess import run_until_idle
 
 DEMO_ROUTE: dict[str, Any] = {
@@ -82,7 +83,7 @@ def start_demo_route(runtime: Runtime, org_id: str) -> RouteDemo:
         _connect(runtime, org_id, provider)
     try:
         show_route(runtime.sessions, org_id, DEMO_ROUTE["name"])
-    except NotFoundError:
+    except NotFound:
         create_route(runtime.sessions, runtime.catalog, org_id, DEMO_ROUTE)
     slack = Scripted(statuses=list(SLACK_SCRIPT))
     sandbox.inject("slack", slack)

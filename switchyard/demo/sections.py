@@ -8,13 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from producers.syncs import SyncTarget, SyncTrigger
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository
 from storage.repositories.syncs import SyncRepository
 from switchyard.demo.route_firing import RouteDemo, demo_route_summary, start_demo_route
 from switchyard.demo.webhook_delivery import WebhookDemo, start_webhook_demo, webhook_demo_summary
 from switchyard.runtime import Runtime
+from switchyard.services.syncs import SyncTarget, SyncTrigger
 
 Start = Callable[[Runtime, dict[str, str]], Any]
 Finish = Callable[[Runtime, dict[str, str], Any], dict[str, Any]]
@@ -90,7 +90,7 @@ def _finish_webhook(runtime: Runtime, org_ids: dict[str, str], demo: WebhookDemo
 def _start_sync(runtime: Runtime, org_ids: dict[str, str]) -> list[str]:
     """Each org syncs its HubSpot contacts; a second trigger joins the first instead of
     queuing another run."""
-    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer)
+    trigger = SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue)
     results = []
     for org_id in org_ids.values():
         target = SyncTarget(org_id, "hubspot", "contacts", mode="full")

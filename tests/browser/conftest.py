@@ -19,8 +19,6 @@ from typing import Any
 import pytest
 import uvicorn
 
-from producers import webhook_admin
-from producers.routes import create_route
 from providers.sandbox import Sandbox
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
@@ -28,8 +26,11 @@ from storage.repositories.events import EventRepository
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_deliveries import AttemptRecord, WebhookDeliveryRepository
 from switchyard.api.app import create_app
+from switchyard.console.pages.dead_letters import PAGE_SIZE
 from switchyard.runtime import Runtime, build_runtime
-from switchyard.services.dead_letters import PAGE_SIZE
+from switchyard.service_deps import connection_deps
+from switchyard.services import webhooks as webhook_admin
+from switchyard.services.routes import create_route
 from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unavailable, unique
 from tests.integration.actions.connections import connect
 from tests.integration.routes.qr_route import QR_ROUTE, connect_qr_providers
@@ -186,9 +187,9 @@ def _failed_delivery(rt: Runtime, org: str, endpoint_id: str) -> str:
 
 
 def _connection_id(rt: Runtime, org: str) -> str:
-    from switchyard.connections.records import list_connections
+    from switchyard.services.connections.records import list_connections
 
-    return str(list_connections(rt, org, provider="stripe")[0]["id"])
+    return str(list_connections(connection_deps(rt), org, provider="stripe")[0]["id"])
 
 
 class _Served:

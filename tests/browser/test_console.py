@@ -11,6 +11,7 @@ from storage.repositories.audit import AdminAuditRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository
 from switchyard.console.guard import COOKIE
 from switchyard.console.sessions import SessionStore
+from switchyard.service_deps import connection_deps
 from tests.browser.conftest import SLACK_URL, Seeded, shot, sign_in
 from tests.integration.routes.qr_route import SCAN
 from workers.inprocess import run_until_idle
@@ -280,6 +281,8 @@ def _key_id(console: Seeded) -> str:
 
 
 def _connection_id_a(console: Seeded) -> str:
-    from switchyard.connections.records import list_connections
+    from switchyard.services.connections.records import list_connections
 
-    return str(list_connections(console.rt, console.org_a, provider="stripe")[0]["id"])
+    return str(
+        list_connections(connection_deps(console.rt), console.org_a, provider="stripe")[0]["id"]
+    )

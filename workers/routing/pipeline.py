@@ -1,6 +1,6 @@
 """Route pipelines: one ``action`` job per step, each step's output kept for the next.
 
-An event matching a route enqueues the job of step 0 (see :mod:`producers.routes`). Each
+An event matching a route enqueues the job of step 0 (see :mod:`producers.route_fanout`). Each
 step job renders its input from the event and the outputs of the steps before it (read
 from the ``action_runs`` table, not carried in the payload), runs its action at most once
 per ``(event, route, step)`` and, when it succeeded, enqueues the next step under an

@@ -1,5 +1,5 @@
 """Connections: status, account identity, credential (never a secret), last error; check
-and disconnect. The logic is :mod:`switchyard.connections`, as for ``/v1/connections``."""
+and disconnect. The logic is :mod:`switchyard.services.connections`, as for ``/v1/connections``."""
 
 from __future__ import annotations
 
@@ -9,30 +9,28 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from switchyard.connections import check as checks
-from switchyard.connections import records
-from switchyard.connections.errors import ConnectError
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
-    PageProblem,
     SignedIn,
     audit,
     scope_org,
 )
 from switchyard.console.sessions import ConsoleSession
 from switchyard.console.web import first, render
+from switchyard.runtime import Runtime
+from switchyard.service_deps import connection_deps
+from switchyard.services.connections import check as checks
+from switchyard.services.connections import records
 
 router = APIRouter(prefix="/connections")
 T = TypeVar("T")
 
 
-def _call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run a connections function; its errors (404 for another org's) become error pages."""
-    try:
-        return fn(*args, **kwargs)
-    except ConnectError as exc:
-        raise PageProblem(exc.status, f"{exc.field}: {exc.message}") from None
+def _call(fn: Callable[..., T], runtime: Runtime, *args: Any, **kwargs: Any) -> T:
+    """Run a connection use case with its dependencies; a refusal (404 for another org's)
+    becomes an error page by the app's handler."""
+    return fn(connection_deps(runtime), *args, **kwargs)
 
 
 @router.get("", response_class=HTMLResponse)

@@ -1,5 +1,5 @@
 """Routes: list an org's event routes and test one with a sample event (a dry run: nothing
-is sent). The logic is :mod:`producers.routes`, as for ``/v1/routes``."""
+is sent). The logic is :mod:`switchyard.services.routes`, as for ``/v1/routes``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from producers import routes
-from storage.errors import NotFoundError
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
@@ -21,6 +19,7 @@ from switchyard.console.guard import (
 )
 from switchyard.console.web import first, render
 from switchyard.runtime import Runtime
+from switchyard.services import routes
 
 router = APIRouter(prefix="/routes")
 
@@ -71,8 +70,5 @@ def test_route(
 
 
 def _context(runtime: Runtime, org: str, ref: str) -> dict[str, Any]:
-    try:
-        route = routes.show_route(runtime.sessions, org, ref)
-    except NotFoundError as exc:
-        raise PageProblem(404, str(exc)) from None
+    route = routes.show_route(runtime.sessions, org, ref)
     return {"title": f"Route {route['name']}", "route": route, "org_id": org, "sample": "{}"}

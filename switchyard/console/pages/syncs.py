@@ -1,5 +1,5 @@
 """Syncs: the models each connection can sync, recent runs (pages, counts, errors), and a
-trigger — :class:`producers.syncs.SyncTrigger`, as ``POST /v1/syncs``."""
+trigger — :class:`switchyard.services.syncs.SyncTrigger`, as ``POST /v1/syncs``."""
 
 from __future__ import annotations
 
@@ -8,22 +8,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from contract.envelope import InvalidJobError
-from producers.syncs import SyncTarget, SyncTrigger
 from providers.syncs.spec import load_sync_models
-from storage.repositories.syncs import SyncRepository
-from switchyard.connections import records
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
-    PageProblem,
     SignedIn,
     audit,
     scope_org,
 )
 from switchyard.console.web import first, render
 from switchyard.runtime import Runtime
-from switchyard.sync_views import run_view
+from switchyard.service_deps import connection_deps
+from switchyard.services import syncs
+from switchyard.services.connections import records
+from switchyard.services.syncs import SyncTarget, SyncTrigger
 
 router = APIRouter(prefix="/syncs")
 RUNS_SHOWN = 50
@@ -52,10 +50,7 @@ def trigger(
         first(form, "mode") or "incremental",
         name or "default",
     )
-    try:
-        done = SyncTrigger(runtime.sessions, runtime.enqueuer).trigger(target)
-    except InvalidJobError as exc:
-        raise PageProblem(422, str(exc)) from None
+    done = SyncTrigger(runtime.sessions, runtime.enqueuer.enqueue).trigger(target)
     details = {"provider": provider, "model": target.model, "result": done.result}
     audit(
         runtime,
@@ -73,8 +68,7 @@ def _context(runtime: Runtime, org: str) -> dict[str, Any]:
     models = load_sync_models()
     connections = [
         {**c, "models": models.models_of(c["provider"])}
-        for c in records.list_connections(runtime, org)
+        for c in records.list_connections(connection_deps(runtime), org)
     ]
-    with runtime.sessions() as db:
-        runs = [run_view(r) for r in SyncRepository(db, org).runs(limit=RUNS_SHOWN)]
+    runs = syncs.list_runs(runtime.sessions, org, limit=RUNS_SHOWN)
     return {"title": "Syncs", "org_id": org, "connections": connections, "runs": runs}

@@ -1,19 +1,12 @@
 """Webhooks: endpoints (URL masked, status, disabled reason) with disable/enable, and
 deliveries with every attempt's status and timing, replayable. The logic is
-:mod:`producers.webhook_admin` and :mod:`producers.webhook_replay`, as for ``/v1/webhooks``;
-secrets are never read here (endpoint views carry none)."""
+:mod:`switchyard.services.webhooks`, as for ``/v1/webhooks``; secrets are never read here (endpoint views carry none)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from producers import webhook_admin as admin
-from producers.webhook_replay import ReplayRefusedError, replay_delivery
-from storage.errors import NotFoundError
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
@@ -23,20 +16,11 @@ from switchyard.console.guard import (
     scope_org,
 )
 from switchyard.console.web import first, query, render
+from switchyard.services import webhooks as admin
+from switchyard.services.webhooks import replay_delivery
 
 router = APIRouter(prefix="/webhooks")
 DELIVERIES_SHOWN = 50
-
-
-@contextmanager
-def _mapped() -> Iterator[None]:
-    """Another org's or a missing object -> 404; a refused replay -> 409."""
-    try:
-        yield
-    except NotFoundError as exc:
-        raise PageProblem(404, str(exc)) from None
-    except ReplayRefusedError as exc:
-        raise PageProblem(409, str(exc)) from None
 
 
 @router.get("", response_class=HTMLResponse)
@@ -50,10 +34,9 @@ def webhooks_page(
     """The org's endpoints and its latest deliveries (optionally of one endpoint)."""
     org = scope_org(session, org_id)
     endpoints = admin.list_endpoints(runtime.sessions, runtime.keyring, org)
-    with _mapped():
-        deliveries = admin.list_deliveries(
-            runtime.sessions, org, endpoint_id=endpoint_id or None, limit=DELIVERIES_SHOWN
-        )
+    deliveries = admin.list_deliveries(
+        runtime.sessions, org, endpoint_id=endpoint_id or None, limit=DELIVERIES_SHOWN
+    )
     context = {
         "title": "Webhooks",
         "org_id": org,
@@ -71,8 +54,7 @@ def set_enabled(
     if verb not in ("enable", "disable"):
         raise PageProblem(404, f"no action {verb[:20]!r} on endpoints")
     org = scope_org(session, first(form, "org_id"))
-    with _mapped():
-        admin.set_enabled(runtime.sessions, runtime.keyring, org, endpoint_id, verb == "enable")
+    admin.set_enabled(runtime.sessions, runtime.keyring, org, endpoint_id, verb == "enable")
     subject = ("webhook_endpoint", endpoint_id)
     audit(runtime, session, f"webhook_endpoint.{verb}d", org_id=org, subject=subject)
     back = "/console/webhooks?" + query(org_id=None if session.org_id else org)
@@ -89,8 +71,7 @@ def delivery_page(
 ) -> Response:
     """One delivery and its attempt log."""
     org = scope_org(session, org_id)
-    with _mapped():
-        delivery = admin.show_delivery(runtime.sessions, org, delivery_id)
+    delivery = admin.show_delivery(runtime.sessions, org, delivery_id)
     context = {"title": f"Delivery {delivery_id}", "delivery": delivery, "org_id": org}
     return render(request, "webhooks/delivery.html", context, session=session)
 
@@ -105,9 +86,8 @@ def replay(
 ) -> Response:
     """Deliver again (a fresh round of attempts); refused while in progress or disabled."""
     org = scope_org(session, first(form, "org_id"))
-    with _mapped():
-        job_id = replay_delivery(runtime.sessions, runtime.enqueuer.enqueue, org, delivery_id)
-        delivery = admin.show_delivery(runtime.sessions, org, delivery_id)
+    job_id = replay_delivery(runtime.sessions, runtime.enqueuer.enqueue, org, delivery_id)
+    delivery = admin.show_delivery(runtime.sessions, org, delivery_id)
     subject = ("webhook_delivery", delivery_id)
     audit(runtime, session, "webhook_delivery.replayed", org_id=org, subject=subject)
     context = {

@@ -11,17 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from producers.routes import create_route
 from providers.sandbox import Sandbox
 from providers.sandbox.scripted import Scripted
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime, build_runtime
+from switchyard.services.routes import create_route
 from tests.conftest import runtime_settings, unique
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
 from tests.integration.served_sandbox import sandbox_env, served
 from tests.integration.workers.test_worker_processes import start_worker, stop
-from tests.log_records import json_records
 from workers.inprocess import pending
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -82,7 +81,7 @@ def test_qr_scan_creates_one_contact_one_message_one_row_despite_kill_and_faults
         wait_until(lambda: not hubspot_hold.pauses, 30, "the HubSpot call")  # in flight now
     finally:
         stop(first, signal.SIGKILL)
-    assert "succeeded" not in events(tmp_path / "first.log")
+    assert "job succeeded" not in (tmp_path / "first.log").read_text()
 
     second = start_worker(rt, tmp_path / "second.log", env=env)
     try:
@@ -91,14 +90,9 @@ def test_qr_scan_creates_one_contact_one_message_one_row_despite_kill_and_faults
     finally:
         stop(second, signal.SIGTERM)
 
+    log = (tmp_path / "second.log").read_text()
     assert created(rt) == (1, 1, 1)
-    second_events = events(tmp_path / "second.log")
-    assert {"deferred", "retried"} <= second_events  # Slack's 429, then its 500
+    assert "job deferred" in log and "job retried" in log  # Slack's 429, then its 500
     assert sandbox.requests["hubspot"] == 2  # the killed call and its redelivery (an upsert)
     with rt.sessions() as session:
         assert list(AdminDeadJobRepository(session).list(DeadJobFilter(org_id=org))) == []
-
-
-def events(log: Path) -> set[str]:
-    """The outcome events a worker's JSON records name."""
-    return {str(r["job_event"]) for r in json_records(log) if "job_event" in r}

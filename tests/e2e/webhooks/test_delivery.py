@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from producers.webhook_replay import ReplayRefusedError, replay_delivery, replay_failed
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
 from storage.types import utcnow
 from switchyard.runtime import Runtime
+from switchyard.services.webhooks import ReplayRefusedError, replay_delivery, replay_failed
 from tests.e2e.webhooks.delivery import attempts, dead, deliveries, drain, endpoint, publish, verify
 from tests.integration.webhooks.receiver import Answer, Receiver
 

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from producers.replay import Selection, replay
 from providers.sandbox.profiles.messaging import TWILIO_SID, TWILIO_TOKEN
 from storage.repositories.audit import AuditRepository
 from storage.repositories.credentials import CredentialRepository
@@ -19,6 +18,7 @@ from storage.repositories.dead_jobs import DeadJobFilter
 from storage.types import utcnow
 from switchyard.api.app import create_app
 from switchyard.runtime import SANDBOX_ROOT, Runtime
+from switchyard.services.dead_jobs import Selection, replay
 from tests.conftest import sandboxed_runtime
 from tests.integration.credentials.api_helpers import auth, consent, org_keys, start
 from tests.integration.credentials.helpers import credential, dead, event_types, proxy_job

@@ -14,8 +14,9 @@ from storage.models.connection import Connection
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.cli import _register, app
-from switchyard.connections.direct import connect_direct
 from switchyard.runtime import Runtime
+from switchyard.service_deps import connection_deps
+from switchyard.services.connections.direct import connect_direct
 from tests.conftest import unique
 from tests.integration.credentials.helpers import connect, connection_status, dead, proxy_job
 from tests.integration.served_sandbox import sandbox_env, served
@@ -170,8 +171,17 @@ def test_check_passes_for_a_good_key_and_exits_1_for_a_bad_one(
 ) -> None:
     """`check` calls the catalog's check endpoint: ok for the sandbox's key, exit 1 otherwise."""
     name, org = named_org(sandboxed)
-    connect_direct(sandboxed, org, "stripe", actor="t", secrets={"api_key": "sk_test_sandbox"})
-    connect_direct(sandboxed, org, "stripe", actor="t", name="bad", secrets={"api_key": "sk_bad"})
+    connect_direct(
+        connection_deps(sandboxed), org, "stripe", actor="t", secrets={"api_key": "sk_test_sandbox"}
+    )
+    connect_direct(
+        connection_deps(sandboxed),
+        org,
+        "stripe",
+        actor="t",
+        name="bad",
+        secrets={"api_key": "sk_bad"},
+    )
     sandbox = Sandbox(seed=2)
     with served(sandbox) as root:
         reachable = {**env, **sandbox_env(sandbox, root)}

@@ -17,8 +17,9 @@ from storage.repositories.connections import ConnectionRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.api.app import create_app
-from switchyard.connections.records import NewCredential, save_connection
 from switchyard.runtime import Runtime, build_runtime
+from switchyard.service_deps import connection_deps
+from switchyard.services.connections.records import NewCredential, save_connection
 from switchyard.settings import OutboundSettings
 from tests.conftest import runtime_settings, unique
 from tests.integration.credentials.api_helpers import auth, error_field, org_keys
@@ -127,7 +128,7 @@ def _connected(sock: socket.socket) -> bool:
 def _stored(rt: Runtime, org: str, host: str, name: str = "default") -> str:
     """A woocommerce connection stored as it could have been before connect-time checks."""
     view: dict[str, Any] = save_connection(
-        rt,
+        connection_deps(rt),
         org,
         "woocommerce",
         name=name,

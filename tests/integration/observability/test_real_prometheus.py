@@ -21,7 +21,6 @@ import httpx
 import pytest
 import yaml
 
-from producers.routes import create_route
 from providers.sandbox import Sandbox
 from providers.sandbox.scripted import Scripted
 from storage.repositories.api_keys import ApiKeyRepository
@@ -31,6 +30,7 @@ from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
 from storage.repositories.webhook_endpoints import WebhookEndpointRepository
 from switchyard.runtime import Runtime, build_runtime
+from switchyard.services.routes import create_route
 from tests.conftest import unique
 from tests.integration.actions.connections import connect
 from tests.integration.observability.processes import (

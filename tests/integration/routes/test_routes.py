@@ -8,17 +8,16 @@ from typing import Any
 
 import pytest
 
-from producers.replay import DeadJobQuery, parse_selection, replay
-from producers.routes import create_route, dry_run_route, show_route
 from providers.sandbox.scripted import Scripted
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime
+from switchyard.services.dead_jobs import DeadJobQuery, parse_selection, replay
+from switchyard.services.errors import InvalidInput
+from switchyard.services.routes import create_route, dry_run_route, show_route
 from tests.conftest import sandboxed_runtime, unique
 from tests.integration.actions.test_provider_actions import dead
 from tests.integration.routes.qr_route import QR_ROUTE, SCAN, connect_qr_providers, created
-from tests.log_records import job_events
 from workers.inprocess import run_until_idle
-from workers.routing.definition import InvalidRouteError
 
 
 @pytest.fixture(params=["embedded", "servers"])
@@ -120,7 +119,7 @@ def test_bad_mappings_are_refused_at_save_time_naming_fields(rt: Runtime, org: s
             {"provider": "stripe", "action": "create_customer", "input": {}},
         ],
     }
-    with pytest.raises(InvalidRouteError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         create_route(rt.sessions, rt.catalog, org, bad)
     fields = {e.field: e.message for e in caught.value.errors}
     assert "unknown action 'post_msg'" in fields["steps.0.action"]
@@ -129,7 +128,7 @@ def test_bad_mappings_are_refused_at_save_time_naming_fields(rt: Runtime, org: s
     assert "steps.2.input.email" in fields
     assert "earlier steps: 0, 1, 2" in fields["steps.3.input.to"]
     assert "steps.3.input.from" in fields  # required, not mapped
-    with pytest.raises(InvalidRouteError, match=r"steps\.0\.connection: no connection"):
+    with pytest.raises(InvalidInput, match=r"steps\.0\.connection: no connection"):
         create_route(
             rt.sessions, rt.catalog, org, {**QR_ROUTE, "name": "x", "steps": [bad["steps"][4]]}
         )
@@ -185,7 +184,7 @@ def test_provider_secrets_never_reach_logs(
     rt.enqueuer.enqueue(job)
     publish(rt, org, SCAN)
     run_until_idle(rt.worker_broker, rt.lanes, timeout_s=30)
-    assert "dead_lettered" in job_events(caplog.records)
+    assert "dead_lettered" in caplog.text
     assert TELEGRAM_TOKEN not in caplog.text
     assert all(token not in caplog.text for token in rt.sandbox.tokens.by_access)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from producers.syncs import SyncTarget, set_schedule
 from storage.models import SyncSchedule
 from storage.repositories.sync_schedules import SyncScheduleRepository
 from switchyard.runtime import Runtime
+from switchyard.services.syncs import SyncTarget, set_schedule
 from tests.integration.observability.processes import SWITCHYARD, env_of
 from tests.integration.syncs.helpers import connect
 from tests.integration.workers.test_worker_processes import stop

@@ -10,12 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from contract.envelope import InvalidJobError
-from producers.syncs import SyncTarget, SyncTrigger, enqueue_due_syncs, next_slot, set_schedule
-from storage.errors import InvalidFieldError
 from storage.repositories.sync_schedules import SyncScheduleRepository
 from switchyard.runtime import Runtime
 from switchyard.scheduler import PeriodicTask, Scheduler, default_tasks
+from switchyard.services.errors import InvalidInput
+from switchyard.services.syncs import (
+    SyncTarget,
+    SyncTrigger,
+    enqueue_due_syncs,
+    next_slot,
+    set_schedule,
+)
 from tests.conftest import sandboxed_runtime
 from tests.integration.syncs.helpers import HIGH_LIMITS, connect, last_run
 from workers.inprocess import run_until_idle
@@ -42,7 +47,7 @@ def only_these_schedules(rt: Runtime) -> None:
 def test_triggers_while_idle_enqueue_one_job_until_it_runs(synced: Runtime) -> None:
     """Two triggers before the run starts give one job; after it ran, a trigger enqueues anew."""
     c = connect(synced, "hubspot")
-    trigger = SyncTrigger(synced.sessions, synced.enqueuer)
+    trigger = SyncTrigger(synced.sessions, synced.enqueuer.enqueue)
     target = SyncTarget(c.org_id, "hubspot", "deals")
     first, second = trigger.trigger(target), trigger.trigger(target)
     assert (first.result, second.result) == ("enqueued", "duplicate")
@@ -59,7 +64,7 @@ def test_trigger_while_a_run_is_live_is_coalesced(synced: Runtime) -> None:
     key = runs.RunKey(c.org_id, c.connection_id, "hubspot", "deals", "c" * 32, timedelta(60))
     held = runs.claim(synced.sessions, key, "full", lambda mode, cursor: {"request": {}})
     assert held is not None
-    done = SyncTrigger(synced.sessions, synced.enqueuer).trigger(
+    done = SyncTrigger(synced.sessions, synced.enqueuer.enqueue).trigger(
         SyncTarget(c.org_id, "hubspot", "deals")
     )
     assert (done.result, done.run_id, done.job_id) == ("coalesced", held.run_id, None)
@@ -69,12 +74,12 @@ def test_trigger_while_a_run_is_live_is_coalesced(synced: Runtime) -> None:
 def test_trigger_refuses_unknown_model_and_connection(synced: Runtime) -> None:
     """Unknown models and connections are refused, naming the field."""
     c = connect(synced, "hubspot")
-    trigger = SyncTrigger(synced.sessions, synced.enqueuer)
-    with pytest.raises(InvalidJobError) as model_error:
+    trigger = SyncTrigger(synced.sessions, synced.enqueuer.enqueue)
+    with pytest.raises(InvalidInput) as model_error:
         trigger.trigger(SyncTarget(c.org_id, "hubspot", "tickets"))
     assert model_error.value.errors[0].field == "payload.model"
     assert "known: contacts, deals" in model_error.value.errors[0].message
-    with pytest.raises(InvalidJobError) as connection_error:
+    with pytest.raises(InvalidInput) as connection_error:
         trigger.trigger(SyncTarget(c.org_id, "hubspot", "deals", connection="other"))
     assert connection_error.value.errors[0].field == "connection"
 
@@ -91,11 +96,11 @@ def test_schedule_input_is_validated(synced: Runtime) -> None:
     """Bad cron, too short intervals and both-or-neither are refused, naming the field."""
     c = connect(synced, "hubspot")
     target = SyncTarget(c.org_id, "hubspot", "deals")
-    with pytest.raises(InvalidJobError, match="cron"):
+    with pytest.raises(InvalidInput, match="cron"):
         set_schedule(synced.sessions, target, cron="every tuesday")
-    with pytest.raises(InvalidFieldError, match="interval_seconds: must be at least 60"):
+    with pytest.raises(InvalidInput, match="interval_seconds: must be at least 60"):
         set_schedule(synced.sessions, target, interval_seconds=5)
-    with pytest.raises(InvalidFieldError, match="exactly one"):
+    with pytest.raises(InvalidInput, match="exactly one"):
         set_schedule(synced.sessions, target, interval_seconds=60, cron="* * * * *")
 
 
@@ -106,7 +111,7 @@ def test_due_schedule_is_enqueued_once_and_advanced(synced: Runtime) -> None:
     saved = set_schedule(
         synced.sessions, SyncTarget(c.org_id, "hubspot", "deals"), interval_seconds=3600
     )
-    trigger = SyncTrigger(synced.sessions, synced.enqueuer)
+    trigger = SyncTrigger(synced.sessions, synced.enqueuer.enqueue)
     assert enqueue_due_syncs(synced.sessions, trigger, saved.next_due_at - timedelta(1)) == 0
     due = saved.next_due_at + timedelta(seconds=1)
     assert enqueue_due_syncs(synced.sessions, trigger, due) == 1
@@ -146,7 +151,7 @@ def test_two_schedulers_enqueue_each_slot_once(
     barrier = threading.Barrier(2)
 
     def tick(rt: Runtime) -> None:
-        trigger = SyncTrigger(rt.sessions, rt.enqueuer)
+        trigger = SyncTrigger(rt.sessions, rt.enqueuer.enqueue)
         barrier.wait()
         counts.append(enqueue_due_syncs(rt.sessions, trigger, due))
         counts.append(enqueue_due_syncs(rt.sessions, trigger, due))
@@ -201,11 +206,11 @@ def test_slot_enqueued_by_a_scheduler_that_died_before_advancing_is_not_enqueued
         pg_synced.sessions, SyncTarget(c.org_id, "hubspot", "deals"), interval_seconds=600
     )
     due = saved.next_due_at + timedelta(seconds=1)
-    first = SyncTrigger(pg_synced.sessions, pg_synced.enqueuer)
+    first = SyncTrigger(pg_synced.sessions, pg_synced.enqueuer.enqueue)
     assert enqueue_due_syncs(pg_synced.sessions, first, due) == 1
     with pg_synced.sessions.begin() as session:  # the advance is lost, as if never committed
         (schedule,) = SyncScheduleRepository(session, c.org_id).list()
         schedule.next_due_at = saved.next_due_at
-    second = SyncTrigger(second_scheduler.sessions, second_scheduler.enqueuer)
+    second = SyncTrigger(second_scheduler.sessions, second_scheduler.enqueuer.enqueue)
     assert enqueue_due_syncs(second_scheduler.sessions, second, due) == 0
     assert queued(pg_synced) == 1

@@ -15,6 +15,7 @@ from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
 from switchyard.cli import _register, app
 from switchyard.runtime import Runtime
+from switchyard.services.errors import InvalidInput
 
 pytestmark = pytest.mark.integration
 
@@ -91,11 +92,10 @@ def test_loopback_is_refused_where_the_operator_did_not_allow_it(
     hooks_runtime: Runtime, hooks_org: str
 ) -> None:
     """Production defaults: a loopback receiver is refused at registration."""
-    from producers.webhook_admin import create_endpoint
     from providers.outbound import OutboundPolicy
-    from storage.errors import InvalidFieldError
+    from switchyard.services.webhooks import create_endpoint
 
-    with pytest.raises(InvalidFieldError, match="loopback"):
+    with pytest.raises(InvalidInput, match="loopback"):
         create_endpoint(
             hooks_runtime.sessions,
             hooks_runtime.keyring,

@@ -1,61 +1,81 @@
-"""Imports flow downward only, as design.md draws the packages."""
+"""Imports flow downward only, as design.md draws the packages (see :mod:`tests.tools.layers`,
+which anyone can run: ``python -m tests.tools.layers``)."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-OURS = {"switchyard", "producers", "workers", "providers", "storage", "contract"}
-ALLOWED = {
-    "contract": set(),  # the job contract and metric definitions: a leaf
-    "providers": set(),
-    "storage": set(),
-    "workers": {"contract", "providers", "storage"},
-    "producers": {"contract", "providers", "storage"},  # never workers
-    "switchyard": OURS - {"switchyard"},
-}
-PENDING = {
-    # Producer modules still importing workers (issue #18), each to be removed, never added:
-    "producers/door.py": {"workers"},  # the action registry's input models
-    "producers/enqueue.py": {"workers"},  # lanes and job state
-    "producers/inbound/receiver.py": {"workers"},  # the Redis key map
-    "producers/routes.py": {"workers"},  # an operator use case, bound for services/
-}
+from tests.tools import layers
+
+ROOT = layers.ROOT
+OURS = set(layers.TOP_LEVEL)
 
 
-def imported_packages(path: Path) -> set[str]:
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.add(node.module.split(".")[0])
-    return found & OURS
+@pytest.fixture(scope="module")
+def edges() -> list[layers.Edge]:
+    return layers.imports(ROOT)
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_package_imports_only_what_lies_below_it(package: str) -> None:
+@pytest.mark.parametrize("package", sorted(layers.ALLOWED))
+def test_package_imports_only_what_lies_below_it(package: str, edges: list[layers.Edge]) -> None:
     """No module of a package imports a package above it (or beside it, unless allowed)."""
-    offenders = {
-        str(path.relative_to(ROOT)): sorted(
-            imported_packages(path)
-            - ALLOWED[package]
-            - {package}
-            - PENDING.get(str(path.relative_to(ROOT)), set())
-        )
-        for path in (ROOT / package).rglob("*.py")
+    offenders = [
+        f"{e.source}:{e.line} imports {e.target}"
+        for e in layers.back_edges(edges)
+        if layers.package_of(e.source) == package
+    ]
+    assert offenders == []
+
+
+def test_no_import_cycles_inside_a_package(edges: list[layers.Edge]) -> None:
+    """The modules of each package import one another without a cycle."""
+    assert layers.cycles(edges) == []
+
+
+def test_services_never_take_the_runtime(edges: list[layers.Edge]) -> None:
+    """Services get explicit dependencies: none imports the runtime builder or a front end."""
+    above = [e for e in edges if layers.package_of(e.source) == "switchyard.services"]
+    assert [
+        e
+        for e in above
+        if e.target.startswith("switchyard.")
+        and layers.package_of(e.target) != "switchyard.services"
+    ] == []
+
+
+def test_the_check_passes_on_this_tree(capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m tests.tools.layers`` prints the package graph and exits 0 here."""
+    assert layers.main([]) == 0
+    out = capsys.readouterr().out
+    assert "switchyard.services -> producers" in out
+    assert out.rstrip().endswith("ok: no back edges, no cycles")
+
+
+def test_the_check_fails_on_a_back_edge_and_a_cycle(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A synthetic tree with storage importing workers and two modules importing each other
+    fails, naming both; a cycle through a function-level import alone does not."""
+    files = {
+        "storage/__init__.py": "",
+        "storage/models.py": "from workers.actors import run\n",
+        "workers/__init__.py": "",
+        "workers/actors.py": "import workers.middleware\n",
+        "workers/middleware.py": "from workers.actors import run\n",
+        "providers/__init__.py": "",
+        "providers/a.py": "from providers import b\n",
+        "providers/b.py": "def late():\n    from providers import a\n",
     }
-    assert {k: v for k, v in offenders.items() if v} == {}
-
-
-@pytest.mark.parametrize("module", sorted(PENDING))
-def test_pending_exceptions_are_still_needed(module: str) -> None:
-    """An exception to the layering is dropped from PENDING as soon as its import goes."""
-    path = ROOT / module
-    assert path.exists() and PENDING[module] <= imported_packages(path), f"drop {module}"
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert layers.main(["--root", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "BACK EDGE: storage.models (line 1) imports workers.actors" in out
+    assert "CYCLE: workers.actors <-> workers.middleware" in out
+    assert out.count("CYCLE") == 1
 
 
 def test_settings_are_read_only_by_the_composition_root() -> None:

@@ -1,4 +1,4 @@
-"""Selecting, replaying and purging dead jobs (producers.replay), on both backends."""
+"""Selecting, replaying and purging dead jobs (switchyard.services.dead_jobs), on both backends."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
-from producers.replay import (
+from storage.models import Organization
+from storage.repositories.organizations import OrganizationRepository
+from switchyard.runtime import Runtime
+from switchyard.services.dead_jobs import (
     DeadJobQuery,
     InvalidSelectionError,
     UnknownDeadJobsError,
@@ -17,9 +20,6 @@ from producers.replay import (
     replay,
     show_dead_job,
 )
-from storage.models import Organization
-from storage.repositories.organizations import OrganizationRepository
-from switchyard.runtime import Runtime
 from tests.conftest import unique
 from tests.integration.dlq.conftest import audit_events, dead_job, dead_jobs, park
 from tests.integration.workers.test_pipeline import drain

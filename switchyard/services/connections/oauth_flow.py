@@ -22,11 +22,18 @@ from providers.errors import InvalidAccountError, PermanentError, ProviderError,
 from providers.outbound import OutboundPolicy
 from providers.spec import OAuth2CodeAuth, ProviderSpec
 from storage.errors import DecryptionError
-from switchyard.connections.destinations import check_account_hosts
-from switchyard.connections.errors import ConnectError
-from switchyard.connections.identity import prove_account
-from switchyard.connections.records import NewCredential, save_connection, validated_name
-from switchyard.runtime import Runtime
+from switchyard.services.connections.deps import ConnectionDeps
+from switchyard.services.connections.destinations import check_account_hosts
+from switchyard.services.connections.identity import prove_account
+from switchyard.services.connections.records import NewCredential, save_connection, validated_name
+from switchyard.services.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    ProviderFailed,
+    Refused,
+    field_error,
+)
 from workers import keys
 
 STATE_PREFIX = "oauth-state"
@@ -43,7 +50,7 @@ class Started:
 
 
 def start_authorization(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     org_id: str,
     provider: str,
     *,
@@ -51,14 +58,12 @@ def start_authorization(
     account: Mapping[str, str] | None = None,
 ) -> Started:
     """Begin connecting ``provider`` for ``org_id``; PKCE when the catalog says so."""
-    spec = oauth_spec(runtime, provider)
-    account = validated_account(
-        spec, account or {}, require_all=False, policy=runtime.outbound_policy
-    )
-    redirect = runtime.settings.credentials.oauth_redirect_url
+    spec = oauth_spec(deps, provider)
+    account = validated_account(spec, account or {}, require_all=False, policy=deps.policy)
+    redirect = deps.oauth.redirect_url
     pkce = Pkce.new() if _auth(spec).pkce else None
     state = secrets.token_urlsafe(32)
-    client = _token_client(runtime, spec, account)
+    client = _token_client(deps, spec, account)
     url = client.authorize_url(redirect, state, pkce)
     binding = {
         "org_id": org_id,
@@ -68,14 +73,14 @@ def start_authorization(
         "redirect_uri": redirect,
         "verifier": pkce.verifier if pkce else None,
     }
-    ttl = runtime.settings.credentials.oauth_state_ttl_seconds
-    sealed = runtime.keyring.encrypt(json.dumps(binding), associated_data=_bound_to(state))
-    runtime.redis.set(_key(runtime, STATE_PREFIX, state), sealed, ex=ttl)
+    ttl = deps.oauth.state_ttl_seconds
+    sealed = deps.keyring.encrypt(json.dumps(binding), associated_data=_bound_to(state))
+    deps.redis.set(_key(deps, STATE_PREFIX, state), sealed, ex=ttl)
     return Started(authorize_url=url, state=state, expires_in=ttl)
 
 
 def complete_authorization(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     state: str,
     code: str,
     *,
@@ -89,35 +94,39 @@ def complete_authorization(
     ``caller_org`` is the org of an org-scoped API key (None for an admin key or the
     browser redirect, where the state alone binds the org). ``callback`` holds the other
     query parameters of the provider's redirect (QuickBooks ``realmId``); the account is
-    then learned from the provider (:mod:`switchyard.connections.identity`).
+    then learned from the provider (:mod:`switchyard.services.connections.identity`).
     """
     if not code or len(code) > 2048:
-        raise ConnectError("code", "is required (at most 2048 characters)", status=400)
+        raise field_error(Refused, "code", "is required (at most 2048 characters)")
     if not isinstance(callback or {}, Mapping) or not all(
         isinstance(v, str) for v in (callback or {}).values()
     ):
-        raise ConnectError("callback", "must be an object of the redirect's query parameters")
-    binding = _take_state(runtime, state, caller_org)
-    spec = oauth_spec(runtime, binding["provider"])
+        raise field_error(
+            InvalidInput, "callback", "must be an object of the redirect's query parameters"
+        )
+    binding = _take_state(deps, state, caller_org)
+    spec = oauth_spec(deps, binding["provider"])
     merged = validated_account(
         spec,
         {**binding["account"], **(account or {})},
         require_all=False,
-        policy=runtime.outbound_policy,
+        policy=deps.policy,
     )
-    _claim_code(runtime, spec.name, code)
+    _claim_code(deps, spec.name, code)
     verifier = binding.get("verifier")
     pkce = Pkce(verifier, "") if verifier else None
-    client = _token_client(runtime, spec, merged)
+    client = _token_client(deps, spec, merged)
     try:
         tokens = client.exchange_code(code, binding["redirect_uri"], pkce)
     except TransientError as exc:
-        raise ConnectError("code", f"the provider is unavailable, try again: {exc}", 502) from None
+        raise field_error(
+            ProviderFailed, "code", f"the provider is unavailable, try again: {exc}"
+        ) from None
     except ProviderError as exc:
-        raise ConnectError("code", f"the provider refused the code: {exc}", status=400) from None
+        raise field_error(Refused, "code", f"the provider refused the code: {exc}") from None
     credential = token_credential("oauth2_code", tokens, spec)
     proof = prove_account(
-        runtime,
+        deps,
         spec,
         merged,
         credential,
@@ -125,7 +134,7 @@ def complete_authorization(
         callback={str(k): str(v) for k, v in (callback or {}).items()},
     )
     return save_connection(
-        runtime,
+        deps,
         binding["org_id"],
         spec.name,
         name=binding["name"],
@@ -150,13 +159,14 @@ def token_credential(mode: str, tokens: TokenSet, spec: ProviderSpec) -> NewCred
     )
 
 
-def oauth_spec(runtime: Runtime, provider: str) -> ProviderSpec:
+def oauth_spec(deps: ConnectionDeps, provider: str) -> ProviderSpec:
     """The catalog entry of an OAuth authorization-code provider, or a 422 naming why not."""
-    if provider not in runtime.catalog:
-        raise ConnectError("provider", f"unknown provider {provider!r}")
-    spec = runtime.catalog.get(provider)
+    if provider not in deps.catalog:
+        raise field_error(InvalidInput, "provider", f"unknown provider {provider!r}")
+    spec = deps.catalog.get(provider)
     if not isinstance(spec.auth, OAuth2CodeAuth):
-        raise ConnectError(
+        raise field_error(
+            InvalidInput,
             "provider",
             f"{spec.name} uses {spec.auth.mode} auth: connect it with POST /v1/connections",
         )
@@ -169,57 +179,63 @@ def validated_account(
     """Account identifiers checked against the catalog's patterns, and hosts they put into
     the entry's URLs against the outbound ``policy`` (422 naming the field)."""
     if not isinstance(account, Mapping):
-        raise ConnectError("account", "must be an object of identifier names to values")
+        raise field_error(
+            InvalidInput, "account", "must be an object of identifier names to values"
+        )
     unknown = sorted(set(account) - spec.identifier_names())
     if unknown:
         known = sorted(spec.identifier_names()) or "none"
-        raise ConnectError(f"account.{unknown[0]}", f"not an identifier of {spec.name} ({known})")
+        raise field_error(
+            InvalidInput, f"account.{unknown[0]}", f"not an identifier of {spec.name} ({known})"
+        )
     if any(not isinstance(v, str) for v in account.values()):
-        raise ConnectError("account", "identifier values must be strings")
+        raise field_error(InvalidInput, "account", "identifier values must be strings")
     try:
         values = spec.validate_account(account, require_all=require_all)
     except InvalidAccountError as exc:
-        raise ConnectError(f"account.{exc.identifier}", str(exc)) from None
+        raise field_error(InvalidInput, f"account.{exc.identifier}", str(exc)) from None
     check_account_hosts(policy, spec, values)
     return values
 
 
-def _take_state(runtime: Runtime, state: str, caller_org: str | None) -> dict[str, Any]:
+def _take_state(deps: ConnectionDeps, state: str, caller_org: str | None) -> dict[str, Any]:
     """Read, check and consume the binding of ``state``."""
-    refused = ConnectError("state", "unknown, expired or already used", status=400)
+    refused = field_error(Refused, "state", "unknown, expired or already used")
     if not state or len(state) > 200:
         raise refused
-    key = _key(runtime, STATE_PREFIX, state)
-    sealed = runtime.redis.get(key)
+    key = _key(deps, STATE_PREFIX, state)
+    sealed = deps.redis.get(key)
     if sealed is None:
         raise refused
     try:
-        text = runtime.keyring.decrypt(_text(sealed), associated_data=_bound_to(state))
+        text = deps.keyring.decrypt(_text(sealed), associated_data=_bound_to(state))
     except (DecryptionError, ValueError):
         raise refused from None
     binding: dict[str, Any] = json.loads(text.reveal())
     if caller_org is not None and caller_org != binding["org_id"]:
-        raise ConnectError("state", "was issued to another organization", status=403)
-    if runtime.redis.getdel(key) is None:  # a concurrent callback consumed it first
+        raise field_error(Forbidden, "state", "was issued to another organization")
+    if deps.redis.getdel(key) is None:  # a concurrent callback consumed it first
         raise refused
     return binding
 
 
-def _claim_code(runtime: Runtime, provider: str, code: str) -> None:
+def _claim_code(deps: ConnectionDeps, provider: str, code: str) -> None:
     digest = hashlib.sha256(f"{provider}:{code}".encode()).hexdigest()
-    ttl = runtime.settings.credentials.oauth_state_ttl_seconds
-    if not runtime.redis.set(_key(runtime, CODE_PREFIX, digest), b"1", nx=True, ex=ttl):
-        raise ConnectError("code", "was already used", status=400)
+    ttl = deps.oauth.state_ttl_seconds
+    if not deps.redis.set(_key(deps, CODE_PREFIX, digest), b"1", nx=True, ex=ttl):
+        raise field_error(Refused, "code", "was already used")
 
 
-def _token_client(runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str]) -> TokenClient:
-    settings = runtime.provider_settings.get(spec.name, {})
+def _token_client(
+    deps: ConnectionDeps, spec: ProviderSpec, account: Mapping[str, str]
+) -> TokenClient:
+    settings = deps.provider_settings.get(spec.name, {})
     try:
         app = app_credentials_from_settings(spec, settings)
     except PermanentError as exc:
-        raise ConnectError("provider", str(exc), status=409) from None
-    transport = runtime.sandbox.transport() if runtime.sandbox else None
-    return TokenClient(spec, app, account, transport=transport, policy=runtime.outbound_policy)
+        raise field_error(Conflict, "provider", str(exc)) from None
+    transport = deps.transport
+    return TokenClient(spec, app, account, transport=transport, policy=deps.policy)
 
 
 def _auth(spec: ProviderSpec) -> OAuth2CodeAuth:
@@ -227,8 +243,8 @@ def _auth(spec: ProviderSpec) -> OAuth2CodeAuth:
     return spec.auth
 
 
-def _key(runtime: Runtime, prefix: str, value: str) -> str:
-    return keys.oauth(runtime.settings.workers.namespace, prefix, value)
+def _key(deps: ConnectionDeps, prefix: str, value: str) -> str:
+    return keys.oauth(deps.oauth.namespace, prefix, value)
 
 
 def _bound_to(state: str) -> str:

@@ -15,6 +15,7 @@ from storage.errors import NotFoundError
 from storage.repositories.checks import MAX_LIST_LIMIT
 from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 from storage.repositories.organizations import OrganizationRepository
+from switchyard.services.errors import InvalidInput, NotFound
 
 MAX_LIMIT = MAX_LIST_LIMIT
 """Largest ``limit`` accepted: a page of ``list``, or a cap on how many to replay/purge."""
@@ -25,15 +26,11 @@ _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks
 _KINDS = ", ".join(k.value for k in Kind)
 
 
-class InvalidSelectionError(ValueError):
+class InvalidSelectionError(InvalidInput):
     """A malformed filter; ``errors`` names every offending field (``since``, ``kind``...)."""
 
-    def __init__(self, errors: list[FieldError]) -> None:
-        self.errors = errors
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
 
-
-class UnknownDeadJobsError(LookupError):
+class UnknownDeadJobsError(NotFound):
     """Named dead jobs do not exist (never did, or were purged)."""
 
     def __init__(self, ids: Sequence[str]) -> None:
@@ -164,6 +161,21 @@ def parse_selection(
         raise InvalidSelectionError(errors)
     require_known(session, id_list)
     return Selection(ids=id_list, where=where, limit=parsed_limit)
+
+
+def scoped_selection(session: Session, query: DeadJobQuery, scope_org: str | None) -> Selection:
+    """The dead jobs ``query`` means within ``scope_org`` (None: every org). An org sees
+    only its own: naming another org, or another org's dead job, is :class:`NotFound`, as
+    if it did not exist (so ids do not leak)."""
+    named = query.org
+    elsewhere = scope_org is not None and named not in (None, scope_org)
+    if elsewhere and _resolve_org(session, str(named)) != scope_org:
+        raise NotFound(f"unknown organization {str(named)[:64]!r}")
+    selection = parse_selection(session, query)
+    if scope_org is None:
+        return selection
+    require_known(session, selection.ids, org_id=scope_org)
+    return replace(selection, where=replace(selection.where, org_id=scope_org))
 
 
 def require_scope(selection: Selection, *, everything: bool, verb: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from switchyard.connections.records import NewCredential
+from switchyard.services.connections.records import NewCredential
 
 
 def test_new_credential_repr_hides_every_secret() -> None:

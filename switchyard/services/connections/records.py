@@ -24,10 +24,11 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.checks import SLUG_PATTERN
 from storage.repositories.connections import ConnectionRepository, proven_account_holder
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
-from switchyard.connections.errors import ConnectError, not_found
-from switchyard.runtime import Runtime
+from switchyard.services.connections.deps import ConnectionDeps
+from switchyard.services.connections.errors import not_found
+from switchyard.services.errors import Conflict, InvalidInput, field_error
 
-log = logging.getLogger("switchyard.connections")
+log = logging.getLogger("switchyard.services.connections")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class AccountProof:
 
 
 def save_connection(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     org_id: str,
     provider: str,
     *,
@@ -87,7 +88,7 @@ def save_connection(
     """
     account = proof.account if proof is not None else account
     problem = proof.problem(provider) if proof is not None else None
-    with runtime.sessions.begin() as session:
+    with deps.sessions.begin() as session:
         connections = ConnectionRepository(session, org_id)
         try:
             row = connections.get_by_provider(provider, name)
@@ -97,7 +98,7 @@ def save_connection(
         connections.set_status(row.id, "error" if problem else "connected", error_message=problem)
         if proof is not None:
             _claim_account(session, connections, row, proof)
-        stored = _store(session, runtime, org_id, row.id, credential)
+        stored = _store(session, deps, org_id, row.id, credential)
         audit = AuditRepository(session, org_id).record(
             actor,
             "connection.connected",
@@ -106,7 +107,7 @@ def save_connection(
             details={"provider": provider, "name": name, "auth_mode": _mode(credential)},
         )
         view = connection_view(row, stored)
-    _announce(runtime, org_id, "integration.connected", view, audit.id)
+    _announce(deps, org_id, "integration.connected", view, audit.id)
     return view
 
 
@@ -120,11 +121,11 @@ def _claim_account(
         if value is not None and not proof.shared
         else None
     )
-    refused = ConnectError(
+    refused = field_error(
+        Conflict,
         f"account.{proof.routing}",
         "is already connected (and proven) by another connection; the operator may allow "
         f"shared accounts for {row.provider} (credentials.shared_account_providers)",
-        status=409,
     )
     if holder is not None:
         CONNECTION_ACCOUNTS.labels(row.provider, "conflict").inc()
@@ -138,16 +139,18 @@ def _claim_account(
     CONNECTION_ACCOUNTS.labels(row.provider, outcome).inc()
 
 
-def disconnect(runtime: Runtime, org_id: str, connection_id: str, *, actor: str) -> dict[str, Any]:
+def disconnect(
+    deps: ConnectionDeps, org_id: str, connection_id: str, *, actor: str
+) -> dict[str, Any]:
     """Mark the connection disconnected and forget its secrets; its jobs then park.
 
     Its proven account is released too: the account's owner may connect it elsewhere, and
     reconnecting proves it again.
     """
-    with runtime.sessions.begin() as session:
+    with deps.sessions.begin() as session:
         connections = ConnectionRepository(session, org_id)
         row = _get(connections, connection_id)
-        credentials = CredentialRepository(session, org_id, runtime.keyring)
+        credentials = CredentialRepository(session, org_id, deps.keyring)
         with contextlib.suppress(NotFoundError):
             credentials.delete(row.id)
         connections.set_status(row.id, "disconnected")
@@ -160,34 +163,36 @@ def disconnect(runtime: Runtime, org_id: str, connection_id: str, *, actor: str)
             details={"provider": row.provider, "name": row.name},
         )
         view = connection_view(row, None)
-    _announce(runtime, org_id, "integration.disconnected", view, audit.id)
+    _announce(deps, org_id, "integration.disconnected", view, audit.id)
     return view
 
 
 def validated_name(name: Any) -> str:
     """A connection name: lower-case slug, as the storage layer requires."""
     if not isinstance(name, str) or not SLUG_PATTERN.fullmatch(name):
-        raise ConnectError("name", "must be a lower-case slug of at most 64 characters")
+        raise field_error(
+            InvalidInput, "name", "must be a lower-case slug of at most 64 characters"
+        )
     return name
 
 
 def list_connections(
-    runtime: Runtime, org_id: str, *, provider: str | None = None
+    deps: ConnectionDeps, org_id: str, *, provider: str | None = None
 ) -> list[dict[str, Any]]:
     """The org's connections, without secrets."""
-    with runtime.sessions() as session:
-        credentials = CredentialRepository(session, org_id, runtime.keyring)
+    with deps.sessions() as session:
+        credentials = CredentialRepository(session, org_id, deps.keyring)
         return [
             connection_view(row, _maybe(credentials, row.id))
             for row in ConnectionRepository(session, org_id).list(provider=provider)
         ]
 
 
-def show_connection(runtime: Runtime, org_id: str, connection_id: str) -> dict[str, Any]:
+def show_connection(deps: ConnectionDeps, org_id: str, connection_id: str) -> dict[str, Any]:
     """One connection of the org, without secrets (404 when it is not the org's)."""
-    with runtime.sessions() as session:
+    with deps.sessions() as session:
         row = _get(ConnectionRepository(session, org_id), connection_id)
-        credentials = CredentialRepository(session, org_id, runtime.keyring)
+        credentials = CredentialRepository(session, org_id, deps.keyring)
         return connection_view(row, _maybe(credentials, row.id))
 
 
@@ -224,12 +229,12 @@ def connection_view(row: Connection, stored: DecryptedCredential | None) -> dict
 
 def _store(
     session: Session,
-    runtime: Runtime,
+    deps: ConnectionDeps,
     org_id: str,
     connection_id: str,
     credential: NewCredential | None,
 ) -> DecryptedCredential | None:
-    repo = CredentialRepository(session, org_id, runtime.keyring)
+    repo = CredentialRepository(session, org_id, deps.keyring)
     if credential is None:
         with contextlib.suppress(NotFoundError):
             repo.delete(connection_id)  # a mode without stored secrets: drop stale ones
@@ -248,7 +253,7 @@ def _store(
 
 
 def _announce(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     org_id: str,
     type_: str,
     view: Mapping[str, Any],
@@ -257,9 +262,7 @@ def _announce(
     """Publish the event once committed, keyed by the audit entry it reports."""
     data = {"connection_id": view["id"], "provider": view["provider"], "name": view["name"]}
     try:
-        runtime.event_publisher.publish(
-            org_id, type_, data, source="system", idempotency_key=f"{type_}:{audit_id}"
-        )
+        deps.publish(org_id, type_, data, source="system", idempotency_key=f"{type_}:{audit_id}")
     except Exception:  # committed already; an event outage must not undo the connect
         log.exception("could not publish %s for connection %s", type_, view["id"])
 
@@ -288,7 +291,6 @@ def _iso(value: datetime | None) -> str | None:
 
 __all__ = [
     "AccountProof",
-    "ConnectError",
     "NewCredential",
     "connection_view",
     "disconnect",

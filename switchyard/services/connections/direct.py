@@ -18,11 +18,11 @@ from providers.auth.credentials import admin_secrets_from_settings
 from providers.auth.oauth import TokenClient, app_credentials_from_settings
 from providers.errors import PermanentError, ProviderError, TransientError
 from providers.spec import BasicAuth, ProviderSpec
-from switchyard.connections.errors import ConnectError
-from switchyard.connections.identity import prove_account
-from switchyard.connections.oauth_flow import token_credential, validated_account
-from switchyard.connections.records import NewCredential, save_connection, validated_name
-from switchyard.runtime import Runtime
+from switchyard.services.connections.deps import ConnectionDeps
+from switchyard.services.connections.identity import prove_account
+from switchyard.services.connections.oauth_flow import token_credential, validated_account
+from switchyard.services.connections.records import NewCredential, save_connection, validated_name
+from switchyard.services.errors import Conflict, InvalidInput, ProviderFailed, field_error
 
 MAX_SECRET_CHARS = 4096
 SECRET_FIELDS = ("api_key", "username", "password")
@@ -34,7 +34,7 @@ TAKES: dict[str, frozenset[str]] = {
 
 
 def connect_direct(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     org_id: str,
     provider: str,
     *,
@@ -50,18 +50,18 @@ def connect_direct(
     (Stripe ``GET /account``, Twilio's account resource); ``operator`` (an admin key or the
     CLI) attests the typed values itself.
     """
-    spec = _spec(runtime, provider)
+    spec = _spec(deps, provider)
     given = {k: v for k, v in (secrets or {}).items() if v is not None}
     extra = sorted(set(given) - TAKES.get(spec.auth.mode, frozenset()))
     if extra:
-        raise ConnectError(extra[0], f"not used by {spec.name} ({spec.auth.mode} auth)")
-    checked = validated_account(
-        spec, account or {}, require_all=True, policy=runtime.outbound_policy
-    )
-    credential = _credential(runtime, spec, checked, given)
-    proof = prove_account(runtime, spec, checked, credential, operator=operator)
+        raise field_error(
+            InvalidInput, extra[0], f"not used by {spec.name} ({spec.auth.mode} auth)"
+        )
+    checked = validated_account(spec, account or {}, require_all=True, policy=deps.policy)
+    credential = _credential(deps, spec, checked, given)
+    proof = prove_account(deps, spec, checked, credential, operator=operator)
     return save_connection(
-        runtime,
+        deps,
         org_id,
         spec.name,
         name=validated_name(name),
@@ -72,12 +72,13 @@ def connect_direct(
     )
 
 
-def _spec(runtime: Runtime, provider: Any) -> ProviderSpec:
-    if not isinstance(provider, str) or provider not in runtime.catalog:
-        raise ConnectError("provider", f"unknown provider {provider!r}")
-    spec = runtime.catalog.get(provider)
+def _spec(deps: ConnectionDeps, provider: Any) -> ProviderSpec:
+    if not isinstance(provider, str) or provider not in deps.catalog:
+        raise field_error(InvalidInput, "provider", f"unknown provider {provider!r}")
+    spec = deps.catalog.get(provider)
     if spec.auth.mode == "oauth2_code":
-        raise ConnectError(
+        raise field_error(
+            InvalidInput,
             "provider",
             f"{spec.name} uses the OAuth authorization-code flow: "
             "start it with POST /v1/connections/oauth/start",
@@ -86,7 +87,7 @@ def _spec(runtime: Runtime, provider: Any) -> ProviderSpec:
 
 
 def _credential(
-    runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str], given: Mapping[str, Any]
+    deps: ConnectionDeps, spec: ProviderSpec, account: Mapping[str, str], given: Mapping[str, Any]
 ) -> NewCredential | None:
     mode = spec.auth.mode
     if mode == "api_key":
@@ -97,7 +98,7 @@ def _credential(
         return NewCredential(
             "basic", secret=_secret(given, "password"), extra={"username": username}
         )
-    settings = runtime.provider_settings.get(spec.name, {})
+    settings = deps.provider_settings.get(spec.name, {})
     try:
         if mode == "admin_credential":
             admin_secrets_from_settings(spec, settings)  # the operator must have set them
@@ -105,32 +106,34 @@ def _credential(
         if mode == "oauth2_client_credentials":
             app = app_credentials_from_settings(spec, settings)
     except PermanentError as exc:
-        raise ConnectError("provider", f"not configured by the operator: {exc}", 409) from None
+        raise field_error(Conflict, "provider", f"not configured by the operator: {exc}") from None
     if mode == "oauth2_client_credentials":
-        return _client_credentials(runtime, spec, account, app)
+        return _client_credentials(deps, spec, account, app)
     return None
 
 
 def _client_credentials(
-    runtime: Runtime, spec: ProviderSpec, account: Mapping[str, str], app: Any
+    deps: ConnectionDeps, spec: ProviderSpec, account: Mapping[str, str], app: Any
 ) -> NewCredential:
-    transport = runtime.sandbox.transport() if runtime.sandbox else None
-    client = TokenClient(spec, app, account, transport=transport, policy=runtime.outbound_policy)
+    transport = deps.transport
+    client = TokenClient(spec, app, account, transport=transport, policy=deps.policy)
     try:
         tokens = client.client_credentials()
     except TransientError as exc:
-        raise ConnectError(
-            "provider", f"token endpoint unavailable, try again: {exc}", 502
+        raise field_error(
+            ProviderFailed, "provider", f"token endpoint unavailable, try again: {exc}"
         ) from None
     except ProviderError as exc:
-        raise ConnectError("provider", f"token endpoint refused our app: {exc}", 409) from None
+        raise field_error(Conflict, "provider", f"token endpoint refused our app: {exc}") from None
     return token_credential("oauth2_client_credentials", tokens, spec)
 
 
 def _secret(given: Mapping[str, Any], field: str) -> str:
     value = given.get(field)
     if not isinstance(value, str) or not value.strip():
-        raise ConnectError(field, "is required")
+        raise field_error(InvalidInput, field, "is required")
     if len(value) > MAX_SECRET_CHARS or not value.isprintable():
-        raise ConnectError(field, f"must be printable, at most {MAX_SECRET_CHARS} characters")
+        raise field_error(
+            InvalidInput, field, f"must be printable, at most {MAX_SECRET_CHARS} characters"
+        )
     return value

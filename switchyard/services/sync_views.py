@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from storage.models import Record, SyncRun, SyncSchedule
+from storage.models import Connection, Record, SyncRun, SyncSchedule, SyncState
 
 RUN_FIELDS = (
     "id",
@@ -49,4 +49,18 @@ def record_view(record: Record) -> dict[str, Any]:
         "first_seen_at": record.first_seen_at.isoformat(),
         "updated_at": record.updated_at.isoformat(),
         "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
+    }
+
+
+def state_view(connection: Connection, model: str, state: SyncState | None) -> dict[str, Any]:
+    """Where a (connection, model) stands: ``running``, its last status, or ``never``."""
+    status: str | None = "never"
+    if state is not None:
+        status = "running" if state.run_id else state.last_status
+    return {
+        "provider": connection.provider,
+        "connection": connection.name,
+        "model": model,
+        "status": status,
+        "last_success_at": state.last_success_at if state else None,
     }

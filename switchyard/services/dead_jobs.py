@@ -27,7 +27,12 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.envelope import InvalidJobError
-from producers.dlq_selection import (
+from producers.enqueue import Enqueued
+from storage.errors import NotFoundError
+from storage.models import DeadJob
+from storage.repositories.audit import AdminAuditRepository
+from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
+from switchyard.services.dead_job_query import (
     FILTERS,
     MAX_IDS,
     MAX_LIMIT,
@@ -39,12 +44,8 @@ from producers.dlq_selection import (
     parse_time,
     require_known,
     require_scope,
+    scoped_selection,
 )
-from producers.enqueue import Enqueued
-from storage.errors import NotFoundError
-from storage.models import DeadJob
-from storage.repositories.audit import AdminAuditRepository
-from storage.repositories.dead_jobs import AdminDeadJobRepository, DeadJobFilter
 
 __all__ = [
     "FILTERS",
@@ -67,6 +68,7 @@ __all__ = [
     "replay",
     "replay_envelope",
     "require_scope",
+    "scoped_selection",
     "show_dead_job",
 ]
 
@@ -132,13 +134,19 @@ def list_dead_jobs(
         )
 
 
-def show_dead_job(sessions: sessionmaker[Session], dead_job_id: str) -> dict[str, Any]:
-    """One dead job in full, or :class:`UnknownDeadJobsError`."""
+def show_dead_job(
+    sessions: sessionmaker[Session], dead_job_id: str, scope_org: str | None = None
+) -> dict[str, Any]:
+    """One dead job in full, or :class:`UnknownDeadJobsError` (also for another org's than
+    ``scope_org``, when given)."""
     with sessions() as session:
         try:
-            return describe(AdminDeadJobRepository(session).get(dead_job_id), full=True)
+            found = AdminDeadJobRepository(session).get(dead_job_id)
         except NotFoundError:
             raise UnknownDeadJobsError([dead_job_id]) from None
+        if scope_org is not None and found.org_id != scope_org:
+            raise UnknownDeadJobsError([dead_job_id])
+        return describe(found, full=True)
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from producers.replay import (
+from storage.repositories.dead_jobs import DeadJobFilter
+from switchyard.services.dead_jobs import (
     InvalidSelectionError,
     Selection,
     parse_time,
     replay_envelope,
     require_scope,
 )
-from storage.repositories.dead_jobs import DeadJobFilter
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 STORED = {

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from providers.outbound import OutboundPolicy, OutboundRefused
 from providers.spec import ProviderSpec
 from providers.templates import placeholders, render
-from switchyard.connections.errors import ConnectError
+from switchyard.services.errors import InvalidInput, field_error
 
 URL_FIELDS = ("token_url", "authorize_url", "revoke_url")
 
@@ -35,7 +35,7 @@ def check_account_hosts(
         try:
             policy.check_url(render(template, values))
         except OutboundRefused as refusal:
-            raise ConnectError(f"account.{in_host[0]}", refusal.detail) from None
+            raise field_error(InvalidInput, f"account.{in_host[0]}", refusal.detail) from None
 
 
 def _url_templates(spec: ProviderSpec) -> Iterator[str]:

@@ -22,13 +22,13 @@ from providers.auth import ApiKey, BasicCredential, BearerToken, Credential
 from providers.client import ProviderClient
 from providers.errors import InvalidAccountError, ProviderError, TransientError
 from providers.spec import ProviderSpec
-from switchyard.connections.errors import ConnectError
-from switchyard.connections.records import AccountProof, NewCredential
-from switchyard.runtime import Runtime
+from switchyard.services.connections.deps import ConnectionDeps
+from switchyard.services.connections.records import AccountProof, NewCredential
+from switchyard.services.errors import Conflict, InvalidInput, ProviderFailed, field_error
 
 
 def prove_account(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     spec: ProviderSpec,
     typed: Mapping[str, str],
     credential: NewCredential | None,
@@ -37,31 +37,33 @@ def prove_account(
     callback: Mapping[str, str] | None = None,
     operator: bool = False,
 ) -> AccountProof:
-    """Learn, merge and check the connection's identifiers (422/409/502 as ConnectError)."""
+    """Learn, merge and check the connection's identifiers (refusals: the service errors)."""
     learned = learn_from_grant(spec, token_fields or {}, callback or {})
     client_credential = _client_credential(credential)
     if client_credential is not None and needs_api(spec, learned, typed):
-        _ask_provider(runtime, spec, typed, learned, client_credential)
+        _ask_provider(deps, spec, typed, learned, client_credential)
     account = {**typed, **learned.values}
     try:
         account = spec.validate_account(account, require_all=False)
     except InvalidAccountError as exc:
-        raise ConnectError(f"account.{exc.identifier}", f"{spec.name} returned {exc}") from None
+        raise field_error(
+            InvalidInput, f"account.{exc.identifier}", f"{spec.name} returned {exc}"
+        ) from None
     proofs = dict(learned.proofs)
     if operator:
         proofs = {name: proofs.get(name, "operator") for name in account}
-    return _summary(runtime, spec, account, proofs)
+    return _summary(deps, spec, account, proofs)
 
 
 def _summary(
-    runtime: Runtime, spec: ProviderSpec, account: dict[str, str], proofs: dict[str, str]
+    deps: ConnectionDeps, spec: ProviderSpec, account: dict[str, str], proofs: dict[str, str]
 ) -> AccountProof:
     missing = tuple(
         i.name for i in spec.account_identifiers if i.required and i.name not in account
     )
     routing = spec.account_identifiers[0].name if spec.account_identifiers else None
     proven = routing is not None and routing in proofs and routing in account
-    shared = spec.name in runtime.settings.credentials.shared_account_providers
+    shared = spec.name in deps.oauth.shared_account_providers
     return AccountProof(
         routing=routing,
         account=account,
@@ -74,7 +76,7 @@ def _summary(
 
 
 def _ask_provider(
-    runtime: Runtime,
+    deps: ConnectionDeps,
     spec: ProviderSpec,
     typed: Mapping[str, str],
     learned: LearnedAccount,
@@ -83,21 +85,25 @@ def _ask_provider(
     account = {**typed, **learned.values}
     try:
         known = spec.validate_account(account, require_all=False)
-        transport = runtime.sandbox.transport() if runtime.sandbox else None
+        transport = deps.transport
         client = ProviderClient(spec, known, credential, transport=transport)
     except InvalidAccountError:
         return  # the API cannot be addressed yet: the missing identifier is reported instead
     try:
         learn_from_api(spec, client, learned, typed)
     except InvalidAccountError as exc:
-        raise ConnectError(f"account.{exc.identifier}", str(exc)) from None
+        raise field_error(InvalidInput, f"account.{exc.identifier}", str(exc)) from None
     except TransientError as exc:
-        raise ConnectError(
-            "account", f"could not confirm the account with {spec.name}, try again: {exc}", 502
+        raise field_error(
+            ProviderFailed,
+            "account",
+            f"could not confirm the account with {spec.name}, try again: {exc}",
         ) from None
     except ProviderError as exc:
-        raise ConnectError(
-            "account", f"{spec.name} did not confirm the account for this credential: {exc}", 409
+        raise field_error(
+            Conflict,
+            "account",
+            f"{spec.name} did not confirm the account for this credential: {exc}",
         ) from None
 
 

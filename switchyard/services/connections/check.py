@@ -13,8 +13,8 @@ from typing import Any
 from contract.envelope import load_envelope
 from providers.errors import ProviderError
 from providers.templates import render_path
-from switchyard.connections.records import show_connection
-from switchyard.runtime import Runtime
+from switchyard.services.connections.deps import ConnectionDeps
+from switchyard.services.connections.records import show_connection
 from workers.errors import JobError, error_class_of
 from workers.provider_calls import call_provider
 
@@ -34,10 +34,10 @@ class CheckResult:
         return asdict(self)
 
 
-def check_connection(runtime: Runtime, org_id: str, connection_id: str) -> CheckResult:
+def check_connection(deps: ConnectionDeps, org_id: str, connection_id: str) -> CheckResult:
     """Call the provider's check endpoint for the connection; never raises for a failure."""
-    view = show_connection(runtime, org_id, connection_id)
-    spec = runtime.catalog.get(view["provider"])
+    view = show_connection(deps, org_id, connection_id)
+    spec = deps.catalog.get(view["provider"])
 
     def result(ok: bool, status: int | None, detail: str, error: str | None = None) -> CheckResult:
         return CheckResult(connection_id, spec.name, ok, status, detail, error)
@@ -52,12 +52,12 @@ def check_connection(runtime: Runtime, org_id: str, connection_id: str) -> Check
             "connection": view["name"],
             "payload": {"action": "check"},
         },
-        providers=runtime.catalog,
+        providers=deps.catalog,
     )
     try:
         path = render_path(spec.check.path, spec.template_values(view["account_identifier"]))
         response = call_provider(
-            runtime.worker_context, job, spec.check.method, path, params=spec.check.params or None
+            deps.provider_calls(), job, spec.check.method, path, params=spec.check.params or None
         )
     except (JobError, ProviderError) as exc:
         return result(False, getattr(exc, "status", None), str(exc), error_class_of(exc))

@@ -8,38 +8,26 @@ exist, so a broken mapping is an error when it is saved, not when an event arriv
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.envelope import FieldError
-from producers.events import FanoutJob
 from providers.registry import Catalog
 from storage.errors import NotFoundError
-from storage.models import Event, Route
+from storage.models import Route
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.routes import RouteRepository
 from storage.types import utcnow
+from switchyard.services.errors import translated
 from workers.actions import action_for
 from workers.errors import PermanentJobError
 from workers.routing.definition import InvalidRouteError, RouteDefinition, validate_route
-from workers.routing.pipeline import event_context, event_view, matches, render_input, step_job
+from workers.routing.pipeline import event_context, matches, render_input
 
 
-def route_fanout(session: Session, event: Event) -> Sequence[FanoutJob]:
-    """The first step's job of every enabled route whose event type and filter match."""
-    context = event_context(event_view(event))
-    return [
-        FanoutJob(
-            key=f"route:{route.id}:0",
-            job=step_job(event.org_id, event.id, route.id, 0, route.steps[0]),
-        )
-        for route in RouteRepository(session, event.org_id).matching(event.type)
-        if route.steps and matches(route.filter, context)
-    ]
-
-
+@translated
 def create_route(
     sessions: sessionmaker[Session], catalog: Catalog, org_id: str, data: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -58,23 +46,27 @@ def create_route(
         return route_view(route)
 
 
+@translated
 def list_routes(sessions: sessionmaker[Session], org_id: str) -> list[dict[str, Any]]:
     with sessions() as session:
         return [route_view(r) for r in RouteRepository(session, org_id).list()]
 
 
+@translated
 def show_route(sessions: sessionmaker[Session], org_id: str, ref: str) -> dict[str, Any]:
     """One route by name or id, or :class:`NotFoundError`."""
     with sessions() as session:
         return route_view(RouteRepository(session, org_id).get_by_name_or_id(ref))
 
 
+@translated
 def delete_route(sessions: sessionmaker[Session], org_id: str, ref: str) -> None:
     with sessions.begin() as session:
         repo = RouteRepository(session, org_id)
         repo.delete(repo.get_by_name_or_id(ref).id)
 
 
+@translated
 def dry_run_route(
     sessions: sessionmaker[Session], org_id: str, ref: str, data: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -162,6 +154,5 @@ __all__ = [
     "delete_route",
     "dry_run_route",
     "list_routes",
-    "route_fanout",
     "show_route",
 ]

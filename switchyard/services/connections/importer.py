@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from contract.envelope import FieldError
 from providers.spec_auth import REFRESHABLE_AUTH_MODES
 from storage.errors import NotFoundError
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.connections.errors import ConnectError
-from switchyard.connections.oauth_flow import validated_account
-from switchyard.connections.records import NewCredential, save_connection, validated_name
-from switchyard.runtime import Runtime
+from switchyard.services.connections.deps import ConnectionDeps
+from switchyard.services.connections.oauth_flow import validated_account
+from switchyard.services.connections.records import NewCredential, save_connection, validated_name
+from switchyard.services.errors import InvalidInput, ServiceError, field_error
 
 FIELDS = frozenset(
     {"org", "provider", "account", "access_token", "refresh_token", "expires_at", "name", "scopes"}
@@ -60,16 +61,16 @@ class _Line:
     credential: NewCredential
 
 
-def import_lines(runtime: Runtime, lines: Iterable[str], *, actor: str) -> ImportReport:
+def import_lines(deps: ConnectionDeps, lines: Iterable[str], *, actor: str) -> ImportReport:
     """Validate and import each non-blank line; never stops at a bad one."""
     report = ImportReport()
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
-            line = _parse(runtime, text)
+            line = _parse(deps, text)
             view = save_connection(
-                runtime,
+                deps,
                 line.org_id,
                 line.provider,
                 name=line.name,
@@ -77,8 +78,9 @@ def import_lines(runtime: Runtime, lines: Iterable[str], *, actor: str) -> Impor
                 credential=line.credential,
                 actor=actor,
             )
-        except ConnectError as exc:
-            report.refused.append({"line": number, "field": exc.field, "reason": exc.message})
+        except ServiceError as exc:
+            field = exc.fields[0] if exc.fields else FieldError("(line)", exc.message)
+            report.refused.append({"line": number, "field": field.field, "reason": field.message})
             continue
         report.imported.append(
             {
@@ -91,26 +93,30 @@ def import_lines(runtime: Runtime, lines: Iterable[str], *, actor: str) -> Impor
     return report
 
 
-def _parse(runtime: Runtime, text: str) -> _Line:
+def _parse(deps: ConnectionDeps, text: str) -> _Line:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ConnectError("(line)", f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+        raise field_error(
+            InvalidInput, "(line)", f"not valid JSON ({exc.msg} at column {exc.colno})"
+        ) from None
     if not isinstance(data, dict):
-        raise ConnectError("(line)", "must be a JSON object")
+        raise field_error(InvalidInput, "(line)", "must be a JSON object")
     unknown = sorted(set(data) - FIELDS)
     if unknown:
-        raise ConnectError(unknown[0], "unknown field")
+        raise field_error(InvalidInput, unknown[0], "unknown field")
     provider = data.get("provider")
-    if not isinstance(provider, str) or provider not in runtime.catalog:
-        raise ConnectError("provider", f"unknown provider {provider!r}")
-    spec = runtime.catalog.get(provider)
+    if not isinstance(provider, str) or provider not in deps.catalog:
+        raise field_error(InvalidInput, "provider", f"unknown provider {provider!r}")
+    spec = deps.catalog.get(provider)
     if spec.auth.mode not in REFRESHABLE_AUTH_MODES:
-        raise ConnectError("provider", f"{spec.name} uses {spec.auth.mode} auth, not OAuth tokens")
+        raise field_error(
+            InvalidInput, "provider", f"{spec.name} uses {spec.auth.mode} auth, not OAuth tokens"
+        )
     name = validated_name(data.get("name", "default"))
-    org_id = _org(runtime, data.get("org"), spec.name, name)
+    org_id = _org(deps, data.get("org"), spec.name, name)
     account = validated_account(
-        spec, data.get("account") or {}, require_all=True, policy=runtime.outbound_policy
+        spec, data.get("account") or {}, require_all=True, policy=deps.policy
     )
     credential = NewCredential(
         auth_mode=spec.auth.mode,
@@ -122,21 +128,23 @@ def _parse(runtime: Runtime, text: str) -> _Line:
     return _Line(org_id, spec.name, name, account, credential)
 
 
-def _org(runtime: Runtime, org: Any, provider: str, name: str) -> str:
+def _org(deps: ConnectionDeps, org: Any, provider: str, name: str) -> str:
     if not isinstance(org, str) or not org:
-        raise ConnectError("org", "is required (an organization name or id)")
-    with runtime.sessions() as session:
+        raise field_error(InvalidInput, "org", "is required (an organization name or id)")
+    with deps.sessions() as session:
         try:
             org_id = OrganizationRepository(session).resolve(org).id
         except NotFoundError:
-            raise ConnectError("org", f"no organization {org!r}") from None
+            raise field_error(InvalidInput, "org", f"no organization {org!r}") from None
         try:
             status = ConnectionRepository(session, org_id).get_by_provider(provider, name).status
         except NotFoundError:
             return org_id
     if status != "connected":  # errored or disconnected: the import reconnects it
         return org_id
-    raise ConnectError("name", f"{provider}/{name} is already connected; disconnect it first")
+    raise field_error(
+        InvalidInput, "name", f"{provider}/{name} is already connected; disconnect it first"
+    )
 
 
 def _token(data: Mapping[str, Any], field_name: str, *, required: bool) -> str | None:
@@ -144,9 +152,13 @@ def _token(data: Mapping[str, Any], field_name: str, *, required: bool) -> str |
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip():
-        raise ConnectError(field_name, "is required" if required else "must be a non-empty string")
+        raise field_error(
+            InvalidInput, field_name, "is required" if required else "must be a non-empty string"
+        )
     if len(value) > MAX_TOKEN_CHARS or not value.isprintable():
-        raise ConnectError(field_name, f"must be printable, at most {MAX_TOKEN_CHARS} characters")
+        raise field_error(
+            InvalidInput, field_name, f"must be printable, at most {MAX_TOKEN_CHARS} characters"
+        )
     return value
 
 
@@ -155,13 +167,13 @@ def _expiry(value: Any) -> datetime | None:
         return None
     problem = "must be an ISO 8601 time with an offset, e.g. 2026-12-01T10:00:00Z"
     if not isinstance(value, str):
-        raise ConnectError("expires_at", problem)
+        raise field_error(InvalidInput, "expires_at", problem)
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ConnectError("expires_at", problem) from None
+        raise field_error(InvalidInput, "expires_at", problem) from None
     if parsed.tzinfo is None:
-        raise ConnectError("expires_at", problem)
+        raise field_error(InvalidInput, "expires_at", problem)
     return parsed
 
 
@@ -169,5 +181,5 @@ def _scopes(value: Any) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-        raise ConnectError("scopes", "must be a list of strings")
+        raise field_error(InvalidInput, "scopes", "must be a list of strings")
     return tuple(value)
