@@ -84,8 +84,8 @@ class WorkerSettings(BaseModel):
         le=256,
         description="Lane shards per queue: orgs are hashed to shards, each under its own "
         "Redis hash tag, so on a Redis Cluster one queue's load spreads over the masters "
-        "(pick a few per master). Producers, workers, scheduler and exporter must agree; "
-        "raising it is safe live, lowering it strands the higher shards' jobs (drain first).",
+        "(pick a few per master). Every process must use the same value. Raising it loses "
+        "no job; lowering it strands the dropped shards' jobs: drain first (docs/redis-keys.md).",
     )
     log_job_progress: bool = Field(
         default=False,

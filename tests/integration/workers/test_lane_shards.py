@@ -15,6 +15,8 @@ from redis.cluster import RedisCluster
 from switchyard.app import Runtime, build_runtime
 from switchyard.services.jobs import cancel_job
 from tests.conftest import new_org, runtime_settings
+from tests.integration.workers.test_pipeline import dead_jobs
+from workers.dead_set import UNDECODABLE, import_dead_sets
 from workers.inprocess import run_until_idle
 from workers.keys import queue_shards, shard_of
 from workers.recovery import AckRecovery, recovery_bound_ms
@@ -131,6 +133,28 @@ def test_a_killed_workers_jobs_in_every_shard_are_recovered(sharded: Runtime) ->
             message.options["redis_message_id"].encode()
         ]
     assert recovery.sweep(later) == {}
+
+
+def test_garbage_fetched_from_a_shard_is_parked_there_and_imported(sharded: Runtime) -> None:
+    """A body that is no message, laned in shard 2, lands in shard 2's dead set and the
+    dead-set import (visiting every shard) turns it into an undecodable dead job."""
+    org = orgs_of_every_shard(sharded)[2]
+    entry = uuid.uuid4().hex
+    sharded.lanes.push("action", entry, b"\xffnot a message", org=org, priority=5)
+    consumer = sharded.worker_broker.consume("action", prefetch=4, timeout=10)
+    assert next(consumer) is None
+    consumer.close()
+    w = sharded.settings.workers
+    shards = queue_shards(w.namespace, "action", SHARDS)
+    parked = [sharded.redis.zrange(keys.dead_set[0], 0, -1) for keys in shards]
+    assert parked == [[], [], [entry.encode()], []]
+    imported = import_dead_sets(
+        sharded.redis, w.namespace, ["action"], sharded.sessions, shards=SHARDS
+    )
+    assert imported == {"action": 1}
+    assert sharded.redis.zcard(shards[2].dead_set[0]) == 0
+    dead = dead_jobs(sharded, org_id="unknown", error_class=UNDECODABLE)
+    assert entry in {d.job_id for d in dead}
 
 
 def _shard(message: Any) -> int:
