@@ -112,7 +112,7 @@ def _cluster_fairness(url: str) -> None:
         int(os.environ.get("BENCH_FAIR_SAMPLES", "30")),
         url=url,
         shards=SHARDS,
-        label=f" on the 3-master cluster, {SHARDS} lane shards",
+        title=f" on the 3-master cluster, {SHARDS} lane shards",
     )
 
 

@@ -28,6 +28,7 @@ from storage.migrate import upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.app import Runtime, build_runtime
 from switchyard.settings import load_settings
+from tests.benchmarks.throughput import wait_ready
 from workers.keys import shard_of
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -96,7 +97,8 @@ def workers(rt: Runtime, log: Path, processes: int, env: dict[str, str]) -> Iter
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
+    try:  # every process beating (booted and fetching) before any wait is measured
+        wait_ready(rt.redis, rt.lanes.keys("action").beats, log, processes)
         yield
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -147,7 +149,7 @@ def _fill(rt: Runtime, job: dict[str, object], count: int) -> None:
 
 
 def fairness(
-    backlog: int, samples: int, *, url: str = REDIS_URL, shards: int = 1, label: str = ""
+    backlog: int, samples: int, *, url: str = REDIS_URL, shards: int = 1, title: str = ""
 ) -> float:
     """Print the small org's p95 wait, idle vs behind the backlog; returns their ratio."""
     providers = {"slack": {"rate_limit": UNTHROTTLED}}
@@ -185,7 +187,7 @@ def fairness(
                 print(f"    {shards} lane shards; backlogged org vs small org: {placed}")
     p95 = {k: v[int(0.95 * (len(v) - 1))] for k, v in results.items() if v}
     ratio = p95["backlog"] / max(p95["idle"], 1e-3)
-    print(f"(c) fairness{label}, {backlog} jobs of another org queued, 1 job/s for {samples} s:")
+    print(f"(c) fairness{title}, {backlog} jobs of another org queued, 1 job/s for {samples} s:")
     print(
         f"    small org p95 wait: idle {p95['idle'] * 1000:.0f} ms, with backlog "
         f"{p95['backlog'] * 1000:.0f} ms, ratio {ratio:.2f} (target <= 2); "

@@ -10,9 +10,12 @@ import dramatiq
 import fakeredis
 import pytest
 
+from switchyard.observability.exporter import read_queue_state
 from workers.keys import QueueKeys, queue_shards, shard_of
+from workers.lane_backlog import BacklogReader
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes
+from workers.recovery import stamp_beats, stranded_jobs
 
 SHARDS = 4
 
@@ -134,3 +137,34 @@ def test_acks_and_requeues_go_to_the_shard_the_message_came_from(broker: LaneFed
     assert broker.client.lrange(keys.ready, 0, -1) == [second.options["redis_message_id"].encode()]
     assert broker.client.exists(QueueKeys("sh", "action").msgs) == 0
     consumer.close()
+
+
+def test_a_worker_beats_in_every_shard_and_recovery_reads_them_all(
+    broker: LaneFedBroker,
+) -> None:
+    """stamp_beats writes the worker into each shard's beats; stranded_jobs sums the shards."""
+    redis = broker.client
+    stamp_beats(redis, "sh", ["action"], "w1", shards=SHARDS)
+    shards = queue_shards("sh", "action", SHARDS)
+    assert [redis.zscore(keys.beats, "w1") is not None for keys in shards] == [True] * SHARDS
+    for keys in shards[1:]:
+        redis.zadd(keys.beats, {"dead": 0})
+        redis.sadd(keys.acks("dead"), "a", "b")
+    assert stranded_jobs(redis, "sh", ["action"], 15_000, 10**13, shards=SHARDS) == {"action": 6}
+
+
+def test_queue_state_and_backlog_sum_every_shard(broker: LaneFedBroker) -> None:
+    """The exporter's queue counters and the per-org backlog see jobs of every shard."""
+    lanes = broker.lanes
+    for shard in range(SHARDS):
+        lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5)
+        lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5, delay_ms=60_000)
+    assert len(broker.do_fetch("action", 2)) == 2  # two admitted and in flight
+    state = read_queue_state(lanes.redis, "sh", ["action"], SHARDS)["action"]
+    assert state.messages == 2 and state.waiting == 0
+    backlog, complete = BacklogReader(lanes).backlog("action", None)
+    assert complete and set(backlog) == {org_in(shard) for shard in range(SHARDS)}
+    assert sum(b.laned + b.admitted for b in backlog.values()) == SHARDS
+    assert sum(b.waiting for b in backlog.values()) == SHARDS
+    one, _ = BacklogReader(lanes).backlog("action", org_in(3))
+    assert list(one) == [org_in(3)] and one[org_in(3)].waiting == 1
