@@ -16,16 +16,16 @@ Below, ``{<ns>:q:<queue>}`` stands for any shard's tag: every ``q`` key exists p
 Key (tag in braces) | type | TTL | written by:
 
 - ``{<ns>:q:<queue>}:seq`` | string | none | lanes_push.lua
-- ``{<ns>:q:<queue>}:jobs``, ``:meta`` | hash | until admitted | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:jobs``, ``:meta`` | hash | until admitted | lanes_push/lanes_admit/lanes_fetch.lua
 - ``{<ns>:q:<queue>}:weights`` | hash | none | lanes_push.lua, ``Lanes.set_weight``
-- ``{<ns>:q:<queue>}:waiting`` | zset by due time | none | lanes_push/lanes_admit.lua
-- ``{<ns>:q:<queue>}:lane:<org>``, ``:due`` | zset | none | lanes_push/lanes_admit.lua
-- ``{<ns>:q:<queue>}:active``, ``:ring`` | set, list | none | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:waiting`` | zset by due time | none | lanes_push/lanes_admit/lanes_fetch.lua
+- ``{<ns>:q:<queue>}:lane:<org>``, ``:due`` | zset | none | lanes_push/lanes_admit/lanes_fetch.lua
+- ``{<ns>:q:<queue>}:active``, ``:ring`` | set, list | none | lanes_push/lanes_admit/lanes_fetch.lua
 - ``{<ns>:q:<queue>}:idem:<org>:<claim>`` | string | idempotency window | lanes_push.lua
-- ``{<ns>:q:<queue>}:ready`` | list | until fetched | lanes_admit.lua, recover_acks.lua
-- ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit.lua, queue_park.lua
-- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_admit.lua, queue_requeue.lua
-- ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_admit.lua
+- ``{<ns>:q:<queue>}:ready`` | list | until fetched | lanes_admit/lanes_fetch.lua, recover_acks.lua
+- ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit/lanes_fetch.lua, queue_park.lua
+- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_fetch.lua, queue_requeue.lua
+- ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_fetch.lua
 - ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | until imported | queue_park.lua, dead-set import
 - ``{<ns>:q:<queue>}:cancelled`` | zset of job ids by expiry | cancel memory | lanes_cancel.lua
 - ``{<ns>:job:<id>}`` | hash: job state | state retention | enqueue pipeline, JobStateStore

@@ -112,6 +112,7 @@ class Lanes(LanePushes):
         self._push = scripts.register(redis, "lanes_push.lua")
         self._push_many = scripts.register(redis, "lanes_push_many.lua")
         self._admit = scripts.register(redis, "lanes_admit.lua")
+        self._fetch = scripts.register(redis, "lanes_fetch.lua")
         self._cancel = scripts.register(redis, "lanes_cancel.lua")
 
     def keys(self, queue: str, shard: int = 0) -> QueueKeys:
@@ -129,24 +130,38 @@ class Lanes(LanePushes):
         """The lane shard holding ``org``'s jobs (:func:`workers.keys.shard_of`)."""
         return shard_of(org, self.shards)
 
-    def cancel(self, queue: str, entry_id: str, job_id: str, *, org: str, remember_ms: int) -> bool:
+    def cancel(
+        self,
+        queue: str,
+        entry_id: str,
+        job_id: str,
+        *,
+        org: str,
+        remember_ms: int,
+        now_ms: int | None = None,
+    ) -> bool:
         """Take a laned or waiting entry out of ``org``'s shard, atomically with admission:
         True when taken (it never runs). Else the job was admitted (or is gone): its id is
-        remembered for ``remember_ms`` and a later push of it raises :class:`JobCancelled`."""
+        remembered for ``remember_ms`` and a later push of it raises :class:`JobCancelled`.
+        ``now_ms``: the clock to use (tests; the Redis server's when None)."""
         prefix = self.prefix(queue, self.shard_of(org))
-        taken = self._cancel(keys=[prefix], args=[entry_id, job_id, remember_ms])
+        args: list[str | int] = [entry_id, job_id, remember_ms, _clock(now_ms)]
+        taken = self._cancel(keys=[prefix], args=args)
         return int(taken) == 1
 
-    def admit(self, queue: str, depth: int, shard: int = 0) -> Admitted:
+    def admit(
+        self, queue: str, depth: int, shard: int = 0, *, now_ms: int | None = None
+    ) -> Admitted:
         """Top one shard of Dramatiq's ``queue`` up to ``depth`` ready messages, fairly
-        across its orgs.
+        across its orgs; waiting jobs due by ``now_ms`` (the Redis server's clock when None)
+        return to their lanes first.
 
         The ready ids go to ``<shard tag>:ready``, their bodies to ``<shard tag>:msgs``.
         """
         keys = self.keys(queue, shard)
         moved, backlog = self._admit(
             keys=[keys.tag, keys.ready, keys.msgs],
-            args=[max(0, depth), MAX_RELANES_PER_ADMIT],
+            args=[max(0, depth), MAX_RELANES_PER_ADMIT, _clock(now_ms)],
         )
         return Admitted(moved=int(moved), backlog=int(backlog))
 
@@ -159,16 +174,15 @@ class Lanes(LanePushes):
         (as Dramatiq's fetch); returns ``(id, message data)`` pairs (data None when the body
         is missing)."""
         keys = self.keys(queue, shard)
-        fetching: list[str | int] = [consumer.worker_id, consumer.now_ms, max(0, fetch)]
-        reply = self._admit(
+        fetching: list[str | int] = [consumer.worker_id, consumer.now_ms, max(0, fetch), ""]
+        _, _, ids, bodies = self._fetch(
             keys=[
                 *(keys.tag, keys.ready, keys.msgs),
                 *(keys.acks(consumer.worker_id), keys.beats),
             ],
             args=[max(0, depth), MAX_RELANES_PER_ADMIT, *fetching, *consumer.acked],
         )
-        rest = reply[2:]
-        return [(rest[i], rest[i + 1] or None) for i in range(0, len(rest), 2)]
+        return [(redis_id, body or None) for redis_id, body in zip(ids, bodies, strict=True)]
 
     def set_weight(self, queue: str, org: str, weight: int) -> None:
         self.redis.hset(self.keys(queue, self.shard_of(org)).lane("weights"), org, weight)
@@ -207,3 +221,8 @@ class Lanes(LanePushes):
                 oldest_due_age_ms=max(0, now_ms - min(heads)) if heads else None,
             )
         return found
+
+
+def _clock(now_ms: int | None) -> int | str:
+    """A lane script's optional ``now`` argument: '' lets the script read the server's."""
+    return "" if now_ms is None else int(now_ms)

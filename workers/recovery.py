@@ -146,10 +146,10 @@ class AckRecovery:
         return recovered
 
     def _recover_worker(self, keys: QueueKeys, worker: str, cutoff: int) -> int:
-        reply = cast(
+        _lapsed, moved = cast(
             list[int],
             self._recover(
                 keys=[keys.beats, keys.acks(worker), keys.ready, keys.msgs], args=[worker, cutoff]
             ),
         )
-        return int(reply[0]) if reply else 0
+        return int(moved)

@@ -5,10 +5,10 @@
 -- KEYS[1]: the queue's beats zset (member worker id, score its last beat in ms)
 -- KEYS[2]: the worker's ack set of the queue; KEYS[3]: the ready list; KEYS[4]: the bodies
 -- ARGV[1]: the worker id; ARGV[2]: the cutoff (ms) — a last beat at or before it has lapsed.
--- Returns {} when the worker is alive, else {n}: how many jobs went back (ids whose body is
+-- Returns {0, 0} when the worker is alive, else {1, n}: n jobs went back (ids whose body is
 -- gone are dropped from the ack set: they were acknowledged by a late ack already).
 local last = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not last or tonumber(last) > tonumber(ARGV[2]) then return {} end
+if not last or tonumber(last) > tonumber(ARGV[2]) then return {0, 0} end
 local moved = 0
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('HEXISTS', KEYS[4], id) == 1 then
@@ -18,4 +18,4 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
 end
 redis.call('DEL', KEYS[2])
 redis.call('ZREM', KEYS[1], ARGV[1])
-return {moved}
+return {1, moved}
