@@ -280,13 +280,22 @@ class LaneFedBroker(RedisBroker):
             start = self._next_shard[queue_name]
             self._next_shard[queue_name] = (start + 1) % shards
         fetched: list[Fetched] = []
+        failed: RedisError | None = None
         for step in range(shards):
             shard = (start + step) % shards
-            got = self._admit_and_fetch(queue_name, shard, depth=room, fetch=room)
+            try:
+                got = self._admit_and_fetch(queue_name, shard, depth=room, fetch=room)
+            except RedisError as exc:  # e.g. its master failing over: the others still serve
+                failed = exc
+                continue
             fetched += [(redis_id, data, shard) for redis_id, data in got]
             room -= len(got)
             if room <= 0:
                 break
+        if failed is not None and not fetched:
+            raise failed
+        if failed is not None:  # never drop what other shards handed over: it is in our acks
+            logger.warning("fetch from a shard of %s failed (%s)", queue_name, failed)
         return fetched
 
     def park(self, queue_name: str, redis_id: bytes, *, shard: int = 0) -> None:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import dramatiq
 import fakeredis
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from switchyard.observability.exporter import read_queue_state
 from workers.keys import QueueKeys, queue_shards, shard_of
@@ -168,3 +170,24 @@ def test_queue_state_and_backlog_sum_every_shard(broker: LaneFedBroker) -> None:
     assert sum(b.waiting for b in backlog.values()) == SHARDS
     one, _ = BacklogReader(lanes).backlog("action", org_in(3))
     assert list(one) == [org_in(3)] and one[org_in(3)].waiting == 1
+
+
+def test_a_failing_shard_does_not_cost_the_jobs_other_shards_handed_over(
+    broker: LaneFedBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shard 2's master failing mid-fetch: shard 0's jobs, already in our ack set, are still
+    delivered; a fetch that got nothing raises the error (Dramatiq backs off)."""
+    for shard in (0, 2):
+        broker.lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5)
+    real = broker.lanes.admit_and_fetch
+
+    def flaky(queue: str, consumer: Any, **options: Any) -> Any:
+        if options["shard"] == 2:
+            raise RedisConnectionError("master down")
+        return real(queue, consumer, **options)
+
+    monkeypatch.setattr(broker.lanes, "admit_and_fetch", flaky)
+    got = broker.do_fetch("action", 10)
+    assert [shard for _, _, shard in got] == [0]
+    with pytest.raises(RedisConnectionError):
+        broker.do_fetch("action", 10)
