@@ -91,7 +91,8 @@ class Runtime:
     def lanes(self) -> Lanes:
         jobs = self.settings.jobs
         durability = Durability(jobs.enqueue_replicas, jobs.enqueue_replica_timeout_ms)
-        return Lanes(self.redis, self.settings.workers.namespace, durability)
+        workers = self.settings.workers
+        return Lanes(self.redis, workers.namespace, durability, shards=workers.lane_shards)
 
     @cached_property
     def limiter(self) -> Limiter:

@@ -75,7 +75,11 @@ def default_tasks(runtime: Runtime) -> list[PeriodicTask]:
             "dead_set_import",
             DEAD_SET_PERIOD_SECONDS,
             lambda now: import_dead_sets(
-                runtime.redis, runtime.settings.workers.namespace, QUEUES, runtime.sessions
+                runtime.redis,
+                runtime.settings.workers.namespace,
+                QUEUES,
+                runtime.sessions,
+                shards=runtime.lanes.shards,
             ),
         ),
     ]

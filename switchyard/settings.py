@@ -78,6 +78,15 @@ class WorkerSettings(BaseModel):
         "moment it was written, so the margin covers only what follows: the network and the "
         "provider's own reading, or the provider may count N + 1 in a window.",
     )
+    lane_shards: int = Field(
+        default=1,
+        ge=1,
+        le=256,
+        description="Lane shards per queue: orgs are hashed to shards, each under its own "
+        "Redis hash tag, so on a Redis Cluster one queue's load spreads over the masters "
+        "(pick a few per master). Every process must use the same value. Raising it loses "
+        "no job; lowering it strands the dropped shards' jobs: drain first (docs/redis-keys.md).",
+    )
     log_job_progress: bool = Field(
         default=False,
         description="Log 'job started' / 'job succeeded' for every job at INFO (else DEBUG). "

@@ -20,6 +20,8 @@ from dramatiq.brokers.redis import _scripts as dramatiq_scripts
 from redis.commands.core import Script
 from redis.crc import key_slot
 
+from workers.scripts import source as script_source
+
 
 @dataclass(frozen=True)
 class ScriptCall:
@@ -33,7 +35,7 @@ class ScriptCall:
 
 def _names() -> dict[str, str]:
     found = {
-        hashlib.sha1(f.read_text().encode()).hexdigest(): f.name  # noqa: S324 - Redis's SHA
+        hashlib.sha1(script_source(f.name).encode()).hexdigest(): f.name  # noqa: S324 - Redis's SHA
         for f in files("workers").joinpath("lua").iterdir()
         if f.name.endswith(".lua")
     }

@@ -59,7 +59,11 @@ def worker_broker(client: Redis, options: BrokerOptions, context: WorkerContext)
             options.namespace,
             interval_s=beat_interval_ms(options.heartbeat_timeout_ms) / 1000,
             recovery=AckRecovery(
-                client, options.namespace, [k.value for k in Kind], options.heartbeat_timeout_ms
+                client,
+                options.namespace,
+                [k.value for k in Kind],
+                options.heartbeat_timeout_ms,
+                shards=context.lanes.shards,
             ),
             leases=leases,
         ),

@@ -52,24 +52,38 @@ def import_dead_sets(
     sessions: sessionmaker[Session],
     *,
     batch: int = 500,
+    shards: int = 1,
 ) -> dict[str, int]:
-    """Write the dead-set messages of ``queues`` missing from the table; how many, by queue.
+    """Write the dead-set messages of ``queues`` (every lane shard of each) missing from the
+    table; how many, by queue.
 
     Returns an empty dict when another scheduler holds the import lock."""
     lock, token = dead_set_import_lock(namespace), uuid.uuid4().hex
     if not redis.set(lock, token, nx=True, px=LOCK_MS):
         return {}
     try:
-        return {queue: _import_queue(redis, namespace, queue, sessions, batch) for queue in queues}
+        return {
+            queue: sum(
+                _import_queue(redis, namespace, (queue, shard), sessions, batch)
+                for shard in range(shards)
+            )
+            for queue in queues
+        }
     finally:
         if redis.get(lock) == token.encode():
             redis.delete(lock)
 
 
 def _import_queue(
-    redis: Redis, namespace: str, queue: str, sessions: sessionmaker[Session], batch: int
+    redis: Redis,
+    namespace: str,
+    where: tuple[str, int],
+    sessions: sessionmaker[Session],
+    batch: int,
 ) -> int:
-    zset, bodies = dead_set_keys(namespace, queue)
+    """Import up to ``batch`` entries of the dead set of ``where``: (queue, lane shard)."""
+    queue, shard = where
+    zset, bodies = dead_set_keys(namespace, queue, shard)
     entries = cast(list[tuple[bytes, float]], redis.zrange(zset, 0, batch - 1, withscores=True))
     if not entries:
         return 0
@@ -90,7 +104,7 @@ def _import_queue(
             repository.add(failed, dead_at=failed.last_attempt_at)
             written += 1
             logger.warning("imported dead job id=%s from the broker's dead set", failed.job_id)
-    forget_dead_messages(redis, namespace, queue, ids)
+    forget_dead_messages(redis, namespace, queue, ids, shard)
     return written
 
 

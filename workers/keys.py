@@ -6,19 +6,26 @@ that a script touches together share one tag, and each family is tagged by its n
 ``<ns>`` is the namespace (``SWITCHYARD_WORKERS__NAMESPACE``). Lua scripts receive their
 tag prefix as ``KEYS[1]`` and only append suffixes to it (documented in each script header).
 
+A queue's lanes are split into ``SWITCHYARD_WORKERS__LANE_SHARDS`` shards (default 1), each
+under its own tag, so one queue's load spreads over the masters of a cluster: shard 0 is
+``{<ns>:q:<queue>}`` (the layout of a single-shard deployment, unchanged), shard ``k > 0`` is
+``{<ns>:q:<queue>:s<k>}``. An org's jobs all go to shard :func:`shard_of` (CRC-32 of the org
+id, stable across processes and versions), so its lane, claims and cancels share one shard.
+Below, ``{<ns>:q:<queue>}`` stands for any shard's tag: every ``q`` key exists per shard.
+
 Key (tag in braces) | type | TTL | written by:
 
 - ``{<ns>:q:<queue>}:seq`` | string | none | lanes_push.lua
-- ``{<ns>:q:<queue>}:jobs``, ``:meta`` | hash | until admitted | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:jobs``, ``:meta`` | hash | until admitted | lanes_push/lanes_admit/lanes_fetch.lua
 - ``{<ns>:q:<queue>}:weights`` | hash | none | lanes_push.lua, ``Lanes.set_weight``
-- ``{<ns>:q:<queue>}:waiting`` | zset by due time | none | lanes_push/lanes_admit.lua
-- ``{<ns>:q:<queue>}:lane:<org>``, ``:due`` | zset | none | lanes_push/lanes_admit.lua
-- ``{<ns>:q:<queue>}:active``, ``:ring`` | set, list | none | lanes_push/lanes_admit.lua
+- ``{<ns>:q:<queue>}:waiting`` | zset by due time | none | lanes_push/lanes_admit/lanes_fetch.lua
+- ``{<ns>:q:<queue>}:lane:<org>``, ``:due`` | zset | none | lanes_push/lanes_admit/lanes_fetch.lua
+- ``{<ns>:q:<queue>}:active``, ``:ring`` | set, list | none | lanes_push/lanes_admit/lanes_fetch.lua
 - ``{<ns>:q:<queue>}:idem:<org>:<claim>`` | string | idempotency window | lanes_push.lua
-- ``{<ns>:q:<queue>}:ready`` | list | until fetched | lanes_admit.lua, recover_acks.lua
-- ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit.lua, queue_park.lua
-- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_admit.lua, queue_requeue.lua
-- ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_admit.lua
+- ``{<ns>:q:<queue>}:ready`` | list | until fetched | lanes_admit/lanes_fetch.lua, recover_acks.lua
+- ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit/lanes_fetch.lua, queue_park.lua
+- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_fetch.lua, queue_requeue.lua
+- ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_fetch.lua
 - ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | until imported | queue_park.lua, dead-set import
 - ``{<ns>:q:<queue>}:cancelled`` | zset of job ids by expiry | cancel memory | lanes_cancel.lua
 - ``{<ns>:job:<id>}`` | hash: job state | state retention | enqueue pipeline, JobStateStore
@@ -44,6 +51,7 @@ Switchyard's consumer owns its fetch, ack, requeue and park keys under the queue
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 from dramatiq.common import q_name
@@ -54,16 +62,28 @@ def tagged(*parts: str) -> str:
     return "{" + ":".join(parts) + "}"
 
 
+def shard_of(org_id: str, shards: int) -> int:
+    """The lane shard (``0 .. shards - 1``) of an org's jobs: CRC-32 of its id, so every
+    process and version agrees (Python's ``hash`` is salted per process)."""
+    if shards < 1:
+        raise ValueError(f"lane shards must be at least 1, not {shards}")
+    return zlib.crc32(org_id.encode()) % shards if shards > 1 else 0
+
+
 @dataclass(frozen=True)
 class QueueKeys:
-    """The keys of one queue, all under one tag: its lanes and its consumers' keys."""
+    """The keys of one shard of a queue, all under one tag: its lanes and its consumers' keys."""
 
     namespace: str
     queue: str
+    shard: int = 0
 
     @property
     def tag(self) -> str:
-        """The lane prefix, ``{<ns>:q:<queue>}``: ``KEYS[1]`` of the lane scripts."""
+        """The lane prefix, ``{<ns>:q:<queue>}`` (shard 0) or ``{<ns>:q:<queue>:s<k>}``:
+        ``KEYS[1]`` of the lane scripts."""
+        if self.shard:
+            return tagged(self.namespace, "q", self.queue, f"s{self.shard}")
         return tagged(self.namespace, "q", self.queue)
 
     def lane(self, suffix: str) -> str:
@@ -98,6 +118,11 @@ class QueueKeys:
     def dramatiq_delayed_msgs(self) -> str:
         """Dramatiq's delay-queue bodies (Switchyard never delays there; read by the exporter)."""
         return f"{self.namespace}:{q_name(self.queue)}.DQ.msgs"
+
+
+def queue_shards(namespace: str, queue: str, shards: int) -> list[QueueKeys]:
+    """The keys of every shard of ``queue``, shard 0 first."""
+    return [QueueKeys(namespace, queue, shard) for shard in range(max(1, shards))]
 
 
 def worker_processes(namespace: str) -> str:

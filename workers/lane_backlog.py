@@ -2,7 +2,8 @@
 
 Metrics leave the org out by design (cardinality); this reads the lanes directly, for one
 org or all, without scripts: laned counts are O(1) per org; waiting and admitted jobs are
-attributed to their org by reading at most ``scan_bound`` entries.
+attributed to their org by reading at most ``scan_bound`` entries per lane shard (an org
+lives in one shard, but a listing of all orgs reads every shard).
 """
 
 from __future__ import annotations
@@ -36,9 +37,22 @@ class BacklogReader:
 
     def backlog(self, queue: str, org: str | None) -> tuple[dict[str, OrgBacklog], bool]:
         """Per-org backlog of ``queue`` (only ``org``'s when given), and whether complete."""
-        waiting, complete_w = self._waiting_orgs(queue)
-        admitted, complete_a = self._admitted_orgs(queue)
-        redis, p = self.lanes.redis, self.lanes.prefix(queue)
+        shards = [self.lanes.shard_of(org)] if org else range(self.lanes.shards)
+        found: dict[str, OrgBacklog] = {}
+        complete = True
+        for shard in shards:
+            part, whole = self._backlog(queue, shard, org)
+            found.update(part)
+            complete = complete and whole
+        return dict(sorted(found.items())), complete
+
+    def _backlog(
+        self, queue: str, shard: int, org: str | None
+    ) -> tuple[dict[str, OrgBacklog], bool]:
+        """:meth:`backlog` of one lane shard."""
+        waiting, complete_w = self._waiting_orgs(queue, shard)
+        admitted, complete_a = self._admitted_orgs(queue, shard)
+        redis, p = self.lanes.redis, self.lanes.prefix(queue, shard)
         orgs = {org} if org else {_text(o) for o in redis.smembers(p + ":active")}
         orgs |= set(waiting) | set(admitted) if org is None else set()
         found = {}
@@ -64,8 +78,8 @@ class BacklogReader:
             for i, org in enumerate(orgs)
         }
 
-    def _waiting_orgs(self, queue: str) -> tuple[dict[str, int], bool]:
-        redis, p = self.lanes.redis, self.lanes.prefix(queue)
+    def _waiting_orgs(self, queue: str, shard: int) -> tuple[dict[str, int], bool]:
+        redis, p = self.lanes.redis, self.lanes.prefix(queue, shard)
         ids: list[bytes] = redis.zrange(p + ":waiting", 0, self.scan_bound - 1)  # type: ignore[assignment]
         metas = redis.hmget(p + ":meta", ids) if ids else []
         counts: dict[str, int] = {}
@@ -75,10 +89,10 @@ class BacklogReader:
                 counts[org] = counts.get(org, 0) + 1
         return counts, len(ids) < self.scan_bound
 
-    def _admitted_orgs(self, queue: str) -> tuple[dict[str, int], bool]:
-        """The queue's ``msgs`` hash holds the bodies of admitted, unacknowledged jobs."""
+    def _admitted_orgs(self, queue: str, shard: int) -> tuple[dict[str, int], bool]:
+        """The shard's ``msgs`` hash holds the bodies of admitted, unacknowledged jobs."""
         counts: dict[str, int] = {}
-        key = self.lanes.keys(queue).msgs
+        key = self.lanes.keys(queue, shard).msgs
         for seen, (_, body) in enumerate(self.lanes.redis.hscan_iter(key, count=500), 1):
             if seen > self.scan_bound:
                 return counts, False

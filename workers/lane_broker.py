@@ -30,6 +30,15 @@ a body that is not a job message is parked in the queue's dead set (imported int
 dead-letter table as ``undecodable``) instead of crashing the consumer and losing the rest
 of its fetch, and at shutdown the fetched messages no worker thread took go back to the
 queue.
+
+A queue split into lane shards (:mod:`workers.lanes`) has all these keys per shard, under
+the shard's tag. A fetch visits the shards in turn, starting one further each time, and
+takes from each until the consumer's room is filled: under load each fetch fills from the
+next shard in the rotation, so every shard is served every ``shards`` fetches and none
+waits behind another's backlog; when idle, one fetch looks at every shard. A fetched
+message carries the shard it came from (option ``lane_shard``), so its acknowledgement,
+requeue or park goes to that shard's keys; kept acknowledgements ride on the next fetch of
+their own shard.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from dramatiq.broker import MessageProxy
@@ -49,6 +59,7 @@ from redis.exceptions import RedisError
 
 from workers import keys, scripts
 from workers.bodies import decode_body
+from workers.lane_push import SHARD_OPTION
 from workers.lanes import FetchingConsumer, Lanes
 from workers.scheduling import handed_back
 
@@ -57,8 +68,13 @@ logger = logging.getLogger("switchyard.consumer")
 # Dramatiq unpacks fetched ids onto the Lua stack; stay well below its limit.
 MAX_FETCH = 1_000
 
-Fetched = tuple[bytes, bytes | None]
-"""One fetched message: its Redis id and its body (None when the body is missing)."""
+Fetched = tuple[bytes, bytes | None, int]
+"""One fetched message: its Redis id, its body (None when the body is missing), its shard."""
+
+
+def shard_of_message(message: MessageProxy) -> int:
+    """The lane shard a fetched message came from (its acks, requeue and park go there)."""
+    return int(message.options.get(SHARD_OPTION, 0))
 
 
 class RoomWaitingConsumer(_RedisConsumer):
@@ -81,19 +97,34 @@ class RoomWaitingConsumer(_RedisConsumer):
         self._low_water = max(1, self.prefetch - max(1, self.prefetch // 4))
 
     def ack(self, message: MessageProxy) -> None:
-        if handed_back(message):  # its rescheduling failed: run it again, as fetched
-            try:
-                self.broker.do_requeue(self.queue_name, message.options["redis_message_id"])
-            except RedisConnectionError as exc:  # Dramatiq retries the ack until Redis answers
-                raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
-            self.queued_message_ids.discard(message.message_id)
-        else:
-            super().ack(message)  # type: ignore[no-untyped-call]
+        redis_id, shard = message.options["redis_message_id"], shard_of_message(message)
+        try:
+            if handed_back(message):  # its rescheduling failed: run it again, as fetched
+                self.broker.do_requeue(self.queue_name, redis_id, shard=shard)
+            else:
+                self.broker.do_ack(self.queue_name, redis_id, shard=shard)
+        except RedisConnectionError as exc:  # Dramatiq retries the ack until Redis answers
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+        self.queued_message_ids.discard(message.message_id)
         self._room.set()
 
     def nack(self, message: MessageProxy) -> None:
-        super().nack(message)  # type: ignore[no-untyped-call]
+        redis_id, shard = message.options["redis_message_id"], shard_of_message(message)
+        try:
+            self.broker.do_nack(self.queue_name, redis_id, shard=shard)
+        except RedisConnectionError as exc:
+            raise ConnectionClosed(exc) from None  # type: ignore[no-untyped-call]
+        finally:
+            self.queued_message_ids.discard(message.message_id)
         self._room.set()
+
+    def requeue(self, messages: Iterable[MessageProxy]) -> None:
+        """Dramatiq's requeue at shutdown (messages its worker threads never took), per shard."""
+        by_shard: defaultdict[int, list[str]] = defaultdict(list)
+        for message in messages:
+            by_shard[shard_of_message(message)].append(message.options["redis_message_id"])
+        for shard, ids in by_shard.items():
+            self.broker.do_requeue(self.queue_name, *ids, shard=shard)
 
     def __next__(self) -> MessageProxy | None:
         if not self.message_cache and self.outstanding_message_count > self._low_water:
@@ -111,14 +142,18 @@ class RoomWaitingConsumer(_RedisConsumer):
 
     def close(self) -> None:
         """Hand the fetched messages no worker thread took back to the queue."""
-        ids = [redis_id for redis_id, _ in self.message_cache if redis_id]
+        by_shard: defaultdict[int, list[bytes]] = defaultdict(list)
+        for redis_id, _, shard in self.message_cache:
+            if redis_id:
+                by_shard[shard].append(redis_id)
         self.message_cache = []
-        if not ids:
-            return
-        try:
-            self.broker.do_requeue(self.queue_name, *ids)
-        except RedisError:  # they stay in our ack set: recovered once our heartbeat lapses
-            logger.warning("could not return %d fetched job(s) to %s", len(ids), self.queue_name)
+        for shard, ids in by_shard.items():
+            try:
+                self.broker.do_requeue(self.queue_name, *ids, shard=shard)
+            except RedisError:  # they stay in our ack set: recovered once our beat lapses
+                logger.warning(
+                    "could not return %d fetched job(s) to %s", len(ids), self.queue_name
+                )
 
     def _next_message(self) -> MessageProxy | None:
         message = self._take_cached()
@@ -139,14 +174,14 @@ class RoomWaitingConsumer(_RedisConsumer):
 
     def _take_cached(self) -> MessageProxy | None:
         while self.message_cache:
-            redis_id, data = self.message_cache.pop(0)
-            message = self._decode(redis_id, data)
+            redis_id, data, shard = self.message_cache.pop(0)
+            message = self._decode(redis_id, data, shard)
             if message is not None:
                 self.queued_message_ids.add(message.message_id)
                 return message
         return None
 
-    def _decode(self, redis_id: bytes, data: bytes | None) -> MessageProxy | None:
+    def _decode(self, redis_id: bytes, data: bytes | None, shard: int) -> MessageProxy | None:
         if data is None:
             logger.warning("fetched id %r on %s has no body; skipped", redis_id, self.queue_name)
             return None
@@ -156,7 +191,7 @@ class RoomWaitingConsumer(_RedisConsumer):
             if not redis_id:  # a delay queue's body (Switchyard never delays there)
                 logger.error("undecodable message on %s dropped", self.queue_name)
                 return None
-            self.broker.park(self.queue_name, redis_id)
+            self.broker.park(self.queue_name, redis_id, shard=shard)
             logger.error(
                 "message %s on %s is not a job message (%s); parked in the dead set",
                 redis_id.decode(errors="replace"),
@@ -164,8 +199,12 @@ class RoomWaitingConsumer(_RedisConsumer):
                 type(exc.error).__name__,  # never the body: it may hold anything
             )
             return None
-        if redis_id:  # the id it is stored under, whatever the body claims
+        if redis_id:  # the id and shard it is stored under, whatever the body claims
             message.options["redis_message_id"] = redis_id.decode()
+        if shard:
+            message.options[SHARD_OPTION] = shard
+        else:
+            message.options.pop(SHARD_OPTION, None)
         return MessageProxy(message)
 
 
@@ -180,12 +219,18 @@ class LaneFedBroker(RedisBroker):
         super().__init__(**options)  # type: ignore[no-untyped-call]
         self.lanes = lanes
         self._acks_lock = threading.Lock()
-        self._acks: defaultdict[str, list[str]] = defaultdict(list)
+        self._acks: defaultdict[tuple[str, int], list[str]] = defaultdict(list)
+        self._next_shard: defaultdict[str, int] = defaultdict(int)
         self._requeue = scripts.register(self.client, "queue_requeue.lua")
         self._park = scripts.register(self.client, "queue_park.lua")
 
-    def queue_keys(self, queue_name: str) -> keys.QueueKeys:
-        return keys.QueueKeys(self.namespace, queue_name)
+    @property
+    def lane_shards(self) -> int:
+        """How many lane shards each queue has (the consumers visit them all)."""
+        return self.lanes.shards
+
+    def queue_keys(self, queue_name: str, shard: int = 0) -> keys.QueueKeys:
+        return keys.QueueKeys(self.namespace, queue_name, shard)
 
     def do_enqueue(self, queue_name: str, message_id: str, data: bytes) -> None:
         """Put a message straight on a queue (Dramatiq's ``enqueue``; Switchyard's producers
@@ -201,14 +246,14 @@ class LaneFedBroker(RedisBroker):
         pipe.rpush(queue.ready, message_id)
         pipe.execute()
 
-    def do_requeue(self, queue_name: str, *message_ids: str | bytes) -> None:
-        """Hand fetched messages back to the queue (see :file:`lua/queue_requeue.lua`)."""
-        queue = self.queue_keys(queue_name)
+    def do_requeue(self, queue_name: str, *message_ids: str | bytes, shard: int = 0) -> None:
+        """Hand fetched messages back to their queue shard (:file:`lua/queue_requeue.lua`)."""
+        queue = self.queue_keys(queue_name, shard)
         self._requeue(keys=[queue.acks(self.broker_id), queue.ready, queue.msgs], args=message_ids)
 
-    def do_nack(self, queue_name: str, message_id: str) -> None:
-        """Move a fetched message to the queue's dead set (see :file:`lua/queue_park.lua`)."""
-        queue = self.queue_keys(queue_name)
+    def do_nack(self, queue_name: str, message_id: str, shard: int = 0) -> None:
+        """Move a fetched message to its shard's dead set (see :file:`lua/queue_park.lua`)."""
+        queue = self.queue_keys(queue_name, shard)
         dead, dead_msgs = queue.dead_set
         self._park(
             keys=[queue.acks(self.broker_id), queue.msgs, dead, dead_msgs],
@@ -217,55 +262,81 @@ class LaneFedBroker(RedisBroker):
 
     def do_qsize(self, queue_name: str) -> int:
         """Messages admitted to the queue and not yet acknowledged (ready or in flight)."""
-        return int(self.client.hlen(self.queue_keys(queue_name).msgs))
+        shards = self.lanes.all_keys(queue_name)
+        return sum(int(self.client.hlen(queue.msgs)) for queue in shards)
 
     def do_purge(self, queue_name: str) -> None:
         """Drop the queue's admitted messages (Dramatiq's ``flush``; the lanes stay)."""
-        queue = self.queue_keys(queue_name)
-        for key in (queue.ready, queue.msgs, queue.acks(self.broker_id), *queue.dead_set):
-            self.client.delete(key)  # one key per command: they may sit on any node
+        for queue in self.lanes.all_keys(queue_name):
+            for key in (queue.ready, queue.msgs, queue.acks(self.broker_id), *queue.dead_set):
+                self.client.delete(key)  # one key per command: they may sit on any node
 
     def do_fetch(self, queue_name: str, prefetch: int) -> list[Fetched]:
         if "." in queue_name:  # a delay queue: always empty (see the module doc)
             return []
-        count = min(prefetch, MAX_FETCH)
-        return self._admit_and_fetch(queue_name, depth=count, fetch=count)
+        room = min(prefetch, MAX_FETCH)
+        shards = self.lanes.shards
+        with self._acks_lock:  # consumers of one queue in several threads share the rotation
+            start = self._next_shard[queue_name]
+            self._next_shard[queue_name] = (start + 1) % shards
+        fetched: list[Fetched] = []
+        failed: RedisError | None = None
+        for step in range(shards):
+            shard = (start + step) % shards
+            try:
+                got = self._admit_and_fetch(queue_name, shard, depth=room, fetch=room)
+            except RedisError as exc:  # e.g. its master failing over: the others still serve
+                failed = exc
+                continue
+            fetched += [(redis_id, data, shard) for redis_id, data in got]
+            room -= len(got)
+            if room <= 0:
+                break
+        if failed is not None and not fetched:
+            raise failed
+        if failed is not None:  # never drop what other shards handed over: it is in our acks
+            logger.warning("fetch from a shard of %s failed (%s)", queue_name, failed)
+        return fetched
 
-    def park(self, queue_name: str, redis_id: bytes) -> None:
-        """Move a fetched message from our ack set to the queue's dead set (Dramatiq's nack),
+    def park(self, queue_name: str, redis_id: bytes, *, shard: int = 0) -> None:
+        """Move a fetched message from our ack set to its shard's dead set (Dramatiq's nack),
         where the scheduler's dead-set import turns it into a dead job."""
-        self.do_nack(queue_name, redis_id.decode())
+        self.do_nack(queue_name, redis_id.decode(), shard)
 
-    def do_ack(self, queue_name: str, message_id: str) -> None:
-        """Keep the acknowledgement for the next fetch of this queue (see the module doc)."""
+    def do_ack(self, queue_name: str, message_id: str, shard: int = 0) -> None:
+        """Keep the acknowledgement for the next fetch of its shard (see the module doc)."""
         if "." in queue_name:  # nothing is fetched from delay queues: nothing to acknowledge
             return
         with self._acks_lock:
-            self._acks[queue_name].append(message_id)
+            self._acks[(queue_name, shard)].append(message_id)
 
     def flush_acks(self, queue_name: str | None = None) -> None:
         """Send the kept acknowledgements (of one queue, or all) now: shutdown, broker close,
         or a consumer whose slots stay taken by long jobs."""
         with self._acks_lock:
-            queues = [q for q, ids in self._acks.items() if ids and queue_name in (None, q)]
-        for queue in queues:
-            self._admit_and_fetch(queue, depth=0, fetch=0)
+            kept = [key for key, ids in self._acks.items() if ids and queue_name in (None, key[0])]
+        for queue, shard in kept:
+            self._admit_and_fetch(queue, shard, depth=0, fetch=0)
 
     def close(self) -> None:
         self.flush_acks()
         super().close()
 
-    def _admit_and_fetch(self, queue_name: str, *, depth: int, fetch: int) -> list[Fetched]:
+    def _admit_and_fetch(
+        self, queue_name: str, shard: int, *, depth: int, fetch: int
+    ) -> list[tuple[bytes, bytes | None]]:
         with self._acks_lock:
-            acked = self._acks.pop(queue_name, [])
+            acked = self._acks.pop((queue_name, shard), [])
         consumer = FetchingConsumer(
             worker_id=self.broker_id,
             now_ms=current_millis(),
             acked=acked,
         )
         try:
-            return self.lanes.admit_and_fetch(queue_name, consumer, depth=depth, fetch=fetch)
+            return self.lanes.admit_and_fetch(
+                queue_name, consumer, depth=depth, fetch=fetch, shard=shard
+            )
         except Exception:
             with self._acks_lock:  # not sent: keep them for the next try
-                self._acks[queue_name][:0] = acked
+                self._acks[(queue_name, shard)][:0] = acked
             raise

@@ -1,14 +1,15 @@
 """Recovery of the jobs a dead worker held: deterministic, on a timer, not a dice roll.
 
-A worker process takes jobs into its ack set of a queue (``{<ns>:q:<queue>}:acks:<worker>``)
+A worker process takes jobs into its ack set of a queue shard (``<shard tag>:acks:<worker>``)
 when it fetches and takes them out when it acknowledges. Killed in between, it leaves them
 there. Dramatiq requeues such jobs in "maintenance" that rides on a random fraction of
 commands, which under our lane-fed fetch almost never ran — and a dice roll cannot promise a
 bound anyway. Here every worker process sweeps on a timer: per queue, the workers whose last
 beat in the queue's beats set is older than the heartbeat timeout get their ack set pushed
-back to the head of the queue, one atomic script per (dead worker, queue)
-(:file:`lua/recover_acks.lua`, every key under the queue's hash tag), so concurrent sweeps
-never requeue a job twice.
+back to the head of the queue, one atomic script per (dead worker, queue, lane shard)
+(:file:`lua/recover_acks.lua`, every key under the shard's hash tag), so concurrent sweeps
+never requeue a job twice. Every lane shard of a queue has its own beats and ack sets: a
+worker stamps all of them, and a sweep visits all of them.
 
 Liveness comes from :class:`workers.middleware.heartbeat.WorkerHeartbeat`, which stamps the
 broker's id in the beats set of each queue it consumes every ``heartbeat_timeout / 4`` from
@@ -30,7 +31,7 @@ from redis import Redis
 
 from contract.metrics import JOBS_RECOVERED
 from workers import scripts
-from workers.keys import QueueKeys
+from workers.keys import QueueKeys, queue_shards
 from workers.legacy_queues import move_legacy_jobs
 
 logger = logging.getLogger("switchyard.recovery")
@@ -50,47 +51,66 @@ def recovery_bound_ms(heartbeat_timeout_ms: int) -> int:
     return heartbeat_timeout_ms + beat_interval_ms(heartbeat_timeout_ms)
 
 
-def stamp_beats(redis: Redis, namespace: str, queues: Sequence[str], worker_id: str) -> None:
-    """Record that ``worker_id`` is alive, in the beats set of each queue it consumes (one
-    round trip; on a cluster each queue's key lives on its own slot, so no transaction)."""
+def stamp_beats(
+    redis: Redis, namespace: str, queues: Sequence[str], worker_id: str, shards: int = 1
+) -> None:
+    """Record that ``worker_id`` is alive, in the beats set of each shard of each queue it
+    consumes (one round trip; on a cluster each shard's key lives on its own slot, so no
+    transaction)."""
     now_ms = int(time.time() * 1000)
     pipe = redis.pipeline(transaction=False)
     for queue in queues:
-        pipe.zadd(QueueKeys(namespace, queue).beats, {worker_id: now_ms})
+        for keys in queue_shards(namespace, queue, shards):
+            pipe.zadd(keys.beats, {worker_id: now_ms})
     pipe.execute()
 
 
 def stranded_jobs(
-    redis: Redis, namespace: str, queues: Sequence[str], heartbeat_timeout_ms: int, now_ms: int
+    redis: Redis,
+    namespace: str,
+    queues: Sequence[str],
+    heartbeat_timeout_ms: int,
+    now_ms: int,
+    shards: int = 1,
 ) -> dict[str, int]:
-    """Jobs held, by queue, by workers silent for longer than the recovery bound: what
-    recovery should already have requeued (the exporter's gauge; 0 when all is well)."""
+    """Jobs held, by queue (all its shards), by workers silent for longer than the recovery
+    bound: what recovery should already have requeued (the exporter's gauge; 0 when well)."""
     cutoff = now_ms - recovery_bound_ms(heartbeat_timeout_ms)
+    shard_keys = [keys for queue in queues for keys in queue_shards(namespace, queue, shards)]
     pipe = redis.pipeline(transaction=False)
-    for queue in queues:
-        pipe.zrangebyscore(QueueKeys(namespace, queue).beats, 0, cutoff)
-    silent = dict(zip(queues, cast(list[list[bytes]], pipe.execute()), strict=True))
+    for keys in shard_keys:
+        pipe.zrangebyscore(keys.beats, 0, cutoff)
+    silent = list(zip(shard_keys, cast(list[list[bytes]], pipe.execute()), strict=True))
     pipe = redis.pipeline(transaction=False)
-    for queue, workers in silent.items():
+    for keys, workers in silent:
         for worker in workers:
-            pipe.scard(QueueKeys(namespace, queue).acks(worker.decode()))
-    counts = iter(pipe.execute() if any(silent.values()) else [])
-    return {queue: sum(int(next(counts)) for _ in workers) for queue, workers in silent.items()}
+            pipe.scard(keys.acks(worker.decode()))
+    counts = iter(pipe.execute() if any(workers for _, workers in silent) else [])
+    found = dict.fromkeys(queues, 0)
+    for keys, workers in silent:
+        found[keys.queue] += sum(int(next(counts)) for _ in workers)
+    return found
 
 
 class AckRecovery:
     """Requeues the unacknowledged jobs of workers whose heartbeat lapsed.
 
     ``queues`` must name every queue any worker may consume (not only this process's): a
-    dead worker's ack sets of all of them are recovered.
+    dead worker's ack sets of all of them, in each of their ``shards``, are recovered.
     """
 
     def __init__(
-        self, redis: Redis, namespace: str, queues: Sequence[str], heartbeat_timeout_ms: int
+        self,
+        redis: Redis,
+        namespace: str,
+        queues: Sequence[str],
+        heartbeat_timeout_ms: int,
+        shards: int = 1,
     ) -> None:
         self.redis = redis
         self.namespace = namespace
         self.queues = list(queues)
+        self.shards = shards
         self.heartbeat_timeout_ms = heartbeat_timeout_ms
         self._recover = scripts.register(redis, "recover_acks.lua")
         self._legacy_moved = False
@@ -106,8 +126,8 @@ class AckRecovery:
         if not self._legacy_moved:  # once per process: jobs an older version left behind
             recovered.update(move_legacy_jobs(self.redis, self.namespace, self.queues, cutoff))
             self._legacy_moved = True
-        for queue in self.queues:
-            keys = QueueKeys(self.namespace, queue)
+        for keys in (k for q in self.queues for k in queue_shards(self.namespace, q, self.shards)):
+            queue = keys.queue
             dead = cast(
                 list[tuple[bytes, float]],
                 self.redis.zrangebyscore(

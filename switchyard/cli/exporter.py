@@ -35,6 +35,7 @@ def exporter(
                 namespace=settings.workers.namespace,
                 queues=chosen,
                 heartbeat_timeout_s=settings.workers.heartbeat_timeout_ms / 1000,
+                lane_shards=settings.workers.lane_shards,
             )
 
         start_http_server(port, addr=host, registry=exporter_registry(sources))

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contract.envelope import Kind
 from storage.models import Connection, DeadJob
-from workers.keys import QueueKeys
+from workers.keys import queue_shards
 from workers.lanes import LaneDepth, Lanes
 from workers.live_workers import alive_workers
 from workers.recovery import stranded_jobs
@@ -58,6 +58,7 @@ class ExporterSources:
     namespace: str
     queues: Sequence[str] = field(default_factory=lambda: [kind.value for kind in Kind])
     heartbeat_timeout_s: float = 15.0
+    lane_shards: int = 1
     now: Callable[[], float] = time.time
     _queue_state: dict[str, QueueState] | None = field(default=None, repr=False)
     _lane_state: dict[str, LaneDepth] | None = field(default=None, repr=False)
@@ -65,13 +66,16 @@ class ExporterSources:
     def queue_state(self) -> dict[str, QueueState]:
         """Every queue's Redis counters, read once per scrape and shared by the queue probes."""
         if self._queue_state is None:
-            self._queue_state = read_queue_state(self.redis, self.namespace, self.queues)
+            self._queue_state = read_queue_state(
+                self.redis, self.namespace, self.queues, self.lane_shards
+            )
         return self._queue_state
 
     def lane_state(self) -> dict[str, LaneDepth]:
         """Every queue's lane counters (``workers.lanes``), read once per scrape."""
         if self._lane_state is None:
-            self._lane_state = Lanes(self.redis, self.namespace).depths(self.queues)
+            lanes = Lanes(self.redis, self.namespace, shards=self.lane_shards)
+            self._lane_state = lanes.depths(self.queues)
         return self._lane_state
 
 
@@ -109,34 +113,46 @@ def probe(
     return register
 
 
-def read_queue_state(redis: Redis, namespace: str, queues: Sequence[str]) -> dict[str, QueueState]:
-    """Per queue (keys of :class:`workers.keys.QueueKeys`): the ready list, the bodies of
-    ready and in-flight messages, Dramatiq's delay queue (kept empty), the dead set."""
+def read_queue_state(
+    redis: Redis, namespace: str, queues: Sequence[str], shards: int = 1
+) -> dict[str, QueueState]:
+    """Per queue, summed over its lane shards (keys of :class:`workers.keys.QueueKeys`): the
+    ready list, the bodies of ready and in-flight messages, Dramatiq's delay queue (kept
+    empty), the dead set; the oldest of the heads of the shards' ready lists."""
+    every = [keys for queue in queues for keys in queue_shards(namespace, queue, shards)]
     pipe = redis.pipeline(transaction=False)
-    for queue in queues:
-        keys = QueueKeys(namespace, queue)
+    for keys in every:
         pipe.llen(keys.ready)
         pipe.hlen(keys.msgs)
         pipe.hlen(keys.dramatiq_delayed_msgs)
         pipe.zcard(keys.dead_set[0])
         pipe.lrange(keys.ready, 0, HEAD_SAMPLE - 1)
     replies = pipe.execute()
-    heads: dict[str, list[bytes]] = {}
-    lengths: dict[str, tuple[int, int, int, int]] = {}
-    for index, queue in enumerate(queues):
-        waiting, messages, delayed, dead, head = replies[index * 5 : index * 5 + 5]
-        lengths[queue] = (int(waiting), int(messages), int(delayed), int(dead))
-        heads[queue] = list(head)
+    lengths = {queue: [0, 0, 0, 0] for queue in queues}
+    heads = []
+    for index, keys in enumerate(every):
+        *counts, head = replies[index * 5 : index * 5 + 5]
+        total = lengths[keys.queue]
+        for i, count in enumerate(counts):  # the delay queue is per queue: read it once
+            total[i] += int(count) if i != 2 or not keys.shard else 0
+        if head:
+            heads.append((keys, list(head)))
     pipe = redis.pipeline(transaction=False)
-    asked = [queue for queue in queues if heads[queue]]
-    for queue in asked:
-        pipe.hmget(QueueKeys(namespace, queue).msgs, heads[queue])
-    oldest = {
-        queue: _oldest_ms(bodies) for queue, bodies in zip(asked, pipe.execute(), strict=True)
-    }
+    for keys, head in heads:
+        pipe.hmget(keys.msgs, head)
+    oldest: dict[str, int] = {}
+    for (keys, _), bodies in zip(heads, pipe.execute() if heads else [], strict=True):
+        found = _oldest_ms(bodies)
+        if found is not None:
+            oldest[keys.queue] = min(found, oldest.get(keys.queue, found))
     return {
-        queue: QueueState(*lengths[queue], oldest_enqueued_ms=oldest.get(queue)) for queue in queues
+        queue: QueueState(*_four(lengths[queue]), oldest_enqueued_ms=oldest.get(queue))
+        for queue in queues
     }
+
+
+def _four(counts: list[int]) -> tuple[int, int, int, int]:
+    return counts[0], counts[1], counts[2], counts[3]
 
 
 def _oldest_ms(bodies: Iterable[bytes | None]) -> int | None:
@@ -273,7 +289,10 @@ def workers_alive(src: ExporterSources) -> Iterator[Sample]:
 )
 def jobs_stranded(src: ExporterSources) -> Iterator[Sample]:
     timeout_ms = int(src.heartbeat_timeout_s * 1000)
-    found = stranded_jobs(src.redis, src.namespace, src.queues, timeout_ms, int(src.now() * 1000))
+    now_ms = int(src.now() * 1000)
+    found = stranded_jobs(
+        src.redis, src.namespace, src.queues, timeout_ms, now_ms, shards=src.lane_shards
+    )
     for queue, count in found.items():
         yield (queue,), count
 

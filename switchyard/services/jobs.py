@@ -89,7 +89,8 @@ def cancel_job(store: JobStateStore, lanes: Lanes, job_id: str, org_id: str | No
     if raw.get("state") in FINISHED:
         raise JobFinishedError(job_id, raw["state"])
     remember_ms = store.retention_s * 1000
-    taken = lanes.cancel(raw["queue"], raw.get("entry", ""), job_id, remember_ms=remember_ms)
+    entry, org = raw.get("entry", ""), raw.get("org", "")
+    taken = lanes.cancel(raw["queue"], entry, job_id, org=org, remember_ms=remember_ms)
     at = now_ms()
     if taken:
         store.update(

@@ -7,9 +7,13 @@ On each, Switchyard enqueues N no-op jobs and fresh worker processes drain them 
 every Redis process of the run (replicas included: replication is part of the cost), read
 before the enqueue and after the drain.
 
-All jobs are in one queue, so on the cluster one master carries the queue's keys (its tag)
-while the others see the limiter and job-state keys: this measures the cost of the cluster
-client and replication, not yet a queue spread over masters.
+All jobs are in one queue, spread over ``BENCH_CLUSTER_ORGS`` organizations (16). With one
+lane shard, the one master holding the queue's tag carries all its lane keys while the
+others see the limiter and job-state keys: that run measures the cost of the cluster client
+and replication. With ``BENCH_CLUSTER_SHARDS`` lane shards (6: two per master on average)
+the orgs are hashed to shards, each under its own tag, so the queue spreads over the
+masters. Last, the fairness benchmark (:func:`tests.benchmarks.execution.fairness`) runs on
+the cluster with sharded lanes, its two orgs in different shards (target: ratio <= 2).
 """
 
 from __future__ import annotations
@@ -21,11 +25,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from redis import Redis
+from redis.cluster import RedisCluster
 
+from tests.benchmarks.execution import fairness
 from tests.benchmarks.throughput import Run, _switchyard_run
 from tests.integration.private_servers import private_redis
 from tests.integration.redis_cluster import redis_cluster_servers
+from workers.keys import queue_shards
 from workers.redis_client import connect
+
+ORGS = int(os.environ.get("BENCH_CLUSTER_ORGS", "16"))
+SHARDS = int(os.environ.get("BENCH_CLUSTER_SHARDS", "6"))
 
 
 def redis_cpu_seconds(ports: list[int]) -> float:
@@ -38,14 +48,20 @@ def redis_cpu_seconds(ports: list[int]) -> float:
     return total
 
 
-def _run(url: str, ports: list[int], jobs: int, p: int, t: int) -> tuple[Run, float]:
+def _run(
+    url: str, ports: list[int], jobs: int, p: int, t: int, shards: int = 1
+) -> tuple[Run, float]:
     """One Switchyard run on ``url``: its rates and Redis CPU seconds per 1,000 jobs."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
     client = connect(url, connect_timeout=2, socket_timeout=30)
     before = redis_cpu_seconds(ports)
     with tempfile.TemporaryDirectory() as tmp:
         ns = "clbench" + uuid.uuid4().hex[:6]
-        run = _switchyard_run(client, url, ns, env, jobs, p, t, Path(tmp))
+        if shards > 1 and isinstance(client, RedisCluster):
+            tags = [keys.tag for keys in queue_shards(ns, "action", shards)]
+            masters = {client.get_node_from_key(tag).name for tag in tags}
+            print(f"  {shards} lane shards of the queue on {len(masters)} master(s)")
+        run = _switchyard_run(client, url, ns, env, jobs, p, t, Path(tmp), shards=shards, orgs=ORGS)
     cpu = redis_cpu_seconds(ports) - before
     client.close()
     return run, cpu * 1000 / jobs
@@ -56,28 +72,47 @@ def _on_single(action: Callable[[str, list[int]], tuple[Run, float]]) -> tuple[R
         return action(server.url, [server.port])
 
 
-def _on_cluster(action: Callable[[str, list[int]], tuple[Run, float]]) -> tuple[Run, float]:
-    with redis_cluster_servers() as cluster:
-        return action(cluster.url, [node.port for node in cluster.nodes])
-
-
 def main(jobs: int = 3000, processes: int = 2, threads: int = 8) -> None:
-    """Print single vs cluster: worker and producer rates, Redis CPU s per 1,000 jobs."""
+    """Print one Redis vs the cluster vs the cluster with sharded lanes (worker and producer
+    rates, Redis CPU s per 1,000 jobs); then the fairness benchmark on the sharded cluster."""
+    runs: dict[str, tuple[Run, float]] = {}
     try:
-        single = _on_single(lambda url, ports: _run(url, ports, jobs, processes, threads))
-        cluster = _on_cluster(lambda url, ports: _run(url, ports, jobs, processes, threads))
+        runs["one Redis"] = _on_single(
+            lambda url, ports: _run(url, ports, jobs, processes, threads)
+        )
+        with redis_cluster_servers() as cluster:
+            url, ports = cluster.url, [node.port for node in cluster.nodes]
+            runs["3-master cluster"] = _run(url, ports, jobs, processes, threads)
+            runs[f"cluster, {SHARDS} shards"] = _run(url, ports, jobs, processes, threads, SHARDS)
+            _print_runs(runs, jobs, processes, threads)
+            _cluster_fairness(url)
     except FileNotFoundError as exc:
         print(f"cluster benchmark skipped: {exc}")
-        return
-    print(f"Redis Cluster vs one Redis, no-op jobs, {jobs} jobs, -p {processes} -t {threads}")
-    for name, (run, cpu) in (("one Redis", single), ("3-master cluster", cluster)):
+
+
+def _print_runs(runs: dict[str, tuple[Run, float]], jobs: int, p: int, t: int) -> None:
+    print(f"Redis Cluster vs one Redis, no-op jobs, {jobs} jobs of {ORGS} orgs, -p {p} -t {t}")
+    for name, (run, cpu) in runs.items():
         print(
-            f"  {name:17}: workers {run.work_rate:6.0f} jobs/s, producer {run.produce_rate:6.0f}"
-            f" jobs/s, Redis CPU {cpu:.3f} s / 1,000 jobs"
+            f"  {name:20}: workers {run.work_rate:6.0f} jobs/s, producer "
+            f"{run.produce_rate:6.0f} jobs/s, Redis CPU {cpu:.3f} s / 1,000 jobs"
         )
-    print(
-        f"  cluster / single: workers {cluster[0].work_rate / single[0].work_rate:.2f}, "
-        f"Redis CPU {cluster[1] / single[1]:.2f}"
+    single = runs["one Redis"]
+    for name, (run, cpu) in list(runs.items())[1:]:
+        print(
+            f"  {name} / one Redis: workers {run.work_rate / single[0].work_rate:.2f}, "
+            f"Redis CPU {cpu / single[1]:.2f}"
+        )
+
+
+def _cluster_fairness(url: str) -> None:
+    """The fairness benchmark on the cluster, lanes sharded, the two orgs in two shards."""
+    fairness(
+        int(os.environ.get("BENCH_BACKLOG", "100000")),
+        int(os.environ.get("BENCH_FAIR_SAMPLES", "30")),
+        url=url,
+        shards=SHARDS,
+        title=f" on the 3-master cluster, {SHARDS} lane shards",
     )
 
 

@@ -3,6 +3,8 @@
 (b), (d) and (e), the limiter judged by a provider stand-in: see tests/benchmarks/limiter.py.
 (c) fairness: one org with a backlog of ``BENCH_BACKLOG`` jobs (100k by default), another
     enqueuing one job per second; its p95 wait against the same on an idle system (<= 2x).
+    :mod:`tests.benchmarks.cluster` runs it again on a Redis Cluster with sharded lanes, the
+    two orgs in different shards (the consumers' rotation over shards is what is measured).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from storage.migrate import upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
+from tests.benchmarks.throughput import wait_ready
+from workers.keys import shard_of
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 KEY = generate_key_item("bench")
@@ -33,16 +37,23 @@ UNTHROTTLED = {"limit": 1_000_000, "period_seconds": 1, "burst": 1_000_000}
 STARTED = re.compile(r"^(\S+ \S+) .* job started id=(\w+)")
 
 
-def _runtime(workdir: Path, namespace: str, providers: dict[str, object]) -> Runtime:
+def _runtime(
+    workdir: Path,
+    namespace: str,
+    providers: dict[str, object],
+    *,
+    url: str = REDIS_URL,
+    shards: int = 1,
+) -> Runtime:
     db = f"sqlite:///{workdir / 'bench.db'}"
     upgrade(db)
     return build_runtime(
         load_settings(
             _env_file=None,
-            redis_url=REDIS_URL,
+            redis_url=url,
             database_url=db,
             data_dir=workdir,
-            workers={"namespace": namespace},
+            workers={"namespace": namespace, "lane_shards": shards},
             security={"encryption_keys": [KEY]},
             providers=providers,
         )
@@ -53,7 +64,8 @@ def _env(rt: Runtime, extra: dict[str, str]) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHYARD_")}
     return {
         **base,
-        "SWITCHYARD_REDIS_URL": REDIS_URL,
+        "SWITCHYARD_REDIS_URL": rt.settings.redis_url or REDIS_URL,
+        "SWITCHYARD_WORKERS__LANE_SHARDS": str(rt.lanes.shards),
         "SWITCHYARD_DATABASE_URL": rt.settings.resolved_database_url,
         "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": KEY,
         "SWITCHYARD_WORKERS__NAMESPACE": rt.settings.workers.namespace,
@@ -85,7 +97,8 @@ def workers(rt: Runtime, log: Path, processes: int, env: dict[str, str]) -> Iter
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    try:
+    try:  # every process beating (booted and fetching) before any wait is measured
+        wait_ready(rt.redis, rt.lanes.keys("action").beats, log, processes)
         yield
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -120,7 +133,25 @@ def _waits(
     return waits
 
 
-def fairness(backlog: int, samples: int) -> None:
+def _orgs(rt: Runtime) -> tuple[str, str]:
+    """The backlogged org and the small one; with sharded lanes, in different shards."""
+    big = _org(rt, "big")
+    while True:
+        small = _org(rt, "small")
+        if rt.lanes.shards == 1 or rt.lanes.shard_of(small) != rt.lanes.shard_of(big):
+            return big, small
+
+
+def _fill(rt: Runtime, job: dict[str, object], count: int) -> None:
+    """``count`` copies of ``job``, enqueued in batches (the backlog's fill is not timed)."""
+    for start in range(0, count, 1_000):
+        rt.enqueuer.enqueue_many([job] * min(1_000, count - start))
+
+
+def fairness(
+    backlog: int, samples: int, *, url: str = REDIS_URL, shards: int = 1, title: str = ""
+) -> float:
+    """Print the small org's p95 wait, idle vs behind the backlog; returns their ratio."""
     providers = {"slack": {"rate_limit": UNTHROTTLED}}
     env = {
         f"SWITCHYARD_PROVIDERS__SLACK__RATE_LIMIT__{k.upper()}": str(v)
@@ -129,16 +160,16 @@ def fairness(backlog: int, samples: int) -> None:
     results = {}
     for label, size in (("idle", 0), ("backlog", backlog)):
         with tempfile.TemporaryDirectory() as tmp:
-            rt = _runtime(Path(tmp), "bf" + uuid.uuid4().hex[:6], providers)
-            big, small = _org(rt, "big"), _org(rt, "small")
+            ns = "bf" + uuid.uuid4().hex[:6]
+            rt = _runtime(Path(tmp), ns, providers, url=url, shards=shards)
+            big, small = _orgs(rt)
             big_job = {
                 "kind": "action",
                 "org_id": big,
                 "provider": "slack",
                 "payload": {"action": "noop"},
             }
-            for _ in range(size):
-                rt.enqueuer.enqueue(big_job)
+            _fill(rt, big_job, size)
             log = Path(tmp) / "w.log"
             with workers(rt, log, 2, {**env, "BENCH_ENDPOINT": "http://127.0.0.1:9/"}):
                 time.sleep(2)
@@ -151,13 +182,18 @@ def fairness(backlog: int, samples: int) -> None:
                 f"    backlog still queued at the end: {left} of {size}; "
                 f"{len(waits)} of {samples} samples sent while it was queued"
             )
+            if shards > 1:
+                placed = f"shard {shard_of(big, shards)} vs {shard_of(small, shards)}"
+                print(f"    {shards} lane shards; backlogged org vs small org: {placed}")
     p95 = {k: v[int(0.95 * (len(v) - 1))] for k, v in results.items() if v}
-    print(f"(c) fairness, {backlog} jobs of another org queued, 1 job/s for {samples} s:")
+    ratio = p95["backlog"] / max(p95["idle"], 1e-3)
+    print(f"(c) fairness{title}, {backlog} jobs of another org queued, 1 job/s for {samples} s:")
     print(
         f"    small org p95 wait: idle {p95['idle'] * 1000:.0f} ms, with backlog "
-        f"{p95['backlog'] * 1000:.0f} ms, ratio {p95['backlog'] / max(p95['idle'], 1e-3):.2f}; "
+        f"{p95['backlog'] * 1000:.0f} ms, ratio {ratio:.2f} (target <= 2); "
         f"median {statistics.median(results['backlog']) * 1000:.0f} ms"
     )
+    return ratio
 
 
 def main() -> None:

@@ -31,7 +31,7 @@ from redis import Redis
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
-from workers.keys import QueueKeys
+from workers.keys import QueueKeys, queue_shards
 
 SETTLE_SECONDS = 0.2
 """After the timed drain, before stopping the workers: job states are written in batches
@@ -134,9 +134,10 @@ def main(jobs: int = 5000, processes: int = 2, threads: int = 8, rounds: int = 3
                 redis, redis_url, sy_ns, base_env, jobs, processes, threads, workdir
             )
             pairs.append((raw, sy))
-            for ns in (raw_ns, sy_ns):
-                for key in redis.scan_iter(f"{ns}:*"):
-                    redis.delete(key)
+            for ns in (raw_ns, sy_ns):  # tagged keys too: a round's beats fake the next's start
+                for pattern in (f"{ns}:*", f"{{{ns}:*"):
+                    for key in redis.scan_iter(pattern):
+                        redis.delete(key)
     print(
         f"no-op throughput, {jobs} jobs, -p {processes} -t {threads}, {rounds} rounds, "
         f"Redis {redis_url}"
@@ -194,8 +195,20 @@ def _raw_run(
 
 
 def _switchyard_run(
-    redis: Redis, url: str, ns: str, env: dict[str, str], jobs: int, p: int, t: int, workdir: Path
+    redis: Redis,
+    url: str,
+    ns: str,
+    env: dict[str, str],
+    jobs: int,
+    p: int,
+    t: int,
+    workdir: Path,
+    *,
+    shards: int = 1,
+    orgs: int = 1,
 ) -> Run:
+    """One Switchyard run; with ``shards`` > 1 the queue's lanes are sharded and the jobs
+    are spread round-robin over ``orgs`` organizations (one org lives in one shard)."""
     db = f"sqlite:///{workdir / 'bench.db'}"
     key = "k1:" + "A" * 43 + "="
     settings = load_settings(
@@ -203,7 +216,7 @@ def _switchyard_run(
         redis_url=url,
         database_url=db,
         data_dir=workdir,
-        workers={"namespace": ns},
+        workers={"namespace": ns, "lane_shards": shards},
         security={"encryption_keys": [key]},
         providers={"slack": {"rate_limit": UNTHROTTLED}},
     )
@@ -212,14 +225,16 @@ def _switchyard_run(
     upgrade(db)
     runtime = build_runtime(settings)
     with runtime.sessions.begin() as session:
-        org_id = OrganizationRepository(session).create("bench").id
-    job = {"kind": "action", "org_id": org_id, "provider": "slack", "payload": {"action": "noop"}}
+        org_ids = [OrganizationRepository(session).create(f"bench{i}").id for i in range(orgs)]
+    noop = {"kind": "action", "provider": "slack", "payload": {"action": "noop"}}
+    sent = iter(range(jobs))
     sy_env = {
         **env,
         "SWITCHYARD_REDIS_URL": url,
         "SWITCHYARD_DATABASE_URL": db,
         "SWITCHYARD_SECURITY__ENCRYPTION_KEYS": key,
         "SWITCHYARD_WORKERS__NAMESPACE": ns,
+        "SWITCHYARD_WORKERS__LANE_SHARDS": str(shards),
         "SWITCHYARD_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "INFO"),
         **{
             f"SWITCHYARD_PROVIDERS__SLACK__RATE_LIMIT__{k.upper()}": str(v)
@@ -246,14 +261,17 @@ def _switchyard_run(
             p,
             redis,
             QueueKeys(ns, "action").beats,
-            lambda: runtime.enqueuer.enqueue(job),
+            lambda: runtime.enqueuer.enqueue({**noop, "org_id": org_ids[next(sent) % orgs]}),
             jobs,
             workdir,
             lambda: (
-                runtime.lanes.depth("action").total + int(redis.hlen(QueueKeys(ns, "action").msgs))
+                runtime.lanes.depth("action").total
+                + sum(int(redis.hlen(keys.msgs)) for keys in queue_shards(ns, "action", shards))
             ),
         )
-        run.tracked = _succeeded_states(runtime, org_id)
+        run.tracked = dict(
+            sum((Counter(_succeeded_states(runtime, org_id)) for org_id in org_ids), Counter())
+        )
         return run
     finally:
         runtime.close()

@@ -5,7 +5,8 @@
 --   <p>:lane:<org>, <p>:due, <p>:waiting   ZREM the entry (an emptied lane is left to
 --                           admission, which drops the org from the ring)
 --   <p>:cancelled           ZADD job id -> time; trimmed to ARGV[3] ms
--- ARGV: entry id, job id, how long a cancel request is remembered (ms).
+-- ARGV: entry id, job id, how long a cancel request is remembered (ms), now (ms; optional,
+-- '' or absent: the server's clock).
 -- Returns 1 when the entry was laned or waiting (removed: it never runs), else 0: it was
 -- admitted (running) or is gone; the job id is recorded in <p>:cancelled, where
 -- lanes_push.lua refuses to push it again (a cancelled running job is not retried).
@@ -21,8 +22,11 @@ if m then
   redis.call('HDEL', p .. ':meta', entry)
   return 1
 end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[4] or '')
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 redis.call('ZADD', p .. ':cancelled', now, job)
 redis.call('ZREMRANGEBYSCORE', p .. ':cancelled', '-inf', now - tonumber(ARGV[3]))
 return 0

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.errors import error_class_of
 from workers.keys import QueueKeys
+from workers.lane_push import SHARD_OPTION
 from workers.middleware.attempts import attempts_of, first_attempt_ms
 
 logger = logging.getLogger("switchyard.dlq")
@@ -84,7 +85,9 @@ class DeadLetter(Middleware):
     def after_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         message_id = message.options.get("redis_message_id")
         if message.__dict__.get(_RECORDED) and isinstance(broker, RedisBroker) and message_id:
-            forget_dead_messages(broker.client, broker.namespace, message.queue_name, [message_id])
+            shard = int(message.options.get(SHARD_OPTION, 0))  # the shard it was fetched from
+            forget = [message_id]
+            forget_dead_messages(broker.client, broker.namespace, message.queue_name, forget, shard)
 
 
 def dead_job_id_of(message: MessageProxy) -> str | None:
@@ -93,16 +96,17 @@ def dead_job_id_of(message: MessageProxy) -> str | None:
     return dead_job_id
 
 
-def dead_set_keys(namespace: str, queue: str) -> tuple[str, str]:
-    """The dead set of ``queue`` (its tagged keys): a zset of message ids by time, their bodies."""
-    return QueueKeys(namespace, queue).dead_set
+def dead_set_keys(namespace: str, queue: str, shard: int = 0) -> tuple[str, str]:
+    """The dead set of one lane shard of ``queue`` (its tagged keys): a zset of message ids
+    by time, their bodies."""
+    return QueueKeys(namespace, queue, shard).dead_set
 
 
 def forget_dead_messages(
-    redis: Redis, namespace: str, queue: str, ids: Sequence[bytes | str]
+    redis: Redis, namespace: str, queue: str, ids: Sequence[bytes | str], shard: int = 0
 ) -> None:
-    """Take messages the table now holds out of the dead set of ``queue``."""
-    zset, bodies = dead_set_keys(namespace, queue)
+    """Take messages the table now holds out of the dead set of ``queue``'s ``shard``."""
+    zset, bodies = dead_set_keys(namespace, queue, shard)
     pipe = redis.pipeline(transaction=True)
     pipe.zrem(zset, *ids)
     pipe.hdel(bodies, *ids)

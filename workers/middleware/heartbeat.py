@@ -53,6 +53,7 @@ class WorkerHeartbeat(Middleware):
         self.member = ""
         self.broker_id = ""
         self.queues: list[str] = []
+        self.shards = 1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._healthy_since: float | None = None
@@ -61,6 +62,7 @@ class WorkerHeartbeat(Middleware):
         self.member = worker_name()  # after fork: the pid of the worker process
         self.broker_id = str(getattr(broker, "broker_id", ""))
         self.queues = sorted(broker.get_declared_queues())
+        self.shards = int(getattr(broker, "lane_shards", 1))
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="switchyard-heartbeat", daemon=True)
         self._thread.start()
@@ -93,7 +95,7 @@ class WorkerHeartbeat(Middleware):
     def _beat(self) -> None:
         beat(self.redis, self.namespace, self.member)
         if self.broker_id:
-            stamp_beats(self.redis, self.namespace, self.queues, self.broker_id)
+            stamp_beats(self.redis, self.namespace, self.queues, self.broker_id, self.shards)
         if self._healthy_since is None:
             self._healthy_since = time.monotonic()
 

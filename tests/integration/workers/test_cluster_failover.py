@@ -27,7 +27,7 @@ from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.conftest import new_org
 from tests.integration.redis_cluster import RedisClusterServers, redis_cluster_servers
-from workers.keys import QueueKeys
+from workers.keys import QueueKeys, shard_of
 
 pytestmark = [pytest.mark.slow]
 JOBS = 400
@@ -59,21 +59,24 @@ def private_cluster() -> Iterator[RedisClusterServers]:
         unavailable("Redis Cluster", exc)
 
 
+@pytest.mark.parametrize("shards", [1, 4])
 def test_killing_a_master_mid_drain_loses_no_enqueued_job(
     private_cluster: RedisClusterServers,
     request: pytest.FixtureRequest,
     tmp_path: Path,
     namespace: str,
+    shards: int,
 ) -> None:
-    """The master of the queue's tag dies while workers drain; every job still runs."""
-    rt = _runtime(private_cluster, request, tmp_path, namespace)
+    """The master of the queue's tag (with lane shards: of the first org's shard) dies while
+    workers drain; every job still runs."""
+    rt = _runtime(private_cluster, request, tmp_path, namespace, shards)
     counter = RunCounter()
     rt.worker_broker.add_middleware(counter)
-    org = new_org(rt)
-    ids = [_enqueue(rt, org) for _ in range(JOBS)]
+    orgs = [new_org(rt) for _ in range(1 if shards == 1 else 8)]
+    ids = [_enqueue(rt, orgs[i % len(orgs)]) for i in range(JOBS)]
     client = rt.redis
     assert isinstance(client, RedisCluster)
-    tag = QueueKeys(namespace, "action").tag
+    tag = QueueKeys(namespace, "action", shard_of(orgs[0], shards)).tag
     master = client.get_node_from_key(tag)
     worker = dramatiq.Worker(rt.worker_broker, worker_threads=4, worker_timeout=50)
     worker.start()
@@ -89,14 +92,19 @@ def test_killing_a_master_mid_drain_loses_no_enqueued_job(
     lost = len(set(ids) - set(counter.runs))
     duplicates = sum(n - 1 for n in counter.runs.values())
     print(
-        f"\nfailover: enqueued={JOBS} ran={len(counter.runs)} duplicates={duplicates} "
+        f"\nfailover ({shards} lane shard(s)): enqueued={JOBS} ran={len(counter.runs)} "
+        f"duplicates={duplicates} "
         f"lost={lost} drained {recovered_s:.1f} s after the kill"
     )
     assert lost == 0
 
 
 def _runtime(
-    cluster: RedisClusterServers, request: pytest.FixtureRequest, tmp_path: Path, ns: str
+    cluster: RedisClusterServers,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    ns: str,
+    shards: int,
 ) -> Runtime:
     from storage.crypto import generate_key_item
 
@@ -105,7 +113,12 @@ def _runtime(
         redis_url=cluster.url,
         database_url=request.getfixturevalue("pg_url"),
         data_dir=tmp_path,
-        workers={"namespace": ns, "min_backoff_ms": 10, "max_backoff_ms": 40},
+        workers={
+            "namespace": ns,
+            "min_backoff_ms": 10,
+            "max_backoff_ms": 40,
+            "lane_shards": shards,
+        },
         jobs={"enqueue_replicas": 1},  # durable enqueue: each job is on the replica too
         security={"encryption_keys": [generate_key_item("test1")]},
     )

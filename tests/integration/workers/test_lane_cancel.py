@@ -21,9 +21,9 @@ def test_cancel_takes_laned_entry_or_refuses_the_later_push(any_redis: Redis) ->
     raises JobCancelled and leaves nothing behind."""
     lanes = Lanes(any_redis, "tc" + str(id(any_redis)))
     lanes.push_message(message("j1"), org="o1", priority=5, entry_id="e1")
-    assert lanes.cancel("action", "e1", "j1", remember_ms=60_000) is True
+    assert lanes.cancel("action", "e1", "j1", org="o1", remember_ms=60_000) is True
     assert lanes.depth("action").total == 0
-    assert lanes.cancel("action", "e2", "j2", remember_ms=60_000) is False
+    assert lanes.cancel("action", "e2", "j2", org="o1", remember_ms=60_000) is False
     with pytest.raises(JobCancelled):
         lanes.push_message(message("j2"), org="o1", priority=5, delay_ms=1000, job_id="j2")
     lanes.push_message(message("j3"), org="o1", priority=5, job_id="j3")

@@ -8,7 +8,7 @@ import time
 
 from redis import Redis
 
-from workers.lanes import Admitted, Lanes
+from workers.lanes import Admitted, FetchingConsumer, Lanes
 
 Q = "action"
 
@@ -66,14 +66,29 @@ def test_priority_first_then_fifo_within_an_org(any_redis: Redis, namespace: str
 
 
 def test_waiting_jobs_are_admitted_only_when_due(any_redis: Redis, namespace: str) -> None:
-    """A delayed job stays in the waiting set until its due time, then joins its lane."""
+    """A delayed job stays in the waiting set until its due time, then joins its lane (the
+    admission's clock is passed in: no sleeping on the server's)."""
     lanes = Lanes(any_redis, namespace)
-    push(lanes, "o", 1, delay_ms=300)
+    seconds, micros = any_redis.time()
+    before_push = int(seconds) * 1000 + int(micros) // 1000
+    push(lanes, "o", 1, delay_ms=60_000)
     assert admitted_jobs(lanes, 10) == []
+    assert lanes.admit(Q, 10, now_ms=before_push + 59_000).moved == 0
     assert lanes.depth(Q).waiting == 1
-    time.sleep(0.35)
-    assert admitted_jobs(lanes, 10) == ["o-0"]
+    assert lanes.admit(Q, 10, now_ms=before_push + 65_000).moved == 1
+    assert [data.decode() for data in consume(lanes)] == ["o-0"]
     assert lanes.depth(Q).total == 0
+
+
+def test_a_fetch_answers_four_items_whatever_it_finds(any_redis: Redis, namespace: str) -> None:
+    """lanes_fetch.lua's reply has a fixed shape: moved, backlog, ids, bodies."""
+    lanes = Lanes(any_redis, namespace)
+    consumer = FetchingConsumer(worker_id="w1", now_ms=1)
+    assert lanes.admit_and_fetch(Q, consumer, depth=5, fetch=5) == []
+    push(lanes, "o", 3)
+    got = lanes.admit_and_fetch(Q, consumer, depth=2, fetch=2)
+    assert got == [(b"o-0", b"o-0"), (b"o-1", b"o-1")]
+    assert lanes.depth(Q).laned == 1
 
 
 def test_admission_tops_up_to_the_depth_only(any_redis: Redis, namespace: str) -> None:
