@@ -2,16 +2,19 @@
 -- says `--!include lanes_admission.lua`): no script of its own. Its functions take the
 -- including script's KEYS[1] as `p` (the lane shard's prefix, e.g. "{sy:q:action}") and
 -- its ready list and bodies (KEYS[2], KEYS[3]); every key they touch is `p` .. a suffix.
--- now_ms(arg): ARGV's optional clock (ms) when given (tests), else the server's TIME.
+-- now_ms(arg): now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
 -- admit(p, queue, msgs, depth, max_moves, now): move due waiting jobs into their lanes,
 -- then top the ready list up to `depth` messages, taking jobs round-robin across orgs (each
 -- org up to its weight per turn). Moving a job is one atomic step — HSET into the message
 -- hash, RPUSH its id — so nothing is ever in between and no job is moved twice.
 -- Returns moved, still laned (a full queue with a backlog behind it is not an idle one).
 local function now_ms(arg)
-  if arg and arg ~= '' then return tonumber(arg) end
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local now = tonumber(arg or '') or 0
+  if now <= 0 then  -- no clock passed: the server's
+    local t = redis.call('TIME')
+    now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  end
+  return now
 end
 
 local function relane_due(p, now, max_moves)

@@ -22,8 +22,8 @@ if m then
   redis.call('HDEL', p .. ':meta', entry)
   return 1
 end
-local now = tonumber(ARGV[4] or '')
-if not now then
+local now = tonumber(ARGV[4] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end

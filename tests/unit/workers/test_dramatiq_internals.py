@@ -26,11 +26,11 @@ class RecordingBroker:
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
 
-    def do_ack(self, *args: Any) -> None:
-        self.calls.append(("ack", args))
+    def do_ack(self, *args: Any, shard: int) -> None:
+        self.calls.append(("ack", (*args, shard)))
 
-    def do_nack(self, *args: Any) -> None:
-        self.calls.append(("nack", args))
+    def do_nack(self, *args: Any, shard: int) -> None:
+        self.calls.append(("nack", (*args, shard)))
 
 
 def fetched(message_id: str, redis_id: str) -> MessageProxy:
@@ -73,15 +73,16 @@ def test_the_private_consumer_takes_and_keeps_what_room_waiting_consumer_reads()
     assert consumer.outstanding_message_count == 3
 
 
-def test_the_private_consumer_acks_and_nacks_by_redis_id_on_its_own_queue() -> None:
-    """The inherited ack and nack send the message's ``redis_message_id`` to the broker's
-    ``do_ack``/``do_nack`` for the consumer's queue and forget the message id."""
+def test_the_consumer_acks_and_nacks_by_redis_id_on_its_own_queue_and_shard() -> None:
+    """Ack and nack send the message's ``redis_message_id`` to the broker's
+    ``do_ack``/``do_nack`` for the consumer's queue and the message's lane shard, and forget
+    the message id from the private ``queued_message_ids``."""
     broker = RecordingBroker()
     consumer = RoomWaitingConsumer(broker, "action", 4, 100)
     consumer.queued_message_ids.update({"m-1", "m-2"})
     consumer.ack(fetched("m-1", "r-1"))
     consumer.nack(fetched("m-2", "r-2"))
-    assert broker.calls == [("ack", ("action", "r-1")), ("nack", ("action", "r-2"))]
+    assert broker.calls == [("ack", ("action", "r-1", 0)), ("nack", ("action", "r-2", 0))]
     assert consumer.queued_message_ids == set()
 
 
