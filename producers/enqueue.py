@@ -9,7 +9,9 @@ to its org and its kind's queue (the claim lives under the queue's hash tag, bes
 
 Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
 ``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs. The
-job's state (:mod:`workers.job_state`) is written in the same round trip as the push.
+job's initial state (:mod:`workers.job_state`) is written by the push script itself, under
+the queue's hash tag: one script call per job (``enqueue``) or per queue and 1,000 jobs
+(``enqueue_many``), and no other command.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from workers.envelope import (
     envelope_to_dict,
     parse_envelope,
 )
-from workers.job_state import JobStateStore, now_ms
-from workers.lanes import AlsoWrite, Claim, Lanes, Push, new_entry_id
+from workers.job_state import JobStateStore
+from workers.lanes import Claim, Lanes, Push, new_entry_id
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 
 MAX_BATCH = 1_000
@@ -94,7 +96,7 @@ class Enqueuer:
             weight=push.weight,
             delay_ms=push.delay_ms,
             entry_id=push.entry_id,
-            also=self._created([(job, push)]),
+            state=push.state,
         )
         return self._counted(job, first)
 
@@ -115,8 +117,7 @@ class Enqueuer:
             results.append(None)
             valid.append((index, job, self._push(job, org)))
         pushes = [push for _, _, push in valid]
-        created = self._created([(job, push) for _, job, push in valid])
-        owners = self.lanes.push_messages_once(pushes, also=created) if valid else []
+        owners = self.lanes.push_messages_once(pushes) if valid else []
         answers = self._counted_many(
             [(job, first) for (_, job, _), first in zip(valid, owners, strict=True)]
         )
@@ -158,23 +159,14 @@ class Enqueuer:
             weight=org.weight,
             delay_ms=_delay_ms(job.not_before),
             entry_id=new_entry_id(),
+            state=self._state(job),
         )
 
-    def _created(self, pushed: Sequence[tuple[JobEnvelope, Push]]) -> AlsoWrite | None:
-        """The state writes of jobs being pushed, for the push's round trip."""
-        states = self.states
-        if states is None:
+    def _state(self, job: JobEnvelope) -> tuple[int | str, ...] | None:
+        """The job's initial state for the push script (None: state tracking is off)."""
+        if self.states is None:
             return None
-        at = now_ms()
-        fields = [
-            (job.id, initial_state(job, push.entry_id or "", push.delay_ms, at))
-            for job, push in pushed
-        ]
-
-        def write(pipe: Any) -> None:
-            states.add_created_many(pipe, fields)
-
-        return write
+        return self.states.initial(job.id, job.kind.value, job.provider, _named(job), job.notify)
 
     def _counted(self, job: JobEnvelope, first: str | None) -> Enqueued:
         """:meth:`_answer`, counted."""
@@ -193,11 +185,9 @@ class Enqueuer:
         return answers
 
     def _answer(self, job: JobEnvelope, first: str | None) -> Enqueued:
-        """The answer for a sent job (``first``: the id already holding its key); a
-        duplicate's state, written beside the refused push, is taken back (not a job)."""
+        """The answer for a sent job (``first``: the id already holding its key; the push
+        script wrote no state for a duplicate)."""
         if first is not None and first != job.id:
-            if self.states is not None:
-                self.states.forget(job.id, job.org_id)
             return Enqueued(job_id=first, duplicate=True)
         return Enqueued(job_id=job.id, duplicate=False)
 
@@ -221,35 +211,8 @@ def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
     )
 
 
-def initial_state(
-    job: JobEnvelope, entry_id: str, delay_ms: int, at: int | None = None
-) -> dict[str, Any]:
-    """The state hash of a job just laned (queued) or put to wait for ``not_before``
-    (``at``: the enqueue time, now unless given)."""
-    at = now_ms() if at is None else at
-    fields: dict[str, Any] = {
-        "org": job.org_id,
-        "kind": job.kind.value,
-        "provider": job.provider,
-        "queue": queue_for(job.kind),
-        "entry": entry_id,
-        "state": "queued",
-        "enqueued_at": at,
-        "updated_at": at,
-    }
-    name = _named(job)
-    if name is not None:
-        fields[name[0]] = name[1]
-    if job.notify:
-        fields["notify"] = True
-    if delay_ms > 0:
-        fields.update(state="waiting", wait_reason="not_before", wait_until=at + delay_ms)
-    return fields
-
-
 def _named(job: JobEnvelope) -> tuple[str, str] | None:
-    """The job's action or sync model, as its state field: fields left unset (no name,
-    zero attempts, no ``notify``) are not written (readers default them), fewer per HSET."""
+    """The job's action or sync model, as its state field (none for other kinds)."""
     for field in ("action", "model"):
         value = getattr(job.payload, field, None)
         if value is not None:

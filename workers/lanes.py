@@ -19,6 +19,7 @@ tag, ``{<namespace>:q:<queue>}`` (see :mod:`workers.keys`): a Redis Cluster runs
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -122,17 +123,28 @@ class Push:
     delay_ms: int = 0
     entry_id: str | None = None
     """The lane entry's id (a fresh one when None)."""
+    state: Sequence[Any] | None = None
+    """The new job's initial state, written by the push script (``lanes_push.lua``'s
+    ARGV[11..17], see :meth:`workers.job_state.JobStateStore.initial`)."""
+    data: bytes | None = None
+    """The message already encoded, carrying ``entry_id`` as its Redis message id (the
+    producer builds it directly); None: encoded from ``message``."""
 
     def args(self, *, padded: bool = False) -> list[Any]:
         """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
         nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
-        entry_id, data = _fresh_entry(self.message, self.entry_id)
+        if self.data is not None and self.entry_id is not None:
+            entry_id, data = self.entry_id, self.data
+        else:
+            entry_id, data = _fresh_entry(self.message, self.entry_id)
         args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
         args.append(self.weight)
         if self.claim is not None:
             args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
-        elif padded:
+        elif padded or self.state is not None:
             args += _UNCLAIMED
+        if self.state is not None and not padded:
+            args += ["", *self.state]  # ARGV[10]: no cancel check (a new job)
         return args
 
 
@@ -210,9 +222,12 @@ class Lanes:
         delay_ms: int = 0,
         entry_id: str | None = None,
         also: AlsoWrite | None = None,
+        state: Sequence[Any] | None = None,
+        data: bytes | None = None,
     ) -> str | None:
         """:meth:`push_message` unless ``claim`` is already held: claim and push are one
-        atomic step, so no crash can leave a claim whose job never landed.
+        atomic step, so no crash can leave a claim whose job never landed. ``state``: the
+        new job's initial state, written by the same script call (see :class:`Push`).
 
         Returns None when this call claimed the key (or had none) and pushed the message,
         else the id of the job holding the key (the message's own id if an earlier send of
@@ -226,6 +241,8 @@ class Lanes:
             weight=weight,
             delay_ms=delay_ms,
             entry_id=entry_id,
+            state=state,
+            data=data,
         )
         status, owner = self._run_push(message.queue_name, push.args(), also, durable=True)
         return _text(owner) if status == _CLAIMED_BEFORE else None
@@ -236,7 +253,8 @@ class Lanes:
         """:meth:`push_message_once` for many messages: one ``lanes_push_many.lua`` call per
         queue and 1,000 messages (each atomic, within its queue's hash tag), answered in the
         pushes' order; ``also`` rides on the first call's round trip. A key repeated within
-        the batch answers the id of the first job that claimed it."""
+        the batch answers the id of the first job that claimed it. Pushes with a ``state``
+        have it written by the same call (one JSON argument for the chunk)."""
         by_queue: dict[str, list[int]] = {}
         for index, push in enumerate(pushes):
             by_queue.setdefault(push.message.queue_name, []).append(index)
@@ -245,6 +263,8 @@ class Lanes:
             for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
                 chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
                 args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
+                if any(pushes[index].state is not None for index in chunk):
+                    args.append(json.dumps([pushes[index].state for index in chunk]))
                 reply = self._eval(self._push_many, self.prefix(queue), args, also, durable=True)
                 also = None
                 for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):

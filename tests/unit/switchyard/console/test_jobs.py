@@ -20,7 +20,7 @@ from switchyard.services import overview
 from switchyard.services.job_views import job_view
 from tests.conftest import new_org
 from tests.unit.switchyard.console.test_console import issue_key, sign_in
-from workers.job_state import JobStateStore, now_ms
+from workers.job_state import JobRef, JobStateStore, now_ms
 
 
 @pytest.fixture
@@ -124,7 +124,8 @@ def store_with(redis: Redis, namespace: str, states: dict[str, dict[str, Any]]) 
     store = JobStateStore(redis, namespace, retention_s=3600)
     pipe = store.redis.pipeline(transaction=False)
     for job_id, fields in states.items():
-        store.add_created(pipe, job_id, {"enqueued_at": now_ms() - 1000, **fields})
+        ref = JobRef("action", fields["org"], job_id)
+        store.add_created(pipe, ref, {"enqueued_at": now_ms() - 1000, **fields})
     pipe.execute()
     return store
 
