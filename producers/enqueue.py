@@ -17,6 +17,8 @@ the queue's hash tag: one script call per job (``enqueue``) or per queue and 1,0
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
+from dramatiq.encoder import JSONEncoder
 
 from producers.door import door_errors
 from producers.orgs import OrgRef, OrgResolver, require_org
@@ -38,9 +41,11 @@ from workers.envelope import (
     parse_envelope,
 )
 from workers.job_state import JobStateStore
-from workers.lanes import Claim, Lanes, Push, new_entry_id
+from workers.lanes import Claim, Encoded, Lanes, Push, new_entry_id
 from workers.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 
+_DRAMATIQ_JSON = json.JSONEncoder(separators=(",", ":")).encode
+"""What ``dramatiq.encoder.JSONEncoder`` runs (``json.dumps`` with these separators)."""
 MAX_BATCH = 1_000
 """Most jobs one :meth:`Enqueuer.enqueue_many` call (and ``POST /v1/jobs:batch``) takes."""
 
@@ -151,14 +156,15 @@ class Enqueuer:
 
     def _push(self, job: JobEnvelope, org: OrgRef) -> Push:
         """Where the job goes: its org's lane, at its priority, or the waiting set until due."""
+        entry_id = new_entry_id()
         return Push(
-            _message(job),
+            encoded(job, entry_id),
             self._claim(job),
             org=org.id,
             priority=job.priority,
             weight=org.weight,
             delay_ms=_delay_ms(job.not_before),
-            entry_id=new_entry_id(),
+            entry_id=entry_id,
             state=self._state(job),
         )
 
@@ -178,10 +184,12 @@ class Enqueuer:
         """:meth:`_answer` for each sent job, counted once per label set (not per job)."""
         answers = [self._answer(job, first) for job, first in sent]
         counts = Counter(
-            (*_labels(job), _outcome(a)) for (job, _), a in zip(sent, answers, strict=True)
+            (job.kind, job.provider, answer.duplicate)
+            for (job, _), answer in zip(sent, answers, strict=True)
         )
-        for labels, count in counts.items():
-            JOBS_ENQUEUED.labels(*labels).inc(count)
+        for (kind, provider, duplicate), count in counts.items():
+            outcome = "duplicate" if duplicate else "accepted"
+            JOBS_ENQUEUED.labels(queue_for(kind), kind.value, provider, outcome).inc(count)
         return answers
 
     def _answer(self, job: JobEnvelope, first: str | None) -> Enqueued:
@@ -200,15 +208,25 @@ def _outcome(answer: Enqueued) -> str:
     return "duplicate" if answer.duplicate else "accepted"
 
 
-def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
-    return dramatiq.Message(
-        queue_name=queue_for(job.kind),
-        actor_name=actor_name(job.kind),
-        args=(envelope_to_dict(job),),
-        kwargs={},
-        options={},
-        message_id=job.id,
-    )
+def encoded(job: JobEnvelope, entry_id: str) -> Encoded | dramatiq.Message[Any]:
+    """The job's Dramatiq message, encoded here: the same JSON Dramatiq's default encoder
+    writes for ``dramatiq.Message(...).asdict()`` with ``redis_message_id`` set (the worker
+    decodes it identically), without building the message object and its copies. With
+    another encoder configured: the message object, encoded by that encoder at push."""
+    queue, actor, envelope = queue_for(job.kind), actor_name(job.kind), envelope_to_dict(job)
+    at = int(time.time() * 1000)
+    if type(dramatiq.get_encoder()) is not JSONEncoder:
+        return dramatiq.Message(queue, actor, (envelope,), {}, {}, job.id, at)
+    data = {
+        "queue_name": queue,
+        "actor_name": actor,
+        "args": [envelope],
+        "kwargs": {},
+        "options": {"redis_message_id": entry_id},
+        "message_id": job.id,
+        "message_timestamp": at,
+    }
+    return Encoded(queue, entry_id, _DRAMATIQ_JSON(data).encode())
 
 
 def _named(job: JobEnvelope) -> tuple[str, str] | None:

@@ -111,11 +111,21 @@ class Claim:
     ttl_seconds: int
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A message its producer encoded itself, as Dramatiq's encoder would, carrying
+    ``entry_id`` as its Redis message id (see :func:`producers.enqueue.encoded`)."""
+
+    queue_name: str
+    entry_id: str
+    data: bytes
+
+
 @dataclass(frozen=True)
 class Push:
     """One message for :meth:`Lanes.push_messages_once`, with its optional claim."""
 
-    message: dramatiq.Message[Any]
+    message: dramatiq.Message[Any] | Encoded
     claim: Claim | None
     org: str
     priority: int
@@ -126,15 +136,12 @@ class Push:
     state: Sequence[Any] | None = None
     """The new job's initial state, written by the push script (``lanes_push.lua``'s
     ARGV[11..17], see :meth:`workers.job_state.JobStateStore.initial`)."""
-    data: bytes | None = None
-    """The message already encoded, carrying ``entry_id`` as its Redis message id (the
-    producer builds it directly); None: encoded from ``message``."""
 
     def args(self, *, padded: bool = False) -> list[Any]:
         """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
         nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
-        if self.data is not None and self.entry_id is not None:
-            entry_id, data = self.entry_id, self.data
+        if isinstance(self.message, Encoded):
+            entry_id, data = self.message.entry_id, self.message.data
         else:
             entry_id, data = _fresh_entry(self.message, self.entry_id)
         args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
@@ -213,7 +220,7 @@ class Lanes:
 
     def push_message_once(
         self,
-        message: dramatiq.Message[Any],
+        message: dramatiq.Message[Any] | Encoded,
         claim: Claim | None,
         *,
         org: str,
@@ -223,7 +230,6 @@ class Lanes:
         entry_id: str | None = None,
         also: AlsoWrite | None = None,
         state: Sequence[Any] | None = None,
-        data: bytes | None = None,
     ) -> str | None:
         """:meth:`push_message` unless ``claim`` is already held: claim and push are one
         atomic step, so no crash can leave a claim whose job never landed. ``state``: the
@@ -242,7 +248,6 @@ class Lanes:
             delay_ms=delay_ms,
             entry_id=entry_id,
             state=state,
-            data=data,
         )
         status, owner = self._run_push(message.queue_name, push.args(), also, durable=True)
         return _text(owner) if status == _CLAIMED_BEFORE else None

@@ -117,9 +117,7 @@ def check_filter(where: JobFilter) -> None:
         raise ValueError(f"state: one of {', '.join(STATES)}")
 
 
-def _owned(
-    store: JobStateStore, job_id: str, org_id: str | None
-) -> tuple[JobRef, dict[str, str]]:
+def _owned(store: JobStateStore, job_id: str, org_id: str | None) -> tuple[JobRef, dict[str, str]]:
     found = store.locate(org_id, job_id) if len(job_id) <= 64 else None
     if found is None:
         raise UnknownJobError(job_id)
