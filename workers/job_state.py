@@ -83,11 +83,16 @@ class JobStateKeys:
 
     def __init__(self, namespace: str) -> None:
         self.namespace = namespace
+        self._queues: dict[str, QueueKeys] = {}
 
     def queue_keys(self, queue: str, org_id: str) -> QueueKeys:
         """THE place an org's shard of a queue is chosen: the lane keys its jobs are pushed
-        under, hence where their state lives. Shard 0 until lanes are sharded (#22)."""
-        return QueueKeys(self.namespace, queue)
+        under, hence where their state lives. Shard 0 until lanes are sharded (#22); it must
+        answer what the producer's push used (``Lanes.keys``) for the same queue and org."""
+        found = self._queues.get(queue)
+        if found is None:  # built once per queue: the worker path asks per transition
+            found = self._queues[queue] = QueueKeys(self.namespace, queue)
+        return found
 
     def all_queue_keys(self, queue: str) -> list[QueueKeys]:
         """Every shard's keys of a queue: where a job of an unknown org may be (admin)."""
