@@ -36,6 +36,7 @@ from workers.envelope import (
     FieldError,
     InvalidJobError,
     JobEnvelope,
+    Kind,
     Limits,
     envelope_to_dict,
     parse_envelope,
@@ -60,6 +61,10 @@ class Enqueued:
 
 BatchResult = Enqueued | InvalidJobError
 """One item of :meth:`Enqueuer.enqueue_many`: the job accepted (or deduplicated), or why not."""
+
+
+Sent = tuple[str, Kind, str]
+"""A sent job's id, kind and provider: what its answer and its metrics need."""
 
 
 class Enqueuer:
@@ -103,7 +108,7 @@ class Enqueuer:
             entry_id=push.entry_id,
             state=push.state,
         )
-        return self._counted(job, first)
+        return self._counted((job.id, job.kind, job.provider), first)
 
     def enqueue_many(self, items: Sequence[Mapping[str, Any]]) -> list[BatchResult]:
         """Validate every job, enqueue the valid ones in one pipelined round trip; answers
@@ -112,7 +117,7 @@ class Enqueuer:
         if len(items) > MAX_BATCH:
             raise ValueError(f"a batch holds at most {MAX_BATCH} jobs, not {len(items)}")
         results: list[BatchResult | None] = []
-        valid: list[tuple[int, JobEnvelope, Push]] = []
+        valid: list[tuple[int, Sent, Push]] = []
         for index, data in enumerate(items):
             try:
                 job, org = self._validate(data)
@@ -120,11 +125,13 @@ class Enqueuer:
                 results.append(exc)
                 continue
             results.append(None)
-            valid.append((index, job, self._push(job, org)))
+            # Only the job's identity is kept past here: its validated model is freed at once
+            # rather than outliving a batch's garbage collections (fewer full collections).
+            valid.append((index, (job.id, job.kind, job.provider), self._push(job, org)))
         pushes = [push for _, _, push in valid]
         owners = self.lanes.push_messages_once(pushes) if valid else []
         answers = self._counted_many(
-            [(job, first) for (_, job, _), first in zip(valid, owners, strict=True)]
+            [(sent, first) for (_, sent, _), first in zip(valid, owners, strict=True)]
         )
         for (index, _, _), answer in zip(valid, answers, strict=True):
             results[index] = answer
@@ -174,38 +181,29 @@ class Enqueuer:
             return None
         return self.states.initial(job.id, job.kind.value, job.provider, _named(job), job.notify)
 
-    def _counted(self, job: JobEnvelope, first: str | None) -> Enqueued:
-        """:meth:`_answer`, counted."""
-        answer = self._answer(job, first)
-        JOBS_ENQUEUED.labels(*_labels(job), _outcome(answer)).inc()
-        return answer
+    def _counted(self, sent: Sent, first: str | None) -> Enqueued:
+        """:func:`_answer`, counted."""
+        return self._counted_many([(sent, first)])[0]
 
-    def _counted_many(self, sent: Sequence[tuple[JobEnvelope, str | None]]) -> list[Enqueued]:
-        """:meth:`_answer` for each sent job, counted once per label set (not per job)."""
-        answers = [self._answer(job, first) for job, first in sent]
+    def _counted_many(self, sent: Sequence[tuple[Sent, str | None]]) -> list[Enqueued]:
+        """:func:`_answer` for each sent job, counted once per label set (not per job)."""
+        answers = [_answer(job_id, first) for (job_id, _, _), first in sent]
         counts = Counter(
-            (job.kind, job.provider, answer.duplicate)
-            for (job, _), answer in zip(sent, answers, strict=True)
+            (kind, provider, answer.duplicate)
+            for ((_, kind, provider), _), answer in zip(sent, answers, strict=True)
         )
         for (kind, provider, duplicate), count in counts.items():
             outcome = "duplicate" if duplicate else "accepted"
             JOBS_ENQUEUED.labels(queue_for(kind), kind.value, provider, outcome).inc(count)
         return answers
 
-    def _answer(self, job: JobEnvelope, first: str | None) -> Enqueued:
-        """The answer for a sent job (``first``: the id already holding its key; the push
-        script wrote no state for a duplicate)."""
-        if first is not None and first != job.id:
-            return Enqueued(job_id=first, duplicate=True)
-        return Enqueued(job_id=job.id, duplicate=False)
 
-
-def _labels(job: JobEnvelope) -> tuple[str, str, str]:
-    return queue_for(job.kind), job.kind.value, job.provider
-
-
-def _outcome(answer: Enqueued) -> str:
-    return "duplicate" if answer.duplicate else "accepted"
+def _answer(job_id: str, first: str | None) -> Enqueued:
+    """The answer for a sent job (``first``: the id already holding its key; the push
+    script wrote no state for a duplicate)."""
+    if first is not None and first != job_id:
+        return Enqueued(job_id=first, duplicate=True)
+    return Enqueued(job_id=job_id, duplicate=False)
 
 
 def encoded(job: JobEnvelope, entry_id: str) -> Encoded | dramatiq.Message[Any]:
