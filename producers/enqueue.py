@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
+import pydantic_core
 from dramatiq.encoder import JSONEncoder
 
 from producers.door import door_errors
@@ -207,24 +208,36 @@ def _answer(job_id: str, first: str | None) -> Enqueued:
 
 
 def encoded(job: JobEnvelope, entry_id: str) -> Encoded | dramatiq.Message[Any]:
-    """The job's Dramatiq message, encoded here: the same JSON Dramatiq's default encoder
-    writes for ``dramatiq.Message(...).asdict()`` with ``redis_message_id`` set (the worker
-    decodes it identically), without building the message object and its copies. With
-    another encoder configured: the message object, encoded by that encoder at push."""
-    queue, actor, envelope = queue_for(job.kind), actor_name(job.kind), envelope_to_dict(job)
-    at = int(time.time() * 1000)
+    """The job's Dramatiq message, encoded here: JSON that decodes to what Dramatiq's default
+    encoder writes for ``dramatiq.Message(...).asdict()`` with ``redis_message_id`` set (the
+    worker decodes it identically: tested), without building the message object and its
+    copies; the envelope is serialized by pydantic's own JSON writer, the frame around it
+    is of fixed, safe fields (enum names, hex ids, a number). With another encoder
+    configured: the message object, encoded by that encoder at push."""
+    queue, actor, at = queue_for(job.kind), actor_name(job.kind), int(time.time() * 1000)
     if type(dramatiq.get_encoder()) is not JSONEncoder:
-        return dramatiq.Message(queue, actor, (envelope,), {}, {}, job.id, at)
-    data = {
-        "queue_name": queue,
-        "actor_name": actor,
-        "args": [envelope],
-        "kwargs": {},
-        "options": {"redis_message_id": entry_id},
-        "message_id": job.id,
-        "message_timestamp": at,
-    }
-    return Encoded(queue, entry_id, _DRAMATIQ_JSON(data).encode())
+        return dramatiq.Message(queue, actor, (envelope_to_dict(job),), {}, {}, job.id, at)
+    try:  # what envelope_to_dict keeps, NaN and Infinity written as json.dumps writes them
+        envelope = pydantic_core.to_json(
+            job, exclude=None if job.notify else {"notify"}, inf_nan_mode="constants"
+        )
+    except pydantic_core.PydanticSerializationError:  # e.g. a lone surrogate in a string
+        envelope = _DRAMATIQ_JSON(envelope_to_dict(job)).encode()
+    data = _FRAME % (
+        queue.encode(),
+        actor.encode(),
+        envelope,
+        entry_id.encode(),
+        job.id.encode(),
+        at,
+    )
+    return Encoded(queue, entry_id, data)
+
+
+_FRAME = (
+    b'{"queue_name":"%s","actor_name":"%s","args":[%s],"kwargs":{},'
+    b'"options":{"redis_message_id":"%s"},"message_id":"%s","message_timestamp":%d}'
+)
 
 
 def _named(job: JobEnvelope) -> tuple[str, str] | None:
