@@ -134,9 +134,10 @@ def main(jobs: int = 5000, processes: int = 2, threads: int = 8, rounds: int = 3
                 redis, redis_url, sy_ns, base_env, jobs, processes, threads, workdir
             )
             pairs.append((raw, sy))
-            for ns in (raw_ns, sy_ns):
-                for key in redis.scan_iter(f"{ns}:*"):
-                    redis.delete(key)
+            for ns in (raw_ns, sy_ns):  # both layouts: Switchyard's keys start with "{ns:"
+                for pattern in (f"{ns}:*", "{" + ns + ":*"):
+                    for key in redis.scan_iter(pattern):
+                        redis.delete(key)
     print(
         f"no-op throughput, {jobs} jobs, -p {processes} -t {threads}, {rounds} rounds, "
         f"Redis {redis_url}"
