@@ -8,9 +8,10 @@ and workers cannot disagree about what a valid job is.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
-import uuid
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -99,7 +100,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(default_factory=lambda: uuid.uuid4().hex, pattern=r"^[0-9a-f]{32}$")
+    id: str = Field(default_factory=lambda: os.urandom(16).hex(), pattern=r"^[0-9a-f]{32}$")
     org_id: str = Field(pattern=ORG_ID)
     provider: str = Field(pattern=SLUG)
     connection: str = Field(default="default", pattern=SLUG)
@@ -294,12 +295,21 @@ def _check_payload(job: JobEnvelope, limits: Limits) -> list[FieldError]:
 SECRET_REFUSAL = "looks like a secret; jobs carry references, store secrets on the connection"  # noqa: S105
 
 
+@functools.lru_cache(maxsize=4096)
+def _secret_key(key: str) -> bool:
+    """Whether a payload key names a secret (cached: jobs repeat the same few keys)."""
+    return _NOT_LETTERS.sub("", key.lower()) in _SECRET_KEYS
+
+
+_NOT_LETTERS = re.compile(r"[^a-z]")
+
+
 def _secret_paths(value: Any, prefix: str = "") -> list[str]:
     paths: list[str] = []
     if isinstance(value, Mapping):
         for key, item in value.items():
             path = f"{prefix}{key}"
-            if re.sub(r"[^a-z]", "", str(key).lower()) in _SECRET_KEYS:
+            if _secret_key(str(key)):
                 paths.append(path)
             paths.extend(_secret_paths(item, path + "."))
     elif isinstance(value, list):

@@ -9,12 +9,16 @@ to its org and its kind's queue (the claim lives under the queue's hash tag, bes
 
 Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
 ``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs. The
-job's state (:mod:`workers.job_state`) is written in the same round trip as the push.
+job's initial state (:mod:`workers.job_state`) is written by the push script itself, under
+the queue's hash tag: one script call per job (``enqueue``) or per queue and 1,000 jobs
+(``enqueue_many``), and no other command.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -22,11 +26,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
+import pydantic_core
+from dramatiq.encoder import JSONEncoder
 
 from contract.envelope import (
     FieldError,
     InvalidJobError,
     JobEnvelope,
+    Kind,
     Limits,
     envelope_to_dict,
     parse_envelope,
@@ -36,9 +43,11 @@ from contract.names import actor_name, queue_for
 from producers.door import door_errors
 from producers.orgs import OrgRef, OrgResolver, require_org
 from providers.registry import Catalog
-from workers.job_state import JobStateStore, now_ms
-from workers.lanes import AlsoWrite, Claim, Lanes, Push, new_entry_id
+from workers.job_state import JobStateStore
+from workers.lanes import Claim, Encoded, Lanes, Push, new_entry_id
 
+_DRAMATIQ_JSON = json.JSONEncoder(separators=(",", ":")).encode
+"""What ``dramatiq.encoder.JSONEncoder`` runs (``json.dumps`` with these separators)."""
 MAX_BATCH = 1_000
 """Most jobs one :meth:`Enqueuer.enqueue_many` call (and ``POST /v1/jobs:batch``) takes."""
 
@@ -53,6 +62,10 @@ class Enqueued:
 
 BatchResult = Enqueued | InvalidJobError
 """One item of :meth:`Enqueuer.enqueue_many`: the job accepted (or deduplicated), or why not."""
+
+
+Sent = tuple[str, Kind, str]
+"""A sent job's id, kind and provider: what its answer and its metrics need."""
 
 
 class Enqueuer:
@@ -94,9 +107,9 @@ class Enqueuer:
             weight=push.weight,
             delay_ms=push.delay_ms,
             entry_id=push.entry_id,
-            also=self._created([(job, push)]),
+            state=push.state,
         )
-        return self._counted(job, first)
+        return self._counted((job.id, job.kind, job.provider), first)
 
     def enqueue_many(self, items: Sequence[Mapping[str, Any]]) -> list[BatchResult]:
         """Validate every job, enqueue the valid ones in one pipelined round trip; answers
@@ -105,7 +118,7 @@ class Enqueuer:
         if len(items) > MAX_BATCH:
             raise ValueError(f"a batch holds at most {MAX_BATCH} jobs, not {len(items)}")
         results: list[BatchResult | None] = []
-        valid: list[tuple[int, JobEnvelope, Push]] = []
+        valid: list[tuple[int, Sent, Push]] = []
         for index, data in enumerate(items):
             try:
                 job, org = self._validate(data)
@@ -113,12 +126,13 @@ class Enqueuer:
                 results.append(exc)
                 continue
             results.append(None)
-            valid.append((index, job, self._push(job, org)))
+            # Only the job's identity is kept past here: its validated model is freed at once
+            # rather than outliving a batch's garbage collections (fewer full collections).
+            valid.append((index, (job.id, job.kind, job.provider), self._push(job, org)))
         pushes = [push for _, _, push in valid]
-        created = self._created([(job, push) for _, job, push in valid])
-        owners = self.lanes.push_messages_once(pushes, also=created) if valid else []
+        owners = self.lanes.push_messages_once(pushes) if valid else []
         answers = self._counted_many(
-            [(job, first) for (_, job, _), first in zip(valid, owners, strict=True)]
+            [(sent, first) for (_, sent, _), first in zip(valid, owners, strict=True)]
         )
         for (index, _, _), answer in zip(valid, answers, strict=True):
             results[index] = answer
@@ -150,106 +164,84 @@ class Enqueuer:
 
     def _push(self, job: JobEnvelope, org: OrgRef) -> Push:
         """Where the job goes: its org's lane, at its priority, or the waiting set until due."""
+        entry_id = new_entry_id()
         return Push(
-            _message(job),
+            encoded(job, entry_id),
             self._claim(job),
             org=org.id,
             priority=job.priority,
             weight=org.weight,
             delay_ms=_delay_ms(job.not_before),
-            entry_id=new_entry_id(),
+            entry_id=entry_id,
+            state=self._state(job),
         )
 
-    def _created(self, pushed: Sequence[tuple[JobEnvelope, Push]]) -> AlsoWrite | None:
-        """The state writes of jobs being pushed, for the push's round trip."""
-        states = self.states
-        if states is None:
+    def _state(self, job: JobEnvelope) -> tuple[int | str, ...] | None:
+        """The job's initial state for the push script (None: state tracking is off)."""
+        if self.states is None:
             return None
-        at = now_ms()
-        fields = [
-            (job.id, initial_state(job, push.entry_id or "", push.delay_ms, at))
-            for job, push in pushed
-        ]
+        return self.states.initial(job.id, job.kind.value, job.provider, _named(job), job.notify)
 
-        def write(pipe: Any) -> None:
-            states.add_created_many(pipe, fields)
+    def _counted(self, sent: Sent, first: str | None) -> Enqueued:
+        """:func:`_answer`, counted."""
+        return self._counted_many([(sent, first)])[0]
 
-        return write
-
-    def _counted(self, job: JobEnvelope, first: str | None) -> Enqueued:
-        """:meth:`_answer`, counted."""
-        answer = self._answer(job, first)
-        JOBS_ENQUEUED.labels(*_labels(job), _outcome(answer)).inc()
-        return answer
-
-    def _counted_many(self, sent: Sequence[tuple[JobEnvelope, str | None]]) -> list[Enqueued]:
-        """:meth:`_answer` for each sent job, counted once per label set (not per job)."""
-        answers = [self._answer(job, first) for job, first in sent]
+    def _counted_many(self, sent: Sequence[tuple[Sent, str | None]]) -> list[Enqueued]:
+        """:func:`_answer` for each sent job, counted once per label set (not per job)."""
+        answers = [_answer(job_id, first) for (job_id, _, _), first in sent]
         counts = Counter(
-            (*_labels(job), _outcome(a)) for (job, _), a in zip(sent, answers, strict=True)
+            (kind, provider, answer.duplicate)
+            for ((_, kind, provider), _), answer in zip(sent, answers, strict=True)
         )
-        for labels, count in counts.items():
-            JOBS_ENQUEUED.labels(*labels).inc(count)
+        for (kind, provider, duplicate), count in counts.items():
+            outcome = "duplicate" if duplicate else "accepted"
+            JOBS_ENQUEUED.labels(queue_for(kind), kind.value, provider, outcome).inc(count)
         return answers
 
-    def _answer(self, job: JobEnvelope, first: str | None) -> Enqueued:
-        """The answer for a sent job (``first``: the id already holding its key); a
-        duplicate's state, written beside the refused push, is taken back (not a job)."""
-        if first is not None and first != job.id:
-            if self.states is not None:
-                self.states.forget(job.id, job.org_id)
-            return Enqueued(job_id=first, duplicate=True)
-        return Enqueued(job_id=job.id, duplicate=False)
+
+def _answer(job_id: str, first: str | None) -> Enqueued:
+    """The answer for a sent job (``first``: the id already holding its key; the push
+    script wrote no state for a duplicate)."""
+    if first is not None and first != job_id:
+        return Enqueued(job_id=first, duplicate=True)
+    return Enqueued(job_id=job_id, duplicate=False)
 
 
-def _labels(job: JobEnvelope) -> tuple[str, str, str]:
-    return queue_for(job.kind), job.kind.value, job.provider
-
-
-def _outcome(answer: Enqueued) -> str:
-    return "duplicate" if answer.duplicate else "accepted"
-
-
-def _message(job: JobEnvelope) -> dramatiq.Message[Any]:
-    return dramatiq.Message(
-        queue_name=queue_for(job.kind),
-        actor_name=actor_name(job.kind),
-        args=(envelope_to_dict(job),),
-        kwargs={},
-        options={},
-        message_id=job.id,
+def encoded(job: JobEnvelope, entry_id: str) -> Encoded | dramatiq.Message[Any]:
+    """The job's Dramatiq message, encoded here: JSON that decodes to what Dramatiq's default
+    encoder writes for ``dramatiq.Message(...).asdict()`` with ``redis_message_id`` set (the
+    worker decodes it identically: tested), without building the message object and its
+    copies; the envelope is serialized by pydantic's own JSON writer, the frame around it
+    is of fixed, safe fields (enum names, hex ids, a number). With another encoder
+    configured: the message object, encoded by that encoder at push."""
+    queue, actor, at = queue_for(job.kind), actor_name(job.kind), int(time.time() * 1000)
+    if type(dramatiq.get_encoder()) is not JSONEncoder:
+        return dramatiq.Message(queue, actor, (envelope_to_dict(job),), {}, {}, job.id, at)
+    try:  # what envelope_to_dict keeps, NaN and Infinity written as json.dumps writes them
+        envelope = pydantic_core.to_json(
+            job, exclude=None if job.notify else {"notify"}, inf_nan_mode="constants"
+        )
+    except pydantic_core.PydanticSerializationError:  # e.g. a lone surrogate in a string
+        envelope = _DRAMATIQ_JSON(envelope_to_dict(job)).encode()
+    data = _FRAME % (
+        queue.encode(),
+        actor.encode(),
+        envelope,
+        entry_id.encode(),
+        job.id.encode(),
+        at,
     )
+    return Encoded(queue, entry_id, data)
 
 
-def initial_state(
-    job: JobEnvelope, entry_id: str, delay_ms: int, at: int | None = None
-) -> dict[str, Any]:
-    """The state hash of a job just laned (queued) or put to wait for ``not_before``
-    (``at``: the enqueue time, now unless given)."""
-    at = now_ms() if at is None else at
-    fields: dict[str, Any] = {
-        "org": job.org_id,
-        "kind": job.kind.value,
-        "provider": job.provider,
-        "queue": queue_for(job.kind),
-        "entry": entry_id,
-        "state": "queued",
-        "enqueued_at": at,
-        "updated_at": at,
-    }
-    name = _named(job)
-    if name is not None:
-        fields[name[0]] = name[1]
-    if job.notify:
-        fields["notify"] = True
-    if delay_ms > 0:
-        fields.update(state="waiting", wait_reason="not_before", wait_until=at + delay_ms)
-    return fields
+_FRAME = (
+    b'{"queue_name":"%s","actor_name":"%s","args":[%s],"kwargs":{},'
+    b'"options":{"redis_message_id":"%s"},"message_id":"%s","message_timestamp":%d}'
+)
 
 
 def _named(job: JobEnvelope) -> tuple[str, str] | None:
-    """The job's action or sync model, as its state field: fields left unset (no name,
-    zero attempts, no ``notify``) are not written (readers default them), fewer per HSET."""
+    """The job's action or sync model, as its state field (none for other kinds)."""
     for field in ("action", "model"):
         value = getattr(job.payload, field, None)
         if value is not None:

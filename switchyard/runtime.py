@@ -105,6 +105,7 @@ class Runtime:
             self.redis,
             self.settings.workers.namespace,
             retention_s=self.settings.jobs.state_retention_hours * 3600,
+            shards=self.settings.workers.lane_shards,
         )
 
     @property

@@ -28,8 +28,8 @@ Key (tag in braces) | type | TTL | written by:
 - ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_fetch.lua
 - ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | until imported | queue_park.lua, dead-set import
 - ``{<ns>:q:<queue>}:cancelled`` | zset of job ids by expiry | cancel memory | lanes_cancel.lua
-- ``{<ns>:job:<id>}`` | hash: job state | state retention | enqueue pipeline, JobStateStore
-- ``{<ns>:jobs:<org>}`` | zset: an org's job ids by time | state retention | JobStateStore
+- ``{<ns>:q:<queue>}:job:<id>`` | hash: job state | state retention | lanes_push.lua, StateWriter
+- ``{<ns>:q:<queue>}:jobs:<org>`` | zset: an org's job ids by time | state retention | lanes_push.lua
 - ``<ns>:__switchyard_workers__`` | zset | members 1 h | workers.live_workers
 - ``<ns>:__dead_set_import__`` | string | lock lifetime | workers.dead_set
 - ``{<ns>:rl:<rate key>}:…`` | various | per policy | limiter scripts, leases_renew.lua
@@ -138,16 +138,6 @@ def rate_key_tag(namespace: str, rate_key: str) -> str:
     """The tag of one rate key's limiter state, ``{<ns>:rl:<rate key>}`` (its lease zset is
     ``<tag>:leases``)."""
     return tagged(namespace, "rl", rate_key)
-
-
-def job_state(namespace: str, job_id: str) -> str:
-    """One job's state hash, under its own tag: found from the job id alone."""
-    return tagged(namespace, "job", job_id)
-
-
-def org_jobs(namespace: str, org_id: str) -> str:
-    """An org's job ids scored by last change: ``GET /v1/jobs`` pages through it."""
-    return tagged(namespace, "jobs", org_id)
 
 
 def console_session(namespace: str, digest: str) -> str:

@@ -11,6 +11,7 @@ hash tag. A producer's idempotency claim is taken by the push script itself
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -67,11 +68,21 @@ class Claim:
     ttl_seconds: int
 
 
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """A message its producer encoded itself, as Dramatiq's encoder would, carrying
+    ``entry_id`` as its Redis message id (see :func:`producers.enqueue.encoded`)."""
+
+    queue_name: str
+    entry_id: str
+    data: bytes
+
+
 @dataclass(frozen=True)
 class Push:
     """One message for :meth:`Lanes.push_messages_once`, with its optional claim."""
 
-    message: dramatiq.Message[Any]
+    message: dramatiq.Message[Any] | Encoded
     claim: Claim | None
     org: str
     priority: int
@@ -79,17 +90,25 @@ class Push:
     delay_ms: int = 0
     entry_id: str | None = None
     """The lane entry's id (a fresh one when None)."""
+    state: Sequence[Any] | None = None
+    """The new job's initial state, written by the push script (``lanes_push.lua``'s
+    ARGV[11..17], see :meth:`workers.job_state.JobStateStore.initial`)."""
 
     def args(self, *, padded: bool = False) -> list[Any]:
         """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
         nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
-        entry_id, data = _fresh_entry(self.message, self.entry_id)
+        if isinstance(self.message, Encoded):
+            entry_id, data = self.message.entry_id, self.message.data
+        else:
+            entry_id, data = _fresh_entry(self.message, self.entry_id)
         args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
         args.append(self.weight)
         if self.claim is not None:
             args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
-        elif padded:
+        elif padded or self.state is not None:
             args += _UNCLAIMED
+        if self.state is not None and not padded:
+            args += ["", *self.state]  # ARGV[10]: no cancel check (a new job)
         return args
 
 
@@ -154,7 +173,7 @@ class LanePushes:
 
     def push_message_once(
         self,
-        message: dramatiq.Message[Any],
+        message: dramatiq.Message[Any] | Encoded,
         claim: Claim | None,
         *,
         org: str,
@@ -163,9 +182,11 @@ class LanePushes:
         delay_ms: int = 0,
         entry_id: str | None = None,
         also: AlsoWrite | None = None,
+        state: Sequence[Any] | None = None,
     ) -> str | None:
         """:meth:`push_message` unless ``claim`` is already held: claim and push are one
-        atomic step, so no crash can leave a claim whose job never landed.
+        atomic step, so no crash can leave a claim whose job never landed. ``state``: the
+        new job's initial state, written by the same script call (see :class:`Push`).
 
         Returns None when this call claimed the key (or had none) and pushed the message,
         else the id of the job holding the key (the message's own id if an earlier send of
@@ -179,6 +200,7 @@ class LanePushes:
             weight=weight,
             delay_ms=delay_ms,
             entry_id=entry_id,
+            state=state,
         )
         status, owner = self._run_push(message.queue_name, push.args(), also, durable=True)
         return _text(owner) if status == _CLAIMED_BEFORE else None
@@ -189,7 +211,8 @@ class LanePushes:
         """:meth:`push_message_once` for many messages: one ``lanes_push_many.lua`` call per
         lane shard and 1,000 messages (each atomic, within the shard's hash tag), answered in the
         pushes' order; ``also`` rides on the first call's round trip. A key repeated within
-        the batch answers the id of the first job that claimed it."""
+        the batch answers the id of the first job that claimed it. Pushes with a ``state``
+        have it written by the same call (one JSON argument for the chunk)."""
         by_shard: dict[str, list[int]] = {}
         for index, push in enumerate(pushes):
             prefix = self.prefix(push.message.queue_name, self.shard_of(push.org))
@@ -199,6 +222,8 @@ class LanePushes:
             for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
                 chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
                 args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
+                if any(pushes[index].state is not None for index in chunk):
+                    args.append(json.dumps([pushes[index].state for index in chunk]))
                 reply = self._eval(self._push_many, prefix, args, also, durable=True)
                 also = None
                 for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):

@@ -2,7 +2,10 @@
 
 ``org_id`` scopes every call: an org key's calls pass its org and see only its jobs (another
 org's job is *unknown*, not forbidden, so ids do not leak); admin calls pass None for show
-and cancel. State lives in Redis for the retention window (:mod:`workers.job_state`).
+and cancel. State lives in Redis for the retention window (:mod:`workers.job_state`), under
+the hash tag of the job's queue: a lookup by id probes the org's place in each queue (an
+admin's, every queue's and shard's) in one pipelined round trip
+(:meth:`~workers.job_state.JobStateStore.locate`), so no id → place pointer is kept.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from switchyard.services.job_views import JobView, job_view
-from workers.job_state import FINISHED, STATES, JobStateStore, now_ms
+from workers.job_state import FINISHED, STATES, JobRef, JobStateStore, Listed, now_ms
 from workers.lanes import Lanes
 
 SCAN_BATCH = 200
@@ -51,7 +54,7 @@ class JobPage:
 
 def get_job(store: JobStateStore, job_id: str, org_id: str | None) -> JobView:
     """One job's state, or :class:`UnknownJobError` (also for another org's job)."""
-    return job_view(job_id, _owned(store, job_id, org_id), now_ms())
+    return job_view(job_id, _owned(store, job_id, org_id)[1], now_ms())
 
 
 def list_jobs(
@@ -70,7 +73,7 @@ def list_jobs(
         ids = _after(store.recent_ids(org_id, before_ms=before, count=SCAN_BATCH), before, after_id)
         if not ids:
             return JobPage(found, None)
-        for (job_id, at), raw in zip(ids, store.get_many([i for i, _ in ids]), strict=True):
+        for (job_id, at, _), raw in zip(ids, store.get_many(org_id, ids), strict=True):
             before, after_id = at, job_id
             if raw is not None and raw.get("org") == org_id:
                 view = job_view(job_id, raw, now)
@@ -85,19 +88,16 @@ def cancel_job(store: JobStateStore, lanes: Lanes, job_id: str, org_id: str | No
     """Cancel a job: taken from its lane or waiting set it is ``cancelled`` and never runs;
     admitted already, it is marked (``cancel_requested``) and not retried. A finished job
     raises :class:`JobFinishedError`."""
-    raw = _owned(store, job_id, org_id)
+    ref, raw = _owned(store, job_id, org_id)
     if raw.get("state") in FINISHED:
         raise JobFinishedError(job_id, raw["state"])
     remember_ms = store.retention_s * 1000
-    entry, org = raw.get("entry", ""), raw.get("org", "")
-    taken = lanes.cancel(raw["queue"], entry, job_id, org=org, remember_ms=remember_ms)
+    taken = lanes.cancel(ref.queue, raw.get("entry", ""), job_id, org=ref.org, remember_ms=remember_ms)
     at = now_ms()
     if taken:
-        store.update(
-            job_id, {"state": "cancelled", "cancel": 1, "finished_at": at, "updated_at": at}
-        )
+        store.update(ref, {"state": "cancelled", "cancel": 1, "finished_at": at, "updated_at": at})
     else:  # the worker writes how it ends; only the request is ours to record
-        store.update(job_id, {"cancel": 1})
+        store.update(ref, {"cancel": 1})
     return get_job(store, job_id, org_id)
 
 
@@ -117,21 +117,19 @@ def check_filter(where: JobFilter) -> None:
         raise ValueError(f"state: one of {', '.join(STATES)}")
 
 
-def _owned(store: JobStateStore, job_id: str, org_id: str | None) -> dict[str, str]:
-    raw = store.get(job_id) if len(job_id) <= 64 else None
-    if raw is None or (org_id is not None and raw.get("org") != org_id):
+def _owned(store: JobStateStore, job_id: str, org_id: str | None) -> tuple[JobRef, dict[str, str]]:
+    found = store.locate(org_id, job_id) if len(job_id) <= 64 else None
+    if found is None:
         raise UnknownJobError(job_id)
-    return raw
+    return found
 
 
-def _after(
-    ids: list[tuple[str, int]], before: int | None, after_id: str | None
-) -> list[tuple[str, int]]:
+def _after(ids: list[Listed], before: int | None, after_id: str | None) -> list[Listed]:
     """Drop what the previous page already had: same time, id not below the cursor's (a
     reverse range returns equal scores in reverse id order)."""
     if before is None or after_id is None:
         return ids
-    return [(i, at) for i, at in ids if at < before or i < after_id]
+    return [item for item in ids if item.at < before or item.job_id < after_id]
 
 
 def _matches(view: JobView, where: JobFilter) -> bool:

@@ -116,7 +116,7 @@ def _activity(store: JobStateStore, org_id: str, reads: int, now: int) -> OrgAct
     since = now - int(RECENT.total_seconds() * 1000)
     ended = {"succeeded": 0, "dead": 0, "cancelled": 0}
     deferred: dict[str, int] = {}
-    for raw in store.get_many([job_id for job_id, _ in ids]):
+    for raw in store.get_many(org_id, ids):
         if raw is None or raw.get("org") != org_id:
             continue
         state = derived_state(raw, now)

@@ -2,10 +2,11 @@
 
 One producer thread, the same Redis, the same job shape (a no-op action). Raw Dramatiq
 sends one message per call (one round trip each); Switchyard validates every job, checks
-it against the worker's declarations and lanes it with its idempotency claim: one script
-call per job for ``enqueue``, batches of 1,000 pipelined into two round trips for
-``enqueue_many``. Rounds alternate raw / single / batch; the headline is the median ratio
-(targets: batch >= 3.0 x raw ``send``; single printed for reference).
+it against the worker's declarations and lanes it with its initial job state (written by
+the push script itself): one script call per job for ``enqueue``, one per 1,000 jobs for
+``enqueue_many``. Rounds alternate raw / single / batch; the headline is the median of the
+per-round ratios (targets: batch >= 3.0 x raw ``send``, single >= 1.0), with the ratio of
+each side's best round beside it (on a shared, busy machine the least disturbed runs).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from switchyard.runtime import Runtime
 from tests.benchmarks.execution import REDIS_URL, _org, _runtime
 
 JOBS = int(os.environ.get("BENCH_ENQUEUE_JOBS", "5000"))
-ROUNDS = int(os.environ.get("BENCH_ENQUEUE_ROUNDS", "3"))
+ROUNDS = int(os.environ.get("BENCH_ENQUEUE_ROUNDS", "5"))
 
 
 def _rate(jobs: int, send: Callable[[], None]) -> float:
@@ -95,11 +96,15 @@ def main(jobs: int = JOBS, rounds: int = ROUNDS) -> None:
         )
     batch_ratio = statistics.median(b / r for r, _, b in runs)
     single_ratio = statistics.median(s / r for r, s, _ in runs)
+    best_raw = max(r for r, _, _ in runs)
+    best_single, best_batch = max(s for _, s, _ in runs), max(b for _, _, b in runs)
     print(
         f"  ratio vs raw send (median): enqueue_many {batch_ratio:.2f}, enqueue {single_ratio:.2f}"
+        f"; best vs best: enqueue_many {best_batch / best_raw:.2f}, "
+        f"enqueue {best_single / best_raw:.2f}"
     )
     print("  load average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    print("  targets: enqueue_many >= 3.0, enqueue >= 1.0 (0.67 before job state)")
+    print("  targets: enqueue_many >= 3.0, enqueue >= 1.0")
 
 
 if __name__ == "__main__":

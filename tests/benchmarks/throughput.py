@@ -281,5 +281,6 @@ def _succeeded_states(runtime: Runtime, org_id: str) -> dict[str, int]:
     """The org's jobs per recorded state (read after the run): all succeeded, when every
     transition was written."""
     states = runtime.job_states
-    ids = [job_id for job_id, _ in states.recent_ids(org_id, before_ms=None, count=1_000_000)]
-    return dict(Counter(raw["state"] if raw else "missing" for raw in states.get_many(ids)))
+    listed = states.recent_ids(org_id, before_ms=None, count=1_000_000)
+    found = states.get_many(org_id, listed)
+    return dict(Counter(raw["state"] if raw else "missing" for raw in found))

@@ -10,12 +10,21 @@
 --   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
 --   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key ('' = none)
+--   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (workers/job_state.py)
+--   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE once per org: the org's job index
 -- ARGV: 9 values per job: entry id, message data, org, priority, delay_ms, weight, claim,
--- owner, claim lifetime in seconds (claim '' when the job has no idempotency key).
+-- owner, claim lifetime in seconds (claim '' when the job has no idempotency key); then,
+-- optionally, one last ARGV: a JSON array with per job its initial state (lanes_push.lua's
+-- ARGV[11..17] as an array) or null, written only for jobs pushed (not for claimed keys).
 -- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
 -- repeated within the call answers 2 with the owner that claimed it earlier in the call.
 local p = KEYS[1]
-local count = #ARGV / 9
+local count = math.floor(#ARGV / 9)
+local states = nil
+if #ARGV % 9 == 1 then
+  states = cjson.decode(ARGV[#ARGV])
+end
+local indexed, ttl = {}, nil
 local last = redis.call('INCRBY', p .. ':seq', count)
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -57,9 +66,42 @@ for i = 0, count - 1 do
       claimed[claim] = ARGV[b + 8]
       claims[#claims + 1] = {claim, ARGV[b + 8], tonumber(ARGV[b + 9])}
     end
+    local s = states and states[i + 1]
+    if type(s) == 'table' then
+      local job_id = s[2]
+      ttl = tonumber(s[1])
+      local key = p .. ':job:' .. job_id
+      local fields = {'org', org, 'kind', s[3], 'provider', s[4], 'entry', id,
+        'state', 'queued', 'enqueued_at', now, 'updated_at', now}
+      if status == 0 then
+        fields[10] = 'waiting'
+        fields[#fields + 1], fields[#fields + 2] = 'wait_reason', 'not_before'
+        fields[#fields + 1], fields[#fields + 2] = 'wait_until', now + delay
+      end
+      if s[5] ~= '' then
+        fields[#fields + 1], fields[#fields + 2] = s[5], s[6]
+      end
+      if s[7] ~= '' then
+        fields[#fields + 1], fields[#fields + 2] = 'notify', '1'
+      end
+      redis.call('HSET', key, unpack(fields))
+      redis.call('EXPIRE', key, ttl)
+      local members = indexed[org]
+      if members == nil then
+        members = {}
+        indexed[org] = members
+      end
+      members[#members + 1], members[#members + 2] = now, job_id
+    end
     out[#out + 1] = status
     out[#out + 1] = ''
   end
+end
+for org, members in pairs(indexed) do
+  local index = p .. ':jobs:' .. org
+  redis.call('ZADD', index, unpack(members))
+  redis.call('EXPIRE', index, ttl)
+  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl * 1000)
 end
 if #jobs > 0 then
   redis.call('HSET', p .. ':jobs', unpack(jobs))

@@ -1,7 +1,8 @@
 """Records each attempt's transition in the job's state hash (:mod:`workers.job_state`).
 
 Writes go through a :class:`~workers.job_state.StateWriter`, batched per worker process:
-a transition costs two commands (HSET, EXPIRE) in a pipeline shared with every other job's
+a transition costs two commands (HSET, EXPIRE on ``<queue tag>:job:<id>``; the queue and
+org come from the message) in a pipeline shared with every other job's
 transitions of the last few milliseconds, never a round trip of its own. It runs after the
 Backoff and DeadLetter middleware have decided (its ``after`` hook is called after theirs),
 so it records their verdict: retrying with the next attempt's time, waiting with its reason,
@@ -15,12 +16,13 @@ from typing import Any
 
 import dramatiq
 from dramatiq.broker import MessageProxy
+from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 
 from providers.errors import RateLimited
 from workers.errors import DeferredJobError, SlotDeferred, error_class_of
 from workers.job_fields import job_fields
-from workers.job_state import StateWriter, now_ms, take_result
+from workers.job_state import JobRef, StateWriter, now_ms, take_result
 from workers.middleware.attempts import attempts_of
 from workers.middleware.dead_letter import dead_job_id_of
 from workers.middleware.outcomes import outcome_of
@@ -55,7 +57,7 @@ class JobStateTracking(Middleware):
         at = now_ms()
         fields = {"state": "running", "started_at": at, "updated_at": at}
         fields["attempts"] = attempts_of(message)
-        self.writer.put(job_fields(message).id, fields)
+        self.writer.put(job_ref(message), fields)
 
     def after_process_message(
         self,
@@ -66,12 +68,12 @@ class JobStateTracking(Middleware):
         exception: BaseException | None = None,
     ) -> None:
         fields = _after_attempt(message, exception)
-        self.writer.put(job_fields(message).id, fields)
+        self.writer.put(job_ref(message), fields)
         if self.on_finished is not None and fields["state"] in ("succeeded", "dead"):
             self.on_finished(message, str(fields["state"]), fields)
 
     def after_skip_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        self.writer.put(job_fields(message).id, _rescheduled(message, None, "deferred"))
+        self.writer.put(job_ref(message), _rescheduled(message, None, "deferred"))
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         # What has ended so far goes out now, not after the threads drain: a second signal
@@ -80,6 +82,12 @@ class JobStateTracking(Middleware):
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         self.writer.close()
+
+
+def job_ref(message: MessageProxy) -> JobRef:
+    """Where the message's job keeps its state: its queue and org, from the message."""
+    job = job_fields(message)
+    return JobRef(q_name(message.queue_name), job.org, job.id)
 
 
 def _after_attempt(message: MessageProxy, exception: BaseException | None) -> dict[str, Any]:

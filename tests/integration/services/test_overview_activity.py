@@ -9,14 +9,15 @@ import pytest
 from redis import Redis
 
 from switchyard.services import overview
-from workers.job_state import JobStateStore, now_ms
+from workers.job_state import JobRef, JobStateStore, now_ms
 
 
 def store_with(redis: Redis, namespace: str, states: dict[str, dict[str, Any]]) -> JobStateStore:
     store = JobStateStore(redis, namespace, retention_s=3600)
     pipe = store.redis.pipeline(transaction=False)
     for job_id, fields in states.items():
-        store.add_created(pipe, job_id, {"enqueued_at": now_ms() - 1000, **fields})
+        ref = JobRef("action", fields["org"], job_id)
+        store.add_created(pipe, ref, {"enqueued_at": now_ms() - 1000, **fields})
     pipe.execute()
     return store
 

@@ -11,12 +11,12 @@ import pytest
 from redis import Redis
 
 from switchyard.services.job_views import derived_state
-from workers.job_state import JobStateStore, StateWriter, small_result
+from workers.job_state import JobRef, JobStateStore, StateWriter, small_result
 from workers.lanes import Lanes
 
 
-def store(redis: Redis | None = None) -> JobStateStore:
-    return JobStateStore(redis or fakeredis.FakeRedis(), "t", retention_s=3600)
+def store(redis: Redis | None = None, namespace: str = "t") -> JobStateStore:
+    return JobStateStore(redis or fakeredis.FakeRedis(), namespace, retention_s=3600)
 
 
 def message(job_id: str = "j1") -> dramatiq.Message[Any]:
@@ -48,15 +48,16 @@ def test_writer_batches_in_order_and_keeps_writes_redis_refused() -> None:
     server = fakeredis.FakeServer()
     states = store(fakeredis.FakeRedis(server=server))
     writer = StateWriter(states, interval_s=3600)
-    writer.put("j1", {"state": "running"})
-    writer.put("j1", {"state": "succeeded", "attempts": 1})
+    ref = JobRef("action", "o1", "j1")
+    writer.put(ref, {"state": "running"})
+    writer.put(ref, {"state": "succeeded", "attempts": 1})
     server.connected = False
     writer.flush()
     server.connected = True
     assert states.get("j1") is None
     writer.close()
-    assert states.get("j1") == {"state": "succeeded", "attempts": "1"}
-    assert 0 < states.redis.ttl(states.keys.job("j1")) <= 3600
+    assert states.get("j1") == {"state": "succeeded", "attempts": "1", "queue": "action"}
+    assert 0 < states.redis.ttl(states.keys.job(ref)) <= 3600
 
 
 @pytest.mark.parametrize(
@@ -73,21 +74,22 @@ def test_derived_states(raw: dict[str, str], expected: str) -> None:
     assert derived_state(raw, now_ms=5000) == expected
 
 
-def test_pipelined_push_survives_a_script_cache_flush() -> None:
+def test_push_survives_a_script_cache_flush() -> None:
     """A Redis that lost its scripts (restart) gets the push script again: the job is laned
-    once and its state written."""
+    once and its state written by it."""
     redis = fakeredis.FakeRedis(server=fakeredis.FakeServer())
-    lanes, states = Lanes(redis, "tf"), store(redis)
+    lanes, states = Lanes(redis, "tf"), store(redis, "tf")
 
     def push(job_id: str) -> None:
-        fields = {"org": "o1", "state": "queued", "enqueued_at": 1}
-        also = lambda pipe: states.add_created(pipe, job_id, fields)  # noqa: E731
+        state = states.initial(job_id, "action", "slack", ("action", "noop"), False)
         assert (
-            lanes.push_message_once(message(job_id), None, org="o1", priority=5, also=also) is None
+            lanes.push_message_once(message(job_id), None, org="o1", priority=5, state=state)
+            is None
         )
 
     push("j1")
     redis.script_flush()
     push("j2")
     assert lanes.depth("action").laned == 2
-    assert states.get("j2") == {"org": "o1", "state": "queued", "enqueued_at": "1"}
+    found = states.get("j2")
+    assert found is not None and found["state"] == "queued" and found["action"] == "noop"
