@@ -168,9 +168,7 @@ def _summary_key(name: str) -> bool:
 class JobStateStore:
     """Reads and writes job state hashes; thread-safe (one Redis client)."""
 
-    def __init__(
-        self, redis: Redis, namespace: str, *, retention_s: int, shards: int = 1
-    ) -> None:
+    def __init__(self, redis: Redis, namespace: str, *, retention_s: int, shards: int = 1) -> None:
         self.redis = redis
         self.keys = JobStateKeys(namespace, shards)
         self.retention_s = retention_s

@@ -124,12 +124,13 @@ def _body_selection(
     query = dlq.DeadJobQuery.of(where, ids=body.ids, limit=body.limit)
     with runtime.sessions() as session:
         try:
-            selection = dlq.scoped_selection(session, query, _scope(principal))
+            selection = dlq.scoped_selection(
+                session, query, _scope(principal), everything=body.all, verb=verb
+            )
         except dlq.InvalidSelectionError as exc:
             raise dlq.InvalidSelectionError(
                 [FieldError(_body_field(e.field), e.message) for e in exc.errors]
             ) from None
-    dlq.require_scope(selection, everything=body.all, verb=verb)
     return selection
 
 

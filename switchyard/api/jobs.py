@@ -7,8 +7,6 @@ logic is :mod:`switchyard.services.jobs`, shared with ``switchyard jobs``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
@@ -16,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contract.envelope import FieldError, InvalidJobError
 from switchyard.api.auth import CurrentPrincipal, CurrentRuntime, Principal
-from switchyard.api.errors import ApiError, invalid
+from switchyard.api.errors import invalid
 from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.jobs import JobCreated, JobList, JobRequest, JobState, JobStatus
 from switchyard.api.scope import acting_org
@@ -75,8 +73,7 @@ def list_jobs(
 def get_job(job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime) -> JobStatus:
     """A job's state: queued, waiting (why, until), running, retrying (attempt, next at),
     succeeded, dead (reason, dead job id) or cancelled; 404 when unknown or another org's."""
-    with _mapped_errors():
-        view = service.get_job(runtime.job_states, job_id, _scope(principal))
+    view = service.get_job(runtime.job_states, job_id, _scope(principal))
     return JobStatus.model_validate(view, from_attributes=True)
 
 
@@ -84,20 +81,9 @@ def get_job(job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime) -
 def cancel_job(job_id: str, principal: CurrentPrincipal, runtime: CurrentRuntime) -> JobStatus:
     """Cancel: a queued or waiting job ends ``cancelled`` and never runs; a running one gets
     ``cancel_requested`` and is not retried; an ended one answers 409."""
-    with _mapped_errors():
-        view = service.cancel_job(runtime.job_states, runtime.lanes, job_id, _scope(principal))
+    view = service.cancel_job(runtime.job_states, runtime.lanes, job_id, _scope(principal))
     return JobStatus.model_validate(view, from_attributes=True)
 
 
 def _scope(principal: Principal) -> str | None:
     return None if principal.is_admin else principal.org_id
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    try:
-        yield
-    except service.UnknownJobError as exc:
-        raise ApiError(404, str(exc)) from None
-    except service.JobFinishedError as exc:
-        raise ApiError(409, str(exc)) from None

@@ -93,10 +93,7 @@ def _is_utf8(text: str) -> bool:
 def show(job_id: Annotated[str, typer.Argument(help="The job id (from enqueue).")]) -> None:
     """A job's state, attempts, times and (for actions) result summary, as JSON."""
     with runtime() as rt:
-        try:
-            view = service.get_job(rt.job_states, job_id, None)
-        except service.UnknownJobError as exc:
-            fail(f"{exc} (or older than jobs.state_retention_hours)")
+        view = service.get_job(rt.job_states, job_id, None)
     print_json(as_dict(view))
 
 
@@ -128,12 +125,7 @@ def list_jobs(
 def cancel(job_id: Annotated[str, typer.Argument(help="The job id.")]) -> None:
     """Cancel a job: queued or waiting, it never runs; running, it is not retried."""
     with runtime() as rt:
-        try:
-            view = service.cancel_job(rt.job_states, rt.lanes, job_id, None)
-        except service.UnknownJobError as exc:
-            fail(str(exc))
-        except service.JobFinishedError as exc:
-            fail(str(exc), code=1)
+        view = service.cancel_job(rt.job_states, rt.lanes, job_id, None)
     print_json(as_dict(view))
 
 

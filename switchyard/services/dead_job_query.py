@@ -163,15 +163,26 @@ def parse_selection(
     return Selection(ids=id_list, where=where, limit=parsed_limit)
 
 
-def scoped_selection(session: Session, query: DeadJobQuery, scope_org: str | None) -> Selection:
+def scoped_selection(
+    session: Session,
+    query: DeadJobQuery,
+    scope_org: str | None,
+    *,
+    everything: bool | None = None,
+    verb: str = "",
+) -> Selection:
     """The dead jobs ``query`` means within ``scope_org`` (None: every org). An org sees
     only its own: naming another org, or another org's dead job, is :class:`NotFound`, as
-    if it did not exist (so ids do not leak)."""
+    if it did not exist (so ids do not leak). With ``everything`` (a replay or purge), the
+    :func:`require_scope` guard runs on the query as given, before the org narrows it: an
+    org key's ``all`` means all of its own."""
     named = query.org
     elsewhere = scope_org is not None and named not in (None, scope_org)
     if elsewhere and _resolve_org(session, str(named)) != scope_org:
         raise NotFound(f"unknown organization {str(named)[:64]!r}")
     selection = parse_selection(session, query)
+    if everything is not None:
+        require_scope(selection, everything=everything, verb=verb)
     if scope_org is None:
         return selection
     require_known(session, selection.ids, org_id=scope_org)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from switchyard.services.errors import Conflict, NotFound
 from switchyard.services.job_views import JobView, job_view
 from workers.job_state import FINISHED, STATES, JobRef, JobStateStore, Listed, now_ms
 from workers.lanes import Lanes
@@ -22,14 +23,14 @@ SCAN_BATCHES = 5
 MAX_LIMIT = 200
 
 
-class UnknownJobError(LookupError):
+class UnknownJobError(NotFound):
     """No such job within the caller's scope (or its state has expired)."""
 
     def __init__(self, job_id: str) -> None:
-        super().__init__(f"unknown job {job_id[:64]!r}")
+        super().__init__(f"unknown job {job_id[:64]!r} (or older than the state retention)")
 
 
-class JobFinishedError(Exception):
+class JobFinishedError(Conflict):
     """A cancel asked of a job that has already ended."""
 
     def __init__(self, job_id: str, state: str) -> None:
@@ -92,7 +93,9 @@ def cancel_job(store: JobStateStore, lanes: Lanes, job_id: str, org_id: str | No
     if raw.get("state") in FINISHED:
         raise JobFinishedError(job_id, raw["state"])
     remember_ms = store.retention_s * 1000
-    taken = lanes.cancel(ref.queue, raw.get("entry", ""), job_id, org=ref.org, remember_ms=remember_ms)
+    taken = lanes.cancel(
+        ref.queue, raw.get("entry", ""), job_id, org=ref.org, remember_ms=remember_ms
+    )
     at = now_ms()
     if taken:
         store.update(ref, {"state": "cancelled", "cancel": 1, "finished_at": at, "updated_at": at})

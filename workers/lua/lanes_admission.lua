@@ -2,7 +2,8 @@
 -- says `--!include lanes_admission.lua`): no script of its own. Its functions take the
 -- including script's KEYS[1] as `p` (the lane shard's prefix, e.g. "{sy:q:action}") and
 -- its ready list and bodies (KEYS[2], KEYS[3]); every key they touch is `p` .. a suffix.
--- now_ms(arg): now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
+-- now_ms(arg): the including script's ARGV clock, now (ms, optional: absent, '' or 0 reads
+-- the server's TIME; tests pass one).
 -- admit(p, queue, msgs, depth, max_moves, now): move due waiting jobs into their lanes,
 -- then top the ready list up to `depth` messages, taking jobs round-robin across orgs (each
 -- org up to its weight per turn). Moving a job is one atomic step — HSET into the message

@@ -50,10 +50,6 @@ def _mapped() -> Iterator[None]:
     or cursor -> 422 naming the field."""
     try:
         yield
-    except service.UnknownJobError as exc:
-        raise PageProblem(404, str(exc)) from None
-    except service.JobFinishedError as exc:
-        raise PageProblem(409, str(exc)) from None
     except ValueError as exc:
         raise PageProblem(422, str(exc)) from None
 

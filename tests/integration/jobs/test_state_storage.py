@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from switchyard.app import Runtime
+from switchyard.runtime import Runtime
 from switchyard.services import jobs as service
 from tests.integration.credentials.api_helpers import org_keys
 from tests.integration.jobs.conftest import noop

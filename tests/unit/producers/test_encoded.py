@@ -8,10 +8,10 @@ import dramatiq
 import pytest
 from dramatiq.encoder import PickleEncoder
 
+from contract.envelope import Limits, envelope_to_dict, parse_envelope
+from contract.names import actor_name, queue_for
 from producers.enqueue import encoded
-from workers.actors import actor_name, queue_for
-from workers.envelope import Limits, envelope_to_dict, parse_envelope
-from workers.lanes import Encoded, _fresh_entry
+from workers.lane_push import Encoded, _fresh_entry
 
 JOBS: list[dict[str, Any]] = [
     {"kind": "action", "org_id": "o1", "provider": "slack", "payload": {"action": "noop"}},
