@@ -7,9 +7,9 @@ atomic step, a producer killed at any point leaves either nothing (the caller's 
 the job) or a claimed job that runs — never a claim whose job never existed. A key is scoped
 to its org and its kind's queue (the claim lives under the queue's hash tag, beside the lane).
 
-Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
+Accepted jobs go into their org's lane (:mod:`queueing.lane_push`), or its waiting set when
 ``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs. The
-job's state (:mod:`workers.job_state`) is written in the same round trip as the push.
+job's state (:mod:`queueing.job_state`) is written in the same round trip as the push.
 """
 
 from __future__ import annotations
@@ -33,11 +33,10 @@ from contract.envelope import (
 )
 from contract.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 from contract.names import actor_name, queue_for
-from producers.door import door_errors
 from producers.orgs import OrgRef, OrgResolver, require_org
 from providers.registry import Catalog
-from workers.job_state import JobStateStore, now_ms
-from workers.lanes import AlsoWrite, Claim, Lanes, Push, new_entry_id
+from queueing.job_state import JobStateStore, now_ms
+from queueing.lane_push import AlsoWrite, Claim, LanePushes, Push, new_entry_id
 
 MAX_BATCH = 1_000
 """Most jobs one :meth:`Enqueuer.enqueue_many` call (and ``POST /v1/jobs:batch``) takes."""
@@ -56,17 +55,18 @@ BatchResult = Enqueued | InvalidJobError
 
 
 class Enqueuer:
-    """Accepts jobs for the broker. Thread-safe; one per process is enough."""
+    """Accepts jobs for the broker. Thread-safe; one per process is enough. ``door`` checks
+    a job against the worker's declarations (:class:`producers.door.Door`)."""
 
     def __init__(
         self,
         *,
-        lanes: Lanes,
+        lanes: LanePushes,
         catalog: Catalog,
         limits: Limits,
         orgs: OrgResolver,
         idempotency_window_seconds: int,
-        door: Callable[[JobEnvelope], list[FieldError]] = door_errors,
+        door: Callable[[JobEnvelope], list[FieldError]],
         states: JobStateStore | None = None,
     ) -> None:
         self.lanes = lanes

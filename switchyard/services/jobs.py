@@ -2,15 +2,15 @@
 
 ``org_id`` scopes every call: an org key's calls pass its org and see only its jobs (another
 org's job is *unknown*, not forbidden, so ids do not leak); admin calls pass None for show
-and cancel. State lives in Redis for the retention window (:mod:`workers.job_state`).
+and cancel. State lives in Redis for the retention window (:mod:`queueing.job_state`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from queueing.job_state import FINISHED, STATES, JobStateStore, now_ms
 from switchyard.services.job_views import JobView, job_view
-from workers.job_state import FINISHED, STATES, JobStateStore, now_ms
 from workers.lanes import Lanes
 
 SCAN_BATCH = 200

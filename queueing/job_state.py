@@ -33,7 +33,7 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
-from workers import keys
+from queueing import keys
 
 logger = logging.getLogger("switchyard.job_state")
 
