@@ -9,6 +9,8 @@ COPY pyproject.toml README.md ./
 COPY switchyard switchyard
 COPY workers workers
 COPY producers producers
+COPY queueing queueing
+COPY routes routes
 COPY providers providers
 COPY storage storage
 COPY contract contract

@@ -7,9 +7,9 @@ atomic step, a producer killed at any point leaves either nothing (the caller's 
 the job) or a claimed job that runs — never a claim whose job never existed. A key is scoped
 to its org and its kind's queue (the claim lives under the queue's hash tag, beside the lane).
 
-Accepted jobs go into their org's lane (:mod:`workers.lanes`), or its waiting set when
+Accepted jobs go into their org's lane (:mod:`queueing.lane_push`), or its waiting set when
 ``not_before`` lies ahead; workers admit them into Dramatiq queues fairly across orgs. The
-job's initial state (:mod:`workers.job_state`) is written by the push script itself, under
+job's initial state (:mod:`queueing.job_state`) is written by the push script itself, under
 the queue's hash tag: one script call per job (``enqueue``) or per queue and 1,000 jobs
 (``enqueue_many``), and no other command.
 """
@@ -40,11 +40,10 @@ from contract.envelope import (
 )
 from contract.metrics import JOBS_ENQUEUED, JOBS_REJECTED
 from contract.names import actor_name, queue_for
-from producers.door import door_errors
 from producers.orgs import OrgRef, OrgResolver, require_org
 from providers.registry import Catalog
-from workers.job_state import JobStateStore
-from workers.lanes import Claim, Encoded, Lanes, Push, new_entry_id
+from queueing.job_state import JobStateStore
+from queueing.lane_push import Claim, Encoded, LanePushes, Push, new_entry_id
 
 _DRAMATIQ_JSON = json.JSONEncoder(separators=(",", ":")).encode
 """What ``dramatiq.encoder.JSONEncoder`` runs (``json.dumps`` with these separators)."""
@@ -69,17 +68,18 @@ Sent = tuple[str, Kind, str]
 
 
 class Enqueuer:
-    """Accepts jobs for the broker. Thread-safe; one per process is enough."""
+    """Accepts jobs for the broker. Thread-safe; one per process is enough. ``door`` checks
+    a job against the worker's declarations (:class:`producers.door.Door`)."""
 
     def __init__(
         self,
         *,
-        lanes: Lanes,
+        lanes: LanePushes,
         catalog: Catalog,
         limits: Limits,
         orgs: OrgResolver,
         idempotency_window_seconds: int,
-        door: Callable[[JobEnvelope], list[FieldError]] = door_errors,
+        door: Callable[[JobEnvelope], list[FieldError]],
         states: JobStateStore | None = None,
     ) -> None:
         self.lanes = lanes

@@ -8,9 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from producers.events import FanoutJob
+from routes.matching import event_context, event_view, matches, step_job
 from storage.models import Event
 from storage.repositories.routes import RouteRepository
-from workers.routing.pipeline import event_context, event_view, matches, step_job
 
 
 def route_fanout(session: Session, event: Event) -> Sequence[FanoutJob]:

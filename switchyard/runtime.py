@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import producers
 from contract.envelope import Kind, Limits
 from contract.metrics import observe_outbound_refusal
+from producers.door import Door
 from producers.enqueue import Enqueuer
 from producers.events import EventPublisher
 from producers.fanouts import default_fanouts
@@ -33,6 +34,7 @@ from producers.orgs import OrgDirectory
 from providers.outbound import OutboundPolicy, guarded_client
 from providers.registry import Catalog, load_catalog
 from providers.sandbox import Sandbox
+from queueing.job_state import JobStateStore
 from storage.crypto import KeyRing, Secret, generate_key_item
 from storage.db import make_engine, make_session_factory
 from storage.errors import KeyRingError
@@ -43,7 +45,7 @@ from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
 from workers.broker import BrokerOptions, worker_broker
 from workers.context import WorkerContext
-from workers.job_state import JobStateStore
+from workers.handlers.action import input_model
 from workers.lanes import Durability, Lanes
 from workers.limiter import Limiter
 from workers.retry_policy import KIND_OVERRIDES, RetryPolicy, delivery_overrides
@@ -178,6 +180,7 @@ class Runtime:
             limits=self.limits,
             orgs=OrgDirectory(self.sessions),
             idempotency_window_seconds=self.settings.jobs.idempotency_window_seconds,
+            door=Door(input_model),  # the worker's action registry, checked at the door
             states=self.job_states,
         )
 

@@ -4,7 +4,7 @@ It wraps redis-py's ``Script.__call__`` (every registered script, on fakeredis, 
 a cluster) and checks the call's ``KEYS`` against Redis Cluster's rule: all in one hash slot.
 A call breaking it fails the test that made it — so the suite as a whole, not a list kept
 by hand, shows every script is cluster-safe. Scripts are named by their file in
-``workers/lua/`` (Dramatiq's own as ``dramatiq:<name>``).
+``queueing/lua/`` (Dramatiq's own as ``dramatiq:<name>``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dramatiq.brokers.redis import _scripts as dramatiq_scripts
 from redis.commands.core import Script
 from redis.crc import key_slot
 
-from workers.scripts import source as script_source
+from queueing.scripts import source as script_source
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class ScriptCall:
 def _names() -> dict[str, str]:
     found = {
         hashlib.sha1(script_source(f.name).encode()).hexdigest(): f.name  # noqa: S324 - Redis's SHA
-        for f in files("workers").joinpath("lua").iterdir()
+        for f in files("queueing").joinpath("lua").iterdir()
         if f.name.endswith(".lua")
     }
     for name, source in dramatiq_scripts.items():

@@ -9,10 +9,10 @@ import dramatiq
 from contract.envelope import InvalidJobError, Kind, load_envelope
 from contract.names import actor_name, queue_for
 from providers.errors import ProviderError
+from queueing.job_state import record_result
 from workers.context import current_context
 from workers.errors import JobError
 from workers.handlers import handler_for
-from workers.job_state import record_result
 
 EXPECTED = (JobError, InvalidJobError, ProviderError)
 

@@ -16,11 +16,11 @@ from dramatiq.middleware import Middleware, ShutdownNotifications, TimeLimit
 from redis import Redis
 
 from contract.envelope import Kind
+from queueing.job_state import StateWriter
 from workers.actors import declare_actors
 from workers.admission import Admission
 from workers.context import WorkerContext
 from workers.job_events import CompletionEvents
-from workers.job_state import StateWriter
 from workers.lane_broker import LaneFedBroker
 from workers.log_context import JobLogContext
 from workers.middleware import AttemptClock, DeadLetter, JobMetrics, OutcomeLog, Resources

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from contract.envelope import Kind, Limits
 from providers.outbound import OutboundPolicy
 from providers.registry import Catalog
+from queueing.job_state import JobStateStore
 from storage.crypto import KeyRing
 from workers.accounts import AccountDirectory
 from workers.actions.spec import ActionOptions
-from workers.job_state import JobStateStore
 from workers.lanes import Lanes
 from workers.limiter import Limiter
 from workers.retry_policy import RetryPolicy, policy_for

@@ -25,9 +25,9 @@ from dramatiq.errors import DecodeError
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from queueing.keys import dead_set_import_lock
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.bodies import decode_body
-from workers.keys import dead_set_import_lock
 from workers.middleware.dead_letter import (
     MESSAGE_LIMIT,
     TRACEBACK_LIMIT,

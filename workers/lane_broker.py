@@ -9,7 +9,7 @@ fetch, and a busy worker never idles.
 
 The consumer's keys are Switchyard's, not Dramatiq's: the ready list, message bodies, ack
 sets, beats and dead set of a queue all live under the queue's hash tag (see
-:mod:`workers.keys`) — Dramatiq's own layout carries no tag, and its ``dispatch.lua`` builds
+:mod:`queueing.keys`) — Dramatiq's own layout carries no tag, and its ``dispatch.lua`` builds
 key names inside the script, which a Redis Cluster refuses. So every Redis operation a
 consumer makes — fetch, ack, requeue, park — is ours; Dramatiq provides actors, middleware
 and the worker process model. Delay queues (``<queue>.DQ``) stay empty: every wait lives in
@@ -57,9 +57,9 @@ from dramatiq.errors import ConnectionClosed, DecodeError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from workers import keys, scripts
+from queueing import keys, scripts
+from queueing.lane_push import SHARD_OPTION
 from workers.bodies import decode_body
-from workers.lane_push import SHARD_OPTION
 from workers.lanes import FetchingConsumer, Lanes
 from workers.scheduling import handed_back
 

@@ -1,6 +1,6 @@
 """Per-(queue, org) lanes in Redis: where jobs wait before the Dramatiq queue.
 
-Producers push into their org's lane (:mod:`workers.lane_push`); worker processes *admit*
+Producers push into their org's lane (:mod:`queueing.lane_push`); worker processes *admit*
 jobs round-robin across orgs (weighted) into the Dramatiq queue, keeping it shallow, so one
 tenant's 100k backlog cannot starve another tenant. Everything that waits — ``not_before``,
 retry backoff, rate-limit deferrals — waits in the queue's ``waiting`` sorted set, scored by
@@ -13,9 +13,9 @@ worker dying mid-admission loses or duplicates nothing. Each push is its own ent
 id is the Dramatiq message's Redis id (:meth:`Lanes.push_message` assigns a fresh one).
 
 A queue's lanes are split into ``shards`` (``SWITCHYARD_WORKERS__LANE_SHARDS``): an org's
-jobs all go to shard :func:`workers.keys.shard_of` its org, and every key of one shard —
+jobs all go to shard :func:`queueing.keys.shard_of` its org, and every key of one shard —
 lanes, claims, ready list, bodies, ack sets, beats, cancel memory — shares that shard's hash
-tag (see :mod:`workers.keys`), so a Redis Cluster runs each script and spreads one queue's
+tag (see :mod:`queueing.keys`), so a Redis Cluster runs each script and spreads one queue's
 shards over its masters. Admission is fair across the orgs of a shard; consumers visit the
 shards in turn (:mod:`workers.lane_broker`), so no shard waits behind another.
 """
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.cluster import RedisCluster
 
-from workers import scripts
-from workers.keys import QueueKeys, queue_shards, shard_of
-from workers.lane_push import (
+from queueing import scripts
+from queueing.keys import QueueKeys, queue_shards, shard_of
+from queueing.lane_push import (
     AlsoWrite,
     Claim,
     Durability,
@@ -129,7 +129,7 @@ class Lanes(LanePushes):
         return self.keys(queue, shard).tag
 
     def shard_of(self, org: str) -> int:
-        """The lane shard holding ``org``'s jobs (:func:`workers.keys.shard_of`)."""
+        """The lane shard holding ``org``'s jobs (:func:`queueing.keys.shard_of`)."""
         return shard_of(org, self.shards)
 
     def cancel(

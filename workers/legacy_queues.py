@@ -2,7 +2,7 @@
 
 Up to that version, admitted jobs waited in ``<ns>:<queue>`` (ids) and ``<ns>:<queue>.msgs``
 (bodies), and fetched ones in ``<ns>:__acks__.<worker>.<queue>``; now they live under the
-queue's hash tag (:class:`workers.keys.QueueKeys`). So that an upgrade strands no accepted
+queue's hash tag (:class:`queueing.keys.QueueKeys`). So that an upgrade strands no accepted
 job, each worker process moves what the old layout still holds once, at its first recovery
 sweep: ready ids, and the ack sets of workers whose old heartbeat (``<ns>:__heartbeats__``)
 lapsed — a live old worker keeps its own and acknowledges them itself.
@@ -22,7 +22,7 @@ from typing import cast
 from redis import Redis
 from redis.cluster import RedisCluster
 
-from workers.keys import QueueKeys
+from queueing.keys import QueueKeys
 
 logger = logging.getLogger("switchyard.recovery")
 

@@ -33,7 +33,7 @@ from redis import Redis
 from providers.ratelimit_feedback import RateLimitFeedback
 from providers.spec import ProviderSpec, RateLimitPolicy
 from providers.templates import placeholders, render
-from workers import keys, scripts
+from queueing import keys, scripts
 from workers.accounts import AccountDirectory
 from workers.learned_limits import (
     DECREASE_FACTOR,

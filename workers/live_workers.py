@@ -14,7 +14,7 @@ import time
 
 from redis import Redis
 
-from workers.keys import worker_processes
+from queueing.keys import worker_processes
 
 BEAT_INTERVAL_S = 5.0
 FORGET_AFTER_S = 3600.0

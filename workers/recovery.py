@@ -30,8 +30,8 @@ from typing import cast
 from redis import Redis
 
 from contract.metrics import JOBS_RECOVERED
-from workers import scripts
-from workers.keys import QueueKeys, queue_shards
+from queueing import scripts
+from queueing.keys import QueueKeys, queue_shards
 from workers.legacy_queues import move_legacy_jobs
 
 logger = logging.getLogger("switchyard.recovery")

@@ -10,7 +10,7 @@ redis-py's ``RedisCluster`` is not a subclass of ``Redis`` but offers the same c
 pipeline and ``register_script`` interface, which is all Switchyard uses; the factory
 returns it typed as ``Redis`` so the rest of the code keeps one client type. What a cluster
 adds is a rule, not an API: every script and transaction must keep to keys of one hash tag
-(see :mod:`workers.keys`).
+(see :mod:`queueing.keys`).
 """
 
 from __future__ import annotations

@@ -56,11 +56,11 @@ from providers.auth.oauth import TokenClient, TokenSet, app_credentials_from_set
 from providers.errors import AuthError, InvalidGrant, RateLimited, TransientError
 from providers.spec import OAuth2ClientCredentialsAuth, OAuth2CodeAuth, ProviderSpec
 from providers.spec_auth import REFRESHABLE_AUTH_MODES
+from queueing import keys
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.credentials import CredentialRepository, DecryptedCredential
 from storage.repositories.refresh_intents import RefreshIntentRepository
 from storage.types import utcnow
-from workers import keys
 from workers.context import WorkerContext
 from workers.errors import AuthRefused, ConnectionUnusable
 

@@ -40,9 +40,9 @@ from producers.inbound.schemes import (
 from providers.errors import UnknownProviderError
 from providers.registry import Catalog
 from providers.spec import ProviderSpec
+from queueing import keys
 from storage.crypto import KeyRing, Secret
 from storage.repositories.inbound_webhooks import InboundWebhookRepository
-from workers import keys
 
 log = logging.getLogger("switchyard.inbound")
 

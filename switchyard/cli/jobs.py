@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import typer
 
 from contract.envelope import MAX_PAYLOAD_DEPTH, InvalidJobError
+from queueing.job_state import STATES
 from storage.errors import NotFoundError
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.cli.common import fail, print_json, print_table, runtime
 from switchyard.runtime import Runtime
 from switchyard.services import jobs as service
 from switchyard.services.job_views import as_dict
-from workers.job_state import STATES
 
 app = typer.Typer(help="Follow jobs: show one, list an org's recent jobs, cancel one.")
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from redis import Redis
 
-from workers import keys
+from queueing import keys
 
 DEFAULT_LIFETIME = timedelta(hours=8)
 """How long a console session lasts after sign-in (an operator's working day)."""

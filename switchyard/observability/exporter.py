@@ -35,8 +35,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from contract.envelope import Kind
+from queueing.keys import queue_shards
 from storage.models import Connection, DeadJob
-from workers.keys import queue_shards
 from workers.lanes import LaneDepth, Lanes
 from workers.live_workers import alive_workers
 from workers.recovery import stranded_jobs
@@ -116,7 +116,7 @@ def probe(
 def read_queue_state(
     redis: Redis, namespace: str, queues: Sequence[str], shards: int = 1
 ) -> dict[str, QueueState]:
-    """Per queue, summed over its lane shards (keys of :class:`workers.keys.QueueKeys`): the
+    """Per queue, summed over its lane shards (keys of :class:`queueing.keys.QueueKeys`): the
     ready list, the bodies of ready and in-flight messages, Dramatiq's delay queue (kept
     empty), the dead set; the oldest of the heads of the shards' ready lists."""
     every = [keys for queue in queues for keys in queue_shards(namespace, queue, shards)]

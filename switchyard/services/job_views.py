@@ -1,4 +1,4 @@
-"""A job's state hash (:mod:`workers.job_state`) as the public ``JobStatus`` shape.
+"""A job's state hash (:mod:`queueing.job_state`) as the public ``JobStatus`` shape.
 
 Two states are derived when read, not written, so no write races the worker: a job waiting
 whose time has come is ``queued`` (admission lanes it at its next fetch), and a queued or

@@ -2,19 +2,19 @@
 
 ``org_id`` scopes every call: an org key's calls pass its org and see only its jobs (another
 org's job is *unknown*, not forbidden, so ids do not leak); admin calls pass None for show
-and cancel. State lives in Redis for the retention window (:mod:`workers.job_state`), under
+and cancel. State lives in Redis for the retention window (:mod:`queueing.job_state`), under
 the hash tag of the job's queue: a lookup by id probes the org's place in each queue (an
 admin's, every queue's and shard's) in one pipelined round trip
-(:meth:`~workers.job_state.JobStateStore.locate`), so no id → place pointer is kept.
+(:meth:`~queueing.job_state.JobStateStore.locate`), so no id → place pointer is kept.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from queueing.job_state import FINISHED, STATES, JobRef, JobStateStore, Listed, now_ms
 from switchyard.services.errors import Conflict, NotFound
 from switchyard.services.job_views import JobView, job_view
-from workers.job_state import FINISHED, STATES, JobRef, JobStateStore, Listed, now_ms
 from workers.lanes import Lanes
 
 SCAN_BATCH = 200

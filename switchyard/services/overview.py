@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from queueing.job_state import JobStateStore, now_ms
 from storage.models import Connection, DeadJob, Organization
 from storage.types import utcnow
 from switchyard.services.job_views import derived_state
 from switchyard.services.queues import QUEUES, Backlog, QueueBacklog
-from workers.job_state import JobStateStore, now_ms
 
 RECENT = timedelta(minutes=15)
 """The window of "recent" dead letters (the failure rate an operator looks at first)."""

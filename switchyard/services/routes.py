@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from contract.envelope import FieldError
 from providers.registry import Catalog
+from routes.matching import event_context, matches
 from storage.errors import NotFoundError
 from storage.models import Route
 from storage.repositories.connections import ConnectionRepository
@@ -24,7 +25,7 @@ from switchyard.services.errors import translated
 from workers.actions import action_for
 from workers.errors import PermanentJobError
 from workers.routing.definition import InvalidRouteError, RouteDefinition, validate_route
-from workers.routing.pipeline import event_context, matches, render_input
+from workers.routing.pipeline import render_input
 
 
 @translated

@@ -27,11 +27,11 @@ from pathlib import Path
 from redis import Redis
 from redis.cluster import RedisCluster
 
+from queueing.keys import queue_shards
 from tests.benchmarks.execution import fairness
 from tests.benchmarks.throughput import Run, _switchyard_run
 from tests.integration.private_servers import private_redis
 from tests.integration.redis_cluster import redis_cluster_servers
-from workers.keys import queue_shards
 from workers.redis_client import connect
 
 ORGS = int(os.environ.get("BENCH_CLUSTER_ORGS", "16"))

@@ -23,13 +23,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from queueing.keys import shard_of
 from storage.crypto import generate_key_item
 from storage.migrate import upgrade
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.benchmarks.throughput import wait_ready
-from workers.keys import shard_of
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 KEY = generate_key_item("bench")

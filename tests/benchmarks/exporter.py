@@ -15,13 +15,13 @@ from pathlib import Path
 from prometheus_client import generate_latest
 from redis import Redis
 
+from queueing.keys import QueueKeys
 from storage.migrate import upgrade
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.observability.exporter import ExporterSources, exporter_registry
 from switchyard.runtime import build_runtime
 from switchyard.settings import load_settings
-from workers.keys import QueueKeys
 from workers.lanes import Lanes
 
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")

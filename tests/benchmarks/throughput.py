@@ -28,10 +28,10 @@ from pathlib import Path
 
 from redis import Redis
 
+from queueing.keys import QueueKeys, queue_shards
 from storage.repositories.organizations import OrganizationRepository
 from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
-from workers.keys import QueueKeys, queue_shards
 
 SETTLE_SECONDS = 0.2
 """After the timed drain, before stopping the workers: job states are written in batches

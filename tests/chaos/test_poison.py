@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from contract.envelope import Kind
 from contract.names import actor_name
+from queueing.keys import QueueKeys
 from storage.models import DeadJob
 from tests.chaos.servers import wait_until
 from tests.chaos.stack import Stack, full_size
-from workers.keys import QueueKeys
 from workers.lanes import Lanes
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]

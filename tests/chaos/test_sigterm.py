@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from queueing.keys import QueueKeys
 from tests.chaos.servers import wait_until
 from tests.chaos.stack import Stack, full_size
-from workers.keys import QueueKeys
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
 

@@ -6,9 +6,10 @@ The layers, top to bottom (design.md)::
 
     switchyard (api, cli, console, the runtime builder...)
       -> switchyard.services
-        -> producers -> workers
-          -> providers, storage
-            (contract: the job contract and metric definitions, a leaf any package may use)
+        -> producers -> workers      (producers never import workers)
+          -> queueing, routes         (what both sides of the queue share)
+            -> providers, storage
+              (contract: the job contract and metric definitions, a leaf any package may use)
 
 Every import counts for the layers, also one inside a function or under ``TYPE_CHECKING``
 (imported late is still a dependency). Cycles are those Python would meet while importing:
@@ -27,30 +28,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-TOP_LEVEL = ("switchyard", "producers", "workers", "providers", "storage", "contract")
+TOP_LEVEL = (
+    "switchyard",
+    "producers",
+    "workers",
+    "queueing",
+    "routes",
+    "providers",
+    "storage",
+    "contract",
+)
 SUBLAYERS = ("switchyard.services",)
 """Packages inside a top-level one that form a layer of their own."""
 LEAF = frozenset({"contract"})
-BELOW_SERVICES = frozenset({"producers", "workers", "providers", "storage"}) | LEAF
+SHARED = frozenset({"queueing", "routes"})
+"""Below producers and workers: what both sides of the queue share."""
+BELOW_SERVICES = frozenset({"producers", "workers", "providers", "storage"}) | SHARED | LEAF
 ALLOWED: Mapping[str, frozenset[str]] = {
     "contract": frozenset(),
     "providers": LEAF,
     "storage": LEAF,
-    "workers": frozenset({"providers", "storage"}) | LEAF,
-    "producers": frozenset({"providers", "storage"}) | LEAF,  # never workers
+    "queueing": LEAF,
+    "routes": frozenset({"storage"}) | LEAF,
+    "workers": frozenset({"providers", "storage"}) | SHARED | LEAF,
+    "producers": frozenset({"providers", "storage"}) | SHARED | LEAF,  # never workers
     "switchyard.services": BELOW_SERVICES,
     "switchyard": BELOW_SERVICES | {"switchyard.services"},
 }
 """What each package may import besides itself."""
-
-PENDING: Mapping[str, frozenset[str]] = {
-    # Producer modules still importing workers (issue #18): to be removed, never added.
-    "producers.door": frozenset({"workers"}),  # the action registry's input models
-    "producers.enqueue": frozenset({"workers"}),  # lanes and job state
-    "producers.inbound.receiver": frozenset({"workers"}),  # the Redis key map
-    "producers.route_fanout": frozenset({"workers"}),  # route matching and step jobs
-}
-"""Known exceptions to :data:`ALLOWED`, by module; :func:`stale_pending` reports unused ones."""
 
 
 @dataclass(frozen=True)
@@ -170,16 +175,7 @@ def back_edges(edges: Iterable[Edge]) -> list[Edge]:
         for edge in edges
         if package_of(edge.source) != package_of(edge.target)
         and package_of(edge.target) not in ALLOWED.get(package_of(edge.source), frozenset())
-        and package_of(edge.target) not in PENDING.get(edge.source, frozenset())
     ]
-
-
-def stale_pending(edges: Iterable[Edge]) -> list[str]:
-    """Exceptions in :data:`PENDING` whose module no longer makes that import."""
-    made: dict[str, set[str]] = {}
-    for edge in edges:
-        made.setdefault(edge.source, set()).add(package_of(edge.target))
-    return sorted(m for m, targets in PENDING.items() if not targets <= made.get(m, set()))
 
 
 def cycles(edges: Iterable[Edge]) -> list[list[str]]:

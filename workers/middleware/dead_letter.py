@@ -26,10 +26,10 @@ from dramatiq.middleware import Middleware
 from redis import Redis
 from sqlalchemy.orm import Session, sessionmaker
 
+from queueing.keys import QueueKeys
+from queueing.lane_push import SHARD_OPTION
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from workers.errors import error_class_of
-from workers.keys import QueueKeys
-from workers.lane_push import SHARD_OPTION
 from workers.middleware.attempts import attempts_of, first_attempt_ms
 
 logger = logging.getLogger("switchyard.dlq")

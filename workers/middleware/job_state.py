@@ -1,6 +1,6 @@
-"""Records each attempt's transition in the job's state hash (:mod:`workers.job_state`).
+"""Records each attempt's transition in the job's state hash (:mod:`queueing.job_state`).
 
-Writes go through a :class:`~workers.job_state.StateWriter`, batched per worker process:
+Writes go through a :class:`~queueing.job_state.StateWriter`, batched per worker process:
 a transition costs two commands (HSET, EXPIRE on ``<queue tag>:job:<id>``; the queue and
 org come from the message) in a pipeline shared with every other job's
 transitions of the last few milliseconds, never a round trip of its own. It runs after the
@@ -20,9 +20,9 @@ from dramatiq.common import q_name
 from dramatiq.middleware import Middleware
 
 from providers.errors import RateLimited
+from queueing.job_state import JobRef, StateWriter, now_ms, take_result
 from workers.errors import DeferredJobError, SlotDeferred, error_class_of
 from workers.job_fields import job_fields
-from workers.job_state import JobRef, StateWriter, now_ms, take_result
 from workers.middleware.attempts import attempts_of
 from workers.middleware.dead_letter import dead_job_id_of
 from workers.middleware.outcomes import outcome_of

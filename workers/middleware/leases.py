@@ -18,7 +18,7 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from dramatiq.middleware import Middleware
 
-from workers import scripts
+from queueing import scripts
 from workers.limiter import Limiter
 from workers.middleware.rate_limit import rate_key_of, rate_policy_of
 

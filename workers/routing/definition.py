@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 
 from contract.envelope import SLUG, FieldError
+from routes.templates import TemplateError, parse, walk
 from workers.actions import Action, action_for, all_actions, generic_actions
-from workers.routing.templates import TemplateError, parse, walk
 
 EVENT_TYPE = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$"
 ROOTS = ("event", "data", "steps")

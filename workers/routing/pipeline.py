@@ -18,16 +18,15 @@ from pydantic import ValidationError as PydanticValidationError
 
 from contract.envelope import ActionJob
 from contract.metrics import ROUTE_STEPS
-from contract.names import ROUTE_STEP
+from routes.matching import event_context, event_view, step_job, step_job_key
+from routes.templates import TemplateError, render_value
 from storage.errors import NotFoundError
-from storage.models import Event
 from storage.repositories.events import EventRepository
 from storage.repositories.routes import ActionRunRepository, RouteRepository
 from workers.actions import Action, action_for
 from workers.actions.runner import StepRef, run_once
 from workers.context import WorkerContext
 from workers.errors import PermanentJobError
-from workers.routing.templates import TemplateError, lookup, render_value
 
 
 class StepInput(BaseModel):
@@ -42,45 +41,6 @@ class StepInput(BaseModel):
 def step_key(event_id: str, route_id: str, step: int) -> str:
     """The idempotency key of one step's action call (local record and provider header)."""
     return f"route:{event_id}:{route_id}:{step}"
-
-
-def step_job(
-    org_id: str, event_id: str, route_id: str, step: int, definition: Mapping[str, Any]
-) -> dict[str, Any]:
-    """The job running ``step`` of a route for an event (the caller adds the job key)."""
-    return {
-        "kind": "action",
-        "org_id": org_id,
-        "provider": definition["provider"],
-        "connection": definition.get("connection") or "default",
-        "payload": {
-            "action": ROUTE_STEP,
-            "input": {"event_id": event_id, "route_id": route_id, "step": step},
-        },
-    }
-
-
-def step_job_key(event_id: str, route_id: str, step: int) -> str:
-    """The enqueue idempotency key of a step job; the fan-out uses the same form."""
-    return f"event:{event_id}:route:{route_id}:{step}"
-
-
-def event_context(
-    event: Mapping[str, Any], outputs: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """What templates and filters see: ``event``, its ``data``, earlier ``steps``."""
-    return {"event": dict(event), "data": event.get("data") or {}, "steps": dict(outputs or {})}
-
-
-def matches(filter: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
-    """True when every filter path has the required value (a list means any of them)."""
-    for path, expected in filter.items():
-        actual = lookup(context, tuple(path.split(".")))
-        if isinstance(expected, list) and actual not in expected:
-            return False
-        if not isinstance(expected, list) and actual != expected:
-            return False
-    return True
 
 
 def run_step(job: ActionJob, context: WorkerContext, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,16 +105,6 @@ def _load(
             raise PermanentJobError(f"route step cannot run: {exc}") from None
         outputs = ActionRunRepository(session, org_id).pipeline_outputs(event.id, route.id)
         return [dict(s) for s in route.steps], event_view(event), outputs
-
-
-def event_view(event: Event) -> dict[str, Any]:
-    """The stored event as templates see it under ``event``."""
-    return {
-        "id": event.id,
-        "type": event.type,
-        "created_at": event.created_at.isoformat(),
-        "data": dict(event.data or {}),
-    }
 
 
 def _action(step: Mapping[str, Any]) -> Action:

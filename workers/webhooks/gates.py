@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from redis import Redis
 
-from workers import keys, scripts
+from queueing import keys, scripts
 
 
 class EndpointGates:

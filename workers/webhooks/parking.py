@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from redis import Redis
 
-from workers import keys, scripts
+from queueing import keys, scripts
 
 
 class ParkedDeliveries:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from queueing.job_state import STATES
 from switchyard.console.guard import (
     CheckedForm,
     ConsoleRuntime,
@@ -27,7 +28,6 @@ from switchyard.console.web import render
 from switchyard.services import jobs as service
 from switchyard.services.job_views import JobView
 from switchyard.services.overview import org_choices
-from workers.job_state import STATES
 
 router = APIRouter(prefix="/jobs")
 FILTERS = ("state", "provider", "kind")

@@ -21,6 +21,7 @@ from providers.auth.oauth import Pkce, TokenClient, TokenSet, app_credentials_fr
 from providers.errors import InvalidAccountError, PermanentError, ProviderError, TransientError
 from providers.outbound import OutboundPolicy
 from providers.spec import OAuth2CodeAuth, ProviderSpec
+from queueing import keys
 from storage.errors import DecryptionError
 from switchyard.services.connections.deps import ConnectionDeps
 from switchyard.services.connections.destinations import check_account_hosts
@@ -34,7 +35,6 @@ from switchyard.services.errors import (
     Refused,
     field_error,
 )
-from workers import keys
 
 STATE_PREFIX = "oauth-state"
 CODE_PREFIX = "oauth-code"

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from queueing.keys import QueueKeys
 from switchyard.runtime import Runtime
 from switchyard.services import jobs as service
 from tests.integration.credentials.api_helpers import org_keys
 from tests.integration.jobs.conftest import noop
-from workers.keys import QueueKeys
 
 
 def sync_job(org: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 from prometheus_client import CollectorRegistry
 
+from queueing.keys import QueueKeys
 from storage.repositories.connections import ConnectionRepository
 from storage.repositories.dead_jobs import AdminDeadJobRepository, FailedJob
 from storage.repositories.organizations import OrganizationRepository
@@ -25,7 +26,6 @@ from switchyard.observability.exporter import (
 )
 from switchyard.runtime import Runtime
 from tests.conftest import unique
-from workers.keys import QueueKeys
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes
 from workers.live_workers import beat

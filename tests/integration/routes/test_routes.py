@@ -148,8 +148,8 @@ def test_dry_run_shows_each_steps_input(rt: Runtime, org: str) -> None:
 def test_redelivered_step_replays_its_output_and_continues_once(rt: Runtime, org: str) -> None:
     """A step job handled twice calls HubSpot once and enqueues the next step once."""
     from contract.envelope import load_envelope
+    from routes.matching import step_job
     from workers.handlers.action import handle
-    from workers.routing.pipeline import step_job
 
     event = rt.event_publisher.publish(org, "QR_CREATED", SCAN).event_id  # no route: no jobs
     route = show_route(rt.sessions, org, "qr-to-crm")

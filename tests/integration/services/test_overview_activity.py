@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from redis import Redis
 
+from queueing.job_state import JobRef, JobStateStore, now_ms
 from switchyard.services import overview
-from workers.job_state import JobRef, JobStateStore, now_ms
 
 
 def store_with(redis: Redis, namespace: str, states: dict[str, dict[str, Any]]) -> JobStateStore:

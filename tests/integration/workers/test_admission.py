@@ -10,9 +10,9 @@ from typing import Any
 import dramatiq
 import pytest
 
+from queueing.keys import QueueKeys
 from switchyard.runtime import Runtime
 from tests.conftest import new_org
-from workers.keys import QueueKeys
 
 pytestmark = pytest.mark.also_on_cluster  # real Redis Cluster as a third backend
 

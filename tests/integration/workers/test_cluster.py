@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from redis.cluster import RedisCluster
 
+from queueing.keys import QueueKeys
 from storage.repositories.api_keys import ApiKeyRepository
 from switchyard.api.app import create_app
 from switchyard.runtime import Runtime, build_runtime
 from tests.conftest import new_org, runtime_settings
 from tests.integration.redis_cluster import RedisClusterServers
 from workers.inprocess import run_until_idle
-from workers.keys import QueueKeys
 from workers.lanes import NotReplicated
 from workers.redis_client import connect
 

@@ -23,11 +23,11 @@ import pytest
 from dramatiq.middleware import Middleware
 from redis.cluster import RedisCluster
 
+from queueing.keys import QueueKeys, shard_of
 from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.conftest import new_org
 from tests.integration.redis_cluster import RedisClusterServers, redis_cluster_servers
-from workers.keys import QueueKeys, shard_of
 
 pytestmark = [pytest.mark.slow]
 JOBS = 400

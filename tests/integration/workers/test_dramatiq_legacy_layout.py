@@ -13,7 +13,7 @@ from dramatiq import Message
 from dramatiq.brokers.redis import RedisBroker
 from redis import Redis
 
-from workers.keys import QueueKeys
+from queueing.keys import QueueKeys
 from workers.legacy_queues import move_legacy_jobs
 
 

@@ -12,13 +12,13 @@ import pytest
 from dramatiq.common import current_millis
 from redis.cluster import RedisCluster
 
+from queueing.keys import queue_shards, shard_of
 from switchyard.runtime import Runtime, build_runtime
 from switchyard.services.jobs import cancel_job
 from tests.conftest import new_org, runtime_settings
 from tests.integration.workers.test_pipeline import dead_jobs
 from workers.dead_set import UNDECODABLE, import_dead_sets
 from workers.inprocess import run_until_idle
-from workers.keys import queue_shards, shard_of
 from workers.recovery import AckRecovery, recovery_bound_ms
 
 SHARDS = 4

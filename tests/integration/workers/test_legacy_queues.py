@@ -5,7 +5,7 @@ from __future__ import annotations
 from redis import Redis
 from redis.cluster import RedisCluster
 
-from workers.keys import QueueKeys
+from queueing.keys import QueueKeys
 from workers.recovery import AckRecovery
 
 NOW_MS = 1_800_000_000_000

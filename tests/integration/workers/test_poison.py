@@ -12,11 +12,11 @@ import pytest
 
 from contract.envelope import Kind
 from contract.names import actor_name
+from queueing.keys import QueueKeys
 from switchyard.runtime import Runtime
 from tests.integration.workers.test_admission import consuming
 from tests.integration.workers.test_pipeline import dead_jobs, drain, noop_job
 from workers.dead_set import UNDECODABLE, import_dead_sets
-from workers.keys import QueueKeys
 from workers.middleware.dead_letter import dead_set_keys
 
 GARBAGE = [

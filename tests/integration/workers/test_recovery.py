@@ -10,9 +10,9 @@ import pytest
 from dramatiq.common import current_millis
 
 from contract.envelope import Kind
+from queueing.keys import QueueKeys
 from switchyard.runtime import Runtime
 from tests.integration.workers.test_admission import consuming
-from workers.keys import QueueKeys
 from workers.middleware.heartbeat import WorkerHeartbeat
 from workers.recovery import AckRecovery, recovery_bound_ms
 

@@ -45,19 +45,12 @@ def test_services_never_take_the_runtime(edges: list[layers.Edge]) -> None:
     ] == []
 
 
-def test_pending_exceptions_are_still_needed(edges: list[layers.Edge]) -> None:
-    """An exception to the layering is dropped from PENDING as soon as its import goes."""
-    assert layers.stale_pending(edges) == []
-
-
-def test_producers_never_import_workers_beyond_pending(edges: list[layers.Edge]) -> None:
-    """producers/ imports no workers module except the listed PENDING modules."""
+def test_producers_never_import_workers(edges: list[layers.Edge]) -> None:
+    """No producers module imports a workers module, not even late or for type checking."""
     leaks = [
-        f"{e.source}:{e.line}"
+        f"{e.source}:{e.line} imports {e.target}"
         for e in edges
-        if layers.package_of(e.source) == "producers"
-        and layers.package_of(e.target) == "workers"
-        and e.source not in layers.PENDING
+        if layers.package_of(e.source) == "producers" and layers.package_of(e.target) == "workers"
     ]
     assert leaks == []
 

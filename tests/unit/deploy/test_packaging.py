@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PACKAGES = ("switchyard", "workers", "producers", "providers", "storage", "contract")
+PACKAGES = (
+    "switchyard",
+    "workers",
+    "producers",
+    "queueing",
+    "routes",
+    "providers",
+    "storage",
+    "contract",
+)
 WARNINGS = (
     "as data is deprecated",  # a directory with modules shipped as package data
     "multiple top-level packages",  # the flat layout's auto-discovery refusing

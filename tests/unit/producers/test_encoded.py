@@ -11,7 +11,7 @@ from dramatiq.encoder import PickleEncoder
 from contract.envelope import Limits, envelope_to_dict, parse_envelope
 from contract.names import actor_name, queue_for
 from producers.enqueue import encoded
-from workers.lane_push import Encoded, _fresh_entry
+from queueing.lane_push import Encoded, _fresh_entry
 
 JOBS: list[dict[str, Any]] = [
     {"kind": "action", "org_id": "o1", "provider": "slack", "payload": {"action": "noop"}},

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from providers.registry import load_catalog
+from routes.matching import event_context, matches
 from workers.actions.commerce import application_fee
 from workers.routing.definition import InvalidRouteError, validate_route
-from workers.routing.pipeline import event_context, matches
 
 CATALOG = load_catalog()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from workers.routing.templates import TemplateError, parse, render_value
+from routes.templates import TemplateError, parse, render_value
 
 CONTEXT: dict[str, Any] = {
     "event": {"id": "e1", "type": "QR_SCANNED", "created_at": "2026-11-23T10:15:00+00:00"},

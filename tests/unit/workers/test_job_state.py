@@ -10,8 +10,8 @@ import fakeredis
 import pytest
 from redis import Redis
 
+from queueing.job_state import JobRef, JobStateStore, StateWriter, small_result
 from switchyard.services.job_views import derived_state
-from workers.job_state import JobRef, JobStateStore, StateWriter, small_result
 from workers.lanes import Lanes
 
 

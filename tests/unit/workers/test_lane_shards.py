@@ -12,8 +12,8 @@ import fakeredis
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from queueing.keys import QueueKeys, queue_shards, shard_of
 from switchyard.observability.exporter import read_queue_state
-from workers.keys import QueueKeys, queue_shards, shard_of
 from workers.lane_backlog import BacklogReader
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes

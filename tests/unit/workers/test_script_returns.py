@@ -9,8 +9,8 @@ import fakeredis
 import pytest
 from redis import Redis
 
-from workers import scripts
-from workers.keys import QueueKeys, rate_key_tag, webhook_gate
+from queueing import scripts
+from queueing.keys import QueueKeys, rate_key_tag, webhook_gate
 from workers.webhooks.gates import EndpointGates
 
 NOW = 1_790_000_000_000
@@ -117,7 +117,7 @@ def test_webhook_gate_without_a_clock_leases_on_the_servers(redis: Redis) -> Non
 NOT_YET = {"lanes_push.lua", "lanes_push_many.lua"}
 CLOCKED = sorted(
     f
-    for f in files("workers").joinpath("lua").iterdir()
+    for f in files("queueing").joinpath("lua").iterdir()
     if f.name.endswith(".lua") and f.name not in NOT_YET and "redis.call('TIME')" in f.read_text()
 )
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from queueing.job_state import now_ms
 from storage.repositories.audit import AdminAuditRepository
 from switchyard.api.app import create_app
 from switchyard.console.pages.jobs import timeline
@@ -17,7 +18,6 @@ from switchyard.runtime import Runtime
 from switchyard.services.job_views import job_view
 from tests.conftest import new_org
 from tests.unit.switchyard.console.test_console import issue_key, sign_in
-from workers.job_state import now_ms
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The producer side of the lanes: pushing jobs in, with idempotency claims and durability.
 
 Every push runs ``lanes_push.lua`` (or ``lanes_push_many.lua`` for a batch) on the tag of the
-job's lane shard, :func:`workers.keys.shard_of` its org: an org's lane, idempotency claims
+job's lane shard, :func:`queueing.keys.shard_of` its org: an org's lane, idempotency claims
 and cancel memory all live in that one shard, so each push stays one atomic script of one
 hash tag. A producer's idempotency claim is taken by the push script itself
 (:meth:`LanePushes.push_message_once`), so a key is never held by a job that was not laned.
@@ -92,7 +92,7 @@ class Push:
     """The lane entry's id (a fresh one when None)."""
     state: Sequence[Any] | None = None
     """The new job's initial state, written by the push script (``lanes_push.lua``'s
-    ARGV[11..17], see :meth:`workers.job_state.JobStateStore.initial`)."""
+    ARGV[11..17], see :meth:`queueing.job_state.JobStateStore.initial`)."""
 
     def args(self, *, padded: bool = False) -> list[Any]:
         """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always

@@ -38,7 +38,7 @@ from redis import Redis
 from redis.client import Pipeline
 from redis.exceptions import RedisError
 
-from workers.keys import QueueKeys, queue_shards, shard_of
+from queueing.keys import QueueKeys, queue_shards, shard_of
 
 logger = logging.getLogger("switchyard.job_state")
 
@@ -88,7 +88,7 @@ class JobStateKeys:
 
     def queue_keys(self, queue: str, org_id: str) -> QueueKeys:
         """THE place an org's shard of a queue is chosen: the lane keys its jobs are pushed
-        under, hence where their state lives: the org's lane shard (:func:`workers.keys.shard_of`),
+        under, hence where their state lives: the org's lane shard (:func:`queueing.keys.shard_of`),
         as the producer's push chose it (``Lanes.shard_of``) for the same queue and org."""
         place = (queue, shard_of(org_id, self.shards))
         found = self._queues.get(place)

@@ -1,4 +1,4 @@
--- Shared by lanes_admit.lua and lanes_fetch.lua (workers.scripts inserts it where a script
+-- Shared by lanes_admit.lua and lanes_fetch.lua (queueing.scripts inserts it where a script
 -- says `--!include lanes_admission.lua`): no script of its own. Its functions take the
 -- including script's KEYS[1] as `p` (the lane shard's prefix, e.g. "{sy:q:action}") and
 -- its ready list and bodies (KEYS[2], KEYS[3]); every key they touch is `p` .. a suffix.

@@ -1,9 +1,9 @@
-"""Lua scripts of ``workers/lua/``, loaded one way: registered once, run by their SHA.
+"""Lua scripts of ``queueing/lua/``, loaded one way: registered once, run by their SHA.
 
 ``register_script`` sends ``EVALSHA`` and loads the source only when the server (or, on a
 cluster, the node owning the keys) does not know it yet — never the whole source per call.
 Each script's header lists its ``KEYS`` and ``ARGV``; all its keys share one hash tag (see
-:mod:`workers.keys`). Redis runs one self-contained source per script, so code two scripts
+:mod:`queueing.keys`). Redis runs one self-contained source per script, so code two scripts
 share lives in a file of its own that each names on a line ``--!include <file>``, replaced
 by that file's text when the source is read (``lanes_admission.lua``).
 """
@@ -19,11 +19,11 @@ INCLUDE = "--!include "
 
 
 def source(name: str) -> str:
-    """The text of ``workers/lua/<name>``, its ``--!include`` lines replaced by the named
+    """The text of ``queueing/lua/<name>``, its ``--!include`` lines replaced by the named
     files' text (one level: an included file includes nothing)."""
-    text = files("workers").joinpath("lua", name).read_text()
+    text = files("queueing").joinpath("lua", name).read_text()
     return "".join(
-        files("workers").joinpath("lua", line.removeprefix(INCLUDE).strip()).read_text()
+        files("queueing").joinpath("lua", line.removeprefix(INCLUDE).strip()).read_text()
         if line.startswith(INCLUDE)
         else line
         for line in text.splitlines(keepends=True)
@@ -31,5 +31,5 @@ def source(name: str) -> str:
 
 
 def register(redis: Redis, name: str) -> Script:
-    """``workers/lua/<name>`` registered on ``redis``, ready to call with keys and args."""
+    """``queueing/lua/<name>`` registered on ``redis``, ready to call with keys and args."""
     return redis.register_script(source(name))

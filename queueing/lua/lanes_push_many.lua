@@ -10,7 +10,7 @@
 --   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
 --   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key ('' = none)
---   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (workers/job_state.py)
+--   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (queueing/job_state.py)
 --   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE once per org: the org's job index
 -- ARGV: 9 values per job: entry id, message data, org, priority, delay_ms, weight, claim,
 -- owner, claim lifetime in seconds (claim '' when the job has no idempotency key); then,

@@ -9,7 +9,7 @@
 --   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
 --   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key (optional)
---   <p>:job:<job id>        HSET, EXPIRE: the job's initial state (workers/job_state.py)
+--   <p>:job:<job id>        HSET, EXPIRE: the job's initial state (queueing/job_state.py)
 --   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE: the org's job index, trimmed
 -- ARGV: entry id (unique per push: it becomes the Dramatiq message's Redis id), message data,
 -- org, priority (0-9), delay_ms (0 = due now), org weight, and optionally: claim (the hashed

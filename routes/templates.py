@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from workers.routing.filters import FILTERS, FilterError
+from routes.filters import FILTERS, FilterError
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _SEGMENT = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_-]*|[0-9]+)$")

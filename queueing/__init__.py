@@ -1,0 +1,1 @@
+"""What producers and workers share about Redis: keys, Lua scripts, lane pushes, job state."""

@@ -1,0 +1,1 @@
+"""The pure parts of routes: templates and their filters, event matching, step jobs."""
