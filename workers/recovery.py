@@ -139,9 +139,11 @@ class AckRecovery:
                 if count:
                     recovered[queue] = recovered.get(queue, 0) + count
                     JOBS_RECOVERED.labels(queue=queue).inc(count)
+                    silent_s = round((now_ms - last_beat_ms) / 1000, 1)
                     logger.warning(
                         "requeued %d job(s) of dead worker %s on queue %s; silent for %.1f s",
-                        *(count, raw.decode(), queue, (now_ms - last_beat_ms) / 1000),
+                        *(count, raw.decode(), queue, silent_s),
+                        extra={"recovered_jobs": count, "queue": queue, "silent_s": silent_s},
                     )
         return recovered
 

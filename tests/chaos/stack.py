@@ -226,11 +226,13 @@ class Stack:
         assert done.returncode == 0, f"switchyard {' '.join(args)}: {done.stderr[-2000:]}"
         return done.stdout
 
-    def start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+    def start(
+        self, name: str, *args: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.directory / f"{name}.log").open("ab")
         process = subprocess.Popen(
             [SWITCHYARD, *args],
-            env=self.env,
+            env={**self.env, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own group: a kill reaches the forked children
@@ -238,8 +240,14 @@ class Stack:
         self.processes.append(process)
         return process
 
-    def worker(self, name: str, *, processes: int = 1, threads: int = 8) -> subprocess.Popen[bytes]:
-        return self.start(name, "worker", "-p", str(processes), "-t", str(threads), "-Q", "action")
+    def worker(
+        self, name: str, *, processes: int = 1, threads: int = 8, json_logs: bool = False
+    ) -> subprocess.Popen[bytes]:
+        """A worker group on the action queue; ``json_logs``: records as JSON, one a line
+        (read with :func:`tests.log_records.json_records`)."""
+        env = {"SWITCHYARD_LOG_FORMAT": "json"} if json_logs else None
+        args = ("worker", "-p", str(processes), "-t", str(threads), "-Q", "action")
+        return self.start(name, *args, env=env)
 
     @staticmethod
     def kill(process: subprocess.Popen[bytes]) -> None:
@@ -263,8 +271,12 @@ class Stack:
         if self.runtime is not None:
             self.runtime.close()
 
+    def log_path(self, name: str) -> Path:
+        """Where the output of the processes started as ``name`` goes (appended)."""
+        return self.directory / f"{name}.log"
+
     def log_tail(self, name: str, chars: int = 3000) -> str:
-        path = self.directory / f"{name}.log"
+        path = self.log_path(name)
         return path.read_text(errors="replace")[-chars:] if path.exists() else ""
 
     # --- counting ----------------------------------------------------------------------------

@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
 from tests.chaos.servers import wait_until
 from tests.chaos.stack import Stack, full_size
+from tests.log_records import json_records
 from workers.recovery import recovery_bound_ms
 
 pytestmark = [pytest.mark.chaos, pytest.mark.slow]
-REQUEUED = re.compile(r"requeued (\d+) job\(s\) of dead worker .* silent for ([\d.]+) s")
 
 
 def requeues(stack: Stack) -> list[tuple[int, float]]:
     """(jobs, seconds since the dead worker's last beat) of every requeue the recovery
-    sweeps logged, in all worker logs."""
-    logs = stack.log_tail("steady", 10**8) + stack.log_tail("victim", 10**8)
-    return [(int(count), float(silent)) for count, silent in REQUEUED.findall(logs)]
+    sweeps logged, in all worker logs, read from the records' fields."""
+    records = [r for name in ("steady", "victim") for r in json_records(stack.log_path(name))]
+    return [(r["recovered_jobs"], r["silent_s"]) for r in records if "recovered_jobs" in r]
 
 
 def test_killed_worker_groups_lose_nothing(stack: Stack) -> None:
@@ -29,14 +28,14 @@ def test_killed_worker_groups_lose_nothing(stack: Stack) -> None:
     orgs = stack.orgs(3)
     for index in range(jobs):
         stack.enqueue(orgs[index % 3], delay_ms=50)
-    steady = stack.worker("steady")
-    victim = stack.worker("victim")
+    steady = stack.worker("steady", json_logs=True)
+    victim = stack.worker("victim", json_logs=True)
     wait_until(lambda: sum(stack.stand_in.counts().values()) > 0, 60, "first job ran")
     bound_s = recovery_bound_ms(stack.rt.settings.workers.heartbeat_timeout_ms) / 1000
     for _ in range(kills):
         time.sleep(every_s)
         stack.kill(victim)
-        victim = stack.worker("victim")
+        victim = stack.worker("victim", json_logs=True)
     report = stack.settle("sigkill_worker_groups", timeout=bound_s + 240)
     report.extra.update(
         kills=kills,
