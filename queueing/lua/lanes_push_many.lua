@@ -12,18 +12,16 @@
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key ('' = none)
 --   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (queueing/job_state.py)
 --   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE once per org: the org's job index
--- ARGV: 9 values per job: entry id, message data, org, priority, delay_ms, weight, claim,
--- owner, claim lifetime in seconds (claim '' when the job has no idempotency key); then,
--- optionally, one last ARGV: a JSON array with per job its initial state (lanes_push.lua's
--- ARGV[11..17] as an array) or null, written only for jobs pushed (not for claimed keys).
+-- ARGV[1]: a JSON array with per job [entry id, org, priority, delay_ms, weight, claim,
+-- owner, claim lifetime in seconds, state] (claim '' when the job has no idempotency key;
+-- state: lanes_push.lua's ARGV[11..17] as an array, or null: written only for jobs pushed,
+-- not for claimed keys); ARGV[2..n+1]: each job's message data, in the same order (one
+-- JSON string and n raw values: far fewer arguments for the client to pack than 9 per job).
 -- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
 -- repeated within the call answers 2 with the owner that claimed it earlier in the call.
 local p = KEYS[1]
-local count = math.floor(#ARGV / 9)
-local states = nil
-if #ARGV % 9 == 1 then
-  states = cjson.decode(ARGV[#ARGV])
-end
+local heads = cjson.decode(ARGV[1])
+local count = #heads
 local indexed, ttl = {}, nil
 local last = redis.call('INCRBY', p .. ':seq', count)
 local t = redis.call('TIME')
@@ -31,10 +29,10 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}
 local orgs, weights, lanes, claimed = {}, {}, {}, {}
 for i = 0, count - 1 do
-  local b = i * 9
-  local id, data, org = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  local priority, delay = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local claim, owner = ARGV[b + 7], false
+  local h = heads[i + 1]
+  local id, data, org = h[1], ARGV[i + 2], h[2]
+  local priority, delay = h[3], h[4]
+  local claim, owner = h[6], false
   if claim ~= '' then
     claim = p .. ':idem:' .. org .. ':' .. claim
     owner = claimed[claim] or redis.call('GET', claim)
@@ -51,7 +49,7 @@ for i = 0, count - 1 do
     if weights[org] == nil then
       orgs[#orgs + 1] = org
     end
-    weights[org] = ARGV[b + 6]
+    weights[org] = h[5]
     local status = 1
     if delay > 0 then
       waiting[#waiting + 1], waiting[#waiting + 2] = now + delay, id
@@ -63,10 +61,10 @@ for i = 0, count - 1 do
       due[#due + 1], due[#due + 2] = now, id
     end
     if claim then
-      claimed[claim] = ARGV[b + 8]
-      claims[#claims + 1] = {claim, ARGV[b + 8], tonumber(ARGV[b + 9])}
+      claimed[claim] = h[7]
+      claims[#claims + 1] = {claim, h[7], h[8]}
     end
-    local s = states and states[i + 1]
+    local s = h[9]
     if type(s) == 'table' then
       local job_id = s[2]
       ttl = tonumber(s[1])
