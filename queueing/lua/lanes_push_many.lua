@@ -10,7 +10,7 @@
 --   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
 --   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key ('' = none)
---   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (queueing/job_state.py)
+--   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (queueing/job_state.py), lanes_job_state.lua
 --   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE once per org: the org's job index
 -- ARGV[1]: a JSON array with per job [entry id, org, priority, delay_ms, weight, claim,
 -- owner, claim lifetime in seconds, state] (claim '' when the job has no idempotency key;
@@ -19,6 +19,7 @@
 -- JSON string and n raw values: far fewer arguments for the client to pack than 9 per job).
 -- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
 -- repeated within the call answers 2 with the owner that claimed it earlier in the call.
+--!include lanes_job_state.lua
 local p = KEYS[1]
 local heads = cjson.decode(ARGV[1])
 local count = #heads
@@ -66,24 +67,8 @@ for i = 0, count - 1 do
     end
     local s = h[9]
     if type(s) == 'table' then
-      local job_id = s[2]
-      ttl = tonumber(s[1])
-      local key = p .. ':job:' .. job_id
-      local fields = {'org', org, 'kind', s[3], 'provider', s[4], 'entry', id,
-        'state', 'queued', 'enqueued_at', now, 'updated_at', now}
-      if status == 0 then
-        fields[10] = 'waiting'
-        fields[#fields + 1], fields[#fields + 2] = 'wait_reason', 'not_before'
-        fields[#fields + 1], fields[#fields + 2] = 'wait_until', now + delay
-      end
-      if s[5] ~= '' then
-        fields[#fields + 1], fields[#fields + 2] = s[5], s[6]
-      end
-      if s[7] ~= '' then
-        fields[#fields + 1], fields[#fields + 2] = 'notify', '1'
-      end
-      redis.call('HSET', key, unpack(fields))
-      redis.call('EXPIRE', key, ttl)
+      local job_id
+      ttl, job_id = new_job_state(p, org, id, s, now, delay)
       local members = indexed[org]
       if members == nil then
         members = {}
@@ -96,10 +81,7 @@ for i = 0, count - 1 do
   end
 end
 for org, members in pairs(indexed) do
-  local index = p .. ':jobs:' .. org
-  redis.call('ZADD', index, unpack(members))
-  redis.call('EXPIRE', index, ttl)
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl * 1000)
+  index_jobs(p, org, members, ttl, now)
 end
 if #jobs > 0 then
   redis.call('HSET', p .. ':jobs', unpack(jobs))
