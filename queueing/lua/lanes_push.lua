@@ -16,7 +16,8 @@
 -- idempotency key), owner (the job id), claim lifetime in seconds ('' when unclaimed), and
 -- the job id (ARGV[10], optional) to check against <p>:cancelled (see lanes_cancel.lua),
 -- and optionally the job's initial state (a new job: enqueue), ARGV[11..17]: retention in
--- seconds, job id, kind, provider, action/model field and value ('' none), notify ('1'/'').
+-- seconds, job id, kind, provider, action/model field and value ('' none), notify ('1'/''),
+-- and ARGV[18], now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
 -- Returns {1, ''} laned, {0, ''} waiting, or {2, owner} when the key is already claimed
 -- (nothing pushed; owner may be this very job when a client library re-sent the script),
 -- or {3, ''} when the job's cancel was asked (nothing pushed: a retry of it ends it).
@@ -41,8 +42,11 @@ end
 local seq = redis.call('INCR', p .. ':seq')
 -- Higher priority first, then FIFO: 2^40 sequence numbers per priority band.
 local score = (9 - priority) * 1099511627776 + seq
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[18] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 redis.call('HSET', p .. ':jobs', id, data)
 redis.call('HSET', p .. ':meta', id, org .. '|' .. score)
 redis.call('HSET', p .. ':weights', org, ARGV[6])

@@ -16,7 +16,8 @@
 -- owner, claim lifetime in seconds, state] (claim '' when the job has no idempotency key;
 -- state: lanes_push.lua's ARGV[11..17] as an array, or null: written only for jobs pushed,
 -- not for claimed keys); ARGV[2..n+1]: each job's message data, in the same order (one
--- JSON string and n raw values: far fewer arguments for the client to pack than 9 per job).
+-- JSON string and n raw values: far fewer arguments for the client to pack than 9 per job);
+-- ARGV[n+2]: now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
 -- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
 -- repeated within the call answers 2 with the owner that claimed it earlier in the call.
 --!include lanes_job_state.lua
@@ -25,8 +26,11 @@ local heads = cjson.decode(ARGV[1])
 local count = #heads
 local indexed, ttl = {}, nil
 local last = redis.call('INCRBY', p .. ':seq', count)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[count + 2] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local out, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}
 local orgs, weights, lanes, claimed = {}, {}, {}, {}
 for i = 0, count - 1 do
