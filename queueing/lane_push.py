@@ -239,8 +239,9 @@ class LanePushes:
                 args = _many_args([pushes[index] for index in chunk])
                 reply = self._eval(self._push_many, prefix, args, also, durable=True)
                 also = None
-                for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):
-                    owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
+                claimed = iter(reply[1:])  # the owners of the '2' statuses, in order
+                for index, status in zip(chunk, _text(reply[0]), strict=True):
+                    owners[index] = _text(next(claimed)) if status == "2" else None
         return owners
 
     def _run_push(
@@ -302,7 +303,7 @@ class LanePushes:
         script(keys=[key], args=args, client=pipe)
         pipe.wait(wanted, timeout_ms)
         reply, confirmed = pipe.execute()
-        statuses = [int(reply[0])] if script is self._push else [int(s) for s in reply[::2]]
+        statuses = [int(reply[0])] if script is self._push else [int(s) for s in _text(reply[0])]
         if any(s != _CLAIMED_BEFORE for s in statuses) and int(confirmed) < wanted:
             raise NotReplicated(
                 f"{confirmed} of {wanted} replica(s) confirmed the job within {timeout_ms} ms"

@@ -18,8 +18,10 @@
 -- not for claimed keys); ARGV[2..n+1]: each job's message data, in the same order (one
 -- JSON string and n raw values: far fewer arguments for the client to pack than 9 per job);
 -- ARGV[n+2]: now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
--- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
--- repeated within the call answers 2 with the owner that claimed it earlier in the call.
+-- Returns {statuses, owner, ...}: one status character per job in ARGV order ('1' laned, '0'
+-- waiting, '2' claimed before), then the owner of each '2' job's key in order (a short reply
+-- to parse: no item per pushed job); a key repeated within the call answers '2' with the
+-- owner that claimed it earlier in the call.
 --!include lanes_job_state.lua
 local p = KEYS[1]
 local heads = cjson.decode(ARGV[1])
@@ -31,7 +33,7 @@ if now <= 0 then  -- no clock passed: the server's
   local t = redis.call('TIME')
   now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local out, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}
+local statuses, owners, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}, {}
 local orgs, weights, lanes, claimed = {}, {}, {}, {}
 for i = 0, count - 1 do
   local h = heads[i + 1]
@@ -45,8 +47,8 @@ for i = 0, count - 1 do
     claim = nil
   end
   if owner then
-    out[#out + 1] = 2
-    out[#out + 1] = owner
+    statuses[i + 1] = '2'
+    owners[#owners + 1] = owner
   else
     local score = (9 - priority) * 1099511627776 + (last - count + i + 1)
     jobs[#jobs + 1], jobs[#jobs + 2] = id, data
@@ -80,8 +82,7 @@ for i = 0, count - 1 do
       end
       members[#members + 1], members[#members + 2] = now, job_id
     end
-    out[#out + 1] = status
-    out[#out + 1] = ''
+    statuses[i + 1] = status
   end
 end
 for org, members in pairs(indexed) do
@@ -111,4 +112,4 @@ end
 for _, c in ipairs(claims) do
   redis.call('SET', c[1], c[2], 'EX', c[3])
 end
-return out
+return {table.concat(statuses), unpack(owners)}

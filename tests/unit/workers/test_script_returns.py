@@ -157,7 +157,7 @@ def test_a_batch_push_times_its_jobs_on_the_clock_passed_in(redis: Redis) -> Non
         ["e2", "o1", 5, 60_000, 1, "", "", 0, None],
     ]
     argv = [json.dumps(heads), b"{}", b"{}", NOW]
-    assert scripts.register(redis, "lanes_push_many.lua")(keys=[p], args=argv) == [1, b"", 0, b""]
+    assert scripts.register(redis, "lanes_push_many.lua")(keys=[p], args=argv) == [b"10"]
     assert redis.zscore(f"{p}:due", "e1") == NOW
     assert redis.zscore(f"{p}:waiting", "e2") == NOW + 60_000
     assert redis.hget(f"{p}:job:j1", "enqueued_at") == str(NOW).encode()
