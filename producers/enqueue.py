@@ -98,7 +98,17 @@ class Enqueuer:
     def enqueue(self, data: Mapping[str, Any]) -> Enqueued:
         """Validate and enqueue one job; raises :class:`InvalidJobError` naming the fields."""
         job, org = self._validate(data)
-        (first,) = self.lanes.push_messages_once([self._push(job, org)])
+        push = self._push(job, org)
+        first = self.lanes.push_message_once(
+            push.message,
+            push.claim,
+            org=push.org,
+            priority=push.priority,
+            weight=push.weight,
+            delay_ms=push.delay_ms,
+            entry_id=push.entry_id,
+            state=push.state,
+        )
         return self._counted((job.id, job.kind, job.provider), first)
 
     def enqueue_many(self, items: Sequence[Mapping[str, Any]]) -> list[BatchResult]:

@@ -94,6 +94,19 @@ class Push:
     """The new job's initial state, written by the push script (``lanes_push.lua``'s
     ARGV[11..17], see :meth:`queueing.job_state.JobStateStore.initial`)."""
 
+    def args(self) -> list[Any]:
+        """``lanes_push.lua``'s ARGV for a fresh entry of this message."""
+        entry_id, data = self.entry()
+        args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
+        args.append(self.weight)
+        if self.claim is not None:
+            args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
+        elif self.state is not None:
+            args += _UNCLAIMED
+        if self.state is not None:
+            args += ["", *self.state]  # ARGV[10]: no cancel check (a new job)
+        return args
+
     def head(self, entry_id: str) -> list[Any]:
         """This push's entry in ``lanes_push_many.lua``'s JSON ARGV[1] (its data goes apart)."""
         claim = self.claim
@@ -193,8 +206,6 @@ class LanePushes:
         Returns None when this call claimed the key (or had none) and pushed the message,
         else the id of the job holding the key (the message's own id if an earlier send of
         this very call already went through, e.g. a client-side retry after a lost reply).
-        Runs ``lanes_push_many.lua`` with one job: its two arguments (the JSON head, the data)
-        cost redis-py far less to pack than ``lanes_push.lua``'s seventeen.
         """
         push = Push(
             message,
@@ -206,7 +217,8 @@ class LanePushes:
             entry_id=entry_id,
             state=state,
         )
-        return self.push_messages_once([push], also)[0]
+        status, owner = self._run_push(message.queue_name, push.args(), also, durable=True)
+        return _text(owner) if status == _CLAIMED_BEFORE else None
 
     def push_messages_once(
         self, pushes: Sequence[Push], also: AlsoWrite | None = None
