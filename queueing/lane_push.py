@@ -94,22 +94,37 @@ class Push:
     """The new job's initial state, written by the push script (``lanes_push.lua``'s
     ARGV[11..17], see :meth:`queueing.job_state.JobStateStore.initial`)."""
 
-    def args(self, *, padded: bool = False) -> list[Any]:
-        """``lanes_push.lua``'s ARGV for a fresh entry of this message; ``padded``: always
-        nine values, an empty claim standing for none (``lanes_push_many.lua``)."""
-        if isinstance(self.message, Encoded):
-            entry_id, data = self.message.entry_id, self.message.data
-        else:
-            entry_id, data = _fresh_entry(self.message, self.entry_id)
+    def args(self) -> list[Any]:
+        """``lanes_push.lua``'s ARGV for a fresh entry of this message."""
+        entry_id, data = self.entry()
         args: list[Any] = [entry_id, data, self.org, self.priority, max(0, int(self.delay_ms))]
         args.append(self.weight)
         if self.claim is not None:
             args += [self.claim.key, self.claim.owner, self.claim.ttl_seconds]
-        elif padded or self.state is not None:
+        elif self.state is not None:
             args += _UNCLAIMED
-        if self.state is not None and not padded:
+        if self.state is not None:
             args += ["", *self.state]  # ARGV[10]: no cancel check (a new job)
         return args
+
+    def head(self, entry_id: str) -> list[Any]:
+        """This push's entry in ``lanes_push_many.lua``'s JSON ARGV[1] (its data goes apart)."""
+        claim = self.claim
+        return [
+            entry_id,
+            self.org,
+            self.priority,
+            max(0, int(self.delay_ms)),
+            self.weight,
+            *((claim.key, claim.owner, claim.ttl_seconds) if claim else _UNCLAIMED),
+            self.state,
+        ]
+
+    def entry(self) -> tuple[str, bytes]:
+        """The lane entry id and the message data carrying it."""
+        if isinstance(self.message, Encoded):
+            return self.message.entry_id, self.message.data
+        return _fresh_entry(self.message, self.entry_id)
 
 
 class LanePushes:
@@ -212,7 +227,7 @@ class LanePushes:
         lane shard and 1,000 messages (each atomic, within the shard's hash tag), answered in the
         pushes' order; ``also`` rides on the first call's round trip. A key repeated within
         the batch answers the id of the first job that claimed it. Pushes with a ``state``
-        have it written by the same call (one JSON argument for the chunk)."""
+        have it written by the same call."""
         by_shard: dict[str, list[int]] = {}
         for index, push in enumerate(pushes):
             prefix = self.prefix(push.message.queue_name, self.shard_of(push.org))
@@ -221,13 +236,12 @@ class LanePushes:
         for prefix, indexes in by_shard.items():
             for start in range(0, len(indexes), MAX_PUSHES_PER_CALL):
                 chunk = indexes[start : start + MAX_PUSHES_PER_CALL]
-                args = [arg for index in chunk for arg in pushes[index].args(padded=True)]
-                if any(pushes[index].state is not None for index in chunk):
-                    args.append(json.dumps([pushes[index].state for index in chunk]))
+                args = _many_args([pushes[index] for index in chunk])
                 reply = self._eval(self._push_many, prefix, args, also, durable=True)
                 also = None
-                for index, status, owner in zip(chunk, reply[::2], reply[1::2], strict=True):
-                    owners[index] = _text(owner) if int(status) == _CLAIMED_BEFORE else None
+                claimed = iter(reply[1:])  # the owners of the '2' statuses, in order
+                for index, status in zip(chunk, _text(reply[0]), strict=True):
+                    owners[index] = _text(next(claimed)) if status == "2" else None
         return owners
 
     def _run_push(
@@ -289,12 +303,19 @@ class LanePushes:
         script(keys=[key], args=args, client=pipe)
         pipe.wait(wanted, timeout_ms)
         reply, confirmed = pipe.execute()
-        statuses = [int(reply[0])] if script is self._push else [int(s) for s in reply[::2]]
+        statuses = [int(reply[0])] if script is self._push else [int(s) for s in _text(reply[0])]
         if any(s != _CLAIMED_BEFORE for s in statuses) and int(confirmed) < wanted:
             raise NotReplicated(
                 f"{confirmed} of {wanted} replica(s) confirmed the job within {timeout_ms} ms"
             )
         return reply
+
+
+def _many_args(pushes: Sequence[Push]) -> list[Any]:
+    """``lanes_push_many.lua``'s ARGV: one JSON array of the pushes' heads, then their data."""
+    entries = [push.entry() for push in pushes]
+    heads = [push.head(entry_id) for push, (entry_id, _) in zip(pushes, entries, strict=True)]
+    return [json.dumps(heads, separators=(",", ":")), *(data for _, data in entries)]
 
 
 def new_entry_id() -> str:

@@ -9,17 +9,19 @@
 --   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
 --   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key (optional)
---   <p>:job:<job id>        HSET, EXPIRE: the job's initial state (queueing/job_state.py)
+--   <p>:job:<job id>        HSET, EXPIRE: the job's initial state (queueing/job_state.py), lanes_job_state.lua
 --   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE: the org's job index, trimmed
 -- ARGV: entry id (unique per push: it becomes the Dramatiq message's Redis id), message data,
 -- org, priority (0-9), delay_ms (0 = due now), org weight, and optionally: claim (the hashed
 -- idempotency key), owner (the job id), claim lifetime in seconds ('' when unclaimed), and
 -- the job id (ARGV[10], optional) to check against <p>:cancelled (see lanes_cancel.lua),
 -- and optionally the job's initial state (a new job: enqueue), ARGV[11..17]: retention in
--- seconds, job id, kind, provider, action/model field and value ('' none), notify ('1'/'').
+-- seconds, job id, kind, provider, action/model field and value ('' none), notify ('1'/''),
+-- and ARGV[18], now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
 -- Returns {1, ''} laned, {0, ''} waiting, or {2, owner} when the key is already claimed
 -- (nothing pushed; owner may be this very job when a client library re-sent the script),
 -- or {3, ''} when the job's cancel was asked (nothing pushed: a retry of it ends it).
+--!include lanes_job_state.lua
 local p = KEYS[1]
 local id, data, org = ARGV[1], ARGV[2], ARGV[3]
 local job = ARGV[10]
@@ -40,8 +42,11 @@ end
 local seq = redis.call('INCR', p .. ':seq')
 -- Higher priority first, then FIFO: 2^40 sequence numbers per priority band.
 local score = (9 - priority) * 1099511627776 + seq
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[18] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 redis.call('HSET', p .. ':jobs', id, data)
 redis.call('HSET', p .. ':meta', id, org .. '|' .. score)
 redis.call('HSET', p .. ':weights', org, ARGV[6])
@@ -57,27 +62,9 @@ else
   end
 end
 if ARGV[11] and ARGV[11] ~= '' then
-  local ttl, job_id = tonumber(ARGV[11]), ARGV[12]
-  local key = p .. ':job:' .. job_id
-  local fields = {'org', org, 'kind', ARGV[13], 'provider', ARGV[14], 'entry', id,
-    'state', 'queued', 'enqueued_at', now, 'updated_at', now}
-  if status == 0 then
-    fields[10] = 'waiting'
-    fields[#fields + 1], fields[#fields + 2] = 'wait_reason', 'not_before'
-    fields[#fields + 1], fields[#fields + 2] = 'wait_until', now + delay
-  end
-  if ARGV[15] ~= '' then
-    fields[#fields + 1], fields[#fields + 2] = ARGV[15], ARGV[16]
-  end
-  if ARGV[17] ~= '' then
-    fields[#fields + 1], fields[#fields + 2] = 'notify', '1'
-  end
-  redis.call('HSET', key, unpack(fields))
-  redis.call('EXPIRE', key, ttl)
-  local index = p .. ':jobs:' .. org
-  redis.call('ZADD', index, now, job_id)
-  redis.call('EXPIRE', index, ttl)
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl * 1000)
+  local state = {ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16], ARGV[17]}
+  local ttl, job_id = new_job_state(p, org, id, state, now, delay)
+  index_jobs(p, org, {now, job_id}, ttl, now)
 end
 -- The claim is written last: should a write above fail (out of memory), no key is left
 -- claimed by a job that is not there.

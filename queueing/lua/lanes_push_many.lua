@@ -10,31 +10,36 @@
 --   <p>:lane:<org>, <p>:due ZADD entry id by score / by the time it became due
 --   <p>:active, <p>:ring    orgs with laned jobs, and the round-robin of them
 --   <p>:idem:<org>:<claim>  GET, then SET EX: the job id owning an idempotency key ('' = none)
---   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (queueing/job_state.py)
+--   <p>:job:<job id>        HSET, EXPIRE: each new job's initial state (queueing/job_state.py), lanes_job_state.lua
 --   <p>:jobs:<org>          ZADD, EXPIRE, ZREMRANGEBYSCORE once per org: the org's job index
--- ARGV: 9 values per job: entry id, message data, org, priority, delay_ms, weight, claim,
--- owner, claim lifetime in seconds (claim '' when the job has no idempotency key); then,
--- optionally, one last ARGV: a JSON array with per job its initial state (lanes_push.lua's
--- ARGV[11..17] as an array) or null, written only for jobs pushed (not for claimed keys).
--- Returns per job: status (1 laned, 0 waiting, 2 claimed before), owner ('' unless 2); a key
--- repeated within the call answers 2 with the owner that claimed it earlier in the call.
+-- ARGV[1]: a JSON array with per job [entry id, org, priority, delay_ms, weight, claim,
+-- owner, claim lifetime in seconds, state] (claim '' when the job has no idempotency key;
+-- state: lanes_push.lua's ARGV[11..17] as an array, or null: written only for jobs pushed,
+-- not for claimed keys); ARGV[2..n+1]: each job's message data, in the same order (one
+-- JSON string and n raw values: far fewer arguments for the client to pack than 9 per job);
+-- ARGV[n+2]: now (ms, optional: absent, '' or 0 reads the server's TIME; tests pass one).
+-- Returns {statuses, owner, ...}: one status character per job in ARGV order ('1' laned, '0'
+-- waiting, '2' claimed before), then the owner of each '2' job's key in order (a short reply
+-- to parse: no item per pushed job); a key repeated within the call answers '2' with the
+-- owner that claimed it earlier in the call.
+--!include lanes_job_state.lua
 local p = KEYS[1]
-local count = math.floor(#ARGV / 9)
-local states = nil
-if #ARGV % 9 == 1 then
-  states = cjson.decode(ARGV[#ARGV])
-end
+local heads = cjson.decode(ARGV[1])
+local count = #heads
 local indexed, ttl = {}, nil
 local last = redis.call('INCRBY', p .. ':seq', count)
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local out, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}
+local now = tonumber(ARGV[count + 2] or '') or 0
+if now <= 0 then  -- no clock passed: the server's
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local statuses, owners, jobs, meta, waiting, due, claims = {}, {}, {}, {}, {}, {}, {}
 local orgs, weights, lanes, claimed = {}, {}, {}, {}
 for i = 0, count - 1 do
-  local b = i * 9
-  local id, data, org = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
-  local priority, delay = tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5])
-  local claim, owner = ARGV[b + 7], false
+  local h = heads[i + 1]
+  local id, data, org = h[1], ARGV[i + 2], h[2]
+  local priority, delay = h[3], h[4]
+  local claim, owner = h[6], false
   if claim ~= '' then
     claim = p .. ':idem:' .. org .. ':' .. claim
     owner = claimed[claim] or redis.call('GET', claim)
@@ -42,8 +47,8 @@ for i = 0, count - 1 do
     claim = nil
   end
   if owner then
-    out[#out + 1] = 2
-    out[#out + 1] = owner
+    statuses[i + 1] = '2'
+    owners[#owners + 1] = owner
   else
     local score = (9 - priority) * 1099511627776 + (last - count + i + 1)
     jobs[#jobs + 1], jobs[#jobs + 2] = id, data
@@ -51,7 +56,7 @@ for i = 0, count - 1 do
     if weights[org] == nil then
       orgs[#orgs + 1] = org
     end
-    weights[org] = ARGV[b + 6]
+    weights[org] = h[5]
     local status = 1
     if delay > 0 then
       waiting[#waiting + 1], waiting[#waiting + 2] = now + delay, id
@@ -63,29 +68,13 @@ for i = 0, count - 1 do
       due[#due + 1], due[#due + 2] = now, id
     end
     if claim then
-      claimed[claim] = ARGV[b + 8]
-      claims[#claims + 1] = {claim, ARGV[b + 8], tonumber(ARGV[b + 9])}
+      claimed[claim] = h[7]
+      claims[#claims + 1] = {claim, h[7], h[8]}
     end
-    local s = states and states[i + 1]
+    local s = h[9]
     if type(s) == 'table' then
-      local job_id = s[2]
-      ttl = tonumber(s[1])
-      local key = p .. ':job:' .. job_id
-      local fields = {'org', org, 'kind', s[3], 'provider', s[4], 'entry', id,
-        'state', 'queued', 'enqueued_at', now, 'updated_at', now}
-      if status == 0 then
-        fields[10] = 'waiting'
-        fields[#fields + 1], fields[#fields + 2] = 'wait_reason', 'not_before'
-        fields[#fields + 1], fields[#fields + 2] = 'wait_until', now + delay
-      end
-      if s[5] ~= '' then
-        fields[#fields + 1], fields[#fields + 2] = s[5], s[6]
-      end
-      if s[7] ~= '' then
-        fields[#fields + 1], fields[#fields + 2] = 'notify', '1'
-      end
-      redis.call('HSET', key, unpack(fields))
-      redis.call('EXPIRE', key, ttl)
+      local job_id
+      ttl, job_id = new_job_state(p, org, id, s, now, delay)
       local members = indexed[org]
       if members == nil then
         members = {}
@@ -93,15 +82,11 @@ for i = 0, count - 1 do
       end
       members[#members + 1], members[#members + 2] = now, job_id
     end
-    out[#out + 1] = status
-    out[#out + 1] = ''
+    statuses[i + 1] = status
   end
 end
 for org, members in pairs(indexed) do
-  local index = p .. ':jobs:' .. org
-  redis.call('ZADD', index, unpack(members))
-  redis.call('EXPIRE', index, ttl)
-  redis.call('ZREMRANGEBYSCORE', index, '-inf', now - ttl * 1000)
+  index_jobs(p, org, members, ttl, now)
 end
 if #jobs > 0 then
   redis.call('HSET', p .. ':jobs', unpack(jobs))
@@ -127,4 +112,4 @@ end
 for _, c in ipairs(claims) do
   redis.call('SET', c[1], c[2], 'EX', c[3])
 end
-return out
+return {table.concat(statuses), unpack(owners)}

@@ -101,6 +101,24 @@ def test_a_durable_enqueue_short_of_replicas_is_an_error_not_a_silent_success(
     assert rt.enqueuer.enqueue(job).duplicate
 
 
+def test_a_durable_batch_short_of_replicas_is_an_error_and_its_resend_all_duplicates(
+    request: pytest.FixtureRequest, tmp_path: Path, namespace: str
+) -> None:
+    """enqueue_many short of replicas raises, its jobs stay laned; the resend answers each
+    keyed job as a duplicate of the first send (read from the batch script's reply)."""
+    rt = on_cluster(
+        request, tmp_path, namespace, enqueue_replicas=2, enqueue_replica_timeout_ms=100
+    )
+    org = new_org(rt)
+    jobs = [noop(org, idempotency_key=f"b-{i}") for i in range(3)]
+    with pytest.raises(NotReplicated, match="1 of 2 replica"):
+        rt.enqueuer.enqueue_many(jobs)
+    assert rt.lanes.depth("action").laned == 3
+    resent = rt.enqueuer.enqueue_many(jobs)
+    assert all(getattr(r, "duplicate", False) for r in resent)
+    assert len({getattr(r, "job_id", None) for r in resent}) == 3
+
+
 def test_the_api_answers_an_unreplicated_enqueue_with_a_503_to_retry(
     request: pytest.FixtureRequest, tmp_path: Path, namespace: str
 ) -> None:

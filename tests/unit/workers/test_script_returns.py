@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from typing import Any
 
@@ -113,18 +114,17 @@ def test_webhook_gate_without_a_clock_leases_on_the_servers(redis: Redis) -> Non
     assert seconds * 1000 + 60_000 <= expiry <= (seconds + 2) * 1000 + 60_000
 
 
-# The push scripts read the server's clock only (a push is timed by the Redis that lanes it).
-NOT_YET = {"lanes_push.lua", "lanes_push_many.lua"}
 CLOCKED = sorted(
     f
     for f in files("queueing").joinpath("lua").iterdir()
-    if f.name.endswith(".lua") and f.name not in NOT_YET and "redis.call('TIME')" in f.read_text()
+    if f.name.endswith(".lua") and "redis.call('TIME')" in f.read_text()
 )
 
 
 def test_the_clocked_scripts_are_found() -> None:
     """The check below has scripts to check (the limiter's, lease renewal, webhook gates)."""
-    assert {f.name for f in CLOCKED} >= {"limiter_acquire.lua", "webhook_gate_acquire.lua"}
+    names = {f.name for f in CLOCKED}
+    assert names >= {"limiter_acquire.lua", "webhook_gate_acquire.lua", "lanes_push.lua"}
 
 
 @pytest.mark.parametrize("script", CLOCKED, ids=lambda f: f.name)
@@ -134,3 +134,30 @@ def test_a_script_reading_the_server_clock_takes_a_clock_instead(script: Any) ->
     header = "\n".join(line for line in source.splitlines() if line.startswith("--"))
     assert "now (ms" in header
     assert "if now <= 0 then" in source.split("redis.call('TIME')")[0]
+
+
+PUSH_STATE = [86_400, "j1", "action", "slack", "action", "noop", ""]
+
+
+def test_a_push_times_its_job_on_the_clock_passed_in(redis: Redis) -> None:
+    """lanes_push.lua with ``now``: the lane's due time, the state's times and index use it."""
+    p = "{t:q:action}"
+    argv = ["e1", b"{}", "o1", 5, 0, 1, "", "", 0, "", *PUSH_STATE, NOW]
+    assert scripts.register(redis, "lanes_push.lua")(keys=[p], args=argv) == [1, b""]
+    assert redis.zscore(f"{p}:due", "e1") == NOW
+    assert redis.hmget(f"{p}:job:j1", "enqueued_at", "updated_at") == [str(NOW).encode()] * 2
+    assert redis.zscore(f"{p}:jobs:o1", "j1") == NOW
+
+
+def test_a_batch_push_times_its_jobs_on_the_clock_passed_in(redis: Redis) -> None:
+    """lanes_push_many.lua with ``now`` last: a delayed job waits until now + its delay."""
+    p = "{t:q:action}"
+    heads = [
+        ["e1", "o1", 5, 0, 1, "", "", 0, PUSH_STATE],
+        ["e2", "o1", 5, 60_000, 1, "", "", 0, None],
+    ]
+    argv = [json.dumps(heads), b"{}", b"{}", NOW]
+    assert scripts.register(redis, "lanes_push_many.lua")(keys=[p], args=argv) == [b"10"]
+    assert redis.zscore(f"{p}:due", "e1") == NOW
+    assert redis.zscore(f"{p}:waiting", "e2") == NOW + 60_000
+    assert redis.hget(f"{p}:job:j1", "enqueued_at") == str(NOW).encode()
