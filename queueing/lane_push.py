@@ -26,6 +26,8 @@ from redis.commands.core import Script
 from redis.exceptions import NoScriptError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from queueing.keys import QueueKeys, shard_of
+
 MAX_PUSHES_PER_CALL = 1_000  # lanes_push_many.lua's bound (Lua's unpack limit)
 _LANED, _CLAIMED_BEFORE, _CANCELLED = 1, 2, 3  # lanes_push.lua's statuses (0: waiting)
 _UNCLAIMED = ["", "", 0]
@@ -128,18 +130,26 @@ class Push:
 
 
 class LanePushes:
-    """The push methods of :class:`workers.lanes.Lanes` (see the module doc)."""
+    """The push methods of :class:`workers.lanes.Lanes` (see the module doc), with the key
+    choice they need: which shard an org's jobs go to, and that shard's prefix."""
 
     redis: Redis
+    namespace: str
+    shards: int
     durability: Durability
     _push: Script
     _push_many: Script
 
+    def keys(self, queue: str, shard: int = 0) -> QueueKeys:
+        return QueueKeys(self.namespace, queue, shard)
+
     def prefix(self, queue: str, shard: int = 0) -> str:
-        raise NotImplementedError
+        """The hash-tagged key prefix of one shard of a queue's lanes."""
+        return self.keys(queue, shard).tag
 
     def shard_of(self, org: str) -> int:
-        raise NotImplementedError
+        """The lane shard holding ``org``'s jobs (:func:`queueing.keys.shard_of`)."""
+        return shard_of(org, self.shards)
 
     def push(
         self,

@@ -29,7 +29,7 @@ from redis import Redis
 from redis.cluster import RedisCluster
 
 from queueing import scripts
-from queueing.keys import QueueKeys, queue_shards, shard_of
+from queueing.keys import QueueKeys, queue_shards
 from queueing.lane_push import (
     AlsoWrite,
     Claim,
@@ -117,20 +117,9 @@ class Lanes(LanePushes):
         self._fetch = scripts.register(redis, "lanes_fetch.lua")
         self._cancel = scripts.register(redis, "lanes_cancel.lua")
 
-    def keys(self, queue: str, shard: int = 0) -> QueueKeys:
-        return QueueKeys(self.namespace, queue, shard)
-
     def all_keys(self, queue: str) -> list[QueueKeys]:
         """The keys of every shard of ``queue``, shard 0 first."""
         return queue_shards(self.namespace, queue, self.shards)
-
-    def prefix(self, queue: str, shard: int = 0) -> str:
-        """The hash-tagged key prefix of one shard of a queue's lanes."""
-        return self.keys(queue, shard).tag
-
-    def shard_of(self, org: str) -> int:
-        """The lane shard holding ``org``'s jobs (:func:`queueing.keys.shard_of`)."""
-        return shard_of(org, self.shards)
 
     def cancel(
         self,
