@@ -19,6 +19,7 @@ from switchyard.api.openapi import errors_for
 from switchyard.api.schemas.jobs import JobCreated, JobList, JobRequest, JobState, JobStatus
 from switchyard.api.scope import acting_org
 from switchyard.services import jobs as service
+from switchyard.services.errors import InvalidInput
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
@@ -59,12 +60,11 @@ def list_jobs(
 ) -> JobList:
     """The org's jobs of the retention window, newest first (admin keys name ``org_id``)."""
     org = acting_org(principal, runtime, org_id)
-    try:
-        service.parse_cursor(cursor)
-    except ValueError as exc:
-        raise invalid([FieldError("query.cursor", str(exc))]) from None
     where = service.JobFilter(state=state, provider=provider, kind=kind)
-    page = service.list_jobs(runtime.job_states, org, where, limit=limit, cursor=cursor)
+    try:
+        page = service.list_jobs(runtime.job_states, org, where, limit=limit, cursor=cursor)
+    except InvalidInput as exc:  # its fields are query parameters: say so, as FastAPI does
+        raise invalid([FieldError(f"query.{e.field}", e.message) for e in exc.errors]) from None
     jobs = [JobStatus.model_validate(v, from_attributes=True) for v in page.jobs]
     return JobList(items=jobs, next_cursor=page.next_cursor)
 

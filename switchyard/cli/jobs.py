@@ -12,7 +12,7 @@ from contract.envelope import MAX_PAYLOAD_DEPTH, InvalidJobError
 from queueing.job_state import STATES
 from storage.errors import NotFoundError
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.cli.common import fail, print_json, print_table, runtime
+from switchyard.cli.common import fail, print_json, print_table, refusals, runtime
 from switchyard.runtime import Runtime
 from switchyard.services import jobs as service
 from switchyard.services.job_views import as_dict
@@ -107,10 +107,8 @@ def list_jobs(
 ) -> None:
     """The org's recent jobs, newest first."""
     where = service.JobFilter(state=state, provider=provider, kind=kind)
-    try:
+    with refusals(options=True):  # before the org is looked up: a typo answers first
         service.check_filter(where)
-    except ValueError as exc:
-        fail(f"--{exc}")
     with runtime() as rt:
         page = service.list_jobs(rt.job_states, _org_id(rt, org), where, limit=limit)
     rows = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from queueing.job_state import FINISHED, STATES, JobRef, JobStateStore, Listed, now_ms
-from switchyard.services.errors import Conflict, NotFound
+from switchyard.services.errors import Conflict, InvalidInput, NotFound, field_error
 from switchyard.services.job_views import JobView, job_view
 from workers.lanes import Lanes
 
@@ -66,7 +66,9 @@ def list_jobs(
     limit: int = 50,
     cursor: str | None = None,
 ) -> JobPage:
-    """The org's jobs, newest first; ``next_cursor`` continues (None at the end)."""
+    """The org's jobs, newest first; ``next_cursor`` continues (None at the end).
+    :class:`InvalidInput` naming ``state`` or ``cursor`` when either is not one of ours."""
+    check_filter(where)
     before, after_id = parse_cursor(cursor)
     found: list[JobView] = []
     now = now_ms()
@@ -105,19 +107,20 @@ def cancel_job(store: JobStateStore, lanes: Lanes, job_id: str, org_id: str | No
 
 
 def parse_cursor(cursor: str | None) -> tuple[int | None, str | None]:
-    """``<enqueue ms>.<job id>`` of the last job of the previous page; ValueError if bad."""
+    """``<enqueue ms>.<job id>`` of the last job of the previous page; :class:`InvalidInput`
+    naming ``cursor`` if bad."""
     if not cursor:
         return None, None
     at, _, job_id = cursor.partition(".")
     if not at.isdigit() or not job_id:
-        raise ValueError("not a cursor this API returned")
+        raise field_error(InvalidInput, "cursor", "not a cursor this API returned")
     return int(at), job_id
 
 
 def check_filter(where: JobFilter) -> None:
-    """ValueError naming the field when ``state`` is not a job state."""
+    """:class:`InvalidInput` naming ``state`` when it is not a job state."""
     if where.state is not None and where.state not in STATES:
-        raise ValueError(f"state: one of {', '.join(STATES)}")
+        raise field_error(InvalidInput, "state", f"one of {', '.join(STATES)}")
 
 
 def _owned(store: JobStateStore, job_id: str, org_id: str | None) -> tuple[JobRef, dict[str, str]]:
