@@ -12,29 +12,21 @@ the end of the module.
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
-from providers.sandbox import Sandbox
 from storage.repositories.api_keys import ApiKeyRepository
 from storage.repositories.organizations import OrganizationRepository
-from switchyard.api.app import create_app
-from switchyard.runtime import Runtime, build_runtime
-from tests.conftest import _SESSION_NAMESPACES, runtime_settings, unique
+from switchyard.runtime import Runtime
+from tests.conftest import unique
+from tests.live_api import live_runtime, served
 
 pytestmark = pytest.mark.integration
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
@@ -48,36 +40,14 @@ CHECKS = [
 SENT: Counter[tuple[str, int]] = Counter()
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture(scope="module")
 def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The API served by uvicorn on 127.0.0.1, its runtime on Redis + PostgreSQL (provider
     calls go to the in-process sandbox), and an org key and an admin key."""
-    namespace = "t" + uuid.uuid4().hex[:10]
-    _SESSION_NAMESPACES.add(namespace)
-    settings_ = runtime_settings(
-        backend="servers",
-        tmp_path=Path(tmp_path_factory.mktemp("fuzz")),
-        namespace=namespace,
-        request=request,
-    )
-    runtime = build_runtime(settings_, sandbox=Sandbox(seed=1))
+    runtime = live_runtime(request, tmp_path_factory, "fuzz")
     keys = _keys(runtime)
-    sock = _free_socket()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    _wait_until_serving(base)
-    yield base, keys
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(runtime) as base:
+        yield base, keys
     runtime.close()
     _report()
 
@@ -90,17 +60,6 @@ def _keys(runtime: Runtime) -> dict[str, str]:
             "org": repo.create(org, "fuzz").key.reveal(),
             "admin": repo.create(None, "fuzz-admin").key.reveal(),
         }
-
-
-def _wait_until_serving(base: str) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise RuntimeError(f"the API did not start serving at {base}")
 
 
 def _report() -> None:
