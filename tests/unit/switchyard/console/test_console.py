@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import fakeredis
-import pytest
 from fastapi.testclient import TestClient
 
 from storage.repositories.api_keys import ApiKeyRepository
@@ -19,17 +17,6 @@ from switchyard.console.sessions import SessionStore
 from switchyard.console.web import mask_secrets, mask_url
 from switchyard.runtime import Runtime
 from tests.conftest import new_org
-
-
-@pytest.fixture
-def rt(embedded_runtime_with: object) -> Runtime:
-    return embedded_runtime_with()  # type: ignore[operator, no-any-return]
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt)) as test_client:
-        yield test_client
 
 
 def issue_key(rt: Runtime, org_id: str | None) -> tuple[str, str]:

@@ -4,31 +4,17 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 
 from queueing.job_state import now_ms
 from storage.repositories.audit import AdminAuditRepository
-from switchyard.api.app import create_app
 from switchyard.console.pages.jobs import timeline
 from switchyard.runtime import Runtime
 from switchyard.services.job_views import job_view
 from tests.conftest import new_org
 from tests.unit.switchyard.console.test_console import issue_key, sign_in
-
-
-@pytest.fixture
-def rt(embedded_runtime_with: object) -> Runtime:
-    return embedded_runtime_with()  # type: ignore[operator, no-any-return]
-
-
-@pytest.fixture
-def client(rt: Runtime) -> Iterator[TestClient]:
-    with TestClient(create_app(rt)) as test_client:
-        yield test_client
 
 
 def later_job(rt: Runtime, org: str) -> str:
