@@ -81,6 +81,19 @@ JOBS_RECOVERED = Counter(
     "recovery sweep (each runs again: at-least-once).",
     ["queue"],
 )
+FETCHES_RECLAIMED = Counter(
+    "switchyard_fetches_reclaimed",
+    "Jobs a live worker's fetch moved to its ack set without the worker receiving them (a "
+    "reply lost in a failover or a dropped connection), put back in their queue by that "
+    "worker's next fetch (each runs again: at-least-once).",
+    ["queue"],
+)
+RESCHEDULES_UNREPLICATED = Counter(
+    "switchyard_reschedules_unreplicated",
+    "Retries and deferrals whose push no replica confirmed in time (durable enqueue on): laned "
+    "on the master, lost if it fails over before its replicas catch up.",
+    ["queue"],
+)
 JOB_DURATION = Histogram(
     "switchyard_job_duration_seconds",
     "Time spent running one job attempt.",
@@ -286,6 +299,8 @@ ALL_METRICS: Final = (
     JOBS_STARTED,
     JOBS_FINISHED,
     JOBS_RECOVERED,
+    FETCHES_RECLAIMED,
+    RESCHEDULES_UNREPLICATED,
     JOB_DURATION,
     JOB_QUEUE_WAIT,
     PROVIDER_REQUESTS,

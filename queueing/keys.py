@@ -24,7 +24,7 @@ Key (tag in braces) | type | TTL | written by:
 - ``{<ns>:q:<queue>}:idem:<org>:<claim>`` | string | idempotency window | lanes_push.lua
 - ``{<ns>:q:<queue>}:ready`` | list | until fetched | lanes_admit/lanes_fetch.lua, recover_acks.lua
 - ``{<ns>:q:<queue>}:msgs`` | hash | until acked | lanes_admit/lanes_fetch.lua, queue_park.lua
-- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_fetch.lua, queue_requeue.lua
+- ``{<ns>:q:<queue>}:acks:<worker>`` | set | until acked | lanes_fetch.lua, queue_requeue.lua, queue_reclaim.lua
 - ``{<ns>:q:<queue>}:beats`` | zset | until recovered | WorkerHeartbeat, lanes_fetch.lua
 - ``{<ns>:q:<queue>}:dead``, ``:dead.msgs`` | zset, hash | until imported | queue_park.lua, dead-set import
 - ``{<ns>:q:<queue>}:cancelled`` | zset of job ids by expiry | cancel memory | lanes_cancel.lua

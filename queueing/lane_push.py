@@ -186,12 +186,17 @@ class LanePushes:
     ) -> bool:
         """Push a Dramatiq message as a new entry, with a fresh Redis message id (or
         ``entry_id``). With ``job_id``, raises :class:`JobCancelled` instead of pushing a
-        job whose cancel was asked; ``also`` adds writes to the same round trip."""
+        job whose cancel was asked; ``also`` adds writes to the same round trip.
+
+        Durable like a producer's push (:class:`Durability`): a worker reschedules a job
+        with this and then acknowledges the fetched message, and an acknowledgement that
+        reaches a promoted replica which never got the push would lose the job. It raises
+        :class:`NotReplicated` when the replicas did not confirm in time."""
         entry_id, data = _fresh_entry(message, entry_id)
         args: list[Any] = [entry_id, data, org, priority, delay_ms, weight]
         if job_id is not None:
             args += [*_UNCLAIMED, job_id]
-        status, _ = self._run_push(message.queue_name, args, also)
+        status, _ = self._run_push(message.queue_name, args, also, durable=True)
         if status == _CANCELLED:
             raise JobCancelled(job_id)
         return status == _LANED

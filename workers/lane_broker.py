@@ -23,6 +23,11 @@ process killed in between leaves those jobs unacknowledged, and the recovery swe
 delivery a kill mid-job gives, with a window of one fetch. Dramatiq's own maintenance (a
 per-command dice roll) is off.
 
+A fetch whose reply is lost (a master killed before answering, a timeout) leaves its ids in
+the ack set of a worker that is alive, where the recovery sweep never looks; the broker's
+ledger (:mod:`workers.fetch_ledger`) knows what it really holds and puts the rest back, at
+the next fetch after an error and at least once a beat.
+
 A consumer whose prefetch slots are all taken waits for finished jobs to free a quarter of
 them (:class:`RoomWaitingConsumer`) rather than backing off blind, so fast jobs never leave
 worker threads idle while the lanes are full. It also owns what Dramatiq's consumer drops:
@@ -57,10 +62,13 @@ from dramatiq.errors import ConnectionClosed, DecodeError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
+from contract.metrics import FETCHES_RECLAIMED
 from queueing import keys, scripts
 from queueing.lane_push import SHARD_OPTION
 from workers.bodies import decode_body
+from workers.fetch_ledger import FetchLedger
 from workers.lanes import FetchingConsumer, Lanes
+from workers.recovery import beat_interval_ms
 from workers.scheduling import handed_back
 
 logger = logging.getLogger("switchyard.consumer")
@@ -150,7 +158,8 @@ class RoomWaitingConsumer(_RedisConsumer):
         for shard, ids in by_shard.items():
             try:
                 self.broker.do_requeue(self.queue_name, *ids, shard=shard)
-            except RedisError:  # they stay in our ack set: recovered once our beat lapses
+            except RedisError:  # the next fetch from the shard reclaims them
+                self.broker.abandon(self.queue_name, shard, [i.decode() for i in ids])
                 logger.warning(
                     "could not return %d fetched job(s) to %s", len(ids), self.queue_name
                 )
@@ -218,11 +227,13 @@ class LaneFedBroker(RedisBroker):
     def __init__(self, *, lanes: Lanes, **options: Any) -> None:
         super().__init__(**options)  # type: ignore[no-untyped-call]
         self.lanes = lanes
-        self._acks_lock = threading.Lock()
-        self._acks: defaultdict[tuple[str, int], list[str]] = defaultdict(list)
+        # Strays (see workers.fetch_ledger) go back within a beat, as a dead worker's would.
+        self.ledger = FetchLedger(reclaim_every_ms=beat_interval_ms(self.heartbeat_timeout))
+        self._rotation_lock = threading.Lock()
         self._next_shard: defaultdict[str, int] = defaultdict(int)
         self._requeue = scripts.register(self.client, "queue_requeue.lua")
         self._park = scripts.register(self.client, "queue_park.lua")
+        self._reclaim = scripts.register(self.client, "queue_reclaim.lua")
 
     @property
     def lane_shards(self) -> int:
@@ -250,6 +261,14 @@ class LaneFedBroker(RedisBroker):
         """Hand fetched messages back to their queue shard (:file:`lua/queue_requeue.lua`)."""
         queue = self.queue_keys(queue_name, shard)
         self._requeue(keys=[queue.acks(self.broker_id), queue.ready, queue.msgs], args=message_ids)
+        self.ledger.settled((queue_name, shard), [_text(i) for i in message_ids])
+
+    def abandon(self, queue_name: str, shard: int, message_ids: list[str]) -> None:
+        """Fetched ids nobody here holds any more, which could not be handed back: the next
+        fetch from their shard reclaims them (see :mod:`workers.fetch_ledger`)."""
+        key = (queue_name, shard)
+        self.ledger.settled(key, message_ids)
+        self.ledger.doubt(key)
 
     def do_nack(self, queue_name: str, message_id: str, shard: int = 0) -> None:
         """Move a fetched message to its shard's dead set (see :file:`lua/queue_park.lua`)."""
@@ -259,6 +278,7 @@ class LaneFedBroker(RedisBroker):
             keys=[queue.acks(self.broker_id), queue.msgs, dead, dead_msgs],
             args=[message_id, current_millis()],
         )
+        self.ledger.settled((queue_name, shard), [message_id])
 
     def do_qsize(self, queue_name: str) -> int:
         """Messages admitted to the queue and not yet acknowledged (ready or in flight)."""
@@ -276,7 +296,7 @@ class LaneFedBroker(RedisBroker):
             return []
         room = min(prefetch, MAX_FETCH)
         shards = self.lanes.shards
-        with self._acks_lock:  # consumers of one queue in several threads share the rotation
+        with self._rotation_lock:  # consumers of one queue in several threads share it
             start = self._next_shard[queue_name]
             self._next_shard[queue_name] = (start + 1) % shards
         fetched: list[Fetched] = []
@@ -307,15 +327,12 @@ class LaneFedBroker(RedisBroker):
         """Keep the acknowledgement for the next fetch of its shard (see the module doc)."""
         if "." in queue_name:  # nothing is fetched from delay queues: nothing to acknowledge
             return
-        with self._acks_lock:
-            self._acks[(queue_name, shard)].append(message_id)
+        self.ledger.keep_ack((queue_name, shard), message_id)
 
     def flush_acks(self, queue_name: str | None = None) -> None:
         """Send the kept acknowledgements (of one queue, or all) now: shutdown, broker close,
         or a consumer whose slots stay taken by long jobs."""
-        with self._acks_lock:
-            kept = [key for key, ids in self._acks.items() if ids and queue_name in (None, key[0])]
-        for queue, shard in kept:
+        for queue, shard in self.ledger.with_kept_acks(queue_name):
             self._admit_and_fetch(queue, shard, depth=0, fetch=0)
 
     def close(self) -> None:
@@ -325,18 +342,41 @@ class LaneFedBroker(RedisBroker):
     def _admit_and_fetch(
         self, queue_name: str, shard: int, *, depth: int, fetch: int
     ) -> list[tuple[bytes, bytes | None]]:
-        with self._acks_lock:
-            acked = self._acks.pop((queue_name, shard), [])
-        consumer = FetchingConsumer(
-            worker_id=self.broker_id,
-            now_ms=current_millis(),
-            acked=acked,
-        )
-        try:
-            return self.lanes.admit_and_fetch(
-                queue_name, consumer, depth=depth, fetch=fetch, shard=shard
+        key = (queue_name, shard)
+        with self.ledger.fetch_lock(key):
+            self._reclaim_strays(queue_name, shard)
+            acked = self.ledger.take_acks(key)
+            consumer = FetchingConsumer(
+                worker_id=self.broker_id, now_ms=current_millis(), acked=acked
             )
-        except Exception:
-            with self._acks_lock:  # not sent: keep them for the next try
-                self._acks[(queue_name, shard)][:0] = acked
-            raise
+            try:
+                got = self.lanes.admit_and_fetch(
+                    queue_name, consumer, depth=depth, fetch=fetch, shard=shard
+                )
+            except Exception:
+                self.ledger.acks_unsent(key, acked)  # kept for the next try; shard in doubt
+                raise
+            self.ledger.acks_sent(key, acked)
+            self.ledger.fetched(key, [redis_id.decode() for redis_id, _ in got])
+            return got
+
+    def _reclaim_strays(self, queue_name: str, shard: int) -> None:
+        """After a call on the shard whose effect is unknown, put back what our ack set holds
+        and we do not (:file:`lua/queue_reclaim.lua`)."""
+        held = self.ledger.to_reclaim((queue_name, shard))
+        if held is None:
+            return
+        queue = self.queue_keys(queue_name, shard)
+        moved = int(
+            self._reclaim(keys=[queue.acks(self.broker_id), queue.ready, queue.msgs], args=held)
+        )
+        self.ledger.reclaimed((queue_name, shard))
+        if moved:
+            FETCHES_RECLAIMED.labels(queue=queue_name).inc(moved)
+            logger.warning(
+                "reclaimed %d fetched job(s) on %s whose fetch reply was lost", moved, queue_name
+            )
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Literal
 
 from dramatiq.broker import MessageProxy
 
+from contract.metrics import RESCHEDULES_UNREPLICATED
 from workers.job_fields import job_fields
-from workers.lanes import JobCancelled, Lanes, new_entry_id
+from workers.lanes import JobCancelled, Lanes, NotReplicated, new_entry_id
+
+logger = logging.getLogger("switchyard.backoff")
 
 Outcome = Literal["succeeded", "retried", "deferred", "dead_lettered", "cancelled"]
 _OUTCOME = "_switchyard_outcome"
@@ -26,7 +30,11 @@ def reschedule(
 ) -> None:
     """Return the message (with its options) to its org's lane after ``delay_ms``; a
     ``priority`` places it in the lane without changing the job's own. A job whose cancel
-    was asked is not returned: its outcome becomes ``cancelled``."""
+    was asked is not returned: its outcome becomes ``cancelled``.
+
+    With durable enqueue on (``SWITCHYARD_JOBS__ENQUEUE_REPLICAS``) the push waits for the
+    replicas before the fetched message is acknowledged: an acknowledgement reaching a
+    promoted replica that never got the push would lose the job."""
     data: dict[str, Any] = message.args[0]
     entry_id = new_entry_id()
     try:
@@ -40,6 +48,12 @@ def reschedule(
         )
     except JobCancelled:
         outcome = "cancelled"
+    except NotReplicated as exc:
+        # Laned on the master: only a failover before its replica catches up could lose it,
+        # and a master whose replicas are away cannot fail over. Handing the message back as
+        # well would add a copy of the job at each deferral for as long as they are away.
+        RESCHEDULES_UNREPLICATED.labels(queue=message.queue_name).inc()
+        logger.warning("job %s rescheduled unreplicated (%s)", message.message_id, exc)
     setattr(message, _OUTCOME, outcome)
     setattr(message, _DELAY, delay_ms)
     setattr(message, _ENTRY, entry_id)

@@ -21,6 +21,7 @@ from typing import Any
 import dramatiq
 import pytest
 from dramatiq.middleware import Middleware
+from prometheus_client import REGISTRY
 from redis.cluster import RedisCluster
 
 from queueing.keys import QueueKeys, shard_of
@@ -78,13 +79,18 @@ def test_killing_a_master_mid_drain_loses_no_enqueued_job(
     assert isinstance(client, RedisCluster)
     tag = QueueKeys(namespace, "action", shard_of(orgs[0], shards)).tag
     master = client.get_node_from_key(tag)
+    reclaimed_before = _reclaimed()
     worker = dramatiq.Worker(rt.worker_broker, worker_threads=4, worker_timeout=50)
     worker.start()
     try:
         _wait(lambda: sum(counter.runs.values()) >= JOBS // 4, 60, "a quarter drained")
         next(n for n in private_cluster.nodes if n.port == master.port).kill()
         killed_at = time.monotonic()
-        _wait(lambda: set(ids) <= set(counter.runs), 120, "every job ran after the failover")
+        try:
+            _wait(lambda: set(ids) <= set(counter.runs), 120, "every job ran after the failover")
+        except AssertionError as exc:
+            missing = set(ids) - set(counter.runs)
+            raise AssertionError(f"{exc}; {_whereabouts(rt, missing)}") from None
         recovered_s = time.monotonic() - killed_at
     finally:
         worker.stop()
@@ -93,7 +99,7 @@ def test_killing_a_master_mid_drain_loses_no_enqueued_job(
     duplicates = sum(n - 1 for n in counter.runs.values())
     print(
         f"\nfailover ({shards} lane shard(s)): enqueued={JOBS} ran={len(counter.runs)} "
-        f"duplicates={duplicates} "
+        f"duplicates={duplicates} reclaimed={_reclaimed() - reclaimed_before:.0f} "
         f"lost={lost} drained {recovered_s:.1f} s after the kill"
     )
     assert lost == 0
@@ -128,6 +134,33 @@ def _runtime(
 def _enqueue(rt: Runtime, org: str) -> str:
     job = {"kind": "action", "org_id": org, "provider": "hubspot", "payload": {"action": "noop"}}
     return rt.enqueuer.enqueue(job).job_id
+
+
+def _reclaimed() -> float:
+    """Jobs live workers put back after a lost fetch reply (all queues)."""
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "switchyard_fetches_reclaimed"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
+
+
+def _whereabouts(rt: Runtime, missing: set[str]) -> str:
+    """Where the jobs that never ran sit: their recorded state, and every shard's ready list
+    and ack sets (what a failure needs to be told apart: stranded, waiting, or gone)."""
+    states = {job_id: rt.job_states.get(job_id) for job_id in sorted(missing)[:5]}
+    client = rt.redis
+    assert isinstance(client, RedisCluster)
+    sizes: dict[str, int] = {}
+    for node in client.get_primaries():
+        conn = node.redis_connection
+        for key in conn.scan_iter(match="*:acks:*", count=1_000):
+            sizes[key.decode()] = int(conn.scard(key))
+        for key in conn.scan_iter(match="*:ready", count=1_000):
+            sizes[key.decode()] = int(conn.llen(key))
+    return f"{len(missing)} missing; states of some: {states}; ready and acks: {sizes}"
 
 
 def _wait(condition: Any, timeout: float, what: str) -> None:
