@@ -90,8 +90,8 @@ FETCHES_RECLAIMED = Counter(
 )
 RESCHEDULES_UNREPLICATED = Counter(
     "switchyard_reschedules_unreplicated",
-    "Retries and deferrals whose push no replica confirmed in time (durable enqueue on): laned "
-    "on the master, lost if it fails over before its replicas catch up.",
+    "Retries, deferrals and parked webhook deliveries no replica confirmed in time (durable "
+    "enqueue on): written on the master, lost if it fails over before its replicas catch up.",
     ["queue"],
 )
 JOB_DURATION = Histogram(

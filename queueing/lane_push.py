@@ -21,12 +21,11 @@ import dramatiq
 from dramatiq.broker import MessageProxy
 from redis import Redis
 from redis.client import Pipeline
-from redis.cluster import RedisCluster
 from redis.commands.core import Script
 from redis.exceptions import NoScriptError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from queueing.keys import QueueKeys, shard_of
+from queueing.replication import Durability, shortfall, write_on_replicas
 
 MAX_PUSHES_PER_CALL = 1_000  # lanes_push_many.lua's bound (Lua's unpack limit)
 _LANED, _CLAIMED_BEFORE, _CANCELLED = 1, 2, 3  # lanes_push.lua's statuses (0: waiting)
@@ -39,22 +38,6 @@ AlsoWrite = Callable[[Pipeline], None]
 
 class JobCancelled(Exception):
     """The push was refused: the job's cancel was asked (see :meth:`Lanes.cancel`)."""
-
-
-@dataclass(frozen=True)
-class Durability:
-    """How many replicas must hold a producer's push before it returns (Redis ``WAIT``);
-    0: return once the master has it (a failover in the replication window can lose it)."""
-
-    replicas: int = 0
-    timeout_ms: int = 1_000
-
-
-class NotReplicated(RedisTimeoutError):
-    """Fewer replicas than asked confirmed a pushed job in time. The job is laned on the
-    master and will run, but a failover now could lose it: the caller may send it again
-    (with its idempotency key, a resend is the same job). A Redis timeout, so the API and
-    CLI answer it as Redis being unavailable (503, retry)."""
 
 
 @dataclass(frozen=True)
@@ -307,22 +290,16 @@ class LanePushes:
         raise AssertionError("unreachable")
 
     def _run_durable(self, script: Script, key: str, args: list[Any]) -> Any:
-        """The push and a ``WAIT`` on one connection of the master holding the queue: WAIT
-        counts the replicas that have this connection's writes, so it must follow the push
-        on the same connection (a pool could hand it another)."""
-        target: Redis = self.redis
-        if isinstance(target, RedisCluster):
-            target = target.get_node_from_key(key).redis_connection
-        wanted, timeout_ms = self.durability.replicas, self.durability.timeout_ms
-        pipe = target.pipeline(transaction=False)
-        script(keys=[key], args=args, client=pipe)
-        pipe.wait(wanted, timeout_ms)
-        reply, confirmed = pipe.execute()
+        """The push, confirmed by the replicas (:func:`write_on_replicas`)."""
+        (reply,), confirmed = write_on_replicas(
+            self.redis,
+            key,
+            self.durability,
+            lambda pipe: script(keys=[key], args=args, client=pipe),
+        )
         statuses = [int(reply[0])] if script is self._push else [int(s) for s in _text(reply[0])]
-        if any(s != _CLAIMED_BEFORE for s in statuses) and int(confirmed) < wanted:
-            raise NotReplicated(
-                f"{confirmed} of {wanted} replica(s) confirmed the job within {timeout_ms} ms"
-            )
+        if any(s != _CLAIMED_BEFORE for s in statuses) and confirmed < self.durability.replicas:
+            raise shortfall(self.durability, confirmed, "the job")
         return reply
 
 

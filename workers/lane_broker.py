@@ -62,7 +62,7 @@ from dramatiq.errors import ConnectionClosed, DecodeError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from contract.metrics import FETCHES_RECLAIMED
+from contract.metrics import FETCHES_RECLAIMED, RESCHEDULES_UNREPLICATED
 from queueing import keys, scripts
 from queueing.lane_push import SHARD_OPTION
 from workers.bodies import decode_body
@@ -191,7 +191,8 @@ class RoomWaitingConsumer(_RedisConsumer):
         return None
 
     def _decode(self, redis_id: bytes, data: bytes | None, shard: int) -> MessageProxy | None:
-        if data is None:
+        if data is None:  # acknowledged already (a late ack): the next reclaim drops the id
+            self.broker.abandon(self.queue_name, shard, [redis_id.decode()])
             logger.warning("fetched id %r on %s has no body; skipped", redis_id, self.queue_name)
             return None
         try:
@@ -234,6 +235,12 @@ class LaneFedBroker(RedisBroker):
         self._requeue = scripts.register(self.client, "queue_requeue.lua")
         self._park = scripts.register(self.client, "queue_park.lua")
         self._reclaim = scripts.register(self.client, "queue_reclaim.lua")
+
+    def declare_queue(self, queue_name: str) -> None:
+        super().declare_queue(queue_name)
+        # Counters at 0, not absent, until something happens (dashboards show a flat line).
+        FETCHES_RECLAIMED.labels(queue=queue_name)
+        RESCHEDULES_UNREPLICATED.labels(queue=queue_name)
 
     @property
     def lane_shards(self) -> int:

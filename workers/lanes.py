@@ -33,14 +33,13 @@ from queueing.keys import QueueKeys, queue_shards
 from queueing.lane_push import (
     AlsoWrite,
     Claim,
-    Durability,
     Encoded,
     JobCancelled,
     LanePushes,
-    NotReplicated,
     Push,
     new_entry_id,
 )
+from queueing.replication import Durability, NotReplicated
 
 __all__ = [
     "Admitted",

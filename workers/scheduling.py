@@ -49,14 +49,20 @@ def reschedule(
     except JobCancelled:
         outcome = "cancelled"
     except NotReplicated as exc:
-        # Laned on the master: only a failover before its replica catches up could lose it,
-        # and a master whose replicas are away cannot fail over. Handing the message back as
-        # well would add a copy of the job at each deferral for as long as they are away.
-        RESCHEDULES_UNREPLICATED.labels(queue=message.queue_name).inc()
-        logger.warning("job %s rescheduled unreplicated (%s)", message.message_id, exc)
+        # Handing the message back as well would add a copy of the job at each deferral for
+        # as long as the replicas are away.
+        unreplicated(message.queue_name, message.message_id, exc)
     setattr(message, _OUTCOME, outcome)
     setattr(message, _DELAY, delay_ms)
     setattr(message, _ENTRY, entry_id)
+
+
+def unreplicated(queue: str, job_id: str, exc: NotReplicated) -> None:
+    """A job laned again (or parked) that no replica confirmed in time goes on as written:
+    only a failover before a replica catches up could lose it, and a master whose replicas
+    are away cannot fail over. Counted for the operator's alert."""
+    RESCHEDULES_UNREPLICATED.labels(queue=queue).inc()
+    logger.warning("job %s rescheduled unreplicated (%s)", job_id, exc)
 
 
 def marked_entry_id(message: MessageProxy) -> str | None:

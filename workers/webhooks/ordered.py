@@ -40,7 +40,7 @@ CHAIN_SECONDS = 5.0
 
 
 def parked(context: WorkerContext) -> ParkedDeliveries:
-    return ParkedDeliveries(context.redis, context.namespace)
+    return ParkedDeliveries(context.redis, context.namespace, context.lanes.durability)
 
 
 @dataclass(frozen=True)

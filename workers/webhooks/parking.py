@@ -6,25 +6,43 @@ owns it until its job runs or is enqueued again). Taking moves a delivery from o
 other atomically, so exactly one waker gets it, and a waker that dies holding one is found
 by its job id when that job is redelivered. Parking writes nothing to the database: a
 backlog of thousands parks without contending with the deliveries under way.
+
+The parked entry lives on another master than the job's message: with durable enqueue on it
+is confirmed by the replicas before the job ends and its message is acknowledged, or a
+failover could keep the acknowledgement and lose the entry, and the endpoint's later events
+would wait behind a delivery nobody wakes (:mod:`queueing.replication`).
 """
 
 from __future__ import annotations
 
 from redis import Redis
 
+from contract.envelope import Kind
 from queueing import keys, scripts
+from queueing.replication import Durability, NotReplicated, shortfall, write_on_replicas
+from workers.scheduling import unreplicated
 
 
 class ParkedDeliveries:
     """The parked and taken deliveries of every ordered endpoint, shared by all workers."""
 
-    def __init__(self, redis: Redis, namespace: str) -> None:
+    def __init__(self, redis: Redis, namespace: str, durability: Durability | None = None) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.durability = durability or Durability()
         self._take = scripts.register(redis, "webhook_take_parked.lua")
 
     def park(self, endpoint_id: str, delivery_id: str, job_id: str) -> None:
-        self.redis.hset(self._key(endpoint_id, "parked"), delivery_id, job_id)
+        key = self._key(endpoint_id, "parked")
+        if not self.durability.replicas:
+            self.redis.hset(key, delivery_id, job_id)
+            return
+        _, confirmed = write_on_replicas(
+            self.redis, key, self.durability, lambda pipe: pipe.hset(key, delivery_id, job_id)
+        )
+        if confirmed < self.durability.replicas:
+            exc: NotReplicated = shortfall(self.durability, confirmed, "the parked delivery")
+            unreplicated(Kind.DELIVER.value, job_id, exc)
 
     def unpark(self, endpoint_id: str, delivery_id: str) -> bool:
         """True when the delivery was still parked (nobody woke it): its own job goes on."""

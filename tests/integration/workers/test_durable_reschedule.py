@@ -1,8 +1,9 @@
-"""With durable enqueue on, a retry or deferral waits for the replicas, as an enqueue does.
+"""With durable enqueue on, a retry, deferral or parked delivery waits for the replicas.
 
-A worker reschedules a job (a new lane entry) and then acknowledges the fetched message. An
-acknowledgement that reaches a promoted replica which never got the entry loses the job, so
-the push must be on the replicas first (Redis ``WAIT``), on a real Redis and a real Cluster.
+A worker reschedules a job (a new lane entry) or parks an ordered endpoint's delivery, and
+then acknowledges the fetched message. An acknowledgement that reaches a promoted replica
+which never got the entry loses the job, so the write must be on the replicas first (Redis
+``WAIT``), on a real Redis and a real Cluster.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tests.integration.redis_cluster import RedisClusterServers
 from workers.lanes import Durability, Lanes
 from workers.redis_client import connect
 from workers.scheduling import marked_outcome, reschedule
+from workers.webhooks.parking import ParkedDeliveries
 
 
 def fetched_job(org: str) -> MessageProxy:
@@ -28,10 +30,8 @@ def fetched_job(org: str) -> MessageProxy:
     )
 
 
-def unreplicated() -> float:
-    value = REGISTRY.get_sample_value(
-        "switchyard_reschedules_unreplicated_total", {"queue": "action"}
-    )
+def unreplicated(queue: str = "action") -> float:
+    value = REGISTRY.get_sample_value("switchyard_reschedules_unreplicated_total", {"queue": queue})
     return value or 0.0
 
 
@@ -69,4 +69,29 @@ def test_on_a_cluster_the_replica_confirms_each_shards_retry(
         reschedule(lanes, fetched_job(f"org-{i}"), 0, "retried")
     assert lanes.depth("action").laned == 8
     assert unreplicated() == before
+    client.close()
+
+
+def test_a_parked_delivery_no_replica_confirms_is_parked_and_counted(
+    real_redis: Redis, namespace: str
+) -> None:
+    """Parking an ordered endpoint's delivery waits for a replica too; unconfirmed on a lone
+    Redis, it is still parked (a waker finds it) and counted under the deliver queue."""
+    parking = ParkedDeliveries(real_redis, namespace, Durability(replicas=1, timeout_ms=50))
+    before = unreplicated("deliver")
+    parking.park("ep-1", "d-1", "job-1")
+    assert parking.take("ep-1", "d-1", "owner") == "job-1"
+    assert unreplicated("deliver") - before == 1
+
+
+def test_on_a_cluster_the_replica_confirms_a_parked_delivery(
+    redis_cluster: RedisClusterServers, namespace: str
+) -> None:
+    """The endpoint's master has a replica: the park is confirmed, nothing counted."""
+    client = connect(redis_cluster.url, connect_timeout=1, socket_timeout=5)
+    parking = ParkedDeliveries(client, namespace, Durability(replicas=1, timeout_ms=2_000))
+    before = unreplicated("deliver")
+    parking.park("ep-1", "d-1", "job-1")
+    assert parking.count("ep-1") == 1
+    assert unreplicated("deliver") == before
     client.close()

@@ -157,3 +157,17 @@ def test_a_stray_no_error_announced_is_reclaimed_within_a_beat(
     assert sorted(r for r, _, _ in again) == sorted(r for r, _ in first_send)
     assert acks(broker) == {r for r, _, _ in held + again}
     broker.close()
+
+
+def test_a_fetched_id_without_a_body_leaves_the_ack_set(broker: LaneFedBroker) -> None:
+    """An id whose body is gone (acknowledged late) is skipped and, at the next fetch, no
+    longer sits in the worker's ack set (before: there until the worker died)."""
+    keys = QueueKeys("rc", "action")
+    broker.client.rpush(keys.ready, "ghost")
+    consumer = broker.consume("action", prefetch=2, timeout=10)
+    assert next(consumer) is None
+    assert acks(broker) == {b"ghost"}
+    broker.do_fetch("action", 2)
+    assert acks(broker) == set()
+    assert broker.client.llen(keys.ready) == 0
+    consumer.close()
