@@ -11,16 +11,12 @@ push). The test prints its counts (enqueued, run, duplicates, lost) and asserts 
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import dramatiq
 import pytest
-from dramatiq.middleware import Middleware
 from prometheus_client import REGISTRY
 from redis.cluster import RedisCluster
 
@@ -29,24 +25,10 @@ from switchyard.runtime import Runtime, build_runtime
 from switchyard.settings import load_settings
 from tests.conftest import new_org
 from tests.integration.redis_cluster import RedisClusterServers, redis_cluster_servers
+from tests.integration.workers.run_counter import RunCounter, wait_for
 
 pytestmark = [pytest.mark.slow]
 JOBS = 400
-
-
-class RunCounter(Middleware):
-    """Counts successful runs per message id (duplicates show as counts above one)."""
-
-    def __init__(self) -> None:
-        self.runs: Counter[str] = Counter()
-        self._lock = threading.Lock()
-
-    def after_process_message(
-        self, broker: dramatiq.Broker, message: Any, *, result: Any = None, exception: Any = None
-    ) -> None:
-        if exception is None:
-            with self._lock:
-                self.runs[message.message_id] += 1
 
 
 @pytest.fixture
@@ -83,11 +65,11 @@ def test_killing_a_master_mid_drain_loses_no_enqueued_job(
     worker = dramatiq.Worker(rt.worker_broker, worker_threads=4, worker_timeout=50)
     worker.start()
     try:
-        _wait(lambda: sum(counter.runs.values()) >= JOBS // 4, 60, "a quarter drained")
+        wait_for(lambda: sum(counter.runs.values()) >= JOBS // 4, 60, "a quarter drained")
         next(n for n in private_cluster.nodes if n.port == master.port).kill()
         killed_at = time.monotonic()
         try:
-            _wait(lambda: set(ids) <= set(counter.runs), 120, "every job ran after the failover")
+            wait_for(lambda: set(ids) <= set(counter.runs), 120, "every job ran after the failover")
         except AssertionError as exc:
             missing = set(ids) - set(counter.runs)
             raise AssertionError(f"{exc}; {_whereabouts(rt, missing)}") from None
@@ -161,11 +143,3 @@ def _whereabouts(rt: Runtime, missing: set[str]) -> str:
         for key in conn.scan_iter(match="*:ready", count=1_000):
             sizes[key.decode()] = int(conn.llen(key))
     return f"{len(missing)} missing; states of some: {states}; ready and acks: {sizes}"
-
-
-def _wait(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what}")
-        time.sleep(0.05)
