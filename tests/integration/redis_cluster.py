@@ -99,6 +99,13 @@ class ClusterNode:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
+    def rejoin(self, binary: str) -> None:
+        """Start a killed node again on its port and config file, as an operator restarts a
+        failed master: the cluster makes it a replica of the node that took its slots."""
+        port = self.port
+        self.start(binary)
+        assert self.port == port, f"port {port} was taken: the node cannot rejoin"
+
 
 @dataclass
 class RedisClusterServers:
@@ -114,6 +121,22 @@ class RedisClusterServers:
         for node in self.nodes:
             node.kill()
 
+    def failed_over(self, dead: ClusterNode) -> bool:
+        """Another node sees ``dead`` as failed and every slot served again."""
+        for node in self.nodes:
+            if node is dead:
+                continue
+            with contextlib.suppress(RedisError), node.client() as client:
+                lines = client.execute_command("CLUSTER", "NODES")
+                text = lines.decode() if isinstance(lines, bytes) else str(lines)
+                flags = next(ln.split()[2] for ln in text.splitlines() if f":{dead.port}@" in ln)
+                return "fail" in flags.split(",") and _ready_state(client)
+        return False
+
+    def wait_replicated(self, timeout: float = 30) -> None:
+        """Every master has a replica with its link up again (see :func:`_wait_until_ok`)."""
+        _wait_until_ok(self.nodes, timeout)
+
 
 def _wait_until_ok(nodes: list[ClusterNode], timeout: float = 30) -> None:
     """Every node agrees the cluster is up (all 16384 slots served) and every replica's link
@@ -124,6 +147,10 @@ def _wait_until_ok(nodes: list[ClusterNode], timeout: float = 30) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"the test cluster was not up and replicated within {timeout} s")
+
+
+def _ready_state(client: Redis) -> bool:
+    return bool(client.cluster("INFO").get("cluster_state") == "ok")
 
 
 def _ready(node: ClusterNode) -> bool:
