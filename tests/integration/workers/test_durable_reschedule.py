@@ -8,15 +8,13 @@ which never got the entry loses the job, so the write must be on the replicas fi
 
 from __future__ import annotations
 
-import uuid
-
-import dramatiq
 import pytest
 from dramatiq.broker import MessageProxy
 from prometheus_client import REGISTRY
 from redis import Redis
 
 from tests.integration.redis_cluster import RedisClusterServers
+from tests.lane_messages import job_message
 from workers.lanes import Durability, Lanes
 from workers.redis_client import connect
 from workers.scheduling import marked_outcome, reschedule
@@ -24,10 +22,7 @@ from workers.webhooks.parking import ParkedDeliveries
 
 
 def fetched_job(org: str) -> MessageProxy:
-    job = {"id": uuid.uuid4().hex, "kind": "action", "org_id": org}
-    return MessageProxy(
-        dramatiq.Message(queue_name="action", actor_name="run", args=(job,), kwargs={}, options={})
-    )
+    return MessageProxy(job_message(org))
 
 
 def unreplicated(queue: str = "action") -> float:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -23,12 +22,16 @@ from redis import Redis
 
 from queueing.keys import QueueKeys
 from switchyard.runtime import Runtime, build_runtime
+from switchyard.settings import WorkerSettings
 from tests.conftest import new_org
 from tests.integration.workers.run_counter import RunCounter, wait_for
+from tests.lane_messages import job_message
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes
+from workers.recovery import beat_interval_ms
 
 ORG = "org-1"
+HEARTBEAT_MS = WorkerSettings.model_fields["heartbeat_timeout_ms"].default
 
 
 class ReplyDroppingProxy:
@@ -95,7 +98,7 @@ def proxied_broker(
         client=client,
         namespace=namespace,
         middleware=[],
-        heartbeat_timeout=1_000,  # beats (and periodic reclaims) every 250 ms
+        heartbeat_timeout=HEARTBEAT_MS,  # periodic reclaims every beat (3.75 s)
     )
     broker.declare_queue("action")
     try:
@@ -105,22 +108,15 @@ def proxied_broker(
         proxy.close()
 
 
-def job() -> dramatiq.Message[None]:
-    data = {"id": uuid.uuid4().hex, "org_id": ORG}
-    return dramatiq.Message(
-        queue_name="action", actor_name="run", args=(data,), kwargs={}, options={}
-    )
-
-
 @pytest.mark.slow
 def test_jobs_of_a_fetch_whose_reply_redis_py_lost_and_resent_come_back(
     redis_url: str, namespace: str
 ) -> None:
     """Two fetches ran, one answered: the unanswered one's jobs are fetched again within a
-    beat, and the answered ones (held by the worker) are not."""
+    beat (production heartbeat), and the answered ones (held by the worker) are not."""
     with proxied_broker(redis_url, namespace) as (broker, proxy):
         for _ in range(4):
-            broker.lanes.push_message(job(), org=ORG, priority=5)
+            broker.lanes.push_message(job_message(ORG), org=ORG, priority=5)
         assert broker.do_fetch("action", 0) == []  # scripts loaded, connection up
         proxy.armed.set()
         held = broker.do_fetch("action", 2)
@@ -128,11 +124,12 @@ def test_jobs_of_a_fetch_whose_reply_redis_py_lost_and_resent_come_back(
         acks = QueueKeys(namespace, "action").acks(broker.broker_id)
         assert broker.client.scard(acks) == 4  # two held, two stranded
         came_back: list[bytes] = []
-        for _ in range(40):
-            came_back += [redis_id for redis_id, _, _ in broker.do_fetch("action", 2)]
-            if len(came_back) >= 2:
-                break
-            threading.Event().wait(0.05)
+
+        def fetched_again() -> bool:
+            came_back.extend(redis_id for redis_id, _, _ in broker.do_fetch("action", 2))
+            return len(came_back) >= 2
+
+        wait_for(fetched_again, 2 * beat_interval_ms(HEARTBEAT_MS) / 1000, "strays fetched")
         assert len(came_back) == 2
         assert set(came_back).isdisjoint(redis_id for redis_id, _, _ in held)
         assert broker.client.scard(acks) == 4  # each id once, none queued twice

@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import dramatiq
 import fakeredis
 import pytest
 from prometheus_client import REGISTRY
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queueing.keys import QueueKeys
+from tests.lane_messages import job_message
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import FetchingConsumer, Lanes
 
 ORG = "org-1"
-
-
-def job() -> dramatiq.Message[None]:
-    return dramatiq.Message(
-        queue_name="action",
-        actor_name="run",
-        args=({"id": uuid.uuid4().hex, "org_id": ORG},),
-        kwargs={},
-        options={},
-    )
 
 
 @pytest.fixture
@@ -70,7 +59,7 @@ def test_jobs_of_a_fetch_whose_reply_was_lost_are_fetched_again(
     """The lost fetch's jobs sit in the live worker's ack set; its next fetch reclaims and
     delivers them (before: they waited there until the worker died), counted in a metric."""
     for _ in range(3):
-        broker.lanes.push_message(job(), org=ORG, priority=5)
+        broker.lanes.push_message(job_message(ORG), org=ORG, priority=5)
     before = reclaimed_total()
     lost = lose_next_reply(broker, monkeypatch)
     with pytest.raises(RedisConnectionError):
@@ -87,7 +76,7 @@ def test_jobs_the_worker_holds_are_not_reclaimed(
     """Jobs fetched before the lost reply (running, or done with their ack kept for the next
     fetch) stay with the worker: none runs twice, and the kept ack is still applied."""
     for _ in range(4):
-        broker.lanes.push_message(job(), org=ORG, priority=5)
+        broker.lanes.push_message(job_message(ORG), org=ORG, priority=5)
     consumer = broker.consume("action", prefetch=2, timeout=10)
     running, done = next(consumer), next(consumer)
     assert running is not None and done is not None
@@ -112,7 +101,7 @@ def test_fetched_jobs_that_could_not_be_handed_back_are_reclaimed(
     """A consumer closing after a connection error cannot hand its cached jobs back; the
     next fetch (by the restarted consumer) puts them back and delivers them."""
     for _ in range(3):
-        broker.lanes.push_message(job(), org=ORG, priority=5)
+        broker.lanes.push_message(job_message(ORG), org=ORG, priority=5)
     consumer = broker.consume("action", prefetch=3, timeout=10)
     first = next(consumer)
     assert first is not None
@@ -145,7 +134,7 @@ def test_a_stray_no_error_announced_is_reclaimed_within_a_beat(
     )
     broker.declare_queue("action")
     for _ in range(4):
-        broker.lanes.push_message(job(), org=ORG, priority=5)
+        broker.lanes.push_message(job_message(ORG), org=ORG, priority=5)
     first_send = broker.lanes.admit_and_fetch(
         "action", FetchingConsumer(broker.broker_id, 0), depth=2, fetch=2
     )

@@ -7,13 +7,13 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import dramatiq
 import fakeredis
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from queueing.keys import QueueKeys, queue_shards, shard_of
 from switchyard.observability.exporter import read_queue_state
+from tests.lane_messages import job_message
 from workers.lane_backlog import BacklogReader
 from workers.lane_broker import LaneFedBroker
 from workers.lanes import Lanes
@@ -28,16 +28,6 @@ def org_in(shard: int, shards: int = SHARDS, skip: int = 0) -> str:
     for _ in range(skip):
         next(found)
     return next(found)
-
-
-def job(org: str) -> dramatiq.Message[None]:
-    return dramatiq.Message(
-        queue_name="action",
-        actor_name="run",
-        args=({"id": uuid.uuid4().hex, "org_id": org},),
-        kwargs={},
-        options={},
-    )
 
 
 @pytest.fixture
@@ -88,8 +78,8 @@ def test_an_orgs_jobs_go_to_its_shards_lane(broker: LaneFedBroker) -> None:
     """A push lands in shard_of(org)'s keys only; depth sums every shard."""
     lanes = broker.lanes
     for shard in range(SHARDS):
-        lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5)
-    lanes.push_message(job(org_in(3)), org=org_in(3), priority=5)
+        lanes.push_message(job_message(org_in(shard)), org=org_in(shard), priority=5)
+    lanes.push_message(job_message(org_in(3)), org=org_in(3), priority=5)
     due = [lanes.redis.zcard(keys.lane("due")) for keys in lanes.all_keys("action")]
     assert due == [1, 1, 1, 2]
     assert lanes.depth("action").laned == 5 and lanes.depth("action").orgs == 4
@@ -100,8 +90,8 @@ def test_a_backlog_in_one_shard_does_not_starve_another(broker: LaneFedBroker) -
     within one rotation of fetches (every shard is visited first once per ``shards``)."""
     big, small = org_in(1), org_in(2)
     for _ in range(500):
-        broker.lanes.push_message(job(big), org=big, priority=5)
-    broker.lanes.push_message(job(small), org=small, priority=5)
+        broker.lanes.push_message(job_message(big), org=big, priority=5)
+    broker.lanes.push_message(job_message(small), org=small, priority=5)
     fetched_from: list[set[int]] = []
     for _ in range(SHARDS):
         got = broker.do_fetch("action", 10)
@@ -114,7 +104,7 @@ def test_a_backlog_in_one_shard_does_not_starve_another(broker: LaneFedBroker) -
 def test_an_idle_fetch_looks_at_every_shard(broker: LaneFedBroker) -> None:
     """One job in each shard: a single fetch with room for all takes all four."""
     for shard in range(SHARDS):
-        broker.lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5)
+        broker.lanes.push_message(job_message(org_in(shard)), org=org_in(shard), priority=5)
     got = broker.do_fetch("action", 10)
     assert sorted(shard for _, _, shard in got) == [0, 1, 2, 3]
 
@@ -124,7 +114,7 @@ def test_acks_and_requeues_go_to_the_shard_the_message_came_from(broker: LaneFed
     requeued one returns to shard 3's ready list."""
     org = org_in(3)
     for _ in range(2):
-        broker.lanes.push_message(job(org), org=org, priority=5)
+        broker.lanes.push_message(job_message(org), org=org, priority=5)
     consumer = broker.consume("action", prefetch=2, timeout=10)
     first, second = next(consumer), next(consumer)
     assert first is not None and second is not None
@@ -159,8 +149,10 @@ def test_queue_state_and_backlog_sum_every_shard(broker: LaneFedBroker) -> None:
     """The exporter's queue counters and the per-org backlog see jobs of every shard."""
     lanes = broker.lanes
     for shard in range(SHARDS):
-        lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5)
-        lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5, delay_ms=60_000)
+        lanes.push_message(job_message(org_in(shard)), org=org_in(shard), priority=5)
+        lanes.push_message(
+            job_message(org_in(shard)), org=org_in(shard), priority=5, delay_ms=60_000
+        )
     assert len(broker.do_fetch("action", 2)) == 2  # two admitted and in flight
     state = read_queue_state(lanes.redis, "sh", ["action"], SHARDS)["action"]
     assert state.messages == 2 and state.waiting == 0
@@ -178,7 +170,7 @@ def test_a_failing_shard_does_not_cost_the_jobs_other_shards_handed_over(
     """Shard 2's master failing mid-fetch: shard 0's jobs, already in our ack set, are still
     delivered; a fetch that got nothing raises the error (Dramatiq backs off)."""
     for shard in (0, 2):
-        broker.lanes.push_message(job(org_in(shard)), org=org_in(shard), priority=5)
+        broker.lanes.push_message(job_message(org_in(shard)), org=org_in(shard), priority=5)
     real = broker.lanes.admit_and_fetch
 
     def flaky(queue: str, consumer: Any, **options: Any) -> Any:
