@@ -150,16 +150,16 @@ class RoomWaitingConsumer(_RedisConsumer):
 
     def close(self) -> None:
         """Hand the fetched messages no worker thread took back to the queue."""
-        by_shard: defaultdict[int, list[bytes]] = defaultdict(list)
+        by_shard: defaultdict[int, list[str]] = defaultdict(list)
         for redis_id, _, shard in self.message_cache:
             if redis_id:
-                by_shard[shard].append(redis_id)
+                by_shard[shard].append(redis_id.decode())
         self.message_cache = []
         for shard, ids in by_shard.items():
             try:
                 self.broker.do_requeue(self.queue_name, *ids, shard=shard)
             except RedisError:  # the next fetch from the shard reclaims them
-                self.broker.abandon(self.queue_name, shard, [i.decode() for i in ids])
+                self.broker.abandon(self.queue_name, shard, ids)
                 logger.warning(
                     "could not return %d fetched job(s) to %s", len(ids), self.queue_name
                 )
@@ -264,11 +264,11 @@ class LaneFedBroker(RedisBroker):
         pipe.rpush(queue.ready, message_id)
         pipe.execute()
 
-    def do_requeue(self, queue_name: str, *message_ids: str | bytes, shard: int = 0) -> None:
+    def do_requeue(self, queue_name: str, *message_ids: str, shard: int = 0) -> None:
         """Hand fetched messages back to their queue shard (:file:`lua/queue_requeue.lua`)."""
         queue = self.queue_keys(queue_name, shard)
         self._requeue(keys=[queue.acks(self.broker_id), queue.ready, queue.msgs], args=message_ids)
-        self.ledger.settled((queue_name, shard), [_text(i) for i in message_ids])
+        self.ledger.settled((queue_name, shard), message_ids)
 
     def abandon(self, queue_name: str, shard: int, message_ids: list[str]) -> None:
         """Fetched ids nobody here holds any more, which could not be handed back: the next
@@ -383,7 +383,3 @@ class LaneFedBroker(RedisBroker):
             logger.warning(
                 "reclaimed %d fetched job(s) on %s whose fetch reply was lost", moved, queue_name
             )
-
-
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
